@@ -1,0 +1,101 @@
+import { configError } from '../errors.js';
+import { ConnectionSpec, DEFAULT_PORT, Engine } from './ConnectionSpec.js';
+
+/**
+ * The URL shapes OpenMetadata and Airflow use, parsed with the WHATWG URL parser built into Node rather than by hand:
+ * it already handles percent-encoding, IPv6 hosts and ports for any scheme.
+ */
+
+const SQLALCHEMY_SCHEMES: Record<string, Engine> = {
+  mysql: 'mysql',
+  mariadb: 'mysql',
+  postgresql: 'postgres',
+  postgres: 'postgres',
+};
+
+/** `mysql+mysqldb://user:pass@host:3306/airflow_db?charset=utf8` and friends. */
+export function parseSqlAlchemyUrl(url: string, source: string): ConnectionSpec {
+  const match = /^([a-z0-9]+)(?:\+([a-z0-9_]+))?:\/\//i.exec(url.trim());
+  if (!match) {
+    throw configError(
+      `${source} is not a database URL (expected e.g. mysql+mysqldb://user:pass@host:3306/airflow_db)`,
+      'Give the SQLAlchemy URL Airflow uses: AIRFLOW__DATABASE__SQL_ALCHEMY_CONN.',
+    );
+  }
+  const dialect = match[1].toLowerCase();
+  const engine = SQLALCHEMY_SCHEMES[dialect];
+  if (!engine) {
+    throw configError(
+      `${source} uses the unsupported database scheme "${dialect}"`,
+      'om-migrate supports mysql, mariadb and postgresql URLs.',
+    );
+  }
+  const spec = parseHierarchicalUrl(url.trim(), engine, source);
+  if (match[2]) spec.driver = match[2].toLowerCase();
+  return spec;
+}
+
+/** `jdbc:mysql://host:3306/openmetadata_db?useSSL=false` as in openmetadata.yaml. */
+export function parseJdbcUrl(url: string, source: string): ConnectionSpec {
+  const match = /^jdbc:([a-z0-9]+):\/\//i.exec(url.trim());
+  if (!match) {
+    throw configError(`${source} is not a JDBC URL (expected jdbc:mysql://host:3306/db or jdbc:postgresql://…)`);
+  }
+  const engine = SQLALCHEMY_SCHEMES[match[1].toLowerCase()];
+  if (!engine) {
+    throw configError(`${source} uses the unsupported JDBC scheme "${match[1]}"`, 'Use jdbc:mysql:// or jdbc:postgresql://.');
+  }
+  return parseHierarchicalUrl(url.trim().slice('jdbc:'.length), engine, source);
+}
+
+/** An admin URL: `mysql://root:pw@host:3306`, `postgresql://postgres@host:5432/postgres`, SQLAlchemy forms too. */
+export function parseAdminUrl(url: string, source: string): ConnectionSpec {
+  return parseSqlAlchemyUrl(url, source);
+}
+
+function parseHierarchicalUrl(text: string, engine: Engine, source: string): ConnectionSpec {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw configError(`${source} is not a valid URL`, 'Check for unescaped characters: write @ : / in a password as %40 %3A %2F.');
+  }
+  const params: Record<string, string> = {};
+  url.searchParams.forEach((value, key) => {
+    params[key] = value;
+  });
+  // libpq allows the host (a socket directory) as a query parameter: postgresql://user@/db?host=/run/postgresql
+  const host = decodeURIComponent(url.hostname.replace(/^\[|\]$/g, '')) || params.host || '';
+  if (!host) throw configError(`${source} has no host`, 'Write the server as user@host:port in the URL.');
+  let port = DEFAULT_PORT[engine];
+  if (url.port) port = Number(url.port);
+  else if (params.port) port = parsePort(params.port, source);
+  return {
+    engine,
+    host,
+    port,
+    user: decodeURIComponent(url.username),
+    password: url.password ? decodeURIComponent(url.password) : undefined,
+    database: decodeURIComponent(url.pathname.replace(/^\//, '')),
+    params,
+    source,
+  };
+}
+
+export function parsePort(value: string, source: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value.trim()) || port < 1 || port > 65535) {
+    throw configError(`${source}: port "${value}" is not a number between 1 and 65535`);
+  }
+  return port;
+}
+
+/** `allowPublicKeyRetrieval=true&useSSL=false` → { allowPublicKeyRetrieval: 'true', useSSL: 'false' } */
+export function parseParams(text: string | undefined): Record<string, string> {
+  const params: Record<string, string> = {};
+  if (!text) return params;
+  new URLSearchParams(text.replace(/^\?/, '')).forEach((value, key) => {
+    params[key] = value;
+  });
+  return params;
+}

@@ -1,0 +1,30 @@
+import { hostname } from 'node:os';
+import type { ConnectionSpec } from '../config/ConnectionSpec.js';
+import type { Dialect } from './types.js';
+
+export interface ConnectOptions {
+  /** Give up on an unreachable server after this long. */
+  timeoutMs?: number;
+  /** What the server shows as the client's program: it names the lock holder to a second run. */
+  purpose?: string;
+}
+
+/** The name the server shows for our sessions: enough for an operator to find the process that holds a lock. */
+export function programName(purpose = 'run'): string {
+  return `om-migrate ${purpose} pid=${process.pid} host=${hostname()} since=${new Date().toISOString()}`;
+}
+
+/**
+ * Opens one pinned connection. knex and the drivers are imported only here, on demand, so that commands that
+ * never touch a database (`--version`, `--help`) start as fast as bare Node.
+ */
+export async function connect(spec: ConnectionSpec, options: ConnectOptions = {}): Promise<Dialect> {
+  const timeoutMs = options.timeoutMs ?? Number(process.env.OM_MIGRATE_CONNECT_TIMEOUT_MS ?? 10_000);
+  const program = programName(options.purpose);
+  if (spec.engine === 'mysql') {
+    const { MysqlDialect } = await import('./mysql/MysqlDialect.js');
+    return MysqlDialect.open(spec, timeoutMs, program);
+  }
+  const { PostgresDialect } = await import('./postgres/PostgresDialect.js');
+  return PostgresDialect.open(spec, timeoutMs, program);
+}

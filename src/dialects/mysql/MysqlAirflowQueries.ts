@@ -1,0 +1,22 @@
+import type { Knex } from 'knex';
+import type { AirflowQueries, SchemaIntrospector } from '../types.js';
+import { rows } from './rows.js';
+
+export class MysqlAirflowQueries implements AirflowQueries {
+  constructor(private readonly knex: Knex, private readonly introspect: SchemaIntrospector) {}
+
+  async revision(): Promise<string | null | undefined> {
+    if (!(await this.introspect.tableExists('alembic_version'))) return undefined;
+    const found = rows<{ v: string }>(await this.knex.raw('SELECT version_num AS v FROM alembic_version'));
+    return found[0]?.v ?? null;
+  }
+
+  async malformedIdCount(): Promise<number> {
+    const columns = await this.introspect.columns('task_instance');
+    if (!columns.some((c) => c.name === 'id')) return 0;
+    const [row] = rows<{ n: string | number }>(await this.knex.raw(
+      `SELECT COUNT(*) AS n FROM task_instance
+        WHERE id IS NOT NULL AND id NOT REGEXP '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'`));
+    return Number(row.n);
+  }
+}

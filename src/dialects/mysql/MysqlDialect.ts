@@ -1,0 +1,130 @@
+import knexFactory, { Knex } from 'knex';
+import type { ConnectionSpec } from '../../config/ConnectionSpec.js';
+import { tlsRequested } from '../../config/ConnectionSpec.js';
+import { connectError } from '../connectionErrors.js';
+import type { AdvisoryLock, Capabilities, Dialect, Privileges, ServerInfo } from '../types.js';
+import { classifyMysqlError } from './classifyMysqlError.js';
+import { MysqlAirflowQueries } from './MysqlAirflowQueries.js';
+import { MysqlIntrospector } from './MysqlIntrospector.js';
+import { MysqlLock } from './MysqlLock.js';
+import { MysqlOpenMetadataQueries } from './MysqlOpenMetadataQueries.js';
+import { MysqlParameterReader } from './MysqlParameterReader.js';
+import { rows } from './rows.js';
+
+const FLOORS = { mysql: '8.0.0', mariadb: '10.6.0' } as const;
+
+/** MySQL 8 and MariaDB: one pinned mysql2 connection through knex. */
+export class MysqlDialect implements Dialect {
+  readonly engine = 'mysql' as const;
+  readonly capabilities: Capabilities = {
+    transactionalDdl: false,
+    sortMemoryParameter: 'sort_buffer_size',
+    functionCreationNeedsTrust: true,
+  };
+  readonly introspect: MysqlIntrospector;
+  readonly openmetadata: MysqlOpenMetadataQueries;
+  readonly airflow: MysqlAirflowQueries;
+  readonly params: MysqlParameterReader;
+
+  private constructor(readonly spec: ConnectionSpec, readonly knex: Knex) {
+    this.introspect = new MysqlIntrospector(knex);
+    this.openmetadata = new MysqlOpenMetadataQueries(knex, this.introspect);
+    this.airflow = new MysqlAirflowQueries(knex, this.introspect);
+    this.params = new MysqlParameterReader(knex);
+  }
+
+  static async open(spec: ConnectionSpec, timeoutMs: number, program: string): Promise<MysqlDialect> {
+    const socketPath = spec.host.startsWith('/') ? spec.host : undefined;
+    const knex = knexFactory({
+      client: 'mysql2',
+      connection: {
+        host: socketPath ? undefined : spec.host,
+        port: spec.port,
+        socketPath,
+        user: spec.user,
+        password: spec.password,
+        database: spec.database || undefined,
+        connectTimeout: timeoutMs,
+        charset: 'utf8mb4',
+        dateStrings: true,
+        supportBigNumbers: true,
+        bigNumberStrings: true,
+        multipleStatements: false,
+        ssl: tlsRequested(spec) ? { rejectUnauthorized: /verify/i.test(spec.params.sslMode ?? spec.params.sslmode ?? '') } : undefined,
+        connectAttributes: { program_name: program },
+      } as Knex.MySql2ConnectionConfig,
+      // One connection, always the same one: GET_LOCK and SET SESSION live on it.
+      pool: { min: 1, max: 1, idleTimeoutMillis: 2 ** 31 - 1 },
+      acquireConnectionTimeout: timeoutMs + 1000,
+    });
+    try {
+      await knex.raw('SELECT 1');
+    } catch (error) {
+      await knex.destroy().catch(() => undefined);
+      throw connectError(spec, classifyMysqlError(error), error);
+    }
+    return new MysqlDialect(spec, knex);
+  }
+
+  async serverInfo(): Promise<ServerInfo> {
+    const [row] = rows<{ v: string; c: string; b: string }>(
+      await this.knex.raw('SELECT VERSION() AS v, @@version_comment AS c, @@basedir AS b'),
+    );
+    const flavour = /mariadb/i.test(row.v) || /mariadb/i.test(row.c) ? 'mariadb' : 'mysql';
+    const version = /^(\d+\.\d+\.\d+)/.exec(row.v)?.[1] ?? row.v;
+    return {
+      flavour,
+      version,
+      versionText: `${row.v} (${row.c})`,
+      managed: await this.managedService(row.b, row.c),
+      floor: FLOORS[flavour],
+      belowFloor: compareDotted(version, FLOORS[flavour]) < 0,
+    };
+  }
+
+  private async managedService(basedir: string, comment: string): Promise<string | undefined> {
+    try {
+      await this.knex.raw('SELECT AURORA_VERSION()');
+      return 'Aurora';
+    } catch {
+      // Not Aurora: the function exists only there.
+    }
+    if (/^\/rdsdbbin\//.test(basedir)) return 'RDS';
+    if (/google/i.test(comment)) return 'Cloud SQL';
+    if (/azure/i.test(comment)) return 'Azure';
+    return undefined;
+  }
+
+  async privileges(): Promise<Privileges> {
+    const grants = rows<Record<string, string>>(await this.knex.raw('SHOW GRANTS')).map((r) => Object.values(r)[0]);
+    const global = grants.filter((g) => /\bON \*\.\*/i.test(g)).map((g) => g.replace(/\bON \*\.\*.*$/is, ''));
+    const all = global.some((g) => /ALL PRIVILEGES/i.test(g));
+    const has = (name: string) => all || global.some((g) => new RegExp(`\\b${name}\\b`, 'i').test(g));
+    const superPriv = has('SUPER');
+    return {
+      super: superPriv,
+      canSetGlobal: superPriv || has('SYSTEM_VARIABLES_ADMIN'),
+      databaseOwner: false,
+      superuser: superPriv,
+      summary: global.join('; ') || 'no global privileges',
+    };
+  }
+
+  lock(name: string): AdvisoryLock {
+    return new MysqlLock(this.knex, name);
+  }
+
+  async close(): Promise<void> {
+    await this.knex.destroy();
+  }
+}
+
+function compareDotted(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < 3; i += 1) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}

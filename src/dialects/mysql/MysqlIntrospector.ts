@@ -1,0 +1,67 @@
+import type { Knex } from 'knex';
+import type { ColumnInfo, ForeignKeyInfo, IndexInfo, SchemaIntrospector } from '../types.js';
+import { rows } from './rows.js';
+
+/** information_schema of the connected database (DATABASE()). */
+export class MysqlIntrospector implements SchemaIntrospector {
+  constructor(private readonly knex: Knex) {}
+
+  async tableExists(table: string): Promise<boolean> {
+    const found = rows(await this.knex.raw(
+      'SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?', [table]));
+    return found.length > 0;
+  }
+
+  async columns(table: string): Promise<ColumnInfo[]> {
+    const found = rows<{ name: string; type: string; nullable: string }>(await this.knex.raw(
+      `SELECT COLUMN_NAME AS name, COLUMN_TYPE AS type, IS_NULLABLE AS nullable FROM information_schema.COLUMNS
+        WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, [table]));
+    return found.map((c) => ({ name: c.name, type: String(c.type).toLowerCase(), nullable: c.nullable === 'YES' }));
+  }
+
+  async indexes(table: string): Promise<IndexInfo[]> {
+    const found = rows<{ name: string; col: string; nonUnique: number | string }>(await this.knex.raw(
+      `SELECT INDEX_NAME AS name, COLUMN_NAME AS col, NON_UNIQUE AS nonUnique FROM information_schema.STATISTICS
+        WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY INDEX_NAME, SEQ_IN_INDEX`, [table]));
+    const byName = new Map<string, IndexInfo>();
+    for (const r of found) {
+      const index = byName.get(r.name) ?? { name: r.name, columns: [], unique: Number(r.nonUnique) === 0, primary: r.name === 'PRIMARY' };
+      index.columns.push(r.col);
+      byName.set(r.name, index);
+    }
+    return [...byName.values()];
+  }
+
+  async foreignKeysReferencing(table: string): Promise<ForeignKeyInfo[]> {
+    const found = rows<{ name: string; tbl: string; col: string; refCol: string; onDelete: string }>(await this.knex.raw(
+      `SELECT k.CONSTRAINT_NAME AS name, k.TABLE_NAME AS tbl, k.COLUMN_NAME AS col, k.REFERENCED_COLUMN_NAME AS refCol,
+              r.DELETE_RULE AS onDelete
+         FROM information_schema.KEY_COLUMN_USAGE k
+         JOIN information_schema.REFERENTIAL_CONSTRAINTS r
+           ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME
+        WHERE k.TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME = ?
+        ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION`, [table]));
+    const byName = new Map<string, ForeignKeyInfo>();
+    for (const r of found) {
+      const key = `${r.tbl}.${r.name}`;
+      const fk = byName.get(key) ?? { name: r.name, table: r.tbl, columns: [], referencedTable: table, referencedColumns: [], onDelete: r.onDelete };
+      fk.columns.push(r.col);
+      fk.referencedColumns.push(r.refCol);
+      byName.set(key, fk);
+    }
+    return [...byName.values()];
+  }
+
+  async functionExists(name: string): Promise<boolean> {
+    const found = rows(await this.knex.raw(
+      `SELECT 1 FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE() AND ROUTINE_NAME = ? AND ROUTINE_TYPE = 'FUNCTION'`,
+      [name]));
+    return found.length > 0;
+  }
+
+  async databaseSizeBytes(): Promise<number> {
+    const [row] = rows<{ bytes: string | null }>(await this.knex.raw(
+      'SELECT SUM(DATA_LENGTH + INDEX_LENGTH) AS bytes FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()'));
+    return Number(row?.bytes ?? 0);
+  }
+}

@@ -1,0 +1,48 @@
+import type { Knex } from 'knex';
+import type { AdvisoryLock, LockHolder } from '../types.js';
+import { rows } from './rows.js';
+
+/**
+ * GET_LOCK is server-wide and belongs to the session: it is freed the moment the holder's connection dies, so a
+ * killed run never leaves it stuck. The name carries the database so two installs on one server do not collide.
+ */
+export class MysqlLock implements AdvisoryLock {
+  constructor(private readonly knex: Knex, readonly name: string) {}
+
+  async tryAcquire(timeoutMs: number): Promise<boolean> {
+    const [row] = rows<{ got: number | null }>(
+      await this.knex.raw('SELECT GET_LOCK(?, ?) AS got', [this.name, Math.max(0, timeoutMs) / 1000]));
+    return Number(row.got) === 1;
+  }
+
+  async release(): Promise<void> {
+    await this.knex.raw('SELECT RELEASE_LOCK(?)', [this.name]);
+  }
+
+  async holder(): Promise<LockHolder | undefined> {
+    const [used] = rows<{ id: string | number | null }>(await this.knex.raw('SELECT IS_USED_LOCK(?) AS id', [this.name]));
+    if (used.id === null || used.id === undefined) return undefined;
+    const connectionId = String(used.id);
+    // PROCESSLIST shows other users' sessions only with the PROCESS privilege; without it we still know the id.
+    const [process] = rows<{ host: string; time: number }>(await this.knex.raw(
+      'SELECT HOST AS host, TIME AS time FROM information_schema.PROCESSLIST WHERE ID = ?', [connectionId]));
+    return {
+      connectionId,
+      program: await this.programName(connectionId),
+      clientAddress: process?.host,
+      since: process ? new Date(Date.now() - Number(process.time) * 1000).toISOString() : undefined,
+    };
+  }
+
+  /** The program_name connection attribute; performance_schema may be off (MariaDB's default), then unknown. */
+  private async programName(connectionId: string): Promise<string | undefined> {
+    try {
+      const [attr] = rows<{ v: string }>(await this.knex.raw(
+        `SELECT ATTR_VALUE AS v FROM performance_schema.session_connect_attrs
+          WHERE PROCESSLIST_ID = ? AND ATTR_NAME = 'program_name'`, [connectionId]));
+      return attr?.v;
+    } catch {
+      return undefined;
+    }
+  }
+}

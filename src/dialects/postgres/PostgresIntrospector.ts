@@ -1,0 +1,62 @@
+import type { Knex } from 'knex';
+import type { ColumnInfo, ForeignKeyInfo, IndexInfo, SchemaIntrospector } from '../types.js';
+import { folded, rows } from './rows.js';
+
+/** The catalog of the current schema (current_schema(), normally public). */
+export class PostgresIntrospector implements SchemaIntrospector {
+  constructor(private readonly knex: Knex) {}
+
+  async tableExists(table: string): Promise<boolean> {
+    const found = rows(await this.knex.raw(
+      `SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?`, [folded(table)]));
+    return found.length > 0;
+  }
+
+  async columns(table: string): Promise<ColumnInfo[]> {
+    const found = rows<{ name: string; type: string; nullable: boolean }>(await this.knex.raw(
+      `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, NOT a.attnotnull AS nullable
+         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+        WHERE c.relnamespace = current_schema()::regnamespace AND c.relname = ? AND a.attnum > 0 AND NOT a.attisdropped
+        ORDER BY a.attnum`, [folded(table)]));
+    return found.map((c) => ({ name: c.name, type: c.type.toLowerCase(), nullable: c.nullable }));
+  }
+
+  async indexes(table: string): Promise<IndexInfo[]> {
+    const found = rows<{ name: string; columns: string[]; unique: boolean; primary: boolean }>(await this.knex.raw(
+      `SELECT ic.relname AS name, i.indisunique AS unique, i.indisprimary AS primary,
+              array(SELECT a.attname FROM unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
+                      JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum ORDER BY k.ord)::text[] AS columns
+         FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_class ic ON ic.oid = i.indexrelid
+        WHERE c.relnamespace = current_schema()::regnamespace AND c.relname = ?
+        ORDER BY ic.relname`, [folded(table)]));
+    return found.map((r) => ({ name: r.name, columns: r.columns, unique: r.unique, primary: r.primary }));
+  }
+
+  async foreignKeysReferencing(table: string): Promise<ForeignKeyInfo[]> {
+    const found = rows<{ name: string; tbl: string; columns: string[]; refColumns: string[]; onDelete: string }>(await this.knex.raw(
+      `SELECT con.conname AS name, src.relname AS tbl,
+              array(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY AS k(n, ord)
+                      JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.ord)::text[] AS columns,
+              array(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY AS k(n, ord)
+                      JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.ord)::text[] AS "refColumns",
+              CASE con.confdeltype WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN 'SET DEFAULT'
+                                   WHEN 'r' THEN 'RESTRICT' ELSE 'NO ACTION' END AS "onDelete"
+         FROM pg_constraint con JOIN pg_class src ON src.oid = con.conrelid JOIN pg_class ref ON ref.oid = con.confrelid
+        WHERE con.contype = 'f' AND ref.relnamespace = current_schema()::regnamespace AND ref.relname = ?
+        ORDER BY src.relname, con.conname`, [folded(table)]));
+    return found.map((r) => ({
+      name: r.name, table: r.tbl, columns: r.columns, referencedTable: folded(table), referencedColumns: r.refColumns, onDelete: r.onDelete,
+    }));
+  }
+
+  async functionExists(name: string): Promise<boolean> {
+    const found = rows(await this.knex.raw(
+      'SELECT 1 FROM pg_proc WHERE proname = ? AND pronamespace = current_schema()::regnamespace', [folded(name)]));
+    return found.length > 0;
+  }
+
+  async databaseSizeBytes(): Promise<number> {
+    const [row] = rows<{ bytes: string }>(await this.knex.raw('SELECT pg_database_size(current_database()) AS bytes'));
+    return Number(row.bytes);
+  }
+}

@@ -1,0 +1,143 @@
+import type { Knex } from 'knex';
+import type { ConnectionSpec, Engine } from '../config/ConnectionSpec.js';
+
+export type Flavour = 'mysql' | 'mariadb' | 'postgres';
+
+export interface ServerInfo {
+  flavour: Flavour;
+  /** "10.11.19", "8.0.36", "15.20" */
+  version: string;
+  /** The server's full version string, as it reports it. */
+  versionText: string;
+  /** "Aurora", "RDS", "Cloud SQL", "Azure" when the server reveals it. */
+  managed: string | undefined;
+  /** The lowest release om-migrate supports for this flavour. */
+  floor: string;
+  belowFloor: boolean;
+}
+
+export interface Privileges {
+  /** MySQL family: SUPER (or SYSTEM_VARIABLES_ADMIN on MySQL 8) lets SET GLOBAL through. PostgreSQL: superuser. */
+  canSetGlobal: boolean;
+  /** MySQL family: SUPER, which also lets CREATE FUNCTION through while binary logging is on. */
+  super: boolean;
+  /** PostgreSQL: owner of the connected database (may ALTER DATABASE ... SET). */
+  databaseOwner: boolean;
+  superuser: boolean;
+  /** The grants or role attributes as the server states them, for messages. */
+  summary: string;
+}
+
+export interface ColumnInfo {
+  name: string;
+  /** Lower-case type as the server reports it: "varchar(36)", "uuid", "int". */
+  type: string;
+  nullable: boolean;
+}
+
+export interface IndexInfo {
+  name: string;
+  columns: string[];
+  unique: boolean;
+  primary: boolean;
+}
+
+export interface ForeignKeyInfo {
+  name: string;
+  table: string;
+  columns: string[];
+  referencedTable: string;
+  referencedColumns: string[];
+  onDelete: string;
+}
+
+/** Read-only questions about tables, keys and routines of the connected database. */
+export interface SchemaIntrospector {
+  tableExists(table: string): Promise<boolean>;
+  columns(table: string): Promise<ColumnInfo[]>;
+  indexes(table: string): Promise<IndexInfo[]>;
+  /** Foreign keys declared on other tables that reference `table`. */
+  foreignKeysReferencing(table: string): Promise<ForeignKeyInfo[]>;
+  functionExists(name: string): Promise<boolean>;
+  /** Bytes the database occupies (data and indexes), for the backup's free-space check. */
+  databaseSizeBytes(): Promise<number>;
+}
+
+export interface PipelineRun {
+  entityFQNHash: string;
+  pipelineName: string | undefined;
+  runId: string;
+  startDate: number | undefined;
+  timestamp: number;
+}
+
+/** OpenMetadata's own tables. */
+export interface OpenMetadataQueries {
+  /** Every `version` of SERVER_CHANGE_LOG, or undefined if the table does not exist. */
+  changeLogVersions(): Promise<string[] | undefined>;
+  /** Pipeline status rows still `running` whose timestamp is older than `olderThan` (epoch ms). */
+  staleRunningPipelines(olderThan: number): Promise<PipelineRun[]>;
+}
+
+export interface AirflowQueries {
+  /** The row of alembic_version, undefined when the table is missing, null when it is empty. */
+  revision(): Promise<string | null | undefined>;
+  /** Count of task_instance ids whose last group is not 12 hex digits (apache/airflow#54554). */
+  malformedIdCount(): Promise<number>;
+}
+
+/** Whoever holds the run lock, as far as the server can tell. */
+export interface LockHolder {
+  connectionId: string;
+  /** "om-migrate pid=123 host=web-1", from the program/application name when the server keeps it. */
+  program: string | undefined;
+  clientAddress: string | undefined;
+  since: string | undefined;
+}
+
+export interface AdvisoryLock {
+  readonly name: string;
+  /** Waits up to timeoutMs (0: answers at once). true when this session now holds it. */
+  tryAcquire(timeoutMs: number): Promise<boolean>;
+  release(): Promise<void>;
+  /** Read-only: who holds it now, or undefined when it is free. */
+  holder(): Promise<LockHolder | undefined>;
+}
+
+export interface ParameterReader {
+  /**
+   * The value new sessions of the migrating user get, in bytes (sort_buffer_size or work_mem). On PostgreSQL the role
+   * and database default to the connection's own; pass them when reading through an admin connection.
+   */
+  sortMemoryBytes(who?: { role: string; database: string }): Promise<number>;
+  /** @@log_bin (MySQL family); false on PostgreSQL. */
+  binaryLogging(): Promise<boolean>;
+  /** @@log_bin_trust_function_creators (MySQL family); true on PostgreSQL, where it does not apply. */
+  trustFunctionCreators(): Promise<boolean>;
+}
+
+export interface Capabilities {
+  /** PostgreSQL runs DDL inside transactions, so a failed Airflow migration leaves no partial state. */
+  transactionalDdl: boolean;
+  /** The name of the per-sort memory parameter the OpenMetadata docs ask to raise. */
+  sortMemoryParameter: 'sort_buffer_size' | 'work_mem';
+  /** Whether stored functions meet the binary-logging trust rule (log_bin_trust_function_creators). */
+  functionCreationNeedsTrust: boolean;
+}
+
+/** One open, pinned connection to one database and everything engine-specific about it. */
+export interface Dialect {
+  readonly engine: Engine;
+  readonly spec: ConnectionSpec;
+  readonly capabilities: Capabilities;
+  /** The single pinned connection; session state (SET, locks) lives on it. Used only inside src/dialects. */
+  readonly knex: Knex;
+  readonly introspect: SchemaIntrospector;
+  readonly openmetadata: OpenMetadataQueries;
+  readonly airflow: AirflowQueries;
+  readonly params: ParameterReader;
+  lock(name: string): AdvisoryLock;
+  serverInfo(): Promise<ServerInfo>;
+  privileges(): Promise<Privileges>;
+  close(): Promise<void>;
+}
