@@ -1,0 +1,66 @@
+import type { ConnectionSpec, TargetRole } from '../config/ConnectionSpec.js';
+import type { RunConfig } from '../config/resolveConfig.js';
+import type { Dialect, Privileges, ServerInfo } from '../dialects/types.js';
+
+export type Severity = 'ok' | 'warn' | 'block';
+
+/** One line of the preflight report. */
+export interface Finding {
+  gate: string;
+  /** Which database it is about; 'run' for findings about the run as a whole. */
+  target: TargetRole | 'run';
+  severity: Severity;
+  /** Why: one line. */
+  summary: string;
+  /** What to do: one line; absent for ok findings that need nothing. */
+  fix?: string;
+  /** Machine-readable facts behind the finding (counts, values); never a secret. */
+  data?: Record<string, unknown>;
+}
+
+/** One change `up` would make, as `preflight --dry-run` shows it. */
+export interface PlannedChange {
+  gate: string;
+  target: TargetRole | 'run';
+  description: string;
+  /** The exact statement(s) it runs, and what puts it back. */
+  sql?: string[];
+  revertSql?: string[];
+}
+
+/** A database the run touches, connected. */
+export interface ConnectedTarget {
+  role: TargetRole;
+  spec: ConnectionSpec;
+  dialect: Dialect;
+  server: ServerInfo;
+  privileges: Privileges;
+}
+
+export interface GateContext {
+  config: RunConfig;
+  /** Only the targets that connected; the connection gate reports the others. */
+  targets: ConnectedTarget[];
+  /** Which command is asking: `up` treats some findings differently from `preflight` (e.g. the Airflow repair). */
+  command: 'preflight' | 'up' | 'repair-airflow' | 'backup';
+  /** Milliseconds since the epoch at the start of the run, so every gate judges "stale" against the same instant. */
+  now: number;
+  /** A privileged connection for the parameter gates, opened on demand: --admin-url / --airflow-admin-url. */
+  adminFor(target: ConnectedTarget): Promise<Dialect | undefined>;
+}
+
+/**
+ * A preflight gate: one file under preflight/. `check` is read-only. A gate that changes something for `up` also
+ * has `plan` (what it would change, for --dry-run); the change itself is made by the run with a journal entry first.
+ */
+export interface Gate {
+  id: string;
+  title: string;
+  check(ctx: GateContext): Promise<Finding[]>;
+  plan?(ctx: GateContext): Promise<PlannedChange[]>;
+}
+
+export function finding(gate: string, target: Finding['target'], severity: Severity, summary: string, fix?: string,
+  data?: Record<string, unknown>): Finding {
+  return { gate, target, severity, summary, ...(fix ? { fix } : {}), ...(data ? { data } : {}) };
+}
