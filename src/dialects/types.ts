@@ -114,6 +114,28 @@ export interface ParameterReader {
   binaryLogging(): Promise<boolean>;
   /** @@log_bin_trust_function_creators (MySQL family); true on PostgreSQL, where it does not apply. */
   trustFunctionCreators(): Promise<boolean>;
+  /**
+   * What raising the sort memory to at least `bytes` would run, and the exact statements that put the current state
+   * back; undefined when the value is already high enough. Read-only.
+   */
+  planSortMemory(bytes: number, scope: ParameterScope, who: { role: string; database: string }): Promise<ParameterChangePlan | undefined>;
+  /** Turning log_bin_trust_function_creators on; undefined when binary logging is off or trust is already on. */
+  planTrustFunctionCreators(): Promise<ParameterChangePlan | undefined>;
+}
+
+/** Where a parameter change lands: MySQL's GLOBAL, or PostgreSQL's database / role / system (ALTER SYSTEM). */
+export type ParameterScope = 'global' | 'database' | 'role' | 'system';
+
+export interface ParameterChangePlan {
+  parameter: 'sort_buffer_size' | 'work_mem' | 'log_bin_trust_function_creators';
+  scope: ParameterScope;
+  /** Database or role the setting is attached to (PostgreSQL database/role scope). */
+  object?: string;
+  /** The value before, exactly as the server stores it; null when no setting existed at that scope. */
+  previous: string | null;
+  next: string;
+  apply: string[];
+  revert: string[];
 }
 
 export interface Capabilities {
@@ -136,8 +158,25 @@ export interface Dialect {
   readonly openmetadata: OpenMetadataQueries;
   readonly airflow: AirflowQueries;
   readonly params: ParameterReader;
+  readonly dumpTool: DumpTooling;
   lock(name: string): AdvisoryLock;
   serverInfo(): Promise<ServerInfo>;
   privileges(): Promise<Privileges>;
   close(): Promise<void>;
+}
+
+/** A dump tool found on PATH, and whether it can dump this server. */
+export interface DumpToolCheck {
+  /** "mariadb-dump", "mysqldump", "pg_dump" */
+  name: string;
+  path: string | undefined;
+  version: string | undefined;
+  /** Why it cannot be used (missing, too old for the server); undefined when it can. */
+  problem: string | undefined;
+  fix: string | undefined;
+}
+
+/** The stock dump and restore tools of an engine. Every dump flag lives behind this. */
+export interface DumpTooling {
+  locate(server: ServerInfo, env?: NodeJS.ProcessEnv): DumpToolCheck;
 }

@@ -6,6 +6,7 @@ import type { AdvisoryLock, Capabilities, Dialect, Privileges, ServerInfo } from
 import { classifyMysqlError } from './classifyMysqlError.js';
 import { MysqlAirflowQueries } from './MysqlAirflowQueries.js';
 import { MysqlIntrospector } from './MysqlIntrospector.js';
+import { MysqlDumpTool } from './MysqlDumpTool.js';
 import { MysqlLock } from './MysqlLock.js';
 import { MysqlOpenMetadataQueries } from './MysqlOpenMetadataQueries.js';
 import { MysqlParameterReader } from './MysqlParameterReader.js';
@@ -25,6 +26,7 @@ export class MysqlDialect implements Dialect {
   readonly openmetadata: MysqlOpenMetadataQueries;
   readonly airflow: MysqlAirflowQueries;
   readonly params: MysqlParameterReader;
+  readonly dumpTool = new MysqlDumpTool();
 
   private constructor(readonly spec: ConnectionSpec, readonly knex: Knex) {
     this.introspect = new MysqlIntrospector(knex);

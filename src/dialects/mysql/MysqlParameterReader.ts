@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { ParameterReader } from '../types.js';
+import type { ParameterChangePlan, ParameterReader } from '../types.js';
 import { rows } from './rows.js';
 
 export class MysqlParameterReader implements ParameterReader {
@@ -16,6 +16,32 @@ export class MysqlParameterReader implements ParameterReader {
 
   async trustFunctionCreators(): Promise<boolean> {
     return Number(await this.global('log_bin_trust_function_creators')) === 1;
+  }
+
+  /** SET GLOBAL reaches every new session, which is what the migrator (another process) opens. */
+  async planSortMemory(bytes: number): Promise<ParameterChangePlan | undefined> {
+    const previous = await this.global('sort_buffer_size');
+    if (Number(previous) >= bytes) return undefined;
+    return {
+      parameter: 'sort_buffer_size',
+      scope: 'global',
+      previous,
+      next: String(bytes),
+      apply: [`SET GLOBAL sort_buffer_size = ${bytes}`],
+      revert: [`SET GLOBAL sort_buffer_size = ${Number(previous)}`],
+    };
+  }
+
+  async planTrustFunctionCreators(): Promise<ParameterChangePlan | undefined> {
+    if (!(await this.binaryLogging()) || (await this.trustFunctionCreators())) return undefined;
+    return {
+      parameter: 'log_bin_trust_function_creators',
+      scope: 'global',
+      previous: '0',
+      next: '1',
+      apply: ['SET GLOBAL log_bin_trust_function_creators = 1'],
+      revert: ['SET GLOBAL log_bin_trust_function_creators = 0'],
+    };
   }
 
   /** Reads @@GLOBAL.<name>; `name` is one of the fixed identifiers above, never user input. */

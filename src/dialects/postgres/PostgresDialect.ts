@@ -6,6 +6,7 @@ import type { AdvisoryLock, Capabilities, Dialect, Privileges, ServerInfo } from
 import { classifyPostgresError } from './classifyPostgresError.js';
 import { PostgresAirflowQueries } from './PostgresAirflowQueries.js';
 import { PostgresIntrospector } from './PostgresIntrospector.js';
+import { PostgresDumpTool } from './PostgresDumpTool.js';
 import { PostgresLock } from './PostgresLock.js';
 import { PostgresOpenMetadataQueries } from './PostgresOpenMetadataQueries.js';
 import { PostgresParameterReader } from './PostgresParameterReader.js';
@@ -25,6 +26,7 @@ export class PostgresDialect implements Dialect {
   readonly openmetadata: PostgresOpenMetadataQueries;
   readonly airflow: PostgresAirflowQueries;
   readonly params: PostgresParameterReader;
+  readonly dumpTool = new PostgresDumpTool();
 
   private constructor(readonly spec: ConnectionSpec, readonly knex: Knex) {
     this.introspect = new PostgresIntrospector(knex);

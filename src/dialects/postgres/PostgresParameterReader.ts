@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
-import type { ParameterReader } from '../types.js';
-import { pgMemoryToBytes } from './pgMemory.js';
+import type { ParameterChangePlan, ParameterReader, ParameterScope } from '../types.js';
+import { bytesToPgMemory, pgMemoryToBytes } from './pgMemory.js';
 import { rows } from './rows.js';
 
 export class PostgresParameterReader implements ParameterReader {
@@ -44,6 +44,52 @@ export class PostgresParameterReader implements ParameterReader {
     return pgMemoryToBytes(s.boot_val);
   }
 
+  /**
+   * work_mem for the migrator's future sessions: ALTER DATABASE (the owner may), ALTER ROLE, or ALTER SYSTEM with a
+   * reload (superuser). The revert puts back the exact previous setting at that scope, or RESETs it if there was none.
+   */
+  async planSortMemory(bytes: number, scope: ParameterScope, who: { role: string; database: string }): Promise<ParameterChangePlan | undefined> {
+    if ((await this.sortMemoryBytes(who)) >= bytes) return undefined;
+    const next = bytesToPgMemory(bytes);
+    if (scope === 'system') {
+      const previous = await this.autoConfWorkMem();
+      return {
+        parameter: 'work_mem', scope, previous, next,
+        apply: [`ALTER SYSTEM SET work_mem = '${next}'`, 'SELECT pg_reload_conf()'],
+        revert: [previous === null ? 'ALTER SYSTEM RESET work_mem' : `ALTER SYSTEM SET work_mem = ${quoteLiteral(previous)}`, 'SELECT pg_reload_conf()'],
+      };
+    }
+    const target = scope === 'role' ? `ROLE ${quoteIdent(who.role)}` : `DATABASE ${quoteIdent(who.database)}`;
+    const previous = await this.scopedWorkMem(scope === 'role' ? 'role' : 'database', who);
+    return {
+      parameter: 'work_mem', scope, object: scope === 'role' ? who.role : who.database, previous, next,
+      apply: [`ALTER ${target} SET work_mem = '${next}'`],
+      revert: [previous === null ? `ALTER ${target} RESET work_mem` : `ALTER ${target} SET work_mem = ${quoteLiteral(previous)}`],
+    };
+  }
+
+  async planTrustFunctionCreators(): Promise<ParameterChangePlan | undefined> {
+    return undefined;
+  }
+
+  /** The work_mem setting stored for exactly this role (all databases) or this database (all roles), or null. */
+  private async scopedWorkMem(scope: 'role' | 'database', who: { role: string; database: string }): Promise<string | null> {
+    const found = rows<{ config: string[] }>(await this.knex.raw(
+      scope === 'role'
+        ? 'SELECT setconfig AS config FROM pg_db_role_setting WHERE setdatabase = 0 AND setrole = (SELECT oid FROM pg_roles WHERE rolname = ?)'
+        : 'SELECT setconfig AS config FROM pg_db_role_setting WHERE setrole = 0 AND setdatabase = (SELECT oid FROM pg_database WHERE datname = ?)',
+      [scope === 'role' ? who.role : who.database]));
+    const entry = found.flatMap((r) => r.config).find((c) => c.startsWith('work_mem='));
+    return entry === undefined ? null : entry.slice('work_mem='.length);
+  }
+
+  /** The work_mem line of postgresql.auto.conf (what ALTER SYSTEM wrote before), or null. Superuser only. */
+  private async autoConfWorkMem(): Promise<string | null> {
+    const found = rows<{ setting: string }>(await this.knex.raw(
+      "SELECT setting FROM pg_file_settings WHERE name = 'work_mem' AND sourcefile LIKE '%postgresql.auto.conf' ORDER BY seqno DESC LIMIT 1"));
+    return found[0]?.setting ?? null;
+  }
+
   async binaryLogging(): Promise<boolean> {
     return false;
   }
@@ -51,4 +97,12 @@ export class PostgresParameterReader implements ParameterReader {
   async trustFunctionCreators(): Promise<boolean> {
     return true;
   }
+}
+
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+export function quoteLiteral(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
 }

@@ -1,0 +1,32 @@
+import type { ErrorCode } from '../errors.js';
+
+/** Exit statuses, documented in README.md ("Exit codes"). Stable: automation depends on them. */
+export const EXIT = {
+  OK: 0,
+  INTERNAL: 1,
+  USAGE: 2,
+  CONNECT: 3,
+  BLOCKED: 4,
+  LOCK_HELD: 5,
+  BACKUP_FAILED: 6,
+  RESTORE_REFUSED: 7,
+  STEP_FAILED: 8,
+  REVERT_FAILED: 9,
+  NOTHING_TO_DO: 10,
+  INTERRUPTED: 130,
+} as const;
+
+export const EXIT_FOR_CODE: Record<ErrorCode, number> = {
+  USAGE: EXIT.USAGE,
+  CONFIG: EXIT.USAGE,
+  CONNECT: EXIT.CONNECT,
+  BLOCKED: EXIT.BLOCKED,
+  LOCK_HELD: EXIT.LOCK_HELD,
+  BACKUP_FAILED: EXIT.BACKUP_FAILED,
+  RESTORE_REFUSED: EXIT.RESTORE_REFUSED,
+  STEP_FAILED: EXIT.STEP_FAILED,
+  REVERT_FAILED: EXIT.REVERT_FAILED,
+  NOTHING_TO_DO: EXIT.NOTHING_TO_DO,
+  INTERRUPTED: EXIT.INTERRUPTED,
+  INTERNAL: EXIT.INTERNAL,
+};

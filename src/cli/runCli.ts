@@ -1,0 +1,41 @@
+import yargs from 'yargs';
+import { readFileSync } from 'node:fs';
+import { usageError } from '../errors.js';
+import { COMMANDS } from './commands/index.js';
+import { EXIT } from './exitCodes.js';
+import { reportFailure } from './failure.js';
+import { createOutput, Output } from './output.js';
+import { toConfigInput } from './options.js';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** Parses the arguments, runs one command, and returns the exit status; never exits itself. */
+export async function runCli(args: string[]): Promise<number> {
+  let out: Output = createOutput({ json: args.includes('--json'), verbose: args.includes('--verbose') });
+  let exitCode: number = EXIT.OK;
+  const parser = yargs(args)
+    .scriptName('om-migrate')
+    .usage('$0 <command> [options]\n\nSafe OpenMetadata upgrades: preflight gates, verified backups, parameters always put back.')
+    .strict()
+    .demandCommand(1, 'Name a command: preflight, up, backup, restore, repair-airflow, status, revert-params, entrypoint.')
+    .version(VERSION)
+    .help()
+    .wrap(Math.min(120, process.stdout.columns || 120))
+    .exitProcess(false)
+    .fail((message, error) => {
+      throw error ?? usageError(message, 'Run om-migrate --help for the commands and their options.');
+    });
+  for (const command of COMMANDS) {
+    parser.command(command.command, command.describe, command.builder, async (argv) => {
+      const input = toConfigInput(argv as Record<string, unknown>);
+      out = createOutput({ json: Boolean(input.json), verbose: Boolean(input.verbose) });
+      exitCode = await command.run(argv as Record<string, unknown>, input, out);
+    });
+  }
+  try {
+    await parser.parseAsync();
+  } catch (error) {
+    return reportFailure(error, out);
+  }
+  return exitCode;
+}
