@@ -1,6 +1,8 @@
 import type { ConnectionSpec, TargetRole } from '../config/ConnectionSpec.js';
 import type { RunConfig } from '../config/resolveConfig.js';
 import type { Dialect, Privileges, ServerInfo } from '../dialects/types.js';
+import type { VersionFacts } from './readVersions.js';
+import type { TargetFailure } from './targets.js';
 
 export type Severity = 'ok' | 'warn' | 'block';
 
@@ -41,10 +43,16 @@ export interface GateContext {
   config: RunConfig;
   /** Only the targets that connected; the connection gate reports the others. */
   targets: ConnectedTarget[];
+  /** The configured databases that could not be reached, with the classified error. */
+  unreachable: TargetFailure[];
+  /** Versions read once before the gates run. */
+  versions: VersionFacts;
   /** Which command is asking: `up` treats some findings differently from `preflight` (e.g. the Airflow repair). */
   command: 'preflight' | 'up' | 'repair-airflow' | 'backup';
   /** Milliseconds since the epoch at the start of the run, so every gate judges "stale" against the same instant. */
   now: number;
+  /** The targets whose run lock this process already holds (in `up`), so the lock gate does not report itself. */
+  heldLocks: ReadonlySet<TargetRole>;
   /** A privileged connection for the parameter gates, opened on demand: --admin-url / --airflow-admin-url. */
   adminFor(target: ConnectedTarget): Promise<Dialect | undefined>;
 }

@@ -1,4 +1,5 @@
 import type { CommandSpec } from './CommandSpec.js';
+import { preflightCommand } from './preflight.js';
 
 /** Every command, in the order --help lists them. Each lives in its own file beside this one. */
-export const COMMANDS: CommandSpec[] = [];
+export const COMMANDS: CommandSpec[] = [preflightCommand];

@@ -1,0 +1,65 @@
+import { accessSync, constants, statfsSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { formatBytes } from '../src/config/units.js';
+import { finding, Finding, Gate, GateContext } from '../src/run/Gate.js';
+
+const GATE = 'backup';
+/** Dumps are text and usually larger than the data files; 1.2x is the margin the issue asks for. */
+const SPACE_FACTOR = 1.2;
+
+/** The dump tool runs, the backup directory can be written, and there is room for the dumps. */
+export const backupReadinessGate: Gate = {
+  id: GATE,
+  title: 'Backup readiness',
+  async check(ctx: GateContext): Promise<Finding[]> {
+    const findings: Finding[] = [];
+    let needed = 0;
+    for (const t of ctx.targets) {
+      const tool = t.dialect.dumpTool.locate(t.server);
+      findings.push(tool.problem
+        ? finding(GATE, t.role, 'block', tool.problem, tool.fix, { tool: tool.name })
+        : finding(GATE, t.role, 'ok', `${tool.name} found: ${tool.version}`, undefined, { tool: tool.name, path: tool.path, version: tool.version }));
+      needed += Math.ceil((await t.dialect.introspect.databaseSizeBytes()) * SPACE_FACTOR);
+    }
+    if (ctx.targets.length === 0) return findings;
+    const dir = ctx.config.backupDir;
+    const existing = nearestExistingDirectory(dir);
+    if (!existing || !writable(existing)) {
+      findings.push(finding(GATE, 'run', 'block', `backup directory ${dir} is not writable by this user`,
+        'Pass --backup-dir (OM_MIGRATE_BACKUP_DIR) pointing at a writable directory on a volume that outlives the container.', { dir }));
+      return findings;
+    }
+    const stats = statfsSync(existing);
+    const free = Number(stats.bavail) * Number(stats.bsize);
+    const data = { dir, freeBytes: free, neededBytes: needed };
+    findings.push(free < needed
+      ? finding(GATE, 'run', 'block', `only ${formatBytes(free)} free in ${dir}; the dumps need about ${formatBytes(needed)}`,
+        'Free space there, or point --backup-dir at a larger volume.', data)
+      : finding(GATE, 'run', 'ok', `${dir}: ${formatBytes(free)} free, about ${formatBytes(needed)} needed`, undefined, data));
+    return findings;
+  },
+};
+
+/** The directory itself when it exists, else the closest ancestor that does (where it would be created). */
+function nearestExistingDirectory(path: string): string | undefined {
+  let current = path;
+  for (;;) {
+    try {
+      if (statSync(current).isDirectory()) return current;
+      return undefined;
+    } catch {
+      const parent = dirname(current);
+      if (parent === current) return undefined;
+      current = parent;
+    }
+  }
+}
+
+function writable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}

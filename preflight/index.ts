@@ -1,0 +1,19 @@
+import type { Gate } from '../src/run/Gate.js';
+import { backupReadinessGate } from './backupReadinessGate.js';
+import { connectionGate } from './connectionGate.js';
+import { lockGate } from './lockGate.js';
+import { logBinTrustGate } from './logBinTrustGate.js';
+import { sortMemoryGate } from './sortMemoryGate.js';
+import { staleRunsGate } from './staleRunsGate.js';
+import { versionsGate } from './versionsGate.js';
+
+/** Every gate, in report order. */
+export const GATES: readonly Gate[] = [
+  connectionGate,
+  versionsGate,
+  backupReadinessGate,
+  sortMemoryGate,
+  logBinTrustGate,
+  staleRunsGate,
+  lockGate,
+];

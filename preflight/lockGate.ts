@@ -1,0 +1,27 @@
+import { finding, Finding, Gate, GateContext } from '../src/run/Gate.js';
+import { runLockName } from '../src/run/lockName.js';
+
+const GATE = 'lock';
+
+/** Another om-migrate run migrating the same database right now. Read-only: asks who holds the lock. */
+export const lockGate: Gate = {
+  id: GATE,
+  title: 'Run lock',
+  async check(ctx: GateContext): Promise<Finding[]> {
+    const findings: Finding[] = [];
+    for (const t of ctx.targets) {
+      if (ctx.heldLocks.has(t.role)) {
+        findings.push(finding(GATE, t.role, 'ok', 'this run holds the lock'));
+        continue;
+      }
+      const holder = await t.dialect.lock(runLockName(t.spec)).holder();
+      findings.push(holder
+        ? finding(GATE, t.role, 'block',
+          `another om-migrate run holds the lock on ${t.spec.database}: ${holder.program ?? `connection ${holder.connectionId}`}` +
+          `${holder.clientAddress ? ` from ${holder.clientAddress}` : ''}${holder.since ? ` since ${holder.since}` : ''}`,
+          'Wait for it to finish (up --lock-timeout 10m waits); a killed run frees the lock at once.', { holder })
+        : finding(GATE, t.role, 'ok', 'no other run holds the lock'));
+    }
+    return findings;
+  },
+};

@@ -1,0 +1,43 @@
+import type { Finding } from '../run/Gate.js';
+import type { PreflightReport } from '../run/preflight.js';
+import { Output, paint } from './output.js';
+
+const MARK: Record<Finding['severity'], [string, 'green' | 'yellow' | 'red']> = {
+  ok: ['ok   ', 'green'],
+  warn: ['warn ', 'yellow'],
+  block: ['BLOCK', 'red'],
+};
+
+/** The human form of a preflight report: findings grouped by database, then the plan, then one verdict line. */
+export function renderPreflight(report: PreflightReport, out: Output): void {
+  const groups: Array<{ key: Finding['target']; title: string }> = [
+    ...report.targets.map((t) => ({ key: t.role, title: `${t.role}  ${t.connection}` })),
+    { key: 'run', title: 'run' },
+  ];
+  for (const group of groups) {
+    const findings = report.findings.filter((f) => f.target === group.key);
+    if (findings.length === 0) continue;
+    out.line(paint(out, 'bold', group.title));
+    for (const f of findings) {
+      const [label, colour] = MARK[f.severity];
+      out.line(`  ${paint(out, colour, label)} ${f.gate.padEnd(13)} ${f.summary}`);
+      if (f.fix && f.severity !== 'ok') out.line(`        ${''.padEnd(13)} ${paint(out, 'dim', `fix: ${f.fix}`)}`);
+    }
+  }
+  if (report.plan) {
+    const { backups, parameterChanges, steps } = report.plan;
+    out.line(paint(out, 'bold', 'plan of `om-migrate up` (nothing was changed)'));
+    for (const b of backups) out.line(`  backup   ${b.target}: ${b.file}`);
+    for (const c of parameterChanges) {
+      out.line(`  param    ${c.target}: ${c.description}`);
+      for (const sql of c.sql ?? []) out.line(`             run:    ${sql}`);
+      for (const sql of c.revertSql ?? []) out.line(`             revert: ${sql}`);
+    }
+    steps.forEach((s, i) => out.line(`  step ${i + 1}   ${s.name}: ${s.description}`));
+  }
+  const blocks = report.findings.filter((f) => f.severity === 'block').length;
+  const warns = report.findings.filter((f) => f.severity === 'warn').length;
+  const verdict = blocks > 0 ? paint(out, 'red', `BLOCKED: ${blocks} block(s), ${warns} warning(s)`)
+    : paint(out, 'green', `OK: ${warns} warning(s)`);
+  out.line(verdict);
+}

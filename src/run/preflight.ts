@@ -1,0 +1,87 @@
+import { GATES } from '../../preflight/index.js';
+import { describeSpec, TargetRole } from '../config/ConnectionSpec.js';
+import type { RunConfig } from '../config/resolveConfig.js';
+import { backupFileName } from '../backup/backupFileName.js';
+import { join } from 'node:path';
+import type { Finding, GateContext, PlannedChange } from './Gate.js';
+import { plannedSteps, PlannedStep } from './plannedSteps.js';
+import { readVersions } from './readVersions.js';
+import { openTargets, OpenedTargets } from './targets.js';
+
+export interface TargetSummary {
+  role: TargetRole;
+  connection: string;
+  reachable: boolean;
+  flavour?: string;
+  version?: string;
+  managed?: string;
+}
+
+export interface RunPlan {
+  backups: Array<{ target: TargetRole; file: string }>;
+  parameterChanges: PlannedChange[];
+  steps: PlannedStep[];
+}
+
+export interface PreflightReport {
+  targets: TargetSummary[];
+  findings: Finding[];
+  blocked: boolean;
+  unreachable: boolean;
+  plan?: RunPlan;
+}
+
+export interface PreflightOptions {
+  dryRun?: boolean;
+  command?: GateContext['command'];
+  fixStaleRuns?: boolean;
+  /** An already opened set of targets (up keeps its connections); opened and closed here otherwise. */
+  opened?: OpenedTargets;
+  heldLocks?: ReadonlySet<TargetRole>;
+}
+
+/** Every gate's read-only check over every configured database. Changes nothing on any server. */
+export async function runPreflight(config: RunConfig, options: PreflightOptions = {}): Promise<PreflightReport> {
+  const opened = options.opened ?? (await openTargets(config, 'preflight'));
+  try {
+    const ctx: GateContext = {
+      config,
+      targets: opened.targets,
+      unreachable: opened.failures,
+      versions: await readVersions(opened.targets),
+      command: options.command ?? 'preflight',
+      now: Date.now(),
+      heldLocks: options.heldLocks ?? new Set(),
+      adminFor: (t) => opened.adminFor(t),
+    };
+    const findings: Finding[] = [];
+    for (const gate of GATES) findings.push(...(await gate.check(ctx)));
+    const report: PreflightReport = {
+      targets: [
+        ...opened.targets.map((t) => ({ role: t.role, connection: describeSpec(t.spec), reachable: true, flavour: t.server.flavour,
+          version: t.server.version, ...(t.server.managed ? { managed: t.server.managed } : {}) })),
+        ...opened.failures.map((f) => ({ role: f.role, connection: describeSpec(f.spec), reachable: false })),
+      ],
+      findings,
+      blocked: findings.some((f) => f.severity === 'block'),
+      unreachable: opened.failures.length > 0,
+    };
+    if (options.dryRun) report.plan = await buildPlan(ctx, findings, options.fixStaleRuns ?? false);
+    return report;
+  } finally {
+    if (!options.opened) await opened.close();
+  }
+}
+
+async function buildPlan(ctx: GateContext, findings: Finding[], fixStaleRuns: boolean): Promise<RunPlan> {
+  const at = new Date(ctx.now);
+  const backups = ctx.targets.map((t) => ({
+    target: t.role,
+    file: join(ctx.config.backupDir, backupFileName(t.spec.database,
+      t.role === 'openmetadata' ? ctx.versions.openmetadata?.current : undefined, t.spec.engine, at)),
+  }));
+  const parameterChanges: PlannedChange[] = [];
+  for (const gate of GATES) if (gate.plan) parameterChanges.push(...(await gate.plan(ctx)));
+  const airflowNeedsRepair = findings.some((f) => f.gate === 'airflow-state' && f.data?.repairable === true);
+  return { backups, parameterChanges, steps: plannedSteps({ config: ctx.config, versions: ctx.versions, airflowNeedsRepair, fixStaleRuns }) };
+}
