@@ -159,6 +159,7 @@ export interface Dialect {
   readonly airflow: AirflowQueries;
   readonly params: ParameterReader;
   readonly dumpTool: DumpTooling;
+  readonly ledger: LedgerStore;
   lock(name: string): AdvisoryLock;
   serverInfo(): Promise<ServerInfo>;
   privileges(): Promise<Privileges>;
@@ -179,4 +180,29 @@ export interface DumpToolCheck {
 /** The stock dump and restore tools of an engine. Every dump flag lives behind this. */
 export interface DumpTooling {
   locate(server: ServerInfo, env?: NodeJS.ProcessEnv): DumpToolCheck;
+}
+
+export interface LedgerEntry {
+  id: number;
+  step: string;
+  targetVersion: string;
+  runId: string;
+  status: 'running' | 'done' | 'failed';
+  startedAt: string;
+  finishedAt: string | null;
+  backupId: string | null;
+  outputTail: string | null;
+}
+
+/** om_migrate_ledger: one row per step attempt, so an interrupted `up` resumes at the step that did not finish. */
+export interface LedgerStore {
+  ensureTable(): Promise<void>;
+  exists(): Promise<boolean>;
+  start(entry: { step: string; targetVersion: string; runId: string; backupId?: string | null }): Promise<number>;
+  finish(id: number, status: 'done' | 'failed', outputTail: string | null, backupId?: string | null): Promise<void>;
+  /** Steps whose latest attempt for this target version finished. */
+  done(targetVersion: string): Promise<LedgerEntry[]>;
+  /** Forget that a step finished (Umzug's unlogMigration). */
+  forget(step: string, targetVersion: string): Promise<void>;
+  recent(limit: number): Promise<LedgerEntry[]>;
 }

@@ -7,6 +7,7 @@ import { classifyMysqlError } from './classifyMysqlError.js';
 import { MysqlAirflowQueries } from './MysqlAirflowQueries.js';
 import { MysqlIntrospector } from './MysqlIntrospector.js';
 import { MysqlDumpTool } from './MysqlDumpTool.js';
+import { MysqlLedgerStore } from './MysqlLedgerStore.js';
 import { MysqlLock } from './MysqlLock.js';
 import { MysqlOpenMetadataQueries } from './MysqlOpenMetadataQueries.js';
 import { MysqlParameterReader } from './MysqlParameterReader.js';
@@ -27,12 +28,14 @@ export class MysqlDialect implements Dialect {
   readonly airflow: MysqlAirflowQueries;
   readonly params: MysqlParameterReader;
   readonly dumpTool = new MysqlDumpTool();
+  readonly ledger: MysqlLedgerStore;
 
   private constructor(readonly spec: ConnectionSpec, readonly knex: Knex) {
     this.introspect = new MysqlIntrospector(knex);
     this.openmetadata = new MysqlOpenMetadataQueries(knex, this.introspect);
     this.airflow = new MysqlAirflowQueries(knex, this.introspect);
     this.params = new MysqlParameterReader(knex);
+    this.ledger = new MysqlLedgerStore(knex);
   }
 
   static async open(spec: ConnectionSpec, timeoutMs: number, program: string): Promise<MysqlDialect> {

@@ -7,6 +7,7 @@ import { classifyPostgresError } from './classifyPostgresError.js';
 import { PostgresAirflowQueries } from './PostgresAirflowQueries.js';
 import { PostgresIntrospector } from './PostgresIntrospector.js';
 import { PostgresDumpTool } from './PostgresDumpTool.js';
+import { PostgresLedgerStore } from './PostgresLedgerStore.js';
 import { PostgresLock } from './PostgresLock.js';
 import { PostgresOpenMetadataQueries } from './PostgresOpenMetadataQueries.js';
 import { PostgresParameterReader } from './PostgresParameterReader.js';
@@ -27,12 +28,14 @@ export class PostgresDialect implements Dialect {
   readonly airflow: PostgresAirflowQueries;
   readonly params: PostgresParameterReader;
   readonly dumpTool = new PostgresDumpTool();
+  readonly ledger: PostgresLedgerStore;
 
   private constructor(readonly spec: ConnectionSpec, readonly knex: Knex) {
     this.introspect = new PostgresIntrospector(knex);
     this.openmetadata = new PostgresOpenMetadataQueries(knex, this.introspect);
     this.airflow = new PostgresAirflowQueries(knex, this.introspect);
     this.params = new PostgresParameterReader(knex);
+    this.ledger = new PostgresLedgerStore(knex);
   }
 
   static async open(spec: ConnectionSpec, timeoutMs: number, program: string): Promise<PostgresDialect> {
