@@ -2,6 +2,10 @@ import type { Knex } from 'knex';
 import type { AirflowQueries, SchemaIntrospector } from '../types.js';
 import { rows } from './rows.js';
 
+/** A task_instance.id that is not 8-4-4-4-12 hex digits (apache/airflow#54554 left the last group with 8). */
+export const MALFORMED_ID_CONDITION =
+  "id IS NOT NULL AND id NOT REGEXP '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'";
+
 export class MysqlAirflowQueries implements AirflowQueries {
   constructor(private readonly knex: Knex, private readonly introspect: SchemaIntrospector) {}
 
@@ -15,8 +19,7 @@ export class MysqlAirflowQueries implements AirflowQueries {
     const columns = await this.introspect.columns('task_instance');
     if (!columns.some((c) => c.name === 'id')) return 0;
     const [row] = rows<{ n: string | number }>(await this.knex.raw(
-      `SELECT COUNT(*) AS n FROM task_instance
-        WHERE id IS NOT NULL AND id NOT REGEXP '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'`));
+      `SELECT COUNT(*) AS n FROM task_instance WHERE ${MALFORMED_ID_CONDITION}`));
     return Number(row.n);
   }
 }

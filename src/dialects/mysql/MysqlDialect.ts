@@ -5,6 +5,7 @@ import { connectError } from '../connectionErrors.js';
 import type { AdvisoryLock, Capabilities, Dialect, Privileges, ServerInfo } from '../types.js';
 import { classifyMysqlError } from './classifyMysqlError.js';
 import { MysqlAirflowQueries } from './MysqlAirflowQueries.js';
+import { MysqlAirflowRepair } from './MysqlAirflowRepair.js';
 import { MysqlIntrospector } from './MysqlIntrospector.js';
 import { MysqlDumpTool } from './MysqlDumpTool.js';
 import { MysqlLedgerStore } from './MysqlLedgerStore.js';
@@ -26,6 +27,7 @@ export class MysqlDialect implements Dialect {
   readonly introspect: MysqlIntrospector;
   readonly openmetadata: MysqlOpenMetadataQueries;
   readonly airflow: MysqlAirflowQueries;
+  readonly airflowRepair: MysqlAirflowRepair;
   readonly params: MysqlParameterReader;
   readonly dumpTool = new MysqlDumpTool();
   readonly ledger: MysqlLedgerStore;
@@ -34,6 +36,7 @@ export class MysqlDialect implements Dialect {
     this.introspect = new MysqlIntrospector(knex);
     this.openmetadata = new MysqlOpenMetadataQueries(knex, this.introspect);
     this.airflow = new MysqlAirflowQueries(knex, this.introspect);
+    this.airflowRepair = new MysqlAirflowRepair(knex);
     this.params = new MysqlParameterReader(knex);
     this.ledger = new MysqlLedgerStore(knex);
   }

@@ -33,9 +33,9 @@ export class MysqlIntrospector implements SchemaIntrospector {
   }
 
   async foreignKeysReferencing(table: string): Promise<ForeignKeyInfo[]> {
-    const found = rows<{ name: string; tbl: string; col: string; refCol: string; onDelete: string }>(await this.knex.raw(
+    const found = rows<{ name: string; tbl: string; col: string; refCol: string; onDelete: string; onUpdate: string }>(await this.knex.raw(
       `SELECT k.CONSTRAINT_NAME AS name, k.TABLE_NAME AS tbl, k.COLUMN_NAME AS col, k.REFERENCED_COLUMN_NAME AS refCol,
-              r.DELETE_RULE AS onDelete
+              r.DELETE_RULE AS onDelete, r.UPDATE_RULE AS onUpdate
          FROM information_schema.KEY_COLUMN_USAGE k
          JOIN information_schema.REFERENTIAL_CONSTRAINTS r
            ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME
@@ -44,7 +44,7 @@ export class MysqlIntrospector implements SchemaIntrospector {
     const byName = new Map<string, ForeignKeyInfo>();
     for (const r of found) {
       const key = `${r.tbl}.${r.name}`;
-      const fk = byName.get(key) ?? { name: r.name, table: r.tbl, columns: [], referencedTable: table, referencedColumns: [], onDelete: r.onDelete };
+      const fk = byName.get(key) ?? { name: r.name, table: r.tbl, columns: [], referencedTable: table, referencedColumns: [], onDelete: r.onDelete, onUpdate: r.onUpdate };
       fk.columns.push(r.col);
       fk.referencedColumns.push(r.refCol);
       byName.set(key, fk);

@@ -5,6 +5,7 @@ import { connectError } from '../connectionErrors.js';
 import type { AdvisoryLock, Capabilities, Dialect, Privileges, ServerInfo } from '../types.js';
 import { classifyPostgresError } from './classifyPostgresError.js';
 import { PostgresAirflowQueries } from './PostgresAirflowQueries.js';
+import { PostgresAirflowRepair } from './PostgresAirflowRepair.js';
 import { PostgresIntrospector } from './PostgresIntrospector.js';
 import { PostgresDumpTool } from './PostgresDumpTool.js';
 import { PostgresLedgerStore } from './PostgresLedgerStore.js';
@@ -26,6 +27,7 @@ export class PostgresDialect implements Dialect {
   readonly introspect: PostgresIntrospector;
   readonly openmetadata: PostgresOpenMetadataQueries;
   readonly airflow: PostgresAirflowQueries;
+  readonly airflowRepair: PostgresAirflowRepair;
   readonly params: PostgresParameterReader;
   readonly dumpTool = new PostgresDumpTool();
   readonly ledger: PostgresLedgerStore;
@@ -34,6 +36,7 @@ export class PostgresDialect implements Dialect {
     this.introspect = new PostgresIntrospector(knex);
     this.openmetadata = new PostgresOpenMetadataQueries(knex, this.introspect);
     this.airflow = new PostgresAirflowQueries(knex, this.introspect);
+    this.airflowRepair = new PostgresAirflowRepair(knex);
     this.params = new PostgresParameterReader(knex);
     this.ledger = new PostgresLedgerStore(knex);
   }

@@ -33,19 +33,21 @@ export class PostgresIntrospector implements SchemaIntrospector {
   }
 
   async foreignKeysReferencing(table: string): Promise<ForeignKeyInfo[]> {
-    const found = rows<{ name: string; tbl: string; columns: string[]; refColumns: string[]; onDelete: string }>(await this.knex.raw(
+    const found = rows<{ name: string; tbl: string; columns: string[]; refColumns: string[]; onDelete: string; onUpdate: string }>(await this.knex.raw(
       `SELECT con.conname AS name, src.relname AS tbl,
               array(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY AS k(n, ord)
                       JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.ord)::text[] AS columns,
               array(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY AS k(n, ord)
                       JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.ord)::text[] AS "refColumns",
               CASE con.confdeltype WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN 'SET DEFAULT'
-                                   WHEN 'r' THEN 'RESTRICT' ELSE 'NO ACTION' END AS "onDelete"
+                                   WHEN 'r' THEN 'RESTRICT' ELSE 'NO ACTION' END AS "onDelete",
+              CASE con.confupdtype WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN 'SET DEFAULT'
+                                   WHEN 'r' THEN 'RESTRICT' ELSE 'NO ACTION' END AS "onUpdate"
          FROM pg_constraint con JOIN pg_class src ON src.oid = con.conrelid JOIN pg_class ref ON ref.oid = con.confrelid
         WHERE con.contype = 'f' AND ref.relnamespace = current_schema()::regnamespace AND ref.relname = ?
         ORDER BY src.relname, con.conname`, [folded(table)]));
     return found.map((r) => ({
-      name: r.name, table: r.tbl, columns: r.columns, referencedTable: folded(table), referencedColumns: r.refColumns, onDelete: r.onDelete,
+      name: r.name, table: r.tbl, columns: r.columns, referencedTable: folded(table), referencedColumns: r.refColumns, onDelete: r.onDelete, onUpdate: r.onUpdate,
     }));
   }
 
