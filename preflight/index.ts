@@ -1,4 +1,5 @@
 import type { Gate } from '../src/run/Gate.js';
+import { airflowStateGate } from './airflowStateGate.js';
 import { backupReadinessGate } from './backupReadinessGate.js';
 import { connectionGate } from './connectionGate.js';
 import { lockGate } from './lockGate.js';
@@ -14,6 +15,7 @@ export const GATES: readonly Gate[] = [
   backupReadinessGate,
   sortMemoryGate,
   logBinTrustGate,
+  airflowStateGate,
   staleRunsGate,
   lockGate,
 ];
