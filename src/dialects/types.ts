@@ -157,6 +157,105 @@ export interface ParameterReader {
   planSortMemory(bytes: number, scope: ParameterScope, who: { role: string; database: string }): Promise<ParameterChangePlan | undefined>;
   /** Turning log_bin_trust_function_creators on; undefined when binary logging is off or trust is already on. */
   planTrustFunctionCreators(): Promise<ParameterChangePlan | undefined>;
+  /** Runs a plan's apply or revert statements, in order, on this connection. */
+  execute(statements: readonly string[]): Promise<void>;
+  /**
+   * The value stored now at the plan's scope, in the same form as `ParameterChangePlan.previous` (null: no setting
+   * exists at that scope), so that a revert can be verified by comparing the two.
+   */
+  readBack(plan: Pick<ParameterChangePlan, 'parameter' | 'scope' | 'object'>): Promise<string | null>;
+  /** Whether two stored values mean the same thing ("20MB" and "20480kB" on PostgreSQL, "1" and "ON" on MySQL). */
+  sameValue(a: string | null, b: string | null): boolean;
+  /** The server refused the change for want of privilege (MySQL/MariaDB 1227, PostgreSQL 42501). */
+  isPrivilegeRefusal(error: unknown): boolean;
+  /** A name for the server itself, the same through every connection to it (app user or admin). */
+  serverIdentity(): Promise<string>;
+}
+
+/** The state of one journaled parameter change. */
+export type JournalStatus =
+  /** Written before the change; the change may or may not have reached the server. */
+  | 'pending'
+  | 'applied'
+  /** Restored and read back. */
+  | 'reverted'
+  /** The server refused the change: nothing changed. */
+  | 'refused'
+  /** Not put back because another run still needs the value; a later run or revert-params puts it back. */
+  | 'deferred';
+
+/** One row of om_migrate_journal: a parameter change, written before it is made. */
+export interface JournalEntry {
+  id: string;
+  runId: string;
+  /** The database whose journal holds the entry (the target the change was made for). */
+  database: string;
+  /** ParameterReader.serverIdentity() of the server changed. */
+  server: string;
+  parameter: ParameterChangePlan['parameter'];
+  scope: ParameterScope;
+  object: string | null;
+  /** The exact previous value; null when no setting existed at that scope. */
+  previous: string | null;
+  next: string;
+  applySql: string[];
+  revertSql: string[];
+  status: JournalStatus;
+  /** Who made it: "om-migrate run pid=… host=… since=…". */
+  holder: string;
+  createdAt: string;
+  updatedAt: string;
+  note: string | null;
+}
+
+/** Where the journal lives: a table in the target database (or a local file when the table cannot be written). */
+export interface JournalStore {
+  /** "table om_migrate_journal in db", "file /root/.om-migrate/…": for messages. */
+  readonly location: string;
+  /** Creates the table if needed; throws when it cannot. */
+  ensure(): Promise<void>;
+  insert(entry: JournalEntry): Promise<void>;
+  setStatus(id: string, status: JournalStatus, note?: string | null): Promise<void>;
+  /** Entries not yet put back (pending, applied, deferred), oldest first. Empty when there is no journal yet. */
+  unreverted(): Promise<JournalEntry[]>;
+  /** Every entry of one run, oldest first. */
+  ofRun(runId: string): Promise<JournalEntry[]>;
+}
+
+/**
+ * Coordination between runs that share a server-wide value (MySQL GLOBAL, PostgreSQL role or system settings):
+ * every run that needs the value holds a "need" on its pinned connection for as long as it runs, so the last run
+ * out — and only it — puts the value back. Needs are session-bound, so a killed run's need vanishes with it.
+ */
+export interface ParameterCoordination {
+  /** Registers this session's need for the value identified by `key` (idempotent). */
+  holdNeed(key: string): Promise<void>;
+  releaseNeed(key: string): Promise<void>;
+  /** How many other sessions on the server hold a need for `key`. */
+  otherNeeds(key: string): Promise<number>;
+  /** Runs fn while holding the server's parameter mutex, so that "check needs, then revert" is not raced. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+/** The row a lock holder writes so that a contender can name it (MariaDB keeps no program names without performance_schema). */
+export interface RunHolderRow {
+  lockName: string;
+  connectionId: string;
+  runId: string;
+  host: string;
+  pid: number;
+  startedAt: string;
+  command: string;
+}
+
+export interface RunRegistry {
+  /** This session's id as the lock functions report it (CONNECTION_ID(), pg_backend_pid()). */
+  connectionId(): Promise<string>;
+  /** Records (replaces) the holder row of a lock; throws when the table cannot be written. */
+  record(row: RunHolderRow): Promise<void>;
+  remove(lockName: string, connectionId: string): Promise<void>;
+  /** The holder row written by the session `connectionId` for `lockName`, if it wrote one. */
+  find(lockName: string, connectionId: string): Promise<RunHolderRow | undefined>;
 }
 
 /** Where a parameter change lands: MySQL's GLOBAL, or PostgreSQL's database / role / system (ALTER SYSTEM). */
@@ -198,6 +297,10 @@ export interface Dialect {
   readonly dumpTool: DumpTooling;
   readonly ledger: LedgerStore;
   lock(name: string): AdvisoryLock;
+  /** The parameter journal in this connection's database. */
+  readonly journal: JournalStore;
+  readonly coordination: ParameterCoordination;
+  readonly runs: RunRegistry;
   serverInfo(): Promise<ServerInfo>;
   privileges(): Promise<Privileges>;
   close(): Promise<void>;

@@ -12,6 +12,9 @@ import { MysqlLedgerStore } from './MysqlLedgerStore.js';
 import { MysqlLock } from './MysqlLock.js';
 import { MysqlOpenMetadataQueries } from './MysqlOpenMetadataQueries.js';
 import { MysqlParameterReader } from './MysqlParameterReader.js';
+import { MysqlJournalStore } from './MysqlJournalStore.js';
+import { MysqlParameterCoordination } from './MysqlParameterCoordination.js';
+import { MysqlRunRegistry } from './MysqlRunRegistry.js';
 import { rows } from './rows.js';
 
 const FLOORS = { mysql: '8.0.0', mariadb: '10.6.0' } as const;
@@ -29,6 +32,9 @@ export class MysqlDialect implements Dialect {
   readonly airflow: MysqlAirflowQueries;
   readonly airflowRepair: MysqlAirflowRepair;
   readonly params: MysqlParameterReader;
+  readonly journal: MysqlJournalStore;
+  readonly coordination: MysqlParameterCoordination;
+  readonly runs: MysqlRunRegistry;
   readonly dumpTool = new MysqlDumpTool();
   readonly ledger: MysqlLedgerStore;
 
@@ -39,6 +45,9 @@ export class MysqlDialect implements Dialect {
     this.airflowRepair = new MysqlAirflowRepair(knex);
     this.params = new MysqlParameterReader(knex);
     this.ledger = new MysqlLedgerStore(knex);
+    this.journal = new MysqlJournalStore(knex, spec.database);
+    this.coordination = new MysqlParameterCoordination(knex);
+    this.runs = new MysqlRunRegistry(knex);
   }
 
   static async open(spec: ConnectionSpec, timeoutMs: number, program: string): Promise<MysqlDialect> {

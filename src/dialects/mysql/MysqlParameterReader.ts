@@ -44,6 +44,33 @@ export class MysqlParameterReader implements ParameterReader {
     };
   }
 
+  async execute(statements: readonly string[]): Promise<void> {
+    for (const statement of statements) await this.knex.raw(statement);
+  }
+
+  /** Every MySQL parameter om-migrate changes is GLOBAL: the stored value is @@GLOBAL.<name>. */
+  async readBack(plan: Pick<ParameterChangePlan, 'parameter'>): Promise<string | null> {
+    return this.global(plan.parameter);
+  }
+
+  sameValue(a: string | null, b: string | null): boolean {
+    if (a === null || b === null) return a === b;
+    const norm = (v: string) => ({ on: '1', off: '0' } as Record<string, string>)[v.trim().toLowerCase()] ?? v.trim();
+    const [x, y] = [norm(a), norm(b)];
+    return /^\d+$/.test(x) && /^\d+$/.test(y) ? BigInt(x) === BigInt(y) : x === y;
+  }
+
+  isPrivilegeRefusal(error: unknown): boolean {
+    // 1227 ER_SPECIFIC_ACCESS_DENIED_ERROR ("you need (at least one of) the SUPER privilege(s)").
+    return (error as { errno?: number }).errno === 1227;
+  }
+
+  async serverIdentity(): Promise<string> {
+    const [row] = rows<{ h: string; p: number; s: number }>(
+      await this.knex.raw('SELECT @@hostname AS h, @@port AS p, @@server_id AS s'));
+    return `mysql://${row.h}:${row.p}#${row.s}`;
+  }
+
   /** Reads @@GLOBAL.<name>; `name` is one of the fixed identifiers above, never user input. */
   async global(name: string): Promise<string> {
     if (!/^[a-z_]+$/.test(name)) throw new Error(`not a server variable name: ${name}`);

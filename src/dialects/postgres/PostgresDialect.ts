@@ -12,6 +12,9 @@ import { PostgresLedgerStore } from './PostgresLedgerStore.js';
 import { PostgresLock } from './PostgresLock.js';
 import { PostgresOpenMetadataQueries } from './PostgresOpenMetadataQueries.js';
 import { PostgresParameterReader } from './PostgresParameterReader.js';
+import { PostgresJournalStore } from './PostgresJournalStore.js';
+import { PostgresParameterCoordination } from './PostgresParameterCoordination.js';
+import { PostgresRunRegistry } from './PostgresRunRegistry.js';
 import { rows } from './rows.js';
 
 const FLOOR = '12';
@@ -29,6 +32,9 @@ export class PostgresDialect implements Dialect {
   readonly airflow: PostgresAirflowQueries;
   readonly airflowRepair: PostgresAirflowRepair;
   readonly params: PostgresParameterReader;
+  readonly journal: PostgresJournalStore;
+  readonly coordination: PostgresParameterCoordination;
+  readonly runs: PostgresRunRegistry;
   readonly dumpTool = new PostgresDumpTool();
   readonly ledger: PostgresLedgerStore;
 
@@ -39,6 +45,9 @@ export class PostgresDialect implements Dialect {
     this.airflowRepair = new PostgresAirflowRepair(knex);
     this.params = new PostgresParameterReader(knex);
     this.ledger = new PostgresLedgerStore(knex);
+    this.journal = new PostgresJournalStore(knex, spec.database);
+    this.coordination = new PostgresParameterCoordination(knex);
+    this.runs = new PostgresRunRegistry(knex);
   }
 
   static async open(spec: ConnectionSpec, timeoutMs: number, program: string): Promise<PostgresDialect> {

@@ -72,6 +72,43 @@ export class PostgresParameterReader implements ParameterReader {
     return undefined;
   }
 
+  async execute(statements: readonly string[]): Promise<void> {
+    for (const statement of statements) await this.knex.raw(statement);
+  }
+
+  async readBack(plan: Pick<ParameterChangePlan, 'parameter' | 'scope' | 'object'>): Promise<string | null> {
+    if (plan.parameter !== 'work_mem') throw new Error(`PostgreSQL has no ${plan.parameter}`);
+    if (plan.scope === 'system') return this.autoConfWorkMem();
+    if (plan.scope !== 'role' && plan.scope !== 'database') throw new Error(`PostgreSQL has no ${plan.scope} scope`);
+    const object = plan.object ?? '';
+    return this.scopedWorkMem(plan.scope, { role: object, database: object });
+  }
+
+  sameValue(a: string | null, b: string | null): boolean {
+    if (a === null || b === null) return a === b;
+    try {
+      return pgMemoryToBytes(a) === pgMemoryToBytes(b);
+    } catch {
+      return a === b;
+    }
+  }
+
+  isPrivilegeRefusal(error: unknown): boolean {
+    return (error as { code?: string }).code === '42501'; // insufficient_privilege: "must be owner of", "permission denied"
+  }
+
+  /** The cluster's system identifier when readable; the address the server answers on otherwise. */
+  async serverIdentity(): Promise<string> {
+    try {
+      const [row] = rows<{ id: string }>(await this.knex.raw('SELECT system_identifier::text AS id FROM pg_control_system()'));
+      return `postgres://system/${row.id}`;
+    } catch {
+      const [row] = rows<{ a: string | null; p: number | null }>(
+        await this.knex.raw('SELECT inet_server_addr()::text AS a, inet_server_port() AS p'));
+      return `postgres://${row.a ?? 'local'}:${row.p ?? 0}`;
+    }
+  }
+
   /** The work_mem setting stored for exactly this role (all databases) or this database (all roles), or null. */
   private async scopedWorkMem(scope: 'role' | 'database', who: { role: string; database: string }): Promise<string | null> {
     const found = rows<{ config: string[] }>(await this.knex.raw(
