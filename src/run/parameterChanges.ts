@@ -89,6 +89,8 @@ export class ParameterRun {
   /** need keys whose value this run changed, so a second target on the same server does not change it again. */
   readonly changedKeys = new Set<string>();
   private seq = 0;
+  /** Set when the revert begins: a change still being requested after that (a step that ignored its abort) is refused. */
+  closed = false;
 
   constructor(options: ParameterRunOptions) {
     this.runId = options.runId ?? randomUUID();
@@ -171,6 +173,9 @@ export async function applyParameterChanges(run: ParameterRun, requests: Paramet
     const server = await executor.params.serverIdentity();
     const key = needKey(server, request.parameter, request.scope, request.object);
     const change = async (): Promise<void> => {
+      if (run.closed) {
+        throw new OmMigrateError('INTERRUPTED', 'the run is putting its parameters back; no further change is made');
+      }
       if (key !== undefined) {
         if (run.changedKeys.has(key)) return;
         if (!run.needs.has(key)) {

@@ -60,6 +60,7 @@ export async function withParameterGuard<T>(run: ParameterRun, fn: (signal: Abor
       clearTimeout(timer);
     }
     let report: RevertReport;
+    run.closed = true;
     try {
       report = await revertParameterChanges(run);
     } catch (revertError) {
