@@ -52,6 +52,7 @@ export function readOpenMetadataYaml(path: string, env: NodeJS.ProcessEnv): Open
   return { driverClass: pick('driverClass'), user: pick('user'), password: pick('password'), url: pick('url') };
 }
 
+/** The yaml library's first line repeats the position and ends with a colon before a code excerpt. */
 function firstLine(text: string): string {
-  return text.split('\n')[0];
+  return text.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '').replace(/:$/, '');
 }
