@@ -54,4 +54,8 @@ export function reportVerdictOnStderr(report: PreflightReport, out: Output): voi
   const more = blocks.length > 1 ? ` (and ${blocks.length - 1} more block(s) in the report)` : '';
   out.error(`om-migrate: ${what}: ${first.summary}${more}`);
   if (first.fix) out.error(`  fix: ${first.fix}`);
+  // The connection hints promise the driver's own words with --verbose (already stripped of the password).
+  if (out.verbose) {
+    for (const f of blocks) if (typeof f.data?.driverMessage === 'string') out.error(`  driver (${f.target}): ${f.data.driverMessage}`);
+  }
 }
