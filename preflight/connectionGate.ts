@@ -7,7 +7,7 @@ export const connectionGate: Gate = {
   title: 'Connection',
   async check(ctx: GateContext): Promise<Finding[]> {
     const findings: Finding[] = ctx.unreachable.map((f) =>
-      finding('connection', f.role, 'block', f.error.message, f.error.hint, { failure: f.error.details?.failure }));
+      finding('connection', f.role, 'block', f.error.message, f.error.hint, { failure: f.error.details?.failure, driverMessage: f.error.details?.driverMessage }));
     for (const t of ctx.targets) {
       const name = t.server.flavour === 'mariadb' ? 'MariaDB' : t.server.flavour === 'mysql' ? 'MySQL' : 'PostgreSQL';
       const managed = t.server.managed ? ` on ${t.server.managed}` : '';

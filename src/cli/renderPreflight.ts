@@ -41,3 +41,21 @@ export function renderPreflight(report: PreflightReport, out: Output): void {
     : paint(out, 'green', `OK: ${warns} warning(s)`);
   out.line(verdict);
 }
+
+/**
+ * When preflight does not pass, one line on stderr says why (the first block), with its fix: scripts and container
+ * logs that keep only stderr still see the reason. The full report stays on stdout.
+ */
+export function reportVerdictOnStderr(report: PreflightReport, out: Output): void {
+  const blocks = report.findings.filter((f) => f.severity === 'block');
+  const first = blocks.find((f) => f.gate === 'connection') ?? blocks[0];
+  if (!first) return;
+  const what = report.unreachable ? 'cannot connect' : 'blocked';
+  const more = blocks.length > 1 ? ` (and ${blocks.length - 1} more block(s) in the report)` : '';
+  out.error(`om-migrate: ${what}: ${first.summary}${more}`);
+  if (first.fix) out.error(`  fix: ${first.fix}`);
+  // The connection hints promise the driver's own words with --verbose (already stripped of the password).
+  if (out.verbose) {
+    for (const f of blocks) if (typeof f.data?.driverMessage === 'string') out.error(`  driver (${f.target}): ${f.data.driverMessage}`);
+  }
+}

@@ -32,7 +32,7 @@ export function readOpenMetadataYaml(path: string, env: NodeJS.ProcessEnv): Open
     raw = readFileSync(path, 'utf8');
   } catch (error) {
     throw configError(`cannot read --config ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-      'Pass the path of conf/openmetadata.yaml, readable by this user.');
+      'Pass the path of conf/openmetadata.yaml, readable by this user.', error);
   }
   const text = substituteEnv(raw, env, path);
   let document: unknown;
@@ -41,7 +41,7 @@ export function readOpenMetadataYaml(path: string, env: NodeJS.ProcessEnv): Open
   } catch (error) {
     const where = error instanceof YAMLParseError && error.linePos ? ` at line ${error.linePos[0].line}` : '';
     throw configError(`${path} is not valid YAML${where}: ${firstLine((error as Error).message)}`,
-      'Fix the file, or give the connection with flags or DB_* environment variables instead.');
+      'Fix the file, or give the connection with flags or DB_* environment variables instead.', error);
   }
   const database = (document as { database?: unknown } | null)?.database;
   if (database === undefined || database === null || typeof database !== 'object' || Array.isArray(database)) {
@@ -52,6 +52,7 @@ export function readOpenMetadataYaml(path: string, env: NodeJS.ProcessEnv): Open
   return { driverClass: pick('driverClass'), user: pick('user'), password: pick('password'), url: pick('url') };
 }
 
+/** The yaml library's first line repeats the position and ends with a colon before a code excerpt. */
 function firstLine(text: string): string {
-  return text.split('\n')[0];
+  return text.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '').replace(/:$/, '');
 }

@@ -54,29 +54,41 @@ export function parseAdminUrl(url: string, source: string): ConnectionSpec {
 }
 
 function parseHierarchicalUrl(text: string, engine: Engine, source: string): ConnectionSpec {
+  // The WHATWG parser refuses user info without a host (postgresql://user@/db?host=/run/postgresql), which libpq
+  // accepts: parse it with a placeholder host and take the host from the query.
+  const emptyHost = /^[a-z0-9+]+:\/\/[^/?#]*@(?=[/?#]|$)/i.exec(text);
+  const parseable = emptyHost ? `${emptyHost[0]}host-from-query${text.slice(emptyHost[0].length)}` : text;
   let url: URL;
   try {
-    url = new URL(text);
+    url = new URL(parseable);
   } catch {
-    throw configError(`${source} is not a valid URL`, 'Check for unescaped characters: write @ : / in a password as %40 %3A %2F.');
+    throw configError(`${source} is not a valid URL`, 'Check for unescaped characters: write @ : / # ? % in a password as %40 %3A %2F %23 %3F %25.');
   }
+  const decode = (part: string, what: string) => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      throw configError(`${source}: the ${what} holds a % that is not followed by two hex digits`,
+        'Write a literal % in a URL as %25.');
+    }
+  };
   const params: Record<string, string> = {};
   url.searchParams.forEach((value, key) => {
     params[key] = value;
   });
   // libpq allows the host (a socket directory) as a query parameter: postgresql://user@/db?host=/run/postgresql
-  const host = decodeURIComponent(url.hostname.replace(/^\[|\]$/g, '')) || params.host || '';
+  const host = (emptyHost ? '' : decode(url.hostname.replace(/^\[|\]$/g, ''), 'host')) || params.host || '';
   if (!host) throw configError(`${source} has no host`, 'Write the server as user@host:port in the URL.');
   let port = DEFAULT_PORT[engine];
-  if (url.port) port = Number(url.port);
+  if (url.port) port = parsePort(url.port, source);
   else if (params.port) port = parsePort(params.port, source);
   return {
     engine,
     host,
     port,
-    user: decodeURIComponent(url.username),
-    password: url.password ? decodeURIComponent(url.password) : undefined,
-    database: decodeURIComponent(url.pathname.replace(/^\//, '')),
+    user: decode(url.username, 'user name'),
+    password: url.password ? decode(url.password, 'password') : undefined,
+    database: decode(url.pathname.replace(/^\//, ''), 'database name'),
     params,
     source,
   };

@@ -183,6 +183,6 @@ function readPasswordFile(path: string): string {
     return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
   } catch (error) {
     throw configError(`cannot read --db-password-file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-      'Make the file readable by this user, or use DB_USER_PASSWORD.');
+      'Make the file readable by this user, or use DB_USER_PASSWORD.', error);
   }
 }

@@ -2,7 +2,7 @@ import { resolveConfig } from '../../config/resolveConfig.js';
 import { runPreflight } from '../../run/preflight.js';
 import { EXIT } from '../exitCodes.js';
 import { withConnectionOptions, withOutputOptions } from '../options.js';
-import { renderPreflight } from '../renderPreflight.js';
+import { renderPreflight, reportVerdictOnStderr } from '../renderPreflight.js';
 import type { CommandSpec } from './CommandSpec.js';
 
 export const preflightCommand: CommandSpec = {
@@ -19,7 +19,10 @@ export const preflightCommand: CommandSpec = {
     });
     const exitCode = report.unreachable ? EXIT.CONNECT : report.blocked ? EXIT.BLOCKED : EXIT.OK;
     if (out.json) out.printJson({ ok: exitCode === EXIT.OK, exitCode, ...report });
-    else renderPreflight(report, out);
+    else {
+      renderPreflight(report, out);
+      reportVerdictOnStderr(report, out);
+    }
     return exitCode;
   },
 };

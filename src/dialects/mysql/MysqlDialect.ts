@@ -2,6 +2,7 @@ import knexFactory, { Knex } from 'knex';
 import type { ConnectionSpec } from '../../config/ConnectionSpec.js';
 import { tlsRequested } from '../../config/ConnectionSpec.js';
 import { connectError } from '../connectionErrors.js';
+import { QUIET_KNEX_LOG } from '../quietKnexLog.js';
 import type { AdvisoryLock, Capabilities, Dialect, Privileges, ServerInfo } from '../types.js';
 import { classifyMysqlError } from './classifyMysqlError.js';
 import { MysqlAirflowQueries } from './MysqlAirflowQueries.js';
@@ -54,6 +55,7 @@ export class MysqlDialect implements Dialect {
     const socketPath = spec.host.startsWith('/') ? spec.host : undefined;
     const knex = knexFactory({
       client: 'mysql2',
+      log: QUIET_KNEX_LOG,
       connection: {
         host: socketPath ? undefined : spec.host,
         port: spec.port,

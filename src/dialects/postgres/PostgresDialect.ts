@@ -2,6 +2,7 @@ import knexFactory, { Knex } from 'knex';
 import type { ConnectionSpec } from '../../config/ConnectionSpec.js';
 import { tlsRequested } from '../../config/ConnectionSpec.js';
 import { connectError } from '../connectionErrors.js';
+import { QUIET_KNEX_LOG } from '../quietKnexLog.js';
 import type { AdvisoryLock, Capabilities, Dialect, Privileges, ServerInfo } from '../types.js';
 import { classifyPostgresError } from './classifyPostgresError.js';
 import { PostgresAirflowQueries } from './PostgresAirflowQueries.js';
@@ -54,6 +55,7 @@ export class PostgresDialect implements Dialect {
     const sslmode = (spec.params.sslmode ?? '').toLowerCase();
     const knex = knexFactory({
       client: 'pg',
+      log: QUIET_KNEX_LOG,
       connection: {
         host: spec.host,
         port: spec.port,

@@ -6,9 +6,14 @@ import { folded, rows } from './rows.js';
 export class PostgresIntrospector implements SchemaIntrospector {
   constructor(private readonly knex: Knex) {}
 
+  /**
+   * From pg_class, not information_schema.tables: the latter hides tables the user has no privilege on, and a
+   * SERVER_CHANGE_LOG owned by someone else must not read as "fresh install".
+   */
   async tableExists(table: string): Promise<boolean> {
     const found = rows(await this.knex.raw(
-      `SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?`, [folded(table)]));
+      `SELECT 1 FROM pg_class WHERE relnamespace = current_schema()::regnamespace AND relname = ? AND relkind IN ('r', 'p', 'v', 'm', 'f')`,
+      [folded(table)]));
     return found.length > 0;
   }
 
