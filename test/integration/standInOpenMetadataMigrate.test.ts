@@ -179,9 +179,11 @@ for (const server of SERVERS) {
       assert.equal(toTarget.code, 0, toTarget.stderr);
       assert.deepEqual(toTarget.applied, ['1.10.2']);
 
-      const rest = await runStandIn(s.appSpec, env);
+      const started = Date.now();
+      const rest = await runStandIn(s.appSpec, { ...env, OM_STANDIN_SLEEP_MS: '400' });
       assert.equal(rest.code, 0, rest.stderr);
       assert.deepEqual(rest.applied, ['1.10.5', '1.11.0']);
+      assert.ok(Date.now() - started >= 400, 'OM_STANDIN_SLEEP_MS pauses between the two versions');
     });
 
     it('refuses a target it does not know, with exit 2 and nothing applied', async () => {
