@@ -2,6 +2,13 @@ import type { Knex } from 'knex';
 import type { OpenMetadataQueries, PipelineRun, SchemaIntrospector } from '../types.js';
 import { rows } from './rows.js';
 
+/** The rows staleRunningPipelines reports and failStaleRunningPipelines changes: one WHERE for both. */
+const STALE_RUNNING = `s.extension = 'ingestionPipeline.pipelineStatus'
+            AND JSON_UNQUOTE(JSON_EXTRACT(s.json, '$.pipelineState')) = 'running'
+            AND CAST(JSON_EXTRACT(s.json, '$.timestamp') AS SIGNED) < ?`;
+
+interface StaleRow { hash: string; runId: string | null; startDate: string | null; ts: string; name: string | null }
+
 export class MysqlOpenMetadataQueries implements OpenMetadataQueries {
   constructor(private readonly knex: Knex, private readonly introspect: SchemaIntrospector) {}
 
@@ -13,23 +20,42 @@ export class MysqlOpenMetadataQueries implements OpenMetadataQueries {
   async staleRunningPipelines(olderThan: number): Promise<PipelineRun[]> {
     if (!(await this.introspect.tableExists('entity_extension_time_series'))) return [];
     const withNames = await this.introspect.tableExists('ingestion_pipeline_entity');
-    const found = rows<{ hash: string; runId: string | null; startDate: string | null; ts: string; name: string | null }>(
-      await this.knex.raw(
-        `SELECT s.entityFQNHash AS hash, JSON_UNQUOTE(JSON_EXTRACT(s.json, '$.runId')) AS runId,
-                JSON_EXTRACT(s.json, '$.startDate') AS startDate, JSON_EXTRACT(s.json, '$.timestamp') AS ts,
-                ${withNames ? "JSON_UNQUOTE(JSON_EXTRACT(p.json, '$.fullyQualifiedName'))" : 'NULL'} AS name
-           FROM entity_extension_time_series s
-           ${withNames ? 'LEFT JOIN ingestion_pipeline_entity p ON p.fqnHash = s.entityFQNHash' : ''}
-          WHERE s.extension = 'ingestionPipeline.pipelineStatus'
-            AND JSON_UNQUOTE(JSON_EXTRACT(s.json, '$.pipelineState')) = 'running'
-            AND CAST(JSON_EXTRACT(s.json, '$.timestamp') AS SIGNED) < ?
-          ORDER BY ts`, [olderThan]));
-    return found.map((r) => ({
-      entityFQNHash: r.hash,
-      pipelineName: r.name ?? undefined,
-      runId: r.runId ?? '',
-      startDate: r.startDate === null ? undefined : Number(r.startDate),
-      timestamp: Number(r.ts),
-    }));
+    return selectStale(this.knex, olderThan, withNames, false);
   }
+
+  async failStaleRunningPipelines(olderThan: number, now: number): Promise<PipelineRun[]> {
+    // Asked before the transaction: the dialect's single pinned connection belongs to the transaction once it starts.
+    if (!(await this.introspect.tableExists('entity_extension_time_series'))) return [];
+    const withNames = await this.introspect.tableExists('ingestion_pipeline_entity');
+    return this.knex.transaction(async (trx) => {
+      // FOR UPDATE: a run that finishes meanwhile is either reported and changed, or neither.
+      const found = await selectStale(trx, olderThan, withNames, true);
+      if (found.length > 0) {
+        await trx.raw(
+          `UPDATE entity_extension_time_series s
+              SET s.json = JSON_SET(s.json, '$.pipelineState', 'failed', '$.endDate', CAST(? AS SIGNED))
+            WHERE ${STALE_RUNNING}`, [now, olderThan]);
+      }
+      return found;
+    });
+  }
+}
+
+async function selectStale(conn: Knex | Knex.Transaction, olderThan: number, withNames: boolean, lock: boolean): Promise<PipelineRun[]> {
+  const found = rows<StaleRow>(
+    await conn.raw(
+      `SELECT s.entityFQNHash AS hash, JSON_UNQUOTE(JSON_EXTRACT(s.json, '$.runId')) AS runId,
+              JSON_EXTRACT(s.json, '$.startDate') AS startDate, JSON_EXTRACT(s.json, '$.timestamp') AS ts,
+              ${withNames ? "JSON_UNQUOTE(JSON_EXTRACT(p.json, '$.fullyQualifiedName'))" : 'NULL'} AS name
+         FROM entity_extension_time_series s
+         ${withNames ? 'LEFT JOIN ingestion_pipeline_entity p ON p.fqnHash = s.entityFQNHash' : ''}
+        WHERE ${STALE_RUNNING}
+        ORDER BY ts${lock ? ' FOR UPDATE' : ''}`, [olderThan]));
+  return found.map((r) => ({
+    entityFQNHash: r.hash,
+    pipelineName: r.name ?? undefined,
+    runId: r.runId ?? '',
+    startDate: r.startDate === null ? undefined : Number(r.startDate),
+    timestamp: Number(r.ts),
+  }));
 }
