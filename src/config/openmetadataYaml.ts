@@ -40,8 +40,10 @@ export function readOpenMetadataYaml(path: string, env: NodeJS.ProcessEnv): Open
     document = parseYaml(text);
   } catch (error) {
     const where = error instanceof YAMLParseError && error.linePos ? ` at line ${error.linePos[0].line}` : '';
+    // No cause attached: the parser's full message quotes the substituted text, which may hold a password from the
+    // environment, and --verbose would print it.
     throw configError(`${path} is not valid YAML${where}: ${firstLine((error as Error).message)}`,
-      'Fix the file, or give the connection with flags or DB_* environment variables instead.', error);
+      'Fix the file, or give the connection with flags or DB_* environment variables instead.');
   }
   const database = (document as { database?: unknown } | null)?.database;
   if (database === undefined || database === null || typeof database !== 'object' || Array.isArray(database)) {

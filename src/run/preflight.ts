@@ -3,6 +3,7 @@ import { describeSpec, TargetRole } from '../config/ConnectionSpec.js';
 import type { RunConfig } from '../config/resolveConfig.js';
 import { backupFileName } from '../backup/backupFileName.js';
 import { join } from 'node:path';
+import { isOmMigrateError } from '../errors.js';
 import type { Finding, GateContext, PlannedChange } from './Gate.js';
 import { plannedSteps, PlannedStep } from './plannedSteps.js';
 import { readVersions } from './readVersions.js';
@@ -44,18 +45,25 @@ export interface PreflightOptions {
 export async function runPreflight(config: RunConfig, options: PreflightOptions = {}): Promise<PreflightReport> {
   const opened = options.opened ?? (await openTargets(config, 'preflight'));
   try {
+    const findings: Finding[] = [];
+    const versions = await readVersions(opened.targets).catch((error: unknown) => {
+      findings.push(couldNotCheck('versions', error));
+      return {};
+    });
     const ctx: GateContext = {
       config,
       targets: opened.targets,
       unreachable: opened.failures,
-      versions: await readVersions(opened.targets),
+      versions,
       command: options.command ?? 'preflight',
       now: Date.now(),
       heldLocks: options.heldLocks ?? new Set(),
       adminFor: (t) => opened.adminFor(t),
     };
-    const findings: Finding[] = [];
-    for (const gate of GATES) findings.push(...(await gate.check(ctx)));
+    for (const gate of GATES) {
+      // One gate that cannot read what it needs (a missing SELECT grant, say) must not hide the others' findings.
+      findings.push(...(await gate.check(ctx).catch((error: unknown) => [couldNotCheck(gate.id, error)])));
+    }
     const report: PreflightReport = {
       targets: [
         ...opened.targets.map((t) => ({ role: t.role, connection: describeSpec(t.spec), reachable: true, flavour: t.server.flavour,
@@ -84,4 +92,13 @@ async function buildPlan(ctx: GateContext, findings: Finding[], fixStaleRuns: bo
   for (const gate of GATES) if (gate.plan) parameterChanges.push(...(await gate.plan(ctx)));
   const airflowNeedsRepair = findings.some((f) => f.gate === 'airflow-state' && f.data?.repairable === true);
   return { backups, parameterChanges, steps: plannedSteps({ config: ctx.config, versions: ctx.versions, airflowNeedsRepair, fixStaleRuns }) };
+}
+
+function couldNotCheck(gate: string, error: unknown): Finding {
+  if (isOmMigrateError(error)) throw error;
+  const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  return {
+    gate, target: 'run', severity: 'block', summary: `could not check: ${message}`,
+    fix: 'Grant the migrating user read access (SELECT) on the OpenMetadata and Airflow tables, or run with --verbose.',
+  };
 }
