@@ -63,6 +63,8 @@ export interface SchemaIntrospector {
   functionExists(name: string): Promise<boolean>;
   /** Bytes the database occupies (data and indexes), for the backup's free-space check. */
   databaseSizeBytes(): Promise<number>;
+  /** Tables and views of the database (PostgreSQL: of every non-system schema); restore refuses a non-empty target. */
+  relationNames(): Promise<string[]>;
 }
 
 export interface PipelineRun {
@@ -322,9 +324,42 @@ export interface DumpToolCheck {
   fix: string | undefined;
 }
 
-/** The stock dump and restore tools of an engine. Every dump flag lives behind this. */
+/**
+ * One run of a stock tool. The password reaches it through `env` (PGPASSWORD) or a 0600 defaults file named in the
+ * arguments, never as an argument itself, so `ps` and /proc/<pid>/cmdline never show it.
+ */
+export interface ToolInvocation {
+  path: string;
+  args: string[];
+  /** Added to the inherited environment; may hold the secret, so never shown. */
+  env: Record<string, string>;
+  /** The command line as it may be stored or printed: no secret, temporary file paths replaced by placeholders. */
+  display: string[];
+  /** Removes what the invocation created for its secret (the defaults file). Safe to call twice. */
+  dispose(): void;
+}
+
+/** 'sql': text a client replays (MySQL family, may be compressed by us); 'custom': pg_dump -Fc, compressed itself. */
+export type DumpFormat = 'sql' | 'custom';
+
+/** The stock dump and restore tools of an engine. Every dump and restore flag lives behind this. */
 export interface DumpTooling {
+  readonly format: DumpFormat;
   locate(server: ServerInfo, env?: NodeJS.ProcessEnv): DumpToolCheck;
+  /** The tool that reads this engine's dumps back: mariadb/mysql, pg_restore (next to pg_dump when it can). */
+  locateRestore(server: ServerInfo, env?: NodeJS.ProcessEnv): DumpToolCheck;
+  /** Dumps `spec.database` to standard output, consistently and without locking, routines/triggers/events included. */
+  dumpInvocation(spec: ConnectionSpec, tool: DumpToolCheck, server: ServerInfo): ToolInvocation;
+  /** Whether the last bytes of an (uncompressed) dump prove the tool finished it; true when the format cannot tell. */
+  dumpCompleted(tail: string): boolean;
+  /** Reads a finished archive's table of contents (pg_restore --list); undefined when the format has none. */
+  listInvocation(tool: DumpToolCheck, file: string): ToolInvocation | undefined;
+  /**
+   * Restores into `spec.database`. `stdin` says whether the (decompressed) dump is fed on standard input (SQL) or
+   * the tool opens `file` itself (custom archive). `replace` lets it drop what is already there.
+   */
+  restoreInvocation(spec: ConnectionSpec, tool: DumpToolCheck, file: string, options: { replace: boolean }):
+    { invocation: ToolInvocation; stdin: boolean };
 }
 
 export interface LedgerEntry {

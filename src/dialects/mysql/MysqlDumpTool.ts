@@ -1,25 +1,94 @@
+import type { ConnectionSpec } from '../../config/ConnectionSpec.js';
+import { tlsRequested } from '../../config/ConnectionSpec.js';
 import { findExecutable, toolVersionText } from '../findExecutable.js';
-import type { DumpToolCheck, DumpTooling, ServerInfo } from '../types.js';
+import type { DumpToolCheck, DumpTooling, ServerInfo, ToolInvocation } from '../types.js';
+import { writeDefaultsFile } from './mysqlDefaultsFile.js';
 
-/** mariadb-dump / mysqldump: the server's own family's tool first, the other one as a fallback. */
+/** The largest packet both families accept: rows bigger than the 16–24 MB client default must still dump and load. */
+const MAX_PACKET = '--max-allowed-packet=1G';
+const DEFAULTS_PLACEHOLDER = '<0600 defaults file, removed after the run>';
+
+/** mariadb-dump / mysqldump and the mariadb / mysql client: the server's own family's tool first, the other as a fallback. */
 export class MysqlDumpTool implements DumpTooling {
+  readonly format = 'sql' as const;
+
   locate(server: ServerInfo, env: NodeJS.ProcessEnv = process.env): DumpToolCheck {
     const names = server.flavour === 'mariadb' ? ['mariadb-dump', 'mysqldump'] : ['mysqldump', 'mariadb-dump'];
-    for (const name of names) {
-      const path = findExecutable(name, env);
-      if (!path) continue;
-      const version = toolVersionText(path, env);
-      if (!version) {
-        return { name, path, version, problem: `${path} does not run (--version failed)`, fix: 'Reinstall the MySQL/MariaDB client tools.' };
-      }
-      return { name, path, version, problem: undefined, fix: undefined };
-    }
-    return {
-      name: names[0],
-      path: undefined,
-      version: undefined,
-      problem: `neither ${names.join(' nor ')} is on PATH`,
-      fix: 'Install the client tools (Debian: apt-get install mariadb-client; MySQL: mysql-client) or add them to PATH.',
-    };
+    return locateFirst(names, env);
   }
+
+  locateRestore(server: ServerInfo, env: NodeJS.ProcessEnv = process.env): DumpToolCheck {
+    // A mariadb-dump file starts with MariaDB's "sandbox mode" line, which only MariaDB's client understands.
+    const names = server.flavour === 'mariadb' ? ['mariadb', 'mysql'] : ['mysql', 'mariadb'];
+    return locateFirst(names, env);
+  }
+
+  dumpInvocation(spec: ConnectionSpec, tool: DumpToolCheck, server: ServerInfo): ToolInvocation {
+    const oracleTool = !/mariadb/i.test(tool.version ?? tool.name);
+    const flags = [
+      // A consistent InnoDB snapshot without locking tables, with everything that is not a table.
+      '--single-transaction', '--routines', '--triggers', '--events', '--hex-blob',
+      // MySQL 8.0.21+ asks for PROCESS to dump tablespaces, which OpenMetadata never creates.
+      '--no-tablespaces',
+      '--default-character-set=utf8mb4',
+      MAX_PACKET,
+      ...(oracleTool && server.flavour === 'mysql' ? ['--set-gtid-purged=OFF'] : []),
+      // MySQL 8's mysqldump asks information_schema.COLUMN_STATISTICS, which MariaDB does not have.
+      ...(oracleTool && server.flavour === 'mariadb' ? ['--column-statistics=0'] : []),
+    ];
+    return invocation(tool, spec, flags, [spec.database], oracleTool);
+  }
+
+  dumpCompleted(tail: string): boolean {
+    return /-- Dump completed[^\n]*\n?\s*$/.test(tail);
+  }
+
+  listInvocation(): undefined {
+    return undefined;
+  }
+
+  restoreInvocation(spec: ConnectionSpec, tool: DumpToolCheck): { invocation: ToolInvocation; stdin: boolean } {
+    // The dump drops each table before creating it, so replacing needs no extra flag.
+    const oracleTool = !/mariadb/i.test(tool.version ?? tool.name);
+    const flags = ['--default-character-set=utf8mb4', MAX_PACKET, '--batch'];
+    return { invocation: invocation(tool, spec, flags, [spec.database], oracleTool), stdin: true };
+  }
+}
+
+function invocation(tool: DumpToolCheck, spec: ConnectionSpec, flags: string[], trailing: string[], oracleTool: boolean): ToolInvocation {
+  const defaults = writeDefaultsFile(spec.password);
+  const connection = [
+    ...(spec.host.startsWith('/') ? [`--socket=${spec.host}`] : [`--host=${spec.host}`, `--port=${spec.port}`]),
+    `--user=${spec.user}`,
+    ...(tlsRequested(spec) ? [oracleTool ? '--ssl-mode=REQUIRED' : '--ssl'] : []),
+  ];
+  // --defaults-extra-file must come first, or the client rejects it.
+  const head = defaults.path ? [`--defaults-extra-file=${defaults.path}`] : [];
+  const args = [...head, ...connection, ...flags, ...trailing];
+  return {
+    path: tool.path as string,
+    args,
+    env: {},
+    display: [tool.name, ...args.map((a) => (defaults.path && a.includes(defaults.path) ? `--defaults-extra-file=${DEFAULTS_PLACEHOLDER}` : a))],
+    dispose: defaults.dispose,
+  };
+}
+
+function locateFirst(names: string[], env: NodeJS.ProcessEnv): DumpToolCheck {
+  for (const name of names) {
+    const path = findExecutable(name, env);
+    if (!path) continue;
+    const version = toolVersionText(path, env);
+    if (!version) {
+      return { name, path, version, problem: `${path} does not run (--version failed)`, fix: 'Reinstall the MySQL/MariaDB client tools.' };
+    }
+    return { name, path, version, problem: undefined, fix: undefined };
+  }
+  return {
+    name: names[0],
+    path: undefined,
+    version: undefined,
+    problem: `neither ${names.join(' nor ')} is on PATH`,
+    fix: 'Install the client tools (Debian: apt-get install mariadb-client; MySQL: mysql-client) or add them to PATH.',
+  };
 }

@@ -64,4 +64,10 @@ export class MysqlIntrospector implements SchemaIntrospector {
       'SELECT SUM(DATA_LENGTH + INDEX_LENGTH) AS bytes FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()'));
     return Number(row?.bytes ?? 0);
   }
+
+  async relationNames(): Promise<string[]> {
+    const found = rows<{ name: string }>(await this.knex.raw(
+      'SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME'));
+    return found.map((r) => r.name);
+  }
 }

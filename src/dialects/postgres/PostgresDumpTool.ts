@@ -1,29 +1,85 @@
+import { dirname } from 'node:path';
+import type { ConnectionSpec } from '../../config/ConnectionSpec.js';
 import { findExecutable, toolVersionText } from '../findExecutable.js';
-import type { DumpToolCheck, DumpTooling, ServerInfo } from '../types.js';
+import type { DumpToolCheck, DumpTooling, ServerInfo, ToolInvocation } from '../types.js';
 
-/** pg_dump, which must be at least the server's major version to dump it. */
+/** pg_dump (at least the server's major version) and pg_restore, which reads its custom-format archives. */
 export class PostgresDumpTool implements DumpTooling {
+  readonly format = 'custom' as const;
+
   locate(server: ServerInfo, env: NodeJS.ProcessEnv = process.env): DumpToolCheck {
-    const path = findExecutable('pg_dump', env);
-    if (!path) {
-      return {
-        name: 'pg_dump', path, version: undefined, problem: 'pg_dump is not on PATH',
-        fix: `Install the PostgreSQL ${server.version.split('.')[0]} client tools (Debian: apt-get install postgresql-client) or add them to PATH.`,
-      };
-    }
-    const version = toolVersionText(path, env);
-    const toolMajor = Number(/(\d+)(?:\.\d+)?/.exec(version ?? '')?.[1]);
-    const serverMajor = Number(server.version.split('.')[0]);
-    if (!version || Number.isNaN(toolMajor)) {
-      return { name: 'pg_dump', path, version, problem: `${path} does not run (--version failed)`, fix: 'Reinstall the PostgreSQL client tools.' };
-    }
-    if (toolMajor < serverMajor) {
-      return {
-        name: 'pg_dump', path, version,
-        problem: `pg_dump ${toolMajor} cannot dump a PostgreSQL ${serverMajor} server`,
-        fix: `Install pg_dump ${serverMajor} or newer (postgresql-client-${serverMajor}) and put it first on PATH.`,
-      };
-    }
-    return { name: 'pg_dump', path, version, problem: undefined, fix: undefined };
+    return locateVersioned('pg_dump', findExecutable('pg_dump', env), server, env);
+  }
+
+  locateRestore(server: ServerInfo, env: NodeJS.ProcessEnv = process.env): DumpToolCheck {
+    // pg_restore cannot read an archive from a newer pg_dump: prefer the one installed beside pg_dump.
+    const dump = findExecutable('pg_dump', env);
+    const beside = dump ? findExecutable('pg_restore', { ...env, PATH: dirname(dump) }) : undefined;
+    return locateVersioned('pg_restore', beside ?? findExecutable('pg_restore', env), server, env);
+  }
+
+  dumpInvocation(spec: ConnectionSpec, tool: DumpToolCheck): ToolInvocation {
+    // -Fc compresses itself and lets pg_restore list (verify) and restore selectively; output goes to stdout.
+    const args = [...connectionArgs(spec), '--format=custom', '--no-password', `--dbname=${spec.database}`];
+    return plain(tool, args, spec);
+  }
+
+  dumpCompleted(): boolean {
+    return true;
+  }
+
+  listInvocation(tool: DumpToolCheck, file: string): ToolInvocation {
+    return { path: tool.path as string, args: ['--list', file], env: {}, display: [tool.name, '--list', file], dispose: () => undefined };
+  }
+
+  restoreInvocation(spec: ConnectionSpec, tool: DumpToolCheck, file: string, options: { replace: boolean }):
+    { invocation: ToolInvocation; stdin: boolean } {
+    const args = [
+      ...connectionArgs(spec), '--no-password', `--dbname=${spec.database}`,
+      // All or nothing: a failed restore leaves the database as it was instead of half-loaded.
+      '--single-transaction', '--exit-on-error',
+      // The restoring role owns what it creates; the original owner may not exist on this server.
+      '--no-owner',
+      ...(options.replace ? ['--clean', '--if-exists'] : []),
+      file,
+    ];
+    return { invocation: plain(tool, args, spec), stdin: false };
   }
 }
+
+function connectionArgs(spec: ConnectionSpec): string[] {
+  return [`--host=${spec.host}`, `--port=${spec.port}`, `--username=${spec.user}`];
+}
+
+/** libpq reads PGPASSWORD and PGSSLMODE from the environment: nothing secret on the command line. */
+function plain(tool: DumpToolCheck, args: string[], spec: ConnectionSpec): ToolInvocation {
+  const env: Record<string, string> = {};
+  if (spec.password !== undefined) env.PGPASSWORD = spec.password;
+  const sslmode = spec.params.sslmode ?? spec.params.sslMode;
+  if (sslmode) env.PGSSLMODE = sslmode;
+  return { path: tool.path as string, args, env, display: [tool.name, ...args], dispose: () => undefined };
+}
+
+function locateVersioned(name: string, path: string | undefined, server: ServerInfo, env: NodeJS.ProcessEnv): DumpToolCheck {
+  const serverMajor = Number(server.version.split('.')[0]);
+  if (!path) {
+    return {
+      name, path, version: undefined, problem: `${name} is not on PATH`,
+      fix: `Install the PostgreSQL ${serverMajor} client tools (Debian: apt-get install postgresql-client) or add them to PATH.`,
+    };
+  }
+  const version = toolVersionText(path, env);
+  const toolMajor = Number(/(\d+)(?:\.\d+)?/.exec(version ?? '')?.[1]);
+  if (!version || Number.isNaN(toolMajor)) {
+    return { name, path, version, problem: `${path} does not run (--version failed)`, fix: 'Reinstall the PostgreSQL client tools.' };
+  }
+  if (toolMajor < serverMajor) {
+    return {
+      name, path, version,
+      problem: `${name} ${toolMajor} cannot ${name === 'pg_dump' ? 'dump' : 'restore into'} a PostgreSQL ${serverMajor} server`,
+      fix: `Install ${name} ${serverMajor} or newer (postgresql-client-${serverMajor}) and put it first on PATH.`,
+    };
+  }
+  return { name, path, version, problem: undefined, fix: undefined };
+}
+

@@ -66,4 +66,14 @@ export class PostgresIntrospector implements SchemaIntrospector {
     const [row] = rows<{ bytes: string }>(await this.knex.raw('SELECT pg_database_size(current_database()) AS bytes'));
     return Number(row.bytes);
   }
+
+  async relationNames(): Promise<string[]> {
+    // Every user schema, not only current_schema(): a restore must not land on top of any of them.
+    const found = rows<{ name: string }>(await this.knex.raw(
+      `SELECT n.nspname || '.' || c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
+          AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'
+        ORDER BY 1`));
+    return found.map((r) => r.name);
+  }
 }
