@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'LOCK_HELD'
   | 'BACKUP_FAILED'
   | 'RESTORE_REFUSED'
+  | 'RESTORE_FAILED'
   | 'STEP_FAILED'
   | 'REVERT_FAILED'
   | 'NOTHING_TO_DO'

@@ -67,6 +67,8 @@ export function toConfigInput(argv: Record<string, unknown>, env: NodeJS.Process
     airflowAdminUrl: s('airflowAdminUrl'),
     to: s('to'),
     backupDir: s('backupDir'),
+    compress: s('compress'),
+    keep: s('keep'),
     staleAfter: s('staleAfter'),
     lockTimeout: s('lockTimeout'),
     sortBufferSize: s('sortBufferSize'),

@@ -6,6 +6,7 @@ import { readOpenMetadataYaml } from './openmetadataYaml.js';
 import { parseAdminUrl, parseJdbcUrl, parseParams, parsePort, parseSqlAlchemyUrl } from './parseUrls.js';
 import { parseTargetVersion } from './versions.js';
 import { parseDuration, parseSize } from './units.js';
+import type { Compression } from '../backup/backupFileName.js';
 
 /** What the CLI (or a test) passes in; every field optional, names as the flags. */
 export interface ConfigInput {
@@ -21,6 +22,8 @@ export interface ConfigInput {
   airflowAdminUrl?: string;
   to?: string;
   backupDir?: string;
+  compress?: string;
+  keep?: string | number;
   staleAfter?: string;
   lockTimeout?: string | number;
   sortBufferSize?: string;
@@ -41,6 +44,10 @@ export interface RunConfig {
   airflowAdmin: ConnectionSpec | undefined;
   targetVersion: string | undefined;
   backupDir: string;
+  /** On-the-fly compression of MySQL dumps; pg_dump's custom format compresses itself. */
+  backupCompress: Compression;
+  /** Keep this many om-migrate backups per database, removing older ones; undefined keeps all. */
+  backupKeep: number | undefined;
   staleAfterMs: number;
   lockTimeoutMs: number;
   sortBufferBytes: number;
@@ -76,6 +83,15 @@ export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = proce
   }
   const paramsMode = input.params ?? env.OM_MIGRATE_PARAMS ?? 'apply';
   if (paramsMode !== 'apply' && paramsMode !== 'skip') throw usageError(`--params "${paramsMode}" is not one of apply, skip`);
+  const backupCompress = (input.compress ?? env.OM_MIGRATE_BACKUP_COMPRESS ?? 'none') as Compression;
+  if (!['gzip', 'zstd', 'none'].includes(backupCompress)) {
+    throw usageError(`--compress "${backupCompress}" is not one of gzip, zstd, none`);
+  }
+  const keepText = input.keep ?? env.OM_MIGRATE_BACKUP_KEEP;
+  const backupKeep = keepText === undefined || keepText === '' ? undefined : Number(keepText);
+  if (backupKeep !== undefined && !(Number.isInteger(backupKeep) && backupKeep >= 1)) {
+    throw usageError(`--keep "${keepText}" is not a whole number of at least 1`, 'The backup just made always counts as one.');
+  }
   const lockTimeoutText = String(input.lockTimeout ?? env.OM_MIGRATE_LOCK_TIMEOUT ?? '0');
   return {
     openmetadata,
@@ -84,6 +100,8 @@ export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = proce
     airflowAdmin: airflowAdminUrl ? parseAdminUrl(airflowAdminUrl, '--airflow-admin-url') : undefined,
     targetVersion: toText === undefined || toText === '' ? undefined : parseTargetVersion(toText),
     backupDir: resolve(input.backupDir ?? env.OM_MIGRATE_BACKUP_DIR ?? 'om-migrate-backups'),
+    backupCompress,
+    backupKeep,
     staleAfterMs: parseDuration(input.staleAfter ?? env.OM_MIGRATE_STALE_AFTER ?? '6h', '--stale-after'),
     lockTimeoutMs: parseDuration(/^\d+$/.test(lockTimeoutText) ? `${lockTimeoutText}s` : lockTimeoutText, '--lock-timeout'),
     sortBufferBytes: Math.max(MIN_SORT_MEMORY_BYTES,

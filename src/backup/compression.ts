@@ -1,0 +1,66 @@
+import { Duplex, PassThrough } from 'node:stream';
+import * as zlib from 'node:zlib';
+import { findExecutable } from '../dialects/findExecutable.js';
+import { OmMigrateError } from '../errors.js';
+import type { ToolInvocation } from '../dialects/types.js';
+import type { Compression } from './backupFileName.js';
+import { describeExit, startTool, succeeded, ToolExit } from './runTool.js';
+
+/** A compressing or decompressing stage of a pipeline, and how to learn whether it failed. */
+export interface CodecStage {
+  stream: Duplex;
+  /** Resolves when the stage is done; rejects with the codec's own message. */
+  done: Promise<void>;
+  /** "node:zlib gzip", "zstd 1.5.4 (program)": recorded so a restore can be reproduced by hand. */
+  description: string;
+  abort(): void;
+}
+
+type ZstdFactory = (options?: object) => Duplex;
+// Node ≥ 22.15 has zstd in zlib; this project's floor (20.19) does not, so look it up rather than type it.
+const nodeZstd = zlib as unknown as { createZstdCompress?: ZstdFactory; createZstdDecompress?: ZstdFactory };
+
+/** Fails before any dump starts when the asked-for compression cannot be done here. */
+export function checkCompression(compression: Compression, env: NodeJS.ProcessEnv = process.env): void {
+  if (compression !== 'zstd' || nodeZstd.createZstdCompress || findExecutable('zstd', env)) return;
+  throw new OmMigrateError('BACKUP_FAILED', `zstd compression is not available: Node ${process.versions.node} has no zstd in zlib and no zstd program is on PATH`,
+    { hint: 'Install zstd (Debian: apt-get install zstd), use Node 22.15 or newer, or use --compress gzip / none.' });
+}
+
+export function compressor(compression: Exclude<Compression, 'none'>, env: NodeJS.ProcessEnv = process.env): CodecStage {
+  if (compression === 'gzip') return zlibStage(zlib.createGzip({ level: 6 }), 'node:zlib gzip level 6');
+  if (nodeZstd.createZstdCompress) return zlibStage(nodeZstd.createZstdCompress(), 'node:zlib zstd');
+  // -T0: all cores; the dump tool is usually the slower side, so compression keeps up without a second pass.
+  return programStage(['-q', '-c', '-3', '-T0'], 'zstd -3 (program)', env);
+}
+
+export function decompressor(compression: Exclude<Compression, 'none'>, env: NodeJS.ProcessEnv = process.env): CodecStage {
+  if (compression === 'gzip') return zlibStage(zlib.createGunzip(), 'node:zlib gunzip');
+  if (nodeZstd.createZstdDecompress) return zlibStage(nodeZstd.createZstdDecompress(), 'node:zlib zstd');
+  return programStage(['-q', '-d', '-c'], 'zstd -d (program)', env);
+}
+
+/** A stage that passes bytes through unchanged, so callers build one pipeline shape either way. */
+export function identityStage(): CodecStage {
+  return { stream: new PassThrough(), done: Promise.resolve(), description: 'none', abort: () => undefined };
+}
+
+function zlibStage(stream: Duplex, description: string): CodecStage {
+  // zlib reports its errors through the pipeline itself.
+  return { stream, done: Promise.resolve(), description, abort: () => stream.destroy() };
+}
+
+function programStage(args: string[], description: string, env: NodeJS.ProcessEnv): CodecStage {
+  const path = findExecutable('zstd', env);
+  if (!path) {
+    throw new OmMigrateError('BACKUP_FAILED', 'the zstd program is not on PATH',
+      { hint: 'Install zstd (Debian: apt-get install zstd) or use Node 22.15 or newer.' });
+  }
+  const invocation: ToolInvocation = { path, args, env: {}, display: ['zstd', ...args], dispose: () => undefined };
+  const { child, exit } = startTool(invocation, ['pipe', 'pipe', 'pipe'], env);
+  const stream = Duplex.from({ writable: child.stdin!, readable: child.stdout! });
+  const done = exit.then((result: ToolExit) => {
+    if (!succeeded(result)) throw new Error(describeExit('zstd', result));
+  });
+  return { stream, done, description, abort: () => child.kill('SIGTERM') };
+}

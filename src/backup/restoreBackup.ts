@@ -1,0 +1,158 @@
+import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { ConnectionSpec, describeSpec } from '../config/ConnectionSpec.js';
+import type { RunConfig } from '../config/resolveConfig.js';
+import { compareVersions, currentOpenMetadataVersion } from '../config/versions.js';
+import { connect } from '../dialects/connect.js';
+import type { Dialect } from '../dialects/types.js';
+import { configError, OmMigrateError } from '../errors.js';
+import type { BackupManifest } from './BackupManifest.js';
+import { decompressor } from './compression.js';
+import { DumpMeter } from './DumpMeter.js';
+import { describeExit, startTool, succeeded } from './runTool.js';
+import { verifyBackup } from './verifyBackup.js';
+
+export interface RestoreOptions {
+  /** The database to restore into; the manifest's own database by default. It must exist. */
+  into?: string;
+  /** Restore over a non-empty database, or one whose OpenMetadata version is newer than the backup's. */
+  force?: boolean;
+  env?: NodeJS.ProcessEnv;
+  onProgress?: (event: RestoreProgress) => void;
+}
+
+export type RestoreProgress =
+  | { phase: 'verifying'; file: string }
+  | { phase: 'restoring'; database: string; pid: number | undefined; command: string[] }
+  | { phase: 'loading'; database: string; bytesRead: number; totalBytes: number };
+
+export interface RestoreResult {
+  manifest: BackupManifest;
+  database: string;
+  target: string;
+  /** The database held tables before (only with force). */
+  replacedExisting: boolean;
+  openmetadataVersionBefore: string | null;
+  nextSteps: string[];
+}
+
+const PROGRESS_EVERY_MS = 250;
+
+/**
+ * Restores a verified backup with the stock client, after checking its SHA-256 and that the target is not newer than
+ * the backup (OpenMetadata version) and is empty — each refusal is RESTORE_REFUSED unless `force`.
+ */
+export async function restoreBackup(manifestPath: string, config: Pick<RunConfig, 'openmetadata' | 'airflow'>,
+  options: RestoreOptions = {}): Promise<RestoreResult> {
+  const env = options.env ?? process.env;
+  options.onProgress?.({ phase: 'verifying', file: manifestPath });
+  const verification = await verifyBackup(manifestPath, { env });
+  const { manifest, file } = verification;
+  if (!verification.ok) {
+    throw refused(`the backup does not verify: ${verification.problems.join('; ')}`,
+      'Use an intact copy of the backup and its manifest; never restore a file whose checksum does not match.');
+  }
+  const spec = targetSpec(manifest, config, options.into);
+  const dialect = await connect(spec, { purpose: 'restore' });
+  try {
+    const { versionBefore, relations } = await guard(dialect, manifest, options.force ?? false);
+    const server = await dialect.serverInfo();
+    const tool = dialect.dumpTool.locateRestore(server, env);
+    if (tool.problem || !tool.path) {
+      throw new OmMigrateError('RESTORE_FAILED', `cannot restore: ${tool.problem ?? `${tool.name} not found`}`, { hint: tool.fix });
+    }
+    const { invocation, stdin } = dialect.dumpTool.restoreInvocation(spec, tool, file, { replace: relations.length > 0 });
+    try {
+      const running = startTool(invocation, [stdin ? 'pipe' : 'ignore', 'ignore', 'pipe'], env);
+      options.onProgress?.({ phase: 'restoring', database: spec.database, pid: running.child.pid, command: invocation.display });
+      let feeding: Promise<void> = Promise.resolve();
+      if (stdin) {
+        let last = 0;
+        const meter = new DumpMeter({ hash: false, tail: false, onChunk: () => {
+          const t = Date.now();
+          if (t - last < PROGRESS_EVERY_MS) return;
+          last = t;
+          options.onProgress?.({ phase: 'loading', database: spec.database, bytesRead: meter.bytes, totalBytes: manifest.bytes });
+        } });
+        const stages: NodeJS.ReadWriteStream[] = [meter];
+        if (manifest.compression !== 'none') stages.push(decompressor(manifest.compression, env).stream);
+        feeding = pipeline([createReadStream(file), ...stages, running.child.stdin!]);
+      }
+      const [fed, exited] = await Promise.allSettled([feeding, running.exit]);
+      const exit = exited.status === 'fulfilled' ? exited.value : undefined;
+      if (!exit || !succeeded(exit)) {
+        throw new OmMigrateError('RESTORE_FAILED',
+          `restore into ${describeSpec(spec)} failed: ${exit ? describeExit(tool.name, exit, spec.password) : `${tool.name} failed`}`,
+          { hint: dialect.capabilities.transactionalDdl
+            ? 'pg_restore ran in one transaction: the database is as it was. Fix what it reports and run restore again.'
+            : 'The database may be partly restored. Fix what the client reports and run restore again with --force.' });
+      }
+      if (fed.status === 'rejected') {
+        throw new OmMigrateError('RESTORE_FAILED', `reading ${file} failed during the restore: ${(fed.reason as Error).message}`,
+          { hint: 'The database may be partly restored; check the file and run restore again with --force.' });
+      }
+    } finally {
+      invocation.dispose();
+    }
+    return {
+      manifest,
+      database: spec.database,
+      target: describeSpec(spec),
+      replacedExisting: relations.length > 0,
+      openmetadataVersionBefore: versionBefore ?? null,
+      nextSteps: nextSteps(manifest, spec),
+    };
+  } finally {
+    await dialect.close();
+  }
+}
+
+async function guard(dialect: Dialect, manifest: BackupManifest, force: boolean) {
+  const versionBefore = currentOpenMetadataVersion((await dialect.openmetadata.changeLogVersions()) ?? []);
+  const relations = await dialect.introspect.relationNames();
+  const where = describeSpec(dialect.spec);
+  if (!force && versionBefore && manifest.openmetadataVersion && compareVersions(versionBefore, manifest.openmetadataVersion) > 0) {
+    throw refused(`${where} is at OpenMetadata ${versionBefore}, newer than the backup's ${manifest.openmetadataVersion}`,
+      `Restore into a fresh, empty database (--into NAME) and run OpenMetadata ${manifest.openmetadataVersion} against it; --force overwrites anyway.`);
+  }
+  if (!force && relations.length > 0) {
+    const shown = relations.slice(0, 5).join(', ') + (relations.length > 5 ? ', …' : '');
+    throw refused(`${where} is not empty (${relations.length} tables or views: ${shown})`,
+      'Restore into a fresh, empty database (--into NAME), or pass --force to overwrite what is there.');
+  }
+  return { versionBefore, relations };
+}
+
+/** The connection of the manifest's role, pointed at the database to restore into. */
+function targetSpec(manifest: BackupManifest, config: Pick<RunConfig, 'openmetadata' | 'airflow'>, into: string | undefined): ConnectionSpec {
+  const configured = config[manifest.role] ?? (manifest.role === 'openmetadata' ? config.airflow : config.openmetadata);
+  if (!configured) {
+    throw configError(`no ${manifest.role} database connection is configured to restore into`,
+      'Give the connection as for backup (--db-host... or --airflow-url); --into picks the database name.');
+  }
+  if (configured.engine !== manifest.engine) {
+    throw refused(`the backup is a ${manifest.engine} dump but the configured ${manifest.role} database is ${configured.engine}`,
+      'Restore into a server of the same engine the backup was taken from.');
+  }
+  return { ...configured, database: into ?? manifest.database };
+}
+
+function nextSteps(manifest: BackupManifest, spec: ConnectionSpec): string[] {
+  const steps: string[] = [];
+  if (manifest.openmetadataVersion) {
+    steps.push(`Run OpenMetadata ${manifest.openmetadataVersion} (the release this backup was taken from) against ${spec.database}; a newer server would migrate it again.`);
+    steps.push(`To upgrade again later, run om-migrate preflight and then om-migrate up --to <version> before starting the newer server.`);
+  }
+  if (manifest.airflowRevision) {
+    steps.push(`Run the ingestion image whose Airflow matches revision ${manifest.airflowRevision} against ${spec.database}.`);
+  }
+  if (spec.database !== manifest.database) {
+    steps.push(`Point the server at ${spec.database} (OM_DATABASE / AIRFLOW_DB), or rename it to ${manifest.database}.`);
+  }
+  if (steps.length === 0) steps.push(`Start the application that uses ${spec.database} at the version it had on ${manifest.startedAt}.`);
+  return steps;
+}
+
+function refused(message: string, hint: string): OmMigrateError {
+  return new OmMigrateError('RESTORE_REFUSED', `restore refused: ${message}`, { hint });
+}
