@@ -1,0 +1,26 @@
+import { detectAirflowState } from '../../src/airflow/detectAirflowState.js';
+import { planRepair } from '../../src/airflow/planRepair.js';
+import { runRepair } from '../../src/airflow/runRepair.js';
+import { OmMigrateError } from '../../src/errors.js';
+import type { Step, StepContext } from '../../src/run/Step.js';
+
+const NAME = 'airflow/repair-uuid-pk';
+
+/**
+ * The repair of a half-applied d59cbbef95eb, as the first step of up: the run lock is held and the backup of this
+ * run is verified by the time it runs.
+ */
+export const repairUuidPkStep: Step = {
+  name: NAME,
+  async run(ctx: StepContext) {
+    const target = ctx.target('airflow');
+    if (!target) throw new OmMigrateError('INTERNAL', `${NAME} planned without an Airflow database`);
+    const state = await detectAirflowState(target.dialect);
+    if (state.kind !== 'half-applied') return { detail: `nothing to repair: ${state.summary}` };
+    const plan = planRepair(state, target.dialect.airflowRepair, { backupVerified: true });
+    const result = await runRepair(target.dialect, plan, {
+      onAction: (action, i, total) => ctx.log(`[${i + 1}/${total}] ${action.description}`),
+    });
+    return { detail: `${plan.actions.length} repair action(s); ${result.after.summary}` };
+  },
+};

@@ -1,0 +1,17 @@
+import { OmMigrateError } from '../../src/errors.js';
+import type { Step, StepContext } from '../../src/run/Step.js';
+
+const NAME = 'openmetadata/stale-pipeline-runs';
+
+/** Opt-in (--fix-stale-runs): runs stuck in "running" after Airflow died are marked failed, with an endDate. */
+export const stalePipelineRunsStep: Step = {
+  name: NAME,
+  async run(ctx: StepContext) {
+    const target = ctx.target('openmetadata');
+    if (!target) throw new OmMigrateError('INTERNAL', `${NAME} planned without an OpenMetadata database`);
+    const now = Date.now();
+    const fixed = await target.dialect.openmetadata.failStaleRunningPipelines(now - ctx.config.staleAfterMs, now);
+    for (const run of fixed) ctx.log(`marked failed: ${run.pipelineName ?? run.entityFQNHash} run ${run.runId}`);
+    return { detail: `${fixed.length} run(s) marked failed` };
+  },
+};

@@ -1,0 +1,36 @@
+import type { TargetRole } from '../config/ConnectionSpec.js';
+import { describeSpec } from '../config/ConnectionSpec.js';
+import type { RunConfig } from '../config/resolveConfig.js';
+import type { LedgerEntry } from '../dialects/types.js';
+import { findUnreverted, type UnrevertedEntry } from './parameterChanges.js';
+import { readVersions, type VersionFacts } from './readVersions.js';
+import { describeLockHolder, type LockHolderDescription } from './runLock.js';
+import { openTargets } from './targets.js';
+
+export interface StatusReport {
+  databases: Array<{ role: TargetRole; connection: string; lock: LockHolderDescription | null; ledger: LedgerEntry[] }>;
+  versions: VersionFacts;
+  unreverted: UnrevertedEntry[];
+}
+
+const LEDGER_ROWS = 20;
+
+/** Read-only: versions, the step ledger, unreverted parameter changes, and who holds the lock. */
+export async function readStatus(config: RunConfig): Promise<StatusReport> {
+  const opened = await openTargets(config, 'status');
+  try {
+    if (opened.failures.length > 0) throw opened.failures[0].error;
+    const databases: StatusReport['databases'] = [];
+    for (const t of opened.targets) {
+      databases.push({
+        role: t.role,
+        connection: describeSpec(t.spec),
+        lock: (await describeLockHolder(t)) ?? null,
+        ledger: (await t.dialect.ledger.exists()) ? await t.dialect.ledger.recent(LEDGER_ROWS) : [],
+      });
+    }
+    return { databases, versions: await readVersions(opened.targets), unreverted: await findUnreverted(opened.targets) };
+  } finally {
+    await opened.close();
+  }
+}
