@@ -37,10 +37,15 @@ export const sortMemoryGate: Gate = {
   async plan(ctx: GateContext): Promise<PlannedChange[]> {
     const planned: PlannedChange[] = [];
     if (ctx.config.paramsMode === 'skip') return planned;
+    // OpenMetadata and Airflow on one server share a GLOBAL value: it is raised once (the run does the same).
+    const seen = new Set<string>();
     for (const t of ctx.targets) {
       const changer = (await ctx.adminFor(t)) ?? t.dialect;
       const change = await changer.params.planSortMemory(wantedBytes(ctx, t), scopeFor(ctx, t), { role: t.spec.user, database: t.spec.database });
       if (!change) continue;
+      const key = `${t.spec.host}:${t.spec.port}|${change.apply.join(';')}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
       planned.push({
         gate: GATE,
         target: t.role,

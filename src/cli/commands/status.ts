@@ -22,7 +22,8 @@ export const statusCommand: CommandSpec = {
     for (const db of status.databases) {
       out.line(paint(out, 'bold', `${db.role}  ${db.connection}`));
       out.line(`  lock: ${db.lock ? db.lock.text : 'free'}`);
-      if (db.ledger.length === 0) out.line('  ledger: no om-migrate run yet');
+      const keeper = status.databases.find((d) => d.ledger.length > 0);
+      if (db.ledger.length === 0) out.line(keeper ? `  ledger: kept in the ${keeper.role} database` : '  ledger: no om-migrate run yet');
       for (const e of db.ledger) {
         out.line(`  ${e.startedAt}  ${e.step.padEnd(34)} ${e.status.padEnd(7)} --to ${e.targetVersion}  run ${e.runId.slice(0, 8)}`);
       }
