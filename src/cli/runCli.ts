@@ -25,8 +25,15 @@ export async function runCli(args: string[]): Promise<number> {
     .fail((message, error) => {
       throw error ?? usageError(message, 'Run om-migrate --help for the commands and their options.');
     });
-  for (const command of COMMANDS) {
-    parser.command(command.command, command.describe, command.builder, async (argv) => {
+  const named = new Set(args);
+  for (const entry of COMMANDS) {
+    if (!named.has(entry.command.split(' ')[0])) {
+      // Listed for --help only; a command that is not invoked never runs, so its module is never loaded.
+      parser.command(entry.command, entry.describe);
+      continue;
+    }
+    const command = await entry.load();
+    parser.command(entry.command, entry.describe, command.builder, async (argv) => {
       const input = toConfigInput(argv as Record<string, unknown>);
       out = createOutput({ json: Boolean(input.json), verbose: Boolean(input.verbose) });
       exitCode = await command.run(argv as Record<string, unknown>, input, out);

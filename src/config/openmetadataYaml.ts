@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { createRequire } from 'node:module';
 import { configError } from '../errors.js';
 
 /** The `database:` block of conf/openmetadata.yaml after `${NAME:-default}` substitution. */
@@ -35,6 +35,8 @@ export function readOpenMetadataYaml(path: string, env: NodeJS.ProcessEnv): Open
       'Pass the path of conf/openmetadata.yaml, readable by this user.', error);
   }
   const text = substituteEnv(raw, env, path);
+  // Loaded only when --config is given: most runs configure through the environment and need no YAML parser.
+  const { parse: parseYaml, YAMLParseError } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
   let document: unknown;
   try {
     document = parseYaml(text);

@@ -89,10 +89,19 @@ describe('bad inputs refused before connecting (exit 2)', () => {
   });
 
   it('--verbose shows the stack trace of the cause', async () => {
-    const result = await runCli(['preflight', '--verbose', '--config', join(dir, 'bad.yaml')], { cwd: dir });
+    const result = await runCli(['preflight', '--verbose', '--db-host', '127.0.0.1', '--db-password-file', join(dir, 'no-such-file')], { cwd: dir });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /^om-migrate: cannot read --db-password-file .*ENOENT/);
+    assert.match(result.stderr, STACK);
+  });
+
+  it('--verbose on malformed YAML never prints the password substituted into it', async () => {
+    writeFileSync(join(dir, 'secret.yaml'), 'database:\n  password: ${DB_USER_PASSWORD}\n  url: [unclosed\n');
+    const result = await runCli(['preflight', '--verbose', '--config', join(dir, 'secret.yaml')],
+      { cwd: dir, env: { DB_USER_PASSWORD: 'Sup3r-Secret-pw' } });
     assert.equal(result.code, 2);
     assert.match(result.stderr, /^om-migrate: .*is not valid YAML/);
-    assert.match(result.stderr, STACK);
+    assert.doesNotMatch(result.stdout + result.stderr, /Sup3r-Secret-pw/);
   });
 
   it('--json on an error prints one JSON document with error.code, and nothing on stderr', async () => {

@@ -11,8 +11,6 @@ import { withInterrupt } from '../withInterrupt.js';
 import type { CommandSpec } from './CommandSpec.js';
 
 export const backupCommand: CommandSpec = {
-  command: 'backup',
-  describe: 'verified dump of each configured database (mariadb-dump/mysqldump, pg_dump -Fc) with a manifest beside it',
   builder: (y) => withOutputOptions(withConnectionOptions(y))
     .option('compress', { type: 'string', choices: ['gzip', 'zstd', 'none'], group: 'Backup:',
       describe: 'compress MySQL dumps on the fly (pg_dump -Fc compresses itself) [env: OM_MIGRATE_BACKUP_COMPRESS]' })

@@ -9,8 +9,6 @@ import { upCommand, withUpOptions } from './up.js';
  * migrated database.
  */
 export const entrypointCommand: CommandSpec = {
-  command: 'entrypoint [command..]',
-  describe: 'container entrypoint: up from the environment, then run the wrapped command (om-migrate entrypoint -- CMD…)',
   builder: (y) => withUpOptions(withOutputOptions(withConnectionOptions(y))),
   async run(argv, input, out) {
     const wrapped = [...((argv.command as string[] | undefined) ?? []), ...((argv['--'] as string[] | undefined) ?? [])].map(String);

@@ -1,15 +1,54 @@
-import { backupCommand } from './backup.js';
 import type { CommandSpec } from './CommandSpec.js';
-import { entrypointCommand } from './entrypoint.js';
-import { preflightCommand } from './preflight.js';
-import { repairAirflowCommand } from './repairAirflow.js';
-import { restoreCommand } from './restore.js';
-import { revertParamsCommand } from './revertParams.js';
-import { statusCommand } from './status.js';
-import { upCommand } from './up.js';
 
-/** Every command, in the order --help lists them. Each lives in its own file beside this one. */
-export const COMMANDS: CommandSpec[] = [
-  preflightCommand, upCommand, backupCommand, restoreCommand, repairAirflowCommand, statusCommand, revertParamsCommand,
-  entrypointCommand,
+/**
+ * Every command, in the order --help lists them. Only the invoked command's module is loaded (runCli), so that
+ * `--help` and a command's start do not pay for the drivers and libraries of all the others.
+ */
+export interface CommandEntry {
+  command: string;
+  describe: string;
+  load(): Promise<CommandSpec>;
+}
+
+export const COMMANDS: readonly CommandEntry[] = [
+  {
+    command: 'preflight',
+    describe: 'every gate\'s read-only check, one report; --dry-run also shows what up would change',
+    load: async () => (await import('./preflight.js')).preflightCommand,
+  },
+  {
+    command: 'up',
+    describe: 'lock → gates → backup → parameter bumps → migrations → parameters put back → post-checks',
+    load: async () => (await import('./up.js')).upCommand,
+  },
+  {
+    command: 'backup',
+    describe: 'verified dump of each configured database (mariadb-dump/mysqldump, pg_dump -Fc) with a manifest beside it',
+    load: async () => (await import('./backup.js')).backupCommand,
+  },
+  {
+    command: 'restore',
+    describe: 'restore a backup with the stock client, after checking its SHA-256 and refusing a newer or non-empty database',
+    load: async () => (await import('./restore.js')).restoreCommand,
+  },
+  {
+    command: 'repair-airflow',
+    describe: 'bring a half-migrated Airflow task_instance (d59cbbef95eb) back to revision 05234396c6fc',
+    load: async () => (await import('./repairAirflow.js')).repairAirflowCommand,
+  },
+  {
+    command: 'status',
+    describe: 'versions, the step ledger, unreverted parameter changes, and who holds the lock',
+    load: async () => (await import('./status.js')).statusCommand,
+  },
+  {
+    command: 'revert-params',
+    describe: 'put back every server parameter an interrupted run left changed',
+    load: async () => (await import('./revertParams.js')).revertParamsCommand,
+  },
+  {
+    command: 'entrypoint [command..]',
+    describe: 'container entrypoint: up from the environment, then run the wrapped command (om-migrate entrypoint -- CMD…)',
+    load: async () => (await import('./entrypoint.js')).entrypointCommand,
+  },
 ];

@@ -6,8 +6,6 @@ import { renderPreflight, reportVerdictOnStderr } from '../renderPreflight.js';
 import type { CommandSpec } from './CommandSpec.js';
 
 export const preflightCommand: CommandSpec = {
-  command: 'preflight',
-  describe: 'every gate\'s read-only check, one report; --dry-run also shows what up would change',
   builder: (y) => withOutputOptions(withConnectionOptions(y))
     .option('dry-run', { type: 'boolean', describe: 'also print the plan of up: backups, parameter changes with their revert SQL, steps' })
     .option('fix-stale-runs', { type: 'boolean', describe: 'include the stale pipeline run fix in the plan [env: OM_MIGRATE_FIX_STALE_RUNS=1]' }),

@@ -8,8 +8,6 @@ import { Output, paint } from '../output.js';
 import type { CommandSpec } from './CommandSpec.js';
 
 export const repairAirflowCommand: CommandSpec = {
-  command: 'repair-airflow',
-  describe: 'bring a half-migrated Airflow task_instance (d59cbbef95eb) back to revision 05234396c6fc',
   builder: (y) => withOutputOptions(withConnectionOptions(y))
     .option('dry-run', { type: 'boolean', describe: 'print the exact SQL and change nothing' })
     .option('backup', { type: 'boolean', default: true, describe: 'take a verified backup first (--no-backup to skip)' })

@@ -9,8 +9,6 @@ import { formatBytes, startProgress } from '../progress.js';
 import type { CommandSpec } from './CommandSpec.js';
 
 export const restoreCommand: CommandSpec = {
-  command: 'restore',
-  describe: 'restore a backup with the stock client, after checking its SHA-256 and refusing a newer or non-empty database',
   builder: (y) => withOutputOptions(withConnectionOptions(y))
     .option('manifest', { type: 'string', group: 'Restore:', describe: 'the backup\'s .manifest.json' })
     .option('into', { type: 'string', group: 'Restore:', describe: 'database to restore into (must exist; default: the backed-up one)' })

@@ -11,8 +11,6 @@ import type { CommandSpec } from './CommandSpec.js';
  * nothing else. It takes the run lock first, so it never touches the values of a migration in progress.
  */
 export const revertParamsCommand: CommandSpec = {
-  command: 'revert-params',
-  describe: 'put back every server parameter an interrupted run left changed',
   builder: (y) => withOutputOptions(withConnectionOptions(y)),
   async run(_argv, input, out) {
     const config = resolveConfig(input);

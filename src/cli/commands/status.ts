@@ -7,8 +7,6 @@ import { paint } from '../output.js';
 import type { CommandSpec } from './CommandSpec.js';
 
 export const statusCommand: CommandSpec = {
-  command: 'status',
-  describe: 'versions, the step ledger, unreverted parameter changes, and who holds the lock',
   builder: (y) => withOutputOptions(withConnectionOptions(y)),
   async run(_argv, input, out) {
     const status = await readStatus(resolveConfig(input));

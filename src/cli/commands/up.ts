@@ -8,8 +8,6 @@ import { formatBytes, startProgress, type Progress } from '../progress.js';
 import type { CommandSpec } from './CommandSpec.js';
 
 export const upCommand: CommandSpec = {
-  command: 'up',
-  describe: 'lock → gates → backup → parameter bumps → migrations → parameters put back → post-checks',
   builder: (y) => withUpOptions(withOutputOptions(withConnectionOptions(y))),
   async run(argv, input, out) {
     const config = resolveConfig(input);
