@@ -33,7 +33,7 @@ export const logBinTrustGate: Gate = {
           ? finding(GATE, target.role, 'warn', `binary logging is on and ${PARAMETER} is 0: will be set to 1 for ${reason} and put back after`)
           : finding(GATE, target.role, 'block',
             `binary logging is on, ${PARAMETER} is 0 and ${target.spec.user} lacks SUPER: ${reason} would fail with error 1419`,
-            parameterGroupHint(PARAMETER, '1', target.server.managed)));
+            `Give --admin-url with an account that has SUPER, or ${parameterGroupHint(target.spec.engine, PARAMETER, '1', target.server.managed)}`));
       }
     }
     return findings;

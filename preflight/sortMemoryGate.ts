@@ -28,7 +28,7 @@ export const sortMemoryGate: Gate = {
       const refusal = await whyNotAllowed(ctx, t);
       findings.push(refusal
         ? finding(GATE, t.role, 'block', `${parameter} is ${formatBytes(current)}, below ${formatBytes(wanted)}, and ${refusal}`,
-          parameterGroupHint(parameter, formatBytes(wanted).replace(' ', ''), t.server.managed), data)
+          `Give --admin-url with an account allowed to change it, or ${parameterGroupHint(t.spec.engine, parameter, t.spec.engine === 'mysql' ? String(wanted) : formatBytes(wanted).replace(' ', ''), t.server.managed)}`, data)
         : finding(GATE, t.role, 'warn', `${parameter} is ${formatBytes(current)}: will be raised to ${formatBytes(wanted)} for the migration and put back after`,
           undefined, data));
     }

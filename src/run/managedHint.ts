@@ -1,11 +1,10 @@
-/** Where a managed service keeps server parameters that SET GLOBAL / ALTER SYSTEM cannot change. */
-export function parameterGroupHint(parameter: string, value: string, managed: string | undefined): string {
-  const where: Record<string, string> = {
-    RDS: 'the DB parameter group (RDS console → Parameter groups)',
-    Aurora: 'the DB cluster parameter group',
-    'Cloud SQL': 'the instance\'s database flags (gcloud sql instances patch --database-flags)',
-    Azure: 'the server parameters (az mysql/postgres flexible-server parameter set)',
-  };
-  const place = managed ? where[managed] : 'the server configuration (my.cnf / postgresql.conf), or a managed service\'s parameter group';
-  return `Give --admin-url with an account allowed to change it, or set ${parameter} = ${value} in ${place} and run again with --params skip.`;
+/** What an operator of a managed service does instead: set the value in the service's parameter store, then --params skip. */
+export function parameterGroupHint(engine: 'mysql' | 'postgres', parameter: string, value: string, managed: string | undefined): string {
+  const where = managed === 'RDS' || managed === 'Aurora'
+    ? 'the DB parameter group (RDS/Aurora; reboot-free for these dynamic parameters)'
+    : managed === 'Cloud SQL' ? 'the instance\'s database flags (Cloud SQL)'
+      : managed === 'Azure' ? 'the server parameters (Azure)'
+        : 'the server configuration (on RDS/Aurora: the DB parameter group; Cloud SQL: database flags; Azure: server parameters)';
+  const shown = engine === 'mysql' && /^\d+$/.test(value) ? `${value} bytes` : value;
+  return `set ${parameter} to at least ${shown} in ${where} yourself and run with --params skip.`;
 }

@@ -6,6 +6,7 @@ import { OmMigrateError } from '../errors.js';
 import { defaultJournalDir, FileJournalStore, journalFilePath } from './FileJournalStore.js';
 import type { ConnectedTarget } from './Gate.js';
 import { runLockName } from './lockName.js';
+import { parameterGroupHint } from './managedHint.js';
 
 /**
  * Server parameter changes with a journal written before each change and a verified revert.
@@ -230,16 +231,6 @@ async function refusalError(run: ParameterRun, request: ParameterRequest, plan: 
     });
 }
 
-/** What an operator of a managed service does instead: set the value in the service's parameter store, then --params skip. */
-export function parameterGroupHint(engine: 'mysql' | 'postgres', parameter: string, value: string, managed: string | undefined): string {
-  const where = managed === 'RDS' || managed === 'Aurora'
-    ? 'the DB parameter group (RDS/Aurora; reboot-free for these dynamic parameters)'
-    : managed === 'Cloud SQL' ? 'the instance\'s database flags (Cloud SQL)'
-      : managed === 'Azure' ? 'the server parameters (Azure)'
-        : 'the server configuration (on RDS/Aurora: the DB parameter group; Cloud SQL: database flags; Azure: server parameters)';
-  const shown = engine === 'mysql' && /^\d+$/.test(value) ? `${value} bytes` : value;
-  return `set ${parameter} to at least ${shown} in ${where} yourself and run with --params skip.`;
-}
 
 export interface RevertReport {
   reverted: JournalEntry[];

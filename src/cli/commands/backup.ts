@@ -6,7 +6,8 @@ import { openTargets } from '../../run/targets.js';
 import { EXIT } from '../exitCodes.js';
 import { withConnectionOptions, withOutputOptions } from '../options.js';
 import { paint } from '../output.js';
-import { formatBytes, startProgress } from '../progress.js';
+import { formatBytes } from '../../config/units.js';
+import { startProgress } from '../progress.js';
 import { withInterrupt } from '../withInterrupt.js';
 import type { CommandSpec } from './CommandSpec.js';
 

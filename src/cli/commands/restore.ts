@@ -5,7 +5,8 @@ import { usageError } from '../../errors.js';
 import { EXIT } from '../exitCodes.js';
 import { withConnectionOptions, withOutputOptions } from '../options.js';
 import { paint } from '../output.js';
-import { formatBytes, startProgress } from '../progress.js';
+import { formatBytes } from '../../config/units.js';
+import { startProgress } from '../progress.js';
 import type { CommandSpec } from './CommandSpec.js';
 
 export const restoreCommand: CommandSpec = {

@@ -4,7 +4,8 @@ import { runUp, type UpEvent, type UpSummary } from '../../run/up.js';
 import { EXIT } from '../exitCodes.js';
 import { withConnectionOptions, withOutputOptions } from '../options.js';
 import { Output, paint } from '../output.js';
-import { formatBytes, startProgress, type Progress } from '../progress.js';
+import { formatBytes } from '../../config/units.js';
+import { startProgress, type Progress } from '../progress.js';
 import type { CommandSpec } from './CommandSpec.js';
 
 export const upCommand: CommandSpec = {
