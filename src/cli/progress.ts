@@ -20,3 +20,50 @@ export async function startProgress(out: Output, text: string): Promise<Progress
     fail: (t) => { spinner.fail(t); },
   };
 }
+
+/**
+ * A run's phases, one after another: on a TTY one spinner whose finished phases stay on screen with a tick; otherwise
+ * plain "om-migrate: …" lines on stdout (container logs), or nothing with --json. Lines a phase produces (a
+ * migrator's output) go to stderr, around the spinner.
+ */
+export interface PhaseReporter {
+  phase(text: string): void;
+  update(text: string): void;
+  log(line: string): void;
+  /** Ends the current phase as done or failed, with its final text. */
+  end(ok: boolean, text: string): void;
+}
+
+export async function startPhases(out: Output): Promise<PhaseReporter> {
+  if (!out.isTTY || out.json || !process.stderr.isTTY) {
+    return {
+      phase: (text) => { if (!out.json) out.line(`om-migrate: ${text}`); },
+      update: () => undefined,
+      log: (line) => { process.stderr.write(`  ${line}\n`); },
+      end: (_ok, text) => { if (!out.json) out.line(`om-migrate: ${text}`); },
+    };
+  }
+  const { default: ora } = await import('ora');
+  const spinner = ora({ stream: process.stderr });
+  let current: string | undefined;
+  return {
+    phase(text) {
+      if (current !== undefined) spinner.succeed(current);
+      current = text;
+      spinner.start(text);
+    },
+    update(text) {
+      spinner.text = text;
+    },
+    log(line) {
+      spinner.clear();
+      process.stderr.write(`  ${line}\n`);
+      if (current !== undefined) spinner.render();
+    },
+    end(ok, text) {
+      if (ok) spinner.succeed(text);
+      else spinner.fail(text);
+      current = undefined;
+    },
+  };
+}

@@ -5,7 +5,7 @@ import { EXIT } from '../exitCodes.js';
 import { withConnectionOptions, withOutputOptions } from '../options.js';
 import { Output, paint } from '../output.js';
 import { formatBytes } from '../../config/units.js';
-import { startProgress, type Progress } from '../progress.js';
+import { startPhases } from '../progress.js';
 import type { CommandSpec } from './CommandSpec.js';
 
 export const upCommand: CommandSpec = {
@@ -43,40 +43,25 @@ export function upOptionsFrom(argv: Record<string, unknown>, env: NodeJS.Process
   };
 }
 
-/**
- * Phases as a spinner on a TTY, as plain lines otherwise (container logs). The migrators' own output goes to stderr,
- * so stdout stays one JSON document with --json.
- */
+/** The run's events as phases: a spinner on a TTY, plain lines in container logs, nothing but the summary with --json. */
 async function eventPrinter(out: Output): Promise<(e: UpEvent) => void> {
-  let progress: Progress | undefined;
-  const spinner = out.isTTY && !out.json;
-  const say = async (text: string) => {
-    if (spinner) {
-      progress?.succeed(progress === undefined ? text : (progress as { last?: string }).last ?? text);
-      progress = await startProgress(out, text);
-    } else if (!out.json) {
-      out.line(`om-migrate: ${text}`);
-    }
-  };
+  const phases = await startPhases(out);
   return (e) => {
     switch (e.type) {
       case 'phase':
-        void say(e.text);
+        phases.phase(e.text);
         break;
       case 'backup':
-        if (e.progress.phase === 'dumping') progress?.update(`backing up ${e.progress.database}: ${formatBytes(e.progress.bytesWritten)} written`);
+        if (e.progress.phase === 'dumping') phases.update(`backing up ${e.progress.database}: ${formatBytes(e.progress.bytesWritten)} written`);
         break;
       case 'step-started':
-        void say(`step ${e.name}`);
+        phases.phase(`step ${e.name}`);
         break;
       case 'step-output':
-        process.stderr.write(`  ${paint(out, 'dim', e.line)}\n`);
+        phases.log(paint(out, 'dim', e.line));
         break;
       case 'step-finished':
-        if (e.status === 'done') progress?.succeed(`${e.name}: ${e.detail}`);
-        else progress?.fail(`${e.name}: ${e.detail}`);
-        progress = undefined;
-        if (!spinner && !out.json) out.line(`om-migrate: ${e.name} ${e.status}: ${e.detail}`);
+        phases.end(e.status === 'done', `${e.name} ${e.status}: ${e.detail}`);
         break;
     }
   };
