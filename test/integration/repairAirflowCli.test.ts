@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { detectAirflowState } from '../../src/airflow/detectAirflowState.js';
@@ -16,8 +19,10 @@ describe('om-migrate repair-airflow (CLI) on MariaDB', () => {
   let db: ScratchDatabase;
   let app: Dialect;
   let url: string;
+  const backupDir = mkdtempSync(join(tmpdir(), 'omm-af-cli-backups-'));
   const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, 'repair-airflow', '--airflow-url', url, ...args],
-    { encoding: 'utf8', env: { ...process.env, AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: '', DB_HOST: '' } });
+    { encoding: 'utf8', env: { ...process.env, AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: '', DB_HOST: '', OM_MIGRATE_BACKUP_DIR: backupDir } });
+  const dumps = () => readdirSync(backupDir).filter((f) => f.endsWith('.sql'));
 
   before(async () => {
     db = await createScratchDatabase(server, 'omm_af_cli');
@@ -32,6 +37,7 @@ describe('om-migrate repair-airflow (CLI) on MariaDB', () => {
   after(async () => {
     await app?.close();
     await db?.drop();
+    rmSync(backupDir, { recursive: true, force: true });
   });
 
   it('--dry-run prints the SQL and changes nothing', async () => {
@@ -42,12 +48,26 @@ describe('om-migrate repair-airflow (CLI) on MariaDB', () => {
     assert.equal((await detectAirflowState(app)).kind, 'half-applied');
   });
 
-  it('refuses to run without its backup, repairs with --no-backup, then has nothing to do', async () => {
-    assert.equal(cli().status, 4);
-    const r = cli('--no-backup');
+  it('takes a verified backup first, repairs, then has nothing to do and takes no second backup', async () => {
+    const r = cli();
     assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /backup verified: .*\.sql/);
     assert.match(r.stdout, /\[1\/2\] drop the leftover uuid_generate_v7 function/);
     assert.equal((await detectAirflowState(app)).kind, 'healthy-before');
-    assert.equal(cli('--no-backup').status, 10);
+    assert.equal(dumps().length, 1);
+    assert.equal(statSync(join(backupDir, dumps()[0])).mode & 0o777, 0o600);
+    assert.ok(existsSync(join(backupDir, `${dumps()[0]}.manifest.json`)));
+    assert.equal(cli().status, 10);
+    assert.equal(dumps().length, 1);
+  });
+
+  it('--no-backup repairs without a backup', async () => {
+    await runStandInMigration(db.appSpec, { stopAfter: 3 }).catch((e) => assert.ok(e instanceof SimulatedCrash));
+    assert.equal((await detectAirflowState(app)).kind, 'half-applied');
+    const r = cli('--no-backup');
+    assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stdout, /backup verified/);
+    assert.equal((await detectAirflowState(app)).kind, 'healthy-before');
+    assert.equal(dumps().length, 1);
   });
 });

@@ -1,4 +1,7 @@
+import { join } from 'node:path';
 import { repairAirflow } from '../../airflow/repairAirflow.js';
+import { runBackup } from '../../backup/runBackup.js';
+import { connect } from '../../dialects/connect.js';
 import type { RepairPlan } from '../../airflow/planRepair.js';
 import { resolveConfig } from '../../config/resolveConfig.js';
 import { OmMigrateError } from '../../errors.js';
@@ -21,18 +24,24 @@ export const repairAirflowCommand: CommandSpec = {
       });
     }
     const dryRun = Boolean(argv.dryRun);
-    if (!dryRun && argv.backup !== false) {
-      // The backup step of the backup issue is not wired in yet; refusing beats running without the promised backup.
-      throw new OmMigrateError('BLOCKED', 'repair-airflow cannot take its backup in this build', {
-        hint: 'Back up the Airflow database yourself, then run with --no-backup (or --dry-run to see the SQL).',
-      });
-    }
     const outcome = await repairAirflow(config.airflow, {
       dryRun,
       confirmed: config.yes,
       truncateTaskInstance: Boolean(argv.truncateTaskInstance),
       fixMalformedIds: Boolean(argv.fixMalformedIds),
       lockTimeoutMs: config.lockTimeoutMs,
+      backup: argv.backup === false ? undefined : async (spec) => {
+        if (!out.json) out.line(`backing up ${spec.database} first…`);
+        const dialect = await connect(spec, { purpose: 'repair-airflow-backup' });
+        try {
+          const manifest = await runBackup({ role: 'airflow', dialect }, config);
+          const file = join(config.backupDir, manifest.file);
+          if (!out.json) out.line(`backup verified: ${file}`);
+          return file;
+        } finally {
+          await dialect.close();
+        }
+      },
       onAction: out.json ? undefined : (action, i, total) => {
         out.line(`${paint(out, 'bold', `[${i + 1}/${total}]`)} ${action.description}`);
         for (const sql of action.sql) out.line(paint(out, 'dim', `    ${sql}`));
