@@ -1,5 +1,5 @@
 import { finding, Finding, Gate, GateContext } from '../src/run/Gate.js';
-import { runLockName } from '../src/run/lockName.js';
+import { describeLockHolder } from '../src/run/runLock.js';
 
 const GATE = 'lock';
 
@@ -14,11 +14,9 @@ export const lockGate: Gate = {
         findings.push(finding(GATE, t.role, 'ok', 'this run holds the lock'));
         continue;
       }
-      const holder = await t.dialect.lock(runLockName(t.spec)).holder();
+      const holder = await describeLockHolder(t);
       findings.push(holder
-        ? finding(GATE, t.role, 'block',
-          `another om-migrate run holds the lock on ${t.spec.database}: ${holder.program ?? `connection ${holder.connectionId}`}` +
-          `${holder.clientAddress ? ` from ${holder.clientAddress}` : ''}${holder.since ? ` since ${holder.since}` : ''}`,
+        ? finding(GATE, t.role, 'block', `another om-migrate run holds the lock on ${t.spec.database}: ${holder.text}`,
           'Wait for it to finish (up --lock-timeout 10m waits); a killed run frees the lock at once.', { holder })
         : finding(GATE, t.role, 'ok', 'no other run holds the lock'));
     }

@@ -1,8 +1,6 @@
 import type { ConnectionSpec } from '../config/ConnectionSpec.js';
-import { describeSpec } from '../config/ConnectionSpec.js';
 import { connect } from '../dialects/connect.js';
-import { OmMigrateError } from '../errors.js';
-import { runLockName } from '../run/lockName.js';
+import { acquireRunLock } from '../run/runLock.js';
 import { detectAirflowState } from './detectAirflowState.js';
 import { RepairAction, RepairOptions, RepairPlan, planRepair } from './planRepair.js';
 import { RepairResult, runRepair } from './runRepair.js';
@@ -31,13 +29,9 @@ export async function repairAirflow(spec: ConnectionSpec, options: RepairAirflow
       const plan = planRepair(await detectAirflowState(dialect), dialect.airflowRepair, { ...options, backupVerified: true });
       return { dryRun: true, plan };
     }
-    const lock = dialect.lock(runLockName(spec));
-    if (!(await lock.tryAcquire(options.lockTimeoutMs ?? 0))) {
-      const holder = await lock.holder();
-      throw new OmMigrateError('LOCK_HELD', `another om-migrate run holds the lock on ${describeSpec(spec)}`, {
-        hint: holder?.program ? `Held by ${holder.program}.` : 'Wait for it to finish, or raise --lock-timeout.',
-      });
-    }
+    const target = { role: 'airflow' as const, spec, dialect, server: await dialect.serverInfo(), privileges: await dialect.privileges() };
+    // The same run lock as up's, with a holder row, so either names the other when they meet.
+    const lock = await acquireRunLock([target], options.lockTimeoutMs ?? 0, { command: 'repair-airflow' });
     try {
       const state = await detectAirflowState(dialect);
       // Planned once without the backup so that NOTHING_TO_DO and refusals come before a backup is taken.
