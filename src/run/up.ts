@@ -21,6 +21,7 @@ import { readVersions, type VersionFacts } from './readVersions.js';
 import { acquireRunLock } from './runLock.js';
 import type { MigratorOptions, StepContext } from './Step.js';
 import { openTargets, type OpenedTargets } from './targets.js';
+import { withInterrupt } from './withInterrupt.js';
 import { withParameterGuard } from './withParameterGuard.js';
 
 export interface UpOptions {
@@ -111,7 +112,8 @@ async function lockedUp(config: RunConfig, options: UpOptions, opened: OpenedTar
   const leftovers = await revertLeftovers(parameterRun);
 
   await ledgerTarget.dialect.ledger.ensureTable();
-  const backups = await backupAll(config, targets, ledgerTarget, key, runId, emit);
+  // Ctrl-C or SIGTERM (docker stop) during a dump stops the tool and removes its partial file; nothing else changed yet.
+  const backups = await withInterrupt((signal) => backupAll(config, targets, ledgerTarget, key, runId, emit, signal));
 
   const requests = parameterRequests(config, targets, report.findings);
   const applied: JournalEntry[] = [];
@@ -166,7 +168,7 @@ function parameterRequests(config: RunConfig, targets: ConnectedTarget[], findin
  * the backup its ledger recorded when that file still verifies, rather than dumping again.
  */
 async function backupAll(config: RunConfig, targets: ConnectedTarget[], ledgerTarget: ConnectedTarget, key: string,
-  runId: string, emit: (e: UpEvent) => void): Promise<UpSummary['backups']> {
+  runId: string, emit: (e: UpEvent) => void, signal: AbortSignal): Promise<UpSummary['backups']> {
   const done = await ledgerTarget.dialect.ledger.done(key);
   const result: UpSummary['backups'] = [];
   for (const target of targets) {
@@ -184,7 +186,7 @@ async function backupAll(config: RunConfig, targets: ConnectedTarget[], ledgerTa
     const id = await ledgerTarget.dialect.ledger.start({ step, targetVersion: key, runId });
     try {
       const manifest = await runBackup({ role: target.role, dialect: target.dialect, server: target.server }, config,
-        { onProgress: (progress) => emit({ type: 'backup', progress }) });
+        { onProgress: (progress) => emit({ type: 'backup', progress }), signal });
       const manifestPath = manifestPathFor(`${config.backupDir}/${manifest.file}`);
       await ledgerTarget.dialect.ledger.finish(id, 'done', null, manifestPath);
       result.push(summarizeBackup(target.role, manifestPath, manifest, false));

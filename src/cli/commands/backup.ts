@@ -8,7 +8,7 @@ import { withConnectionOptions, withOutputOptions } from '../options.js';
 import { paint } from '../output.js';
 import { formatBytes } from '../../config/units.js';
 import { startProgress } from '../progress.js';
-import { withInterrupt } from '../withInterrupt.js';
+import { withInterrupt } from '../../run/withInterrupt.js';
 import type { CommandSpec } from './CommandSpec.js';
 
 export const backupCommand: CommandSpec = {
