@@ -92,16 +92,20 @@ async function lockedUp(config: RunConfig, options: UpOptions, opened: OpenedTar
   emit: (e: UpEvent) => void): Promise<UpSummary> {
   const { targets } = opened;
   emit({ type: 'phase', text: 'running the preflight checks' });
-  const report = await runPreflight(config, {
-    command: 'up', opened, heldLocks: new Set(targets.map((t) => t.role)), dryRun: true, fixStaleRuns: options.fixStaleRuns,
-  });
-  const blocks = report.findings.filter((f) => f.severity === 'block');
-  if (blocks.length > 0) {
-    throw new OmMigrateError('BLOCKED', `${blocks.length} preflight check(s) block the upgrade: ${blocks[0].summary}`, {
-      hint: blocks[0].fix ?? 'Run om-migrate preflight for the whole report.',
-      details: { blocks },
+  const preflight = async () => {
+    const r = await runPreflight(config, {
+      command: 'up', opened, heldLocks: new Set(targets.map((t) => t.role)), dryRun: true, fixStaleRuns: options.fixStaleRuns,
     });
-  }
+    const blocks = r.findings.filter((f) => f.severity === 'block');
+    if (blocks.length > 0) {
+      throw new OmMigrateError('BLOCKED', `${blocks.length} preflight check(s) block the upgrade: ${blocks[0].summary}`, {
+        hint: blocks[0].fix ?? 'Run om-migrate preflight for the whole report.',
+        details: { blocks },
+      });
+    }
+    return r;
+  };
+  let report = await preflight();
   const before = await readVersions(targets);
   const key = ledgerKey(config.targetVersion);
   const ledgerTarget = targets.find((t) => t.role === 'openmetadata') ?? targets[0];
@@ -109,6 +113,9 @@ async function lockedUp(config: RunConfig, options: UpOptions, opened: OpenedTar
 
   emit({ type: 'phase', text: 'putting back parameters left changed by earlier runs' });
   const leftovers = await revertLeftovers(parameterRun);
+  // The gates saw the values an interrupted run left raised (log_bin_trust_function_creators already 1, say) and
+  // asked for nothing; now that those are back, what this run must raise is only known by checking again.
+  if (leftovers.reverted.length > 0) report = await preflight();
 
   await ledgerTarget.dialect.ledger.ensureTable();
   const backups = await backupAll(config, targets, ledgerTarget, key, runId, emit);
