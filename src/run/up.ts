@@ -212,7 +212,9 @@ async function runSteps(config: RunConfig, options: UpOptions, targets: Connecte
   emit: (e: UpEvent) => void): Promise<void> {
   const ledger = ledgerTarget.dialect.ledger;
   const alreadyDone = new Set((await ledger.done(key)).map((e) => e.step));
-  for (const name of planned) {
+  // Every step an earlier run of this target finished, in step order, also those no longer planned because their
+  // work shows now (the OpenMetadata database already at the target, Airflow no longer half-applied).
+  for (const name of Object.keys(STEPS)) {
     if (alreadyDone.has(name)) steps.push({ name, status: 'already-done', durationMs: 0, detail: 'finished by an earlier, interrupted run' });
   }
   const umzug = new Umzug<StepContext>({
