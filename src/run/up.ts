@@ -118,6 +118,8 @@ async function lockedUp(config: RunConfig, options: UpOptions, opened: OpenedTar
   if (leftovers.reverted.length > 0) report = await preflight();
 
   await ledgerTarget.dialect.ledger.ensureTable();
+  // Holding the lock, no other run is alive: an attempt still marked running was cut off and will never finish.
+  await ledgerTarget.dialect.ledger.abandon(runId, 'interrupted: its run ended before the step finished (killed or crashed)');
   const backups = await backupAll(config, targets, ledgerTarget, key, runId, emit);
 
   const requests = parameterRequests(config, targets, report.findings);
