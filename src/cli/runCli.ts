@@ -15,6 +15,8 @@ export async function runCli(args: string[]): Promise<number> {
   let exitCode: number = EXIT.OK;
   const parser = yargs(args)
     .scriptName('om-migrate')
+    // What follows -- is the entrypoint's wrapped command, kept apart in argv['--'] rather than mixed into argv._.
+    .parserConfiguration({ 'populate--': true })
     .usage('$0 <command> [options]\n\nSafe OpenMetadata upgrades: preflight gates, verified backups, parameters always put back.')
     .strict()
     .demandCommand(1, 'Name a command: preflight, up, backup, restore, repair-airflow, status, revert-params, entrypoint.')

@@ -380,6 +380,12 @@ export interface LedgerStore {
   exists(): Promise<boolean>;
   start(entry: { step: string; targetVersion: string; runId: string; backupId?: string | null }): Promise<number>;
   finish(id: number, status: 'done' | 'failed', outputTail: string | null, backupId?: string | null): Promise<void>;
+  /**
+   * Marks attempts still `running` that belong to other runs as `failed` with `note` as their output tail, and returns
+   * how many. Only for a caller holding the run lock: no other run is alive, so those attempts were cut off (SIGKILL,
+   * a crash) and will never finish.
+   */
+  abandon(exceptRunId: string, note: string): Promise<number>;
   /** Steps whose latest attempt for this target version finished. */
   done(targetVersion: string): Promise<LedgerEntry[]>;
   /** Forget that a step finished (Umzug's unlogMigration). */

@@ -93,16 +93,20 @@ async function lockedUp(config: RunConfig, options: UpOptions, opened: OpenedTar
   emit: (e: UpEvent) => void): Promise<UpSummary> {
   const { targets } = opened;
   emit({ type: 'phase', text: 'running the preflight checks' });
-  const report = await runPreflight(config, {
-    command: 'up', opened, heldLocks: new Set(targets.map((t) => t.role)), dryRun: true, fixStaleRuns: options.fixStaleRuns,
-  });
-  const blocks = report.findings.filter((f) => f.severity === 'block');
-  if (blocks.length > 0) {
-    throw new OmMigrateError('BLOCKED', `${blocks.length} preflight check(s) block the upgrade: ${blocks[0].summary}`, {
-      hint: blocks[0].fix ?? 'Run om-migrate preflight for the whole report.',
-      details: { blocks },
+  const preflight = async () => {
+    const r = await runPreflight(config, {
+      command: 'up', opened, heldLocks: new Set(targets.map((t) => t.role)), dryRun: true, fixStaleRuns: options.fixStaleRuns,
     });
-  }
+    const blocks = r.findings.filter((f) => f.severity === 'block');
+    if (blocks.length > 0) {
+      throw new OmMigrateError('BLOCKED', `${blocks.length} preflight check(s) block the upgrade: ${blocks[0].summary}`, {
+        hint: blocks[0].fix ?? 'Run om-migrate preflight for the whole report.',
+        details: { blocks },
+      });
+    }
+    return r;
+  };
+  let report = await preflight();
   const before = await readVersions(targets);
   const key = ledgerKey(config.targetVersion);
   const ledgerTarget = targets.find((t) => t.role === 'openmetadata') ?? targets[0];
@@ -110,8 +114,13 @@ async function lockedUp(config: RunConfig, options: UpOptions, opened: OpenedTar
 
   emit({ type: 'phase', text: 'putting back parameters left changed by earlier runs' });
   const leftovers = await revertLeftovers(parameterRun);
+  // The gates saw the values an interrupted run left raised (log_bin_trust_function_creators already 1, say) and
+  // asked for nothing; now that those are back, what this run must raise is only known by checking again.
+  if (leftovers.reverted.length > 0) report = await preflight();
 
   await ledgerTarget.dialect.ledger.ensureTable();
+  // Holding the lock, no other run is alive: an attempt still marked running was cut off and will never finish.
+  await ledgerTarget.dialect.ledger.abandon(runId, 'interrupted: its run ended before the step finished (killed or crashed)');
   // Ctrl-C or SIGTERM (docker stop) during a dump stops the tool and removes its partial file; nothing else changed yet.
   const backups = await withInterrupt((signal) => backupAll(config, targets, ledgerTarget, key, runId, emit, signal));
 
@@ -207,7 +216,9 @@ async function runSteps(config: RunConfig, options: UpOptions, targets: Connecte
   emit: (e: UpEvent) => void): Promise<void> {
   const ledger = ledgerTarget.dialect.ledger;
   const alreadyDone = new Set((await ledger.done(key)).map((e) => e.step));
-  for (const name of planned) {
+  // Every step an earlier run of this target finished, in step order, also those no longer planned because their
+  // work shows now (the OpenMetadata database already at the target, Airflow no longer half-applied).
+  for (const name of Object.keys(STEPS)) {
     if (alreadyDone.has(name)) steps.push({ name, status: 'already-done', durationMs: 0, detail: 'finished by an earlier, interrupted run' });
   }
   const umzug = new Umzug<StepContext>({

@@ -44,6 +44,13 @@ export class MysqlLedgerStore implements LedgerStore {
         WHERE id = ?`, [status, outputTail, backupId ?? null, id]);
   }
 
+  async abandon(exceptRunId: string, note: string): Promise<number> {
+    const [result] = (await this.knex.raw(
+      `UPDATE om_migrate_ledger SET status = 'failed', finished_at = UTC_TIMESTAMP(6), output_tail = CONCAT_WS('\\n', output_tail, ?)
+        WHERE status = 'running' AND run_id <> ?`, [note, exceptRunId])) as [{ affectedRows: number }];
+    return Number(result.affectedRows);
+  }
+
   async done(targetVersion: string): Promise<LedgerEntry[]> {
     return this.normalize(rows<LedgerEntry>(await this.knex.raw(
       `SELECT ${COLUMNS} FROM om_migrate_ledger l

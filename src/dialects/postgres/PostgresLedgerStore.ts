@@ -43,6 +43,13 @@ export class PostgresLedgerStore implements LedgerStore {
         WHERE id = ?`, [status, outputTail, backupId ?? null, id]);
   }
 
+  async abandon(exceptRunId: string, note: string): Promise<number> {
+    const result = (await this.knex.raw(
+      `UPDATE om_migrate_ledger SET status = 'failed', finished_at = now(), output_tail = concat_ws(E'\\n', output_tail, ?::text)
+        WHERE status = 'running' AND run_id <> ?`, [note, exceptRunId])) as { rowCount: number | null };
+    return result.rowCount ?? 0;
+  }
+
   async done(targetVersion: string): Promise<LedgerEntry[]> {
     return this.normalize(rows<LedgerEntry>(await this.knex.raw(
       `SELECT ${COLUMNS} FROM om_migrate_ledger l
