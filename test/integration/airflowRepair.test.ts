@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { detectAirflowState } from '../../src/airflow/detectAirflowState.js';
 import { planRepair } from '../../src/airflow/planRepair.js';
 import { runRepair } from '../../src/airflow/runRepair.js';
