@@ -9,7 +9,7 @@ import { createUpScenario, type ScenarioOptions, type UpScenario } from '../fixt
 import { startBinlogMariadb, type BinlogMariadb } from '../helpers/binlogMariadb.js';
 import { SERVERS, type TestServer } from '../helpers/servers.js';
 import {
-  airflowRevision, assertParametersAsBefore, backupFiles, ledgerRows, omVersion, parameterSnapshot, runCli,
+  airflowRevision, assertParametersAsBefore, backupFiles, ledgerRows, omVersion, parameterSnapshot, runCli, startCli, waitFor,
 } from '../helpers/upHarness.js';
 
 /** `up` against a lock held by another session, and the container entrypoint around `up`. */
@@ -86,6 +86,20 @@ for (const engine of ENGINES) {
       assert.equal(await omVersion(sc), '1.11.0', 'after the migration');
       assert.equal(await airflowRevision(sc), 'd59cbbef95eb');
       assert.match(run.stdout, /om-migrate up: done/);
+    });
+
+    it('forwards SIGTERM to the wrapped command and exits with its status', async () => {
+      const sc = await scenario(engine.server());
+      const ready = join(markerDir, `ready-${sc.om.name}`);
+      const got = join(markerDir, `sigterm-${sc.om.name}`);
+      const live = startCli(sc, ['entrypoint', '--', process.execPath, '-e',
+        `const fs = require('node:fs'); process.on('SIGTERM', () => { fs.writeFileSync(${JSON.stringify(got)}, 'x'); process.exit(42); });` +
+        ` fs.writeFileSync(${JSON.stringify(ready)}, 'x'); setInterval(() => {}, 1000);`]);
+      await waitFor('the wrapped command to start', () => existsSync(ready), 60_000);
+      live.child.kill('SIGTERM');
+      const run = await live.done;
+      assert.equal(run.code, 42, run.stdout + run.stderr);
+      assert.ok(existsSync(got), 'the wrapped command received SIGTERM');
     });
 
     it('configured from the environment alone: the wrapped command sees the migrated database', async () => {
