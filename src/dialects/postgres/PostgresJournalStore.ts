@@ -1,16 +1,9 @@
-import type { Knex } from 'knex';
-import { fromJournalRow, JOURNAL_TABLE, JournalRow, toJournalRow, UNREVERTED } from '../journalRows.js';
-import type { JournalEntry, JournalStatus, JournalStore } from '../types.js';
+import { JOURNAL_TABLE } from '../journalRows.js';
+import { SqlJournalStore } from '../SqlJournalStore.js';
 import { rows } from './rows.js';
 
 /** om_migrate_journal in the target database's current schema. Writes autocommit: durable before the change. */
-export class PostgresJournalStore implements JournalStore {
-  constructor(private readonly knex: Knex, private readonly database: string) {}
-
-  get location(): string {
-    return `table ${JOURNAL_TABLE} in ${this.database}`;
-  }
-
+export class PostgresJournalStore extends SqlJournalStore {
   async ensure(): Promise<void> {
     await this.knex.raw(`CREATE TABLE IF NOT EXISTS ${JOURNAL_TABLE} (
       id VARCHAR(100) NOT NULL PRIMARY KEY,
@@ -33,34 +26,12 @@ export class PostgresJournalStore implements JournalStore {
     )`);
   }
 
-  async insert(entry: JournalEntry): Promise<void> {
-    const row = toJournalRow(entry);
-    const columns = Object.keys(row);
-    await this.knex.raw(
-      `INSERT INTO ${JOURNAL_TABLE} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
-      columns.map((c) => row[c as keyof JournalRow]));
-  }
-
-  async setStatus(id: string, status: JournalStatus, note: string | null = null): Promise<void> {
-    await this.knex.raw(`UPDATE ${JOURNAL_TABLE} SET status = ?, note = ?, updated_at = ? WHERE id = ?`,
-      [status, note, new Date().toISOString(), id]);
-  }
-
-  async unreverted(): Promise<JournalEntry[]> {
-    if (!(await this.exists())) return [];
-    return rows<JournalRow>(await this.knex.raw(
-      `SELECT * FROM ${JOURNAL_TABLE} WHERE status IN (${UNREVERTED.map(() => '?').join(', ')}) ORDER BY created_at, id`,
-      UNREVERTED)).map(fromJournalRow);
-  }
-
-  async ofRun(runId: string): Promise<JournalEntry[]> {
-    if (!(await this.exists())) return [];
-    return rows<JournalRow>(await this.knex.raw(
-      `SELECT * FROM ${JOURNAL_TABLE} WHERE run_id = ? ORDER BY created_at, id`, [runId])).map(fromJournalRow);
-  }
-
-  private async exists(): Promise<boolean> {
+  protected async exists(): Promise<boolean> {
     const [row] = rows<{ t: string | null }>(await this.knex.raw('SELECT to_regclass(?)::text AS t', [JOURNAL_TABLE]));
     return row.t !== null;
+  }
+
+  protected rows<T>(result: unknown): T[] {
+    return rows<T>(result);
   }
 }

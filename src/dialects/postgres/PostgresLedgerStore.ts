@@ -1,5 +1,4 @@
-import type { Knex } from 'knex';
-import type { LedgerEntry, LedgerStore } from '../types.js';
+import { SqlLedgerStore } from '../SqlLedgerStore.js';
 import { rows } from './rows.js';
 
 const COLUMNS = `id, step, target_version AS "targetVersion", run_id AS "runId", status,
@@ -7,8 +6,13 @@ const COLUMNS = `id, step, target_version AS "targetVersion", run_id AS "runId",
   to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "finishedAt",
   backup_id AS "backupId", output_tail AS "outputTail"`;
 
-export class PostgresLedgerStore implements LedgerStore {
-  constructor(private readonly knex: Knex) {}
+export class PostgresLedgerStore extends SqlLedgerStore {
+  protected readonly columns = COLUMNS;
+  protected readonly now = 'now()';
+
+  protected rows<T>(result: unknown): T[] {
+    return rows<T>(result);
+  }
 
   async ensureTable(): Promise<void> {
     await this.knex.raw(`CREATE TABLE IF NOT EXISTS om_migrate_ledger (
@@ -37,38 +41,10 @@ export class PostgresLedgerStore implements LedgerStore {
     return Number(row.id);
   }
 
-  async finish(id: number, status: 'done' | 'failed', outputTail: string | null, backupId?: string | null): Promise<void> {
-    await this.knex.raw(
-      `UPDATE om_migrate_ledger SET status = ?, finished_at = now(), output_tail = ?, backup_id = COALESCE(?, backup_id)
-        WHERE id = ?`, [status, outputTail, backupId ?? null, id]);
-  }
-
   async abandon(exceptRunId: string, note: string): Promise<number> {
     const result = (await this.knex.raw(
       `UPDATE om_migrate_ledger SET status = 'failed', finished_at = now(), output_tail = concat_ws(E'\\n', output_tail, ?::text)
         WHERE status = 'running' AND run_id <> ?`, [note, exceptRunId])) as { rowCount: number | null };
     return result.rowCount ?? 0;
-  }
-
-  async done(targetVersion: string): Promise<LedgerEntry[]> {
-    return this.normalize(rows<LedgerEntry>(await this.knex.raw(
-      `SELECT ${COLUMNS} FROM om_migrate_ledger l
-        WHERE target_version = ? AND status = 'done'
-          AND id = (SELECT MAX(id) FROM om_migrate_ledger m WHERE m.step = l.step AND m.target_version = l.target_version)
-        ORDER BY id`, [targetVersion])));
-  }
-
-  async forget(step: string, targetVersion: string): Promise<void> {
-    await this.knex.raw("UPDATE om_migrate_ledger SET status = 'failed' WHERE step = ? AND target_version = ? AND status = 'done'",
-      [step, targetVersion]);
-  }
-
-  async recent(limit: number): Promise<LedgerEntry[]> {
-    return this.normalize(rows<LedgerEntry>(await this.knex.raw(
-      `SELECT ${COLUMNS} FROM om_migrate_ledger ORDER BY id DESC LIMIT ?`, [limit])));
-  }
-
-  private normalize(found: LedgerEntry[]): LedgerEntry[] {
-    return found.map((r) => ({ ...r, id: Number(r.id) }));
   }
 }
