@@ -10,7 +10,9 @@ const TAIL_BYTES = 512;
 export class DumpMeter extends Transform {
   bytes = 0;
   private readonly hash: Hash | undefined;
-  private tailBuffer = Buffer.alloc(0);
+  /** The last two chunks, by reference: the tail is cut from them once, when asked, not copied on every chunk. */
+  private lastChunk: Buffer | undefined;
+  private chunkBefore: Buffer | undefined;
 
   constructor(options: { hash: boolean; tail: boolean; onChunk?: () => void }) {
     super();
@@ -25,10 +27,10 @@ export class DumpMeter extends Transform {
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.bytes += chunk.length;
     this.hash?.update(chunk);
-    if (this.keepTail) {
-      this.tailBuffer = chunk.length >= TAIL_BYTES
-        ? Buffer.from(chunk.subarray(chunk.length - TAIL_BYTES))
-        : Buffer.concat([this.tailBuffer, chunk]).subarray(-TAIL_BYTES);
+    if (this.keepTail && chunk.length > 0) {
+      // A short last chunk needs what came before it; older chunks are never needed and are not kept.
+      this.chunkBefore = chunk.length >= TAIL_BYTES ? undefined : this.tailOf(this.lastChunk, this.chunkBefore);
+      this.lastChunk = chunk;
     }
     this.onChunk?.();
     callback(null, chunk);
@@ -40,6 +42,13 @@ export class DumpMeter extends Transform {
   }
 
   tail(): string {
-    return this.tailBuffer.toString('utf8');
+    return (this.tailOf(this.lastChunk, this.chunkBefore) ?? Buffer.alloc(0)).toString('utf8');
+  }
+
+  /** The last TAIL_BYTES of `before` followed by `last`, copied (so a retained tail never pins a large chunk). */
+  private tailOf(last: Buffer | undefined, before: Buffer | undefined): Buffer | undefined {
+    if (!last) return before;
+    if (last.length >= TAIL_BYTES || !before) return Buffer.from(last.subarray(-TAIL_BYTES));
+    return Buffer.concat([before, last]).subarray(-TAIL_BYTES);
   }
 }

@@ -1,16 +1,19 @@
-import { mkdir, open, unlink } from 'node:fs/promises';
+import { mkdir, open, statfs, unlink } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { TargetRole } from '../config/ConnectionSpec.js';
 import type { RunConfig } from '../config/resolveConfig.js';
 import { currentOpenMetadataVersion } from '../config/versions.js';
-import type { Dialect, DumpToolCheck, ServerInfo } from '../dialects/types.js';
+import type { Dialect, DumpFormat, DumpToolCheck, ServerInfo, ToolInvocation } from '../dialects/types.js';
 import { OmMigrateError } from '../errors.js';
 import { omMigrateVersion } from '../version.js';
 import { BackupManifest, writeManifest } from './BackupManifest.js';
 import { backupFileName } from './backupFileName.js';
-import { checkCompression, CodecStage, compressor, identityStage } from './compression.js';
+import type { Compression } from './backupFileName.js';
+import { checkCompression, CodecStage, compressor } from './compression.js';
 import { DumpMeter } from './DumpMeter.js';
+import { hashFile, HashedFile, readTail } from './hashFile.js';
 import { listArchive } from './listArchive.js';
 import { pruneBackups } from './pruneBackups.js';
 import { describeExit, startTool, succeeded } from './runTool.js';
@@ -69,7 +72,8 @@ export async function runBackup(source: BackupSource, config: Pick<RunConfig, 'b
   const started = now();
   const fileName = backupFileName(database, omVersion, dialect.engine, started, compression);
   const file = join(config.backupDir, fileName);
-  const handle = await open(file, 'wx', 0o600).catch((error: NodeJS.ErrnoException) => {
+  // Read and write: the dump tool writes through it, we read the file back through it to hash it.
+  const handle = await open(file, 'wx+', 0o600).catch((error: NodeJS.ErrnoException) => {
     throw failed(`cannot create ${file}: ${error.code ?? error.message}`,
       'Make --backup-dir (OM_MIGRATE_BACKUP_DIR) writable by this user, or point it at a directory that is.', error);
   });
@@ -77,52 +81,22 @@ export async function runBackup(source: BackupSource, config: Pick<RunConfig, 'b
   const invocation = tooling.dumpInvocation(dialect.spec, tool, server);
   let removeFile = true;
   try {
-    const running = startTool(invocation, ['ignore', 'pipe', 'pipe'], env);
-    options.onProgress?.({ phase: 'started', database, file, pid: running.child.pid, command: invocation.display, estimatedBytes });
-
-    const codec: CodecStage = compression === 'none' ? identityStage() : compressor(compression, env);
     let lastReport = 0;
-    const report = () => {
+    const report = (bytesDumped: number, bytesWritten: number) => {
       const t = Date.now();
       if (t - lastReport < PROGRESS_EVERY_MS) return;
       lastReport = t;
-      options.onProgress?.({
-        phase: 'dumping', database, bytesDumped: dumped.bytes, bytesWritten: written.bytes, elapsedMs: t - started.getTime(), estimatedBytes,
-      });
+      options.onProgress?.({ phase: 'dumping', database, bytesDumped, bytesWritten, elapsedMs: t - started.getTime(), estimatedBytes });
     };
-    // Uncompressed, one meter both hashes and keeps the tail; compressed, the tail is read before and the hash after.
-    const dumped = new DumpMeter({ hash: compression === 'none', tail: true, onChunk: report });
-    const written = compression === 'none' ? dumped : new DumpMeter({ hash: true, tail: false });
-    const stages = compression === 'none' ? [dumped] : [dumped, codec.stream, written];
-    const sink = handle.createWriteStream();
-
-    const piping = pipeline([running.child.stdout!, ...stages, sink], { signal: options.signal }).catch((error: unknown) => {
-      // We stop reading: make sure the tool does not wait forever on a full pipe.
-      running.child.kill('SIGTERM');
-      codec.abort();
-      throw error;
-    });
-    const [piped, exited, coded] = await Promise.allSettled([piping, running.exit, codec.done]);
-
-    if (options.signal?.aborted) {
-      throw new OmMigrateError('INTERRUPTED', `backup of ${database} interrupted; the partial file was removed`);
-    }
-    if (piped.status === 'rejected') {
-      const error = piped.reason as NodeJS.ErrnoException;
-      const toolSaid = exited.status === 'fulfilled' && !succeeded(exited.value) && exited.value.signal !== 'SIGTERM'
-        ? `; ${describeExit(tool.name, exited.value, dialect.spec.password)}` : '';
-      throw failed(`writing ${file} failed: ${error.message}${toolSaid}`,
-        error.code === 'ENOSPC' ? 'Free space where --backup-dir points, or point it at a larger disk.' : 'Check the disk and the backup directory.', error);
-    }
-    const exit = exited.status === 'fulfilled' ? exited.value : undefined;
-    if (!exit || !succeeded(exit)) {
-      throw failed(`${exit ? describeExit(tool.name, exit, dialect.spec.password) : `${tool.name} failed`}`,
-        `Fix what ${tool.name} reports above; nothing in ${database} was changed.`);
-    }
-    if (coded.status === 'rejected') throw failed(`compressing the dump failed: ${(coded.reason as Error).message}`, 'Use --compress none or gzip.');
+    const dumpStarted = (pid: number | undefined) =>
+      options.onProgress?.({ phase: 'started', database, file, pid, command: invocation.display, estimatedBytes });
+    const context = { file, toolName: tool.name, password: dialect.spec.password, dir: config.backupDir, env, signal: options.signal, database };
+    const dumped = compression === 'none'
+      ? await dumpToFile(invocation, handle, tooling.format, context, dumpStarted, report)
+      : await dumpThroughCodec(invocation, handle, compression, context, dumpStarted, report);
 
     options.onProgress?.({ phase: 'verifying', database, file });
-    if (!tooling.dumpCompleted(dumped.tail())) {
+    if (!tooling.dumpCompleted(dumped.tail)) {
       throw failed(`${tool.name} exited successfully but the dump does not end with its completion line`,
         `The dump is incomplete; run ${tool.name} by hand to see why.`);
     }
@@ -132,7 +106,7 @@ export async function runBackup(source: BackupSource, config: Pick<RunConfig, 'b
       if (!listed.ok) throw failed(`the archive does not list: ${listed.message}`, `pg_dump produced an unreadable archive; run ${tool.name} by hand.`);
       entries = listed.entries;
     }
-    await syncPath(file);
+    await handle.sync();
     const manifest: BackupManifest = {
       manifestVersion: 1,
       createdBy: 'om-migrate',
@@ -147,9 +121,9 @@ export async function runBackup(source: BackupSource, config: Pick<RunConfig, 'b
       format: tooling.format,
       compression,
       file: fileName,
-      bytes: written.bytes,
-      dumpBytes: dumped.bytes,
-      sha256: written.sha256(),
+      bytes: dumped.bytes,
+      dumpBytes: dumped.dumpBytes,
+      sha256: dumped.sha256,
       startedAt: started.toISOString(),
       finishedAt: now().toISOString(),
       tool: { name: tool.name, path: tool.path as string, version: tool.version },
@@ -166,11 +140,121 @@ export async function runBackup(source: BackupSource, config: Pick<RunConfig, 'b
     return manifest;
   } finally {
     invocation.dispose();
-    if (removeFile) {
-      await handle.close().catch(() => undefined);
-      await unlink(file).catch(() => undefined);
-    }
+    await handle.close().catch(() => undefined);
+    if (removeFile) await unlink(file).catch(() => undefined);
   }
+}
+
+interface DumpContext {
+  file: string;
+  toolName: string;
+  password: string | undefined;
+  dir: string;
+  env: NodeJS.ProcessEnv;
+  signal: AbortSignal | undefined;
+  database: string;
+}
+
+interface Dumped {
+  /** Size of the file, and its SHA-256. */
+  bytes: number;
+  sha256: string;
+  /** Size of the dump before compression. */
+  dumpBytes: number;
+  /** The last bytes of the (uncompressed) dump. */
+  tail: string;
+}
+
+/**
+ * Uncompressed: the dump tool writes straight into the 0600 file (its standard output is our descriptor), exactly as
+ * `tool > file` would, so Node neither copies nor buffers the dump. The SHA-256 is computed from the file on disk by
+ * sequential reads of the page cache the tool just filled: alongside the tool while it writes, for a SQL dump (written
+ * strictly in order), or once it has finished, for a custom-format archive (pg_dump seeks back into a seekable output
+ * to fill in its table of contents, which also gives pg_restore the offsets it needs for a selective or parallel
+ * restore). Either way the hash is of the bytes that are in the file, not of bytes that passed through a pipe.
+ */
+async function dumpToFile(invocation: ToolInvocation, handle: FileHandle, format: DumpFormat, context: DumpContext,
+  dumpStarted: (pid: number | undefined) => void, report: (dumped: number, written: number) => void): Promise<Dumped> {
+  const running = startTool(invocation, ['ignore', handle.fd, 'pipe'], context.env);
+  dumpStarted(running.child.pid);
+  const stop = () => running.child.kill('SIGTERM');
+  context.signal?.addEventListener('abort', stop, { once: true });
+  if (context.signal?.aborted) stop();
+  let progress: NodeJS.Timeout | undefined;
+  let following: Promise<HashedFile> | undefined;
+  if (format === 'sql') {
+    following = hashFile(handle, { follow: running.exit, onBytes: (bytes) => report(bytes, bytes) });
+    // A read error: stop the tool rather than let it fill the disk for nothing.
+    following.catch(stop);
+  } else {
+    progress = setInterval(() => {
+      handle.stat().then((s) => report(s.size, s.size), () => undefined);
+    }, PROGRESS_EVERY_MS);
+  }
+  const exit = await running.exit;
+  clearInterval(progress);
+  context.signal?.removeEventListener('abort', stop);
+  const [hashed] = await Promise.allSettled([following ?? Promise.resolve(undefined)]);
+  if (context.signal?.aborted) {
+    throw new OmMigrateError('INTERRUPTED', `backup of ${context.database} interrupted; the partial file was removed`);
+  }
+  if (!succeeded(exit)) {
+    const full = await diskFull(context.dir, exit.stderr);
+    throw failed(`${describeExit(context.toolName, exit, context.password)}${full ? ` (ENOSPC: no space left on device in ${context.dir})` : ''}`,
+      full ? 'Free space where --backup-dir points, or point it at a larger disk.' : `Fix what ${context.toolName} reports above; nothing in ${context.database} was changed.`);
+  }
+  if (hashed.status === 'rejected') {
+    throw failed(`reading ${context.file} back failed: ${(hashed.reason as Error).message}`, 'Check the disk and the backup directory.', hashed.reason);
+  }
+  const result = hashed.value ?? await hashFile(handle, { onBytes: (bytes) => report(bytes, bytes) });
+  const size = (await handle.stat()).size;
+  if (result.bytes !== size) {
+    throw failed(`${context.file} changed while it was being hashed (${result.bytes} bytes hashed, ${size} on disk)`, 'Make sure nothing else writes into --backup-dir.');
+  }
+  return { bytes: size, sha256: result.sha256, dumpBytes: size, tail: format === 'sql' ? await readTail(handle, size) : '' };
+}
+
+/** Compressed (MySQL family only): the dump passes through Node's zlib or a zstd process on its way to the file. */
+async function dumpThroughCodec(invocation: ToolInvocation, handle: FileHandle, compression: Exclude<Compression, 'none'>, context: DumpContext,
+  dumpStarted: (pid: number | undefined) => void, report: (dumped: number, written: number) => void): Promise<Dumped> {
+  const running = startTool(invocation, ['ignore', 'pipe', 'pipe'], context.env);
+  dumpStarted(running.child.pid);
+  const codec: CodecStage = compressor(compression, context.env);
+  const dumped = new DumpMeter({ hash: false, tail: true, onChunk: () => report(dumped.bytes, written.bytes) });
+  const written = new DumpMeter({ hash: true, tail: false });
+  // A bigger write buffer than the default 16 KB: fewer, larger writes of the compressed stream.
+  const sink = handle.createWriteStream({ autoClose: false, highWaterMark: 1024 * 1024 } as Parameters<FileHandle['createWriteStream']>[0]);
+  const piping = pipeline([running.child.stdout!, dumped, codec.stream, written, sink], { signal: context.signal }).catch((error: unknown) => {
+    // We stop reading: make sure the tool does not wait forever on a full pipe.
+    running.child.kill('SIGTERM');
+    codec.abort();
+    throw error;
+  });
+  const [piped, exited, coded] = await Promise.allSettled([piping, running.exit, codec.done]);
+  if (context.signal?.aborted) {
+    throw new OmMigrateError('INTERRUPTED', `backup of ${context.database} interrupted; the partial file was removed`);
+  }
+  if (piped.status === 'rejected') {
+    const error = piped.reason as NodeJS.ErrnoException;
+    const toolSaid = exited.status === 'fulfilled' && !succeeded(exited.value) && exited.value.signal !== 'SIGTERM'
+      ? `; ${describeExit(context.toolName, exited.value, context.password)}` : '';
+    throw failed(`writing ${context.file} failed: ${error.message}${toolSaid}`,
+      error.code === 'ENOSPC' ? 'Free space where --backup-dir points, or point it at a larger disk.' : 'Check the disk and the backup directory.', error);
+  }
+  const exit = exited.status === 'fulfilled' ? exited.value : undefined;
+  if (!exit || !succeeded(exit)) {
+    throw failed(`${exit ? describeExit(context.toolName, exit, context.password) : `${context.toolName} failed`}`,
+      `Fix what ${context.toolName} reports above; nothing in ${context.database} was changed.`);
+  }
+  if (coded.status === 'rejected') throw failed(`compressing the dump failed: ${(coded.reason as Error).message}`, 'Use --compress none or gzip.');
+  return { bytes: written.bytes, sha256: written.sha256(), dumpBytes: dumped.bytes, tail: dumped.tail() };
+}
+
+/** The tool's own words for a full disk ("errno 28", "No space left on device"), or the filesystem itself says so. */
+async function diskFull(dir: string, stderr: string): Promise<boolean> {
+  if (/errno:? 28\b|no space left/i.test(stderr)) return true;
+  const fs = await statfs(dir).catch(() => undefined);
+  return fs !== undefined && fs.bavail * fs.bsize < 64 * 1024;
 }
 
 function usable(check: DumpToolCheck, database: string): DumpToolCheck {
