@@ -44,6 +44,7 @@ export interface BackupOptions {
 }
 
 const PROGRESS_EVERY_MS = 250;
+const EARLY_SYNC_BYTES = 64 * 1024 * 1024;
 
 /**
  * Dumps one database with the stock tool, straight to a 0600 file in the backup directory, hashing while it streams,
@@ -106,7 +107,9 @@ export async function runBackup(source: BackupSource, config: Pick<RunConfig, 'b
       if (!listed.ok) throw failed(`the archive does not list: ${listed.message}`, `pg_dump produced an unreadable archive; run ${tool.name} by hand.`);
       entries = listed.entries;
     }
-    await handle.sync();
+    // The compressing path's write stream has closed the handle by now.
+    if (compression === 'none') await handle.sync();
+    else await syncPath(file);
     const manifest: BackupManifest = {
       manifestVersion: 1,
       createdBy: 'om-migrate',
@@ -180,19 +183,27 @@ async function dumpToFile(invocation: ToolInvocation, handle: FileHandle, format
   const stop = () => running.child.kill('SIGTERM');
   context.signal?.addEventListener('abort', stop, { once: true });
   if (context.signal?.aborted) stop();
-  let progress: NodeJS.Timeout | undefined;
   let following: Promise<HashedFile> | undefined;
   if (format === 'sql') {
     following = hashFile(handle, { follow: running.exit, onBytes: (bytes) => report(bytes, bytes) });
     // A read error: stop the tool rather than let it fill the disk for nothing.
     following.catch(stop);
-  } else {
-    progress = setInterval(() => {
-      handle.stat().then((s) => report(s.size, s.size), () => undefined);
-    }, PROGRESS_EVERY_MS);
   }
+  // Flush as it grows, so the final fsync has little left to write: the kernel would otherwise hold gigabytes dirty
+  // (dirty_background_ratio) and the backup would wait for all of them at the end.
+  let synced = 0;
+  let syncing: Promise<void> | undefined;
+  const progress = setInterval(() => {
+    handle.stat().then((s) => {
+      if (!following) report(s.size, s.size);
+      if (!syncing && s.size - synced >= EARLY_SYNC_BYTES) {
+        syncing = handle.datasync().then(() => { synced = s.size; }, () => undefined).finally(() => { syncing = undefined; });
+      }
+    }, () => undefined);
+  }, PROGRESS_EVERY_MS);
   const exit = await running.exit;
   clearInterval(progress);
+  await syncing;
   context.signal?.removeEventListener('abort', stop);
   const [hashed] = await Promise.allSettled([following ?? Promise.resolve(undefined)]);
   if (context.signal?.aborted) {
@@ -223,7 +234,8 @@ async function dumpThroughCodec(invocation: ToolInvocation, handle: FileHandle, 
   const dumped = new DumpMeter({ hash: false, tail: true, onChunk: () => report(dumped.bytes, written.bytes) });
   const written = new DumpMeter({ hash: true, tail: false });
   // A bigger write buffer than the default 16 KB: fewer, larger writes of the compressed stream.
-  const sink = handle.createWriteStream({ autoClose: false, highWaterMark: 1024 * 1024 } as Parameters<FileHandle['createWriteStream']>[0]);
+  // A bigger write buffer than the default 16 KB: fewer, larger writes. The stream closes the handle when it ends.
+  const sink = handle.createWriteStream({ highWaterMark: 1024 * 1024 } as Parameters<FileHandle['createWriteStream']>[0]);
   const piping = pipeline([running.child.stdout!, dumped, codec.stream, written, sink], { signal: context.signal }).catch((error: unknown) => {
     // We stop reading: make sure the tool does not wait forever on a full pipe.
     running.child.kill('SIGTERM');
