@@ -1,6 +1,6 @@
 import { mkdir, open, statfs, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { TargetRole } from '../config/ConnectionSpec.js';
 import type { RunConfig } from '../config/resolveConfig.js';
@@ -71,13 +71,8 @@ export async function runBackup(source: BackupSource, config: Pick<RunConfig, 'b
 
   await ensureDirectory(config.backupDir);
   const started = now();
-  const fileName = backupFileName(database, omVersion, dialect.engine, started, compression);
-  const file = join(config.backupDir, fileName);
   // Read and write: the dump tool writes through it, we read the file back through it to hash it.
-  const handle = await open(file, 'wx+', 0o600).catch((error: NodeJS.ErrnoException) => {
-    throw failed(`cannot create ${file}: ${error.code ?? error.message}`,
-      'Make --backup-dir (OM_MIGRATE_BACKUP_DIR) writable by this user, or point it at a directory that is.', error);
-  });
+  const { file, handle } = await createBackupFile(config.backupDir, (n) => backupFileName(database, omVersion, dialect.engine, started, compression, n));
 
   const invocation = tooling.dumpInvocation(dialect.spec, tool, server);
   let removeFile = true;
@@ -123,7 +118,7 @@ export async function runBackup(source: BackupSource, config: Pick<RunConfig, 'b
       airflowRevision: airflowRevision ?? null,
       format: tooling.format,
       compression,
-      file: fileName,
+      file: basename(file),
       bytes: dumped.bytes,
       dumpBytes: dumped.dumpBytes,
       sha256: dumped.sha256,
@@ -288,4 +283,22 @@ async function ensureDirectory(dir: string): Promise<void> {
 
 function failed(message: string, hint: string, cause?: unknown): OmMigrateError {
   return new OmMigrateError('BACKUP_FAILED', `backup failed: ${message}`, { hint, cause });
+}
+
+const MAX_SAME_SECOND = 9;
+
+/** Creates the backup file 0600 and exclusively: a name already taken (a backup in the same second) gets the next sequence. */
+async function createBackupFile(dir: string, name: (sequence: number) => string): Promise<{ file: string; handle: FileHandle }> {
+  for (let sequence = 1; ; sequence += 1) {
+    const file = join(dir, name(sequence));
+    try {
+      return { file, handle: await open(file, 'wx+', 0o600) };
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' && sequence < MAX_SAME_SECOND) continue;
+      throw failed(`cannot create ${file}: ${code ?? (error as Error).message}`,
+        code === 'EEXIST' ? `${MAX_SAME_SECOND} backups of this database were started within one second; wait a second and run again.`
+          : 'Make --backup-dir (OM_MIGRATE_BACKUP_DIR) writable by this user, or point it at a directory that is.', error);
+    }
+  }
 }

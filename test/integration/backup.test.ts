@@ -170,6 +170,16 @@ for (const server of SERVERS) {
       assert.deepEqual(readdirSync(dir), []);
     });
 
+    it('two backups in the same second get distinct names; neither overwrites the other', async () => {
+      const dir = freshDir();
+      const at = new Date('2026-11-21T23:00:00Z');
+      const [a, b] = await Promise.all([1, 2].map(() => runBackup({ role: 'openmetadata', dialect: app }, config(dir), { now: () => at })));
+      const [second, first] = [a.file, b.file].sort(); // '-' sorts before '.'
+      assert.match(first, /-20261121T230000Z\.(sql|dump)$/);
+      assert.equal(second, first.replace(/(\.[a-z.]+)$/, '-2$1'));
+      for (const m of [a, b]) assert.ok((await verifyBackup(manifestPathFor(join(dir, m.file)))).ok);
+    });
+
     it('fails clearly when the dump tool is not on PATH', async () => {
       const dir = freshDir();
       await rejectsWith(runBackup({ role: 'openmetadata', dialect: app }, config(dir), { env: { ...process.env, PATH: '/nonexistent' } }),
