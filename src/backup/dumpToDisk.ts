@@ -1,0 +1,135 @@
+import { statfs } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import type { DumpFormat, ToolInvocation } from '../dialects/types.js';
+import { OmMigrateError } from '../errors.js';
+import { failed } from './backupFailed.js';
+import type { Compression } from './backupFileName.js';
+import { CodecStage, compressor } from './compression.js';
+import { DumpMeter } from './DumpMeter.js';
+import { hashFile, HashedFile, readTail } from './hashFile.js';
+import { describeExit, startTool, succeeded } from './runTool.js';
+
+const PROGRESS_EVERY_MS = 250;
+const EARLY_SYNC_BYTES = 64 * 1024 * 1024;
+
+export interface DumpContext {
+  file: string;
+  toolName: string;
+  password: string | undefined;
+  dir: string;
+  env: NodeJS.ProcessEnv;
+  signal: AbortSignal | undefined;
+  database: string;
+}
+
+export interface Dumped {
+  /** Size of the file, and its SHA-256. */
+  bytes: number;
+  sha256: string;
+  /** Size of the dump before compression. */
+  dumpBytes: number;
+  /** The last bytes of the (uncompressed) dump. */
+  tail: string;
+}
+
+/**
+ * Uncompressed: the dump tool writes straight into the 0600 file (its standard output is our descriptor), exactly as
+ * `tool > file` would, so Node neither copies nor buffers the dump. The SHA-256 is computed from the file on disk by
+ * sequential reads of the page cache the tool just filled: alongside the tool while it writes, for a SQL dump (written
+ * strictly in order), or once it has finished, for a custom-format archive (pg_dump seeks back into a seekable output
+ * to fill in its table of contents, which also gives pg_restore the offsets it needs for a selective or parallel
+ * restore). Either way the hash is of the bytes that are in the file, not of bytes that passed through a pipe.
+ */
+export async function dumpToFile(invocation: ToolInvocation, handle: FileHandle, format: DumpFormat, context: DumpContext,
+  dumpStarted: (pid: number | undefined) => void, report: (dumped: number, written: number) => void): Promise<Dumped> {
+  const running = startTool(invocation, ['ignore', handle.fd, 'pipe'], context.env);
+  dumpStarted(running.child.pid);
+  const stop = () => running.child.kill('SIGTERM');
+  context.signal?.addEventListener('abort', stop, { once: true });
+  if (context.signal?.aborted) stop();
+  let following: Promise<HashedFile> | undefined;
+  if (format === 'sql') {
+    following = hashFile(handle, { follow: running.exit, onBytes: (bytes) => report(bytes, bytes) });
+    // A read error: stop the tool rather than let it fill the disk for nothing.
+    following.catch(stop);
+  }
+  // Flush as it grows, so the final fsync has little left to write: the kernel would otherwise hold gigabytes dirty
+  // (dirty_background_ratio) and the backup would wait for all of them at the end.
+  let synced = 0;
+  let syncing: Promise<void> | undefined;
+  const progress = setInterval(() => {
+    handle.stat().then((s) => {
+      if (!following) report(s.size, s.size);
+      if (!syncing && s.size - synced >= EARLY_SYNC_BYTES) {
+        syncing = handle.datasync().then(() => { synced = s.size; }, () => undefined).finally(() => { syncing = undefined; });
+      }
+    }, () => undefined);
+  }, PROGRESS_EVERY_MS);
+  const exit = await running.exit;
+  clearInterval(progress);
+  await syncing;
+  context.signal?.removeEventListener('abort', stop);
+  const [hashed] = await Promise.allSettled([following ?? Promise.resolve(undefined)]);
+  if (context.signal?.aborted) {
+    throw new OmMigrateError('INTERRUPTED', `backup of ${context.database} interrupted; the partial file was removed`);
+  }
+  if (!succeeded(exit)) {
+    const full = await diskFull(context.dir, exit.stderr);
+    throw failed(`${describeExit(context.toolName, exit, context.password)}${full ? ` (ENOSPC: no space left on device in ${context.dir})` : ''}`,
+      full ? 'Free space where --backup-dir points, or point it at a larger disk.' : `Fix what ${context.toolName} reports above; nothing in ${context.database} was changed.`);
+  }
+  if (hashed.status === 'rejected') {
+    throw failed(`reading ${context.file} back failed: ${(hashed.reason as Error).message}`, 'Check the disk and the backup directory.', hashed.reason);
+  }
+  const result = hashed.value ?? await hashFile(handle, { onBytes: (bytes) => report(bytes, bytes) });
+  const size = (await handle.stat()).size;
+  if (result.bytes !== size) {
+    throw failed(`${context.file} changed while it was being hashed (${result.bytes} bytes hashed, ${size} on disk)`, 'Make sure nothing else writes into --backup-dir.');
+  }
+  return { bytes: size, sha256: result.sha256, dumpBytes: size, tail: format === 'sql' ? await readTail(handle, size) : '' };
+}
+
+/** Compressed (MySQL family only): the dump passes through Node's zlib or a zstd process on its way to the file. */
+export async function dumpThroughCodec(invocation: ToolInvocation, handle: FileHandle, compression: Exclude<Compression, 'none'>, context: DumpContext,
+  dumpStarted: (pid: number | undefined) => void, report: (dumped: number, written: number) => void): Promise<Dumped> {
+  const running = startTool(invocation, ['ignore', 'pipe', 'pipe'], context.env);
+  dumpStarted(running.child.pid);
+  const codec: CodecStage = compressor(compression, context.env);
+  const dumped = new DumpMeter({ hash: false, tail: true, onChunk: () => report(dumped.bytes, written.bytes) });
+  const written = new DumpMeter({ hash: true, tail: false });
+  // A bigger write buffer than the default 16 KB: fewer, larger writes. The stream closes the handle when it ends.
+  const sink = handle.createWriteStream({ highWaterMark: 1024 * 1024 } as Parameters<FileHandle['createWriteStream']>[0]);
+  const piping = pipeline([running.child.stdout!, dumped, codec.stream, written, sink], { signal: context.signal }).catch((error: unknown) => {
+    // We stop reading: make sure the tool does not wait forever on a full pipe.
+    running.child.kill('SIGTERM');
+    codec.abort();
+    throw error;
+  });
+  const [piped, exited, coded] = await Promise.allSettled([piping, running.exit, codec.done]);
+  if (context.signal?.aborted) {
+    throw new OmMigrateError('INTERRUPTED', `backup of ${context.database} interrupted; the partial file was removed`);
+  }
+  if (piped.status === 'rejected') {
+    const error = piped.reason as NodeJS.ErrnoException;
+    const toolSaid = exited.status === 'fulfilled' && !succeeded(exited.value) && exited.value.signal !== 'SIGTERM'
+      ? `; ${describeExit(context.toolName, exited.value, context.password)}` : '';
+    throw failed(`writing ${context.file} failed: ${error.message}${toolSaid}`,
+      error.code === 'ENOSPC' ? 'Free space where --backup-dir points, or point it at a larger disk.' : 'Check the disk and the backup directory.', error);
+  }
+  const exit = exited.status === 'fulfilled' ? exited.value : undefined;
+  if (!exit || !succeeded(exit)) {
+    throw failed(`${exit ? describeExit(context.toolName, exit, context.password) : `${context.toolName} failed`}`,
+      `Fix what ${context.toolName} reports above; nothing in ${context.database} was changed.`);
+  }
+  if (coded.status === 'rejected') throw failed(`compressing the dump failed: ${(coded.reason as Error).message}`, 'Use --compress none or gzip.');
+  return { bytes: written.bytes, sha256: written.sha256(), dumpBytes: dumped.bytes, tail: dumped.tail() };
+}
+
+/** The tool's own words for a full disk ("errno 28", "No space left on device"), or the filesystem itself says so. */
+async function diskFull(dir: string, stderr: string): Promise<boolean> {
+  if (/errno:? 28\b|no space left/i.test(stderr)) return true;
+  const fs = await statfs(dir).catch(() => undefined);
+  return fs !== undefined && fs.bavail * fs.bsize < 64 * 1024;
+}
+
