@@ -1,13 +1,12 @@
 import yargs from 'yargs';
-import { readFileSync } from 'node:fs';
 import { usageError } from '../errors.js';
+import { omMigrateVersion } from '../version.js';
 import { COMMANDS } from './commands/index.js';
 import { EXIT } from './exitCodes.js';
 import { reportFailure } from './failure.js';
 import { createOutput, Output } from './output.js';
 import { toConfigInput } from './options.js';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** Parses the arguments, runs one command, and returns the exit status; never exits itself. */
 export async function runCli(args: string[]): Promise<number> {
@@ -20,7 +19,7 @@ export async function runCli(args: string[]): Promise<number> {
     .usage('$0 <command> [options]\n\nSafe OpenMetadata upgrades: preflight gates, verified backups, parameters always put back.')
     .strict()
     .demandCommand(1, 'Name a command: preflight, up, backup, restore, repair-airflow, status, revert-params, entrypoint.')
-    .version(VERSION)
+    .version(omMigrateVersion())
     .help()
     .wrap(Math.min(120, process.stdout.columns || 120))
     .exitProcess(false)
