@@ -1,5 +1,5 @@
 import { spawn, spawnSync, ChildProcess } from 'node:child_process';
-import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,10 +37,15 @@ export async function startBinlogMariadb(): Promise<BinlogMariadb> {
   const install = spawnSync('mariadb-install-db', ['--user=mysql', `--datadir=${dir}/data`, '--auth-root-authentication-method=socket',
     '--skip-test-db'], { encoding: 'utf8' });
   if (install.status !== 0) throw new Error(`mariadb-install-db failed: ${install.stderr}`);
+  // Its own tmpdir: a starting mariadbd deletes every #sql* file in its tmpdir, which with the default /tmp would pull
+  // the temporary tables out from under the machine's MariaDB and any other throw-away server mid-query.
+  const tmp = join(dir, 'tmp');
+  mkdirSync(tmp);
+  chownSync(tmp, mysqlUid, mysqlGid);
   const port = await freePort();
   const socket = join(dir, 'sock');
   const child: ChildProcess = spawn('mariadbd', ['--no-defaults', '--user=mysql', `--datadir=${dir}/data`, `--port=${port}`,
-    `--socket=${socket}`, `--log-bin=${dir}/data/binlog`, '--server-id=1', '--bind-address=127.0.0.1',
+    `--socket=${socket}`, `--tmpdir=${tmp}`, `--log-bin=${dir}/data/binlog`, '--server-id=1', '--bind-address=127.0.0.1',
     '--innodb-buffer-pool-size=32M', '--skip-name-resolve'], { stdio: 'ignore', detached: false });
   const password = 'binlog-root-pw';
   const stop = async () => {
