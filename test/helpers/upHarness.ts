@@ -2,12 +2,14 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { currentOpenMetadataVersion } from '../../src/config/versions.js';
 import { connect } from '../../src/dialects/connect.js';
 import type { LedgerEntry } from '../../src/dialects/types.js';
-import { CLI, type UpScenario } from '../fixtures/upScenario.js';
-import type { TestServer } from './servers.js';
+import { CLI, createUpScenario, type ScenarioOptions, type UpScenario } from '../fixtures/upScenario.js';
+import { startBinlogMariadb, type BinlogMariadb } from './binlogMariadb.js';
+import { SERVERS, type TestServer } from './servers.js';
 
 /** What an om-migrate process left behind: its exit status and output, and its JSON document when it printed one. */
 export interface CliRun {
@@ -195,4 +197,47 @@ export async function withGlobal<T>(server: TestServer, name: string, value: str
   } finally {
     await admin.close();
   }
+}
+
+export interface UpTestServers {
+  /** The throw-away binlog MariaDB of this test file (started in `before`). */
+  binlog(): BinlogMariadb;
+  /** Both engines the up tests loop over: the binlog MariaDB (MySQL 8's default set-up) and the local PostgreSQL. */
+  engines: Array<{ label: string; server: () => TestServer }>;
+  /**
+   * An up scenario cleaned up after the file. A half-applied Airflow state past step 2 on the binlog server needs the
+   * function created, so the fixture builds it with log_bin_trust_function_creators on, and puts it back to 0.
+   */
+  scenario(server: TestServer, options?: ScenarioOptions): Promise<UpScenario>;
+}
+
+/** The servers and scenario bookkeeping every up test file shares; registers its own before/after hooks. */
+export function upTestServers(): UpTestServers {
+  let binlog: BinlogMariadb | undefined;
+  const scenarios: UpScenario[] = [];
+  before(async () => {
+    binlog = await startBinlogMariadb();
+  });
+  after(async () => {
+    await Promise.allSettled(scenarios.map((s) => s.cleanup()));
+    await binlog?.stop();
+  });
+  const binlogServer = (): BinlogMariadb => {
+    if (!binlog) throw new Error('the binlog MariaDB is started in before()');
+    return binlog;
+  };
+  return {
+    binlog: binlogServer,
+    engines: [
+      { label: 'MariaDB with binary logging', server: () => binlogServer().server },
+      { label: 'PostgreSQL', server: () => SERVERS.find((s) => s.engine === 'postgres')! },
+    ],
+    async scenario(server, options = {}) {
+      const sc = server === binlog?.server && options.airflowStoppedAfter !== undefined
+        ? await withGlobal(server, 'log_bin_trust_function_creators', '1', () => createUpScenario(server, options))
+        : await createUpScenario(server, options);
+      scenarios.push(sc);
+      return sc;
+    },
+  };
 }

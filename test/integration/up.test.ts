@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { after, before, describe, it } from 'node:test';
-import { createUpScenario, type ScenarioOptions, type UpScenario } from '../fixtures/upScenario.js';
-import { startBinlogMariadb, type BinlogMariadb } from '../helpers/binlogMariadb.js';
-import { SERVERS, type TestServer } from '../helpers/servers.js';
+import { describe, it } from 'node:test';
 import {
   airflowRevision, assertBackupsPrivate, assertParametersAsBefore, backupFiles, ledgerByStep, ledgerRows, omVersion,
-  parameterSnapshot, runCli, withGlobal,
+  parameterSnapshot, runCli, upTestServers,
 } from '../helpers/upHarness.js';
 
 /**
@@ -14,30 +11,9 @@ import {
  * setup, where d59cbbef95eb really fails without the log_bin_trust gate) and PostgreSQL. Globals are changed only on
  * the throw-away binlog server.
  */
-let binlog: BinlogMariadb;
-const scenarios: UpScenario[] = [];
+const { binlog, engines, scenario } = upTestServers();
 
-before(async () => {
-  binlog = await startBinlogMariadb();
-});
-
-after(async () => {
-  await Promise.allSettled(scenarios.map((s) => s.cleanup()));
-  await binlog?.stop();
-});
-
-async function scenario(server: TestServer, options: ScenarioOptions = {}): Promise<UpScenario> {
-  const sc = await createUpScenario(server, options);
-  scenarios.push(sc);
-  return sc;
-}
-
-const ENGINES: Array<{ label: string; server: () => TestServer }> = [
-  { label: 'MariaDB with binary logging', server: () => binlog.server },
-  { label: 'PostgreSQL', server: () => SERVERS.find((s) => s.engine === 'postgres')! },
-];
-
-for (const engine of ENGINES) {
+for (const engine of engines) {
   describe(`up succeeds: ${engine.label}`, () => {
     it('migrates both databases, puts every parameter back exactly, keeps private backups and a done ledger', async () => {
       const sc = await scenario(engine.server());
@@ -122,7 +98,7 @@ for (const engine of ENGINES) {
 
 describe('without the gates\' changes the migration really fails: MariaDB with binary logging', () => {
   it('the stand-ins fail for real when run without the raised parameters (the gates are not for show)', async () => {
-    const sc = await scenario(binlog.server);
+    const sc = await scenario(binlog().server);
     const [om, af] = [sc.env.OM_MIGRATE_OM_COMMAND!, sc.env.OM_MIGRATE_AIRFLOW_COMMAND!];
     const omRun = spawnSync('/bin/sh', ['-c', om], { env: sc.env, encoding: 'utf8' });
     assert.equal(omRun.status, 1);
@@ -133,7 +109,7 @@ describe('without the gates\' changes the migration really fails: MariaDB with b
   });
 
   it('--params skip: exit 4 (blocked), nothing changed: no ledger, no backup, globals as they were', async () => {
-    const sc = await scenario(binlog.server);
+    const sc = await scenario(binlog().server);
     const params = await parameterSnapshot(sc);
     const run = await runCli(sc, ['up', '--params', 'skip', '--json']);
     assert.equal(run.code, 4, run.stdout + run.stderr);
@@ -148,7 +124,7 @@ describe('without the gates\' changes the migration really fails: MariaDB with b
   });
 
   it('no admin URL: exit 4 with the parameter-group hint, nothing changed', async () => {
-    const sc = await scenario(binlog.server, { admin: false });
+    const sc = await scenario(binlog().server, { admin: false });
     const params = await parameterSnapshot(sc);
     const run = await runCli(sc, ['up']);
     assert.equal(run.code, 4, run.stdout + run.stderr);
@@ -166,8 +142,7 @@ describe('half-applied Airflow: MariaDB with binary logging', () => {
   // needs the trust flag, so the fixture turns it on for its own setup and puts it back.
   for (const stoppedAfter of [1, 3, 5, 7]) {
     it(`stopped after step ${stoppedAfter}: preflight blocks naming repair-airflow and up; up repairs then migrates`, async () => {
-      const sc = await withGlobal(binlog.server, 'log_bin_trust_function_creators', '1',
-        () => scenario(binlog.server, { airflowStoppedAfter: stoppedAfter }));
+      const sc = await scenario(binlog().server, { airflowStoppedAfter: stoppedAfter });
       const params = await parameterSnapshot(sc);
       assert.equal(params.log_bin_trust_function_creators, '0');
 

@@ -1,38 +1,21 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { AIRFLOW_STANDIN, createUpScenario, type ScenarioOptions, type UpScenario } from '../fixtures/upScenario.js';
-import { startBinlogMariadb, type BinlogMariadb } from '../helpers/binlogMariadb.js';
-import { SERVERS, type TestServer } from '../helpers/servers.js';
+import { after, describe, it } from 'node:test';
+import { AIRFLOW_STANDIN, type UpScenario } from '../fixtures/upScenario.js';
 import {
   airflowRevision, alive, assertParametersAsBefore, backupFiles, childProcessGroups, killHard, ledgerByStep, ledgerRows,
-  omVersion, parameterSnapshot, runCli, startCli, waitFor, withGlobal, type LiveRun,
+  omVersion, parameterSnapshot, runCli, startCli, upTestServers, waitFor, type LiveRun,
 } from '../helpers/upHarness.js';
 
 /**
  * `up` interrupted: killed outright during a step (a container kill), stopped by SIGINT, and failed by its
  * OpenMetadata migrator. Each time the parameters must end where they were, and the next `up` must resume.
  */
-let binlog: BinlogMariadb;
-const scenarios: UpScenario[] = [];
 const live: LiveRun[] = [];
-
-before(async () => {
-  binlog = await startBinlogMariadb();
-});
-
-after(async () => {
+// Registered before the servers' own after hook, so that no om-migrate run is left alive when they are dropped.
+after(() => {
   for (const run of live) if (run.child.exitCode === null && run.child.signalCode === null) killHard(run);
-  await Promise.allSettled(scenarios.map((s) => s.cleanup()));
-  await binlog?.stop();
 });
-
-async function scenario(server: TestServer, options: ScenarioOptions = {}): Promise<UpScenario> {
-  const sc = server === binlog.server && options.airflowStoppedAfter !== undefined
-    ? await withGlobal(server, 'log_bin_trust_function_creators', '1', () => createUpScenario(server, options))
-    : await createUpScenario(server, options);
-  scenarios.push(sc);
-  return sc;
-}
+const { engines, scenario } = upTestServers();
 
 function start(sc: UpScenario, args: string[], extra: NodeJS.ProcessEnv = {}): LiveRun {
   const run = startCli(sc, args, extra);
@@ -40,10 +23,6 @@ function start(sc: UpScenario, args: string[], extra: NodeJS.ProcessEnv = {}): L
   return run;
 }
 
-const ENGINES: Array<{ label: string; server: () => TestServer }> = [
-  { label: 'MariaDB with binary logging', server: () => binlog.server },
-  { label: 'PostgreSQL', server: () => SERVERS.find((s) => s.engine === 'postgres')! },
-];
 
 /** The step's ledger row is `running` and its migrator has printed `line`: the kill lands inside the step. */
 async function waitInsideStep(sc: UpScenario, run: LiveRun, step: string, line: RegExp): Promise<void> {
@@ -54,7 +33,7 @@ async function waitInsideStep(sc: UpScenario, run: LiveRun, step: string, line: 
 
 const steps = (json: { steps: Array<{ name: string; status: string }> }) => json.steps.map((s) => `${s.name}:${s.status}`);
 
-for (const engine of ENGINES) {
+for (const engine of engines) {
   describe(`up killed and resumed: ${engine.label}`, () => {
     it('SIGKILL during the OpenMetadata step: parameters stay raised and journaled; the next up puts them back, reuses the backup and resumes', async () => {
       // On MariaDB, a half-applied Airflow makes the repair the first step, so the resumed run has one already done.

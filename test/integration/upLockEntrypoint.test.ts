@@ -2,43 +2,20 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { connect } from '../../src/dialects/connect.js';
 import { runLockName } from '../../src/run/lockName.js';
-import { createUpScenario, type ScenarioOptions, type UpScenario } from '../fixtures/upScenario.js';
-import { startBinlogMariadb, type BinlogMariadb } from '../helpers/binlogMariadb.js';
-import { SERVERS, type TestServer } from '../helpers/servers.js';
 import {
-  airflowRevision, assertParametersAsBefore, backupFiles, ledgerRows, omVersion, parameterSnapshot, runCli, startCli, waitFor,
+  airflowRevision, assertParametersAsBefore, backupFiles, ledgerRows, omVersion, parameterSnapshot, runCli, startCli, upTestServers,
+  waitFor,
 } from '../helpers/upHarness.js';
 
 /** `up` against a lock held by another session, and the container entrypoint around `up`. */
-let binlog: BinlogMariadb;
-const scenarios: UpScenario[] = [];
 const markerDir = mkdtempSync(join(tmpdir(), 'omm-entrypoint-'));
+const { binlog, engines, scenario } = upTestServers();
+after(() => rmSync(markerDir, { recursive: true, force: true }));
 
-before(async () => {
-  binlog = await startBinlogMariadb();
-});
-
-after(async () => {
-  await Promise.allSettled(scenarios.map((s) => s.cleanup()));
-  await binlog?.stop();
-  rmSync(markerDir, { recursive: true, force: true });
-});
-
-async function scenario(server: TestServer, options: ScenarioOptions = {}): Promise<UpScenario> {
-  const sc = await createUpScenario(server, options);
-  scenarios.push(sc);
-  return sc;
-}
-
-const ENGINES: Array<{ label: string; server: () => TestServer }> = [
-  { label: 'MariaDB with binary logging', server: () => binlog.server },
-  { label: 'PostgreSQL', server: () => SERVERS.find((s) => s.engine === 'postgres')! },
-];
-
-for (const engine of ENGINES) {
+for (const engine of engines) {
   describe(`up against a held lock: ${engine.label}`, () => {
     for (const role of ['openmetadata', 'airflow'] as const) {
       it(`another session holds om-migrate:<${role} database>: exit 5 naming the holder, nothing changed`, async () => {
@@ -113,7 +90,7 @@ for (const engine of ENGINES) {
 
 describe('entrypoint refuses: MariaDB with binary logging', () => {
   it('a blocked up exits 4 and never starts the wrapped command', async () => {
-    const sc = await scenario(binlog.server, { admin: false });
+    const sc = await scenario(binlog().server, { admin: false });
     const params = await parameterSnapshot(sc);
     const marker = join(markerDir, `blocked-${sc.om.name}`);
     const run = await runCli(sc, ['entrypoint', '--', process.execPath, '-e', `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'x')`]);
@@ -125,7 +102,7 @@ describe('entrypoint refuses: MariaDB with binary logging', () => {
   });
 
   it('a failed step exits 8 and never starts the wrapped command', async () => {
-    const sc = await scenario(binlog.server);
+    const sc = await scenario(binlog().server);
     const marker = join(markerDir, `failed-${sc.om.name}`);
     const run = await runCli(sc, ['entrypoint', '--', process.execPath, '-e', `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'x')`],
       { OM_STANDIN_FAIL_AT: '1.11.0' });
@@ -134,7 +111,7 @@ describe('entrypoint refuses: MariaDB with binary logging', () => {
   });
 
   it('no command after -- is a usage error (exit 2) before anything is migrated', async () => {
-    const sc = await scenario(binlog.server);
+    const sc = await scenario(binlog().server);
     for (const args of [['entrypoint'], ['entrypoint', '--']]) {
       const run = await runCli(sc, args);
       assert.equal(run.code, 2, `${args.join(' ')}: ${run.stdout}${run.stderr}`);
