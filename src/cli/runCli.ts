@@ -7,7 +7,6 @@ import { reportFailure } from './failure.js';
 import { createOutput, Output } from './output.js';
 import { toConfigInput } from './options.js';
 
-
 /** Parses the arguments, runs one command, and returns the exit status; never exits itself. */
 export async function runCli(args: string[]): Promise<number> {
   let out: Output = createOutput({ json: args.includes('--json'), verbose: args.includes('--verbose') });
@@ -34,7 +33,13 @@ export async function runCli(args: string[]): Promise<number> {
       continue;
     }
     const command = await entry.load();
+    const takesWrappedCommand = entry.command.startsWith('entrypoint');
     parser.command(entry.command, entry.describe, command.builder, async (argv) => {
+      const rest = (argv['--'] as unknown[] | undefined) ?? [];
+      if (!takesWrappedCommand && rest.length > 0) {
+        throw usageError(`${entry.command} takes no command after --: ${rest.join(' ')}`,
+          'Only om-migrate entrypoint runs a command after --.');
+      }
       const input = toConfigInput(argv as Record<string, unknown>);
       out = createOutput({ json: Boolean(input.json), verbose: Boolean(input.verbose) });
       exitCode = await command.run(argv as Record<string, unknown>, input, out);

@@ -51,6 +51,8 @@ describe('bad inputs refused before connecting (exit 2)', () => {
     { name: 'unknown SQLAlchemy scheme in AIRFLOW__DATABASE__SQL_ALCHEMY_CONN', args: ['preflight'],
       env: { AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: 'mssql+pyodbc://u:p@h/db' }, message: /AIRFLOW__DATABASE__SQL_ALCHEMY_CONN uses the unsupported database scheme "mssql"/ },
     { name: 'a stray % in the Airflow URL', args: ['preflight', '--airflow-url', 'mysql+mysqldb://u:100%@h/db'], message: /not followed by two hex digits/ },
+    { name: 'a command after -- for anything but entrypoint', args: ['preflight', '--db-host', '127.0.0.1', '--', 'ls'],
+      message: /preflight takes no command after --: ls/ },
     { name: 'invalid --to', args: ['preflight', '--db-host', '127.0.0.1', '--to', '1.x'], message: /--to "1\.x" is not an OpenMetadata version/ },
     { name: 'invalid OM_MIGRATE_TARGET_VERSION', args: ['preflight', '--db-host', '127.0.0.1'], env: { OM_MIGRATE_TARGET_VERSION: 'latest' },
       message: /"latest" is not an OpenMetadata version/ },
