@@ -19,7 +19,9 @@ export interface ConfigInput {
   config?: string;
   airflowUrl?: string;
   adminUrl?: string;
+  adminUrlFile?: string;
   airflowAdminUrl?: string;
+  airflowAdminUrlFile?: string;
   to?: string;
   backupDir?: string;
   compress?: string;
@@ -74,8 +76,10 @@ export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = proce
       'Give the OpenMetadata database (--db-host/DB_HOST, or --config openmetadata.yaml) and/or the Airflow one (--airflow-url/AIRFLOW__DATABASE__SQL_ALCHEMY_CONN).',
     );
   }
-  const adminUrl = input.adminUrl ?? env.OM_MIGRATE_ADMIN_URL;
-  const airflowAdminUrl = input.airflowAdminUrl ?? env.OM_MIGRATE_AIRFLOW_ADMIN_URL;
+  const adminUrl = urlOrFile(input.adminUrl ?? env.OM_MIGRATE_ADMIN_URL, input.adminUrlFile ?? env.OM_MIGRATE_ADMIN_URL_FILE,
+    '--admin-url-file', 'OM_MIGRATE_ADMIN_URL');
+  const airflowAdminUrl = urlOrFile(input.airflowAdminUrl ?? env.OM_MIGRATE_AIRFLOW_ADMIN_URL,
+    input.airflowAdminUrlFile ?? env.OM_MIGRATE_AIRFLOW_ADMIN_URL_FILE, '--airflow-admin-url-file', 'OM_MIGRATE_AIRFLOW_ADMIN_URL');
   const toText = input.to ?? env.OM_MIGRATE_TARGET_VERSION;
   const workMemScope = (input.workMemScope ?? env.OM_MIGRATE_WORK_MEM_SCOPE ?? 'database') as WorkMemScope;
   if (!['database', 'role', 'system'].includes(workMemScope)) {
@@ -139,7 +143,7 @@ function resolveOpenMetadata(input: ConfigInput, env: NodeJS.ProcessEnv): Connec
     'mysql';
   const portText = input.dbPort !== undefined ? String(input.dbPort) : omEnv.DB_PORT;
   const password = input.dbPasswordFile
-    ? readPasswordFile(input.dbPasswordFile)
+    ? readSecretFile(input.dbPasswordFile, '--db-password-file', 'DB_USER_PASSWORD')
     : omEnv.DB_USER_PASSWORD ?? yaml?.password;
   const source = flagsGiven ? 'flags' : envGiven ? 'environment' : String(input.config);
   return {
@@ -195,12 +199,19 @@ function engineFromDriverClass(driverClass: string | undefined, source: string):
     'Use com.mysql.cj.jdbc.Driver or org.postgresql.Driver.');
 }
 
-function readPasswordFile(path: string): string {
+/** A secret kept in a file (a Docker or Kubernetes secret); `flag` and `alternative` name it in the error. */
+function readSecretFile(path: string, flag: string, alternative: string): string {
   try {
-    // A trailing newline is almost always an editor's, not part of the password.
+    // A trailing newline is almost always an editor's, not part of the secret.
     return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
   } catch (error) {
-    throw configError(`cannot read --db-password-file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-      'Make the file readable by this user, or use DB_USER_PASSWORD.', error);
+    throw configError(`cannot read ${flag} ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      `Make the file readable by this user, or use ${alternative}.`, error);
   }
+}
+
+/** A URL given directly (flag, then environment), or else read from a file (flag, then environment). */
+function urlOrFile(direct: string | undefined, file: string | undefined, fileFlag: string, alternative: string): string | undefined {
+  if (direct) return direct;
+  return file ? readSecretFile(file, fileFlag, alternative) : undefined;
 }

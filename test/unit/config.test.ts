@@ -337,3 +337,26 @@ describe('the ingestion container\'s environment is Airflow\'s, not OpenMetadata
     assert.equal(c.airflow, undefined);
   });
 });
+
+describe('admin URLs from a secret file', () => {
+  it('reads --admin-url-file / OM_MIGRATE_ADMIN_URL_FILE, dropping the editor\'s trailing newline', () => {
+    const secret = file('admin-url', 'mysql://root:s%40cret@db:3306\n');
+    const fromFlag = resolveConfig({ dbHost: 'db', adminUrlFile: secret }, {});
+    assert.equal(fromFlag.admin?.password, 's@cret');
+    assert.equal(fromFlag.admin?.host, 'db');
+    const fromEnv = resolveConfig({ dbHost: 'db' }, { OM_MIGRATE_ADMIN_URL_FILE: secret, OM_MIGRATE_AIRFLOW_ADMIN_URL_FILE: secret });
+    assert.equal(fromEnv.admin?.user, 'root');
+    assert.equal(fromEnv.airflowAdmin?.password, 's@cret');
+  });
+
+  it('a URL given directly wins over the file', () => {
+    const secret = file('admin-url-2', 'mysql://root:fromfile@db:3306\n');
+    const config = resolveConfig({ dbHost: 'db', adminUrlFile: secret }, { OM_MIGRATE_ADMIN_URL: 'mysql://admin:direct@db:3306' });
+    assert.equal(config.admin?.user, 'admin');
+  });
+
+  it('an unreadable file is a configuration error naming the flag', () => {
+    throwsCode(() => resolveConfig({ dbHost: 'db' }, { OM_MIGRATE_ADMIN_URL_FILE: join(dir, 'missing') }), 'CONFIG',
+      /cannot read --admin-url-file .*ENOENT/);
+  });
+});
