@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RunConfig } from '../config/resolveConfig.js';
 import type { JournalEntry } from '../dialects/types.js';
-import { OmMigrateError } from '../errors.js';
+import { isOmMigrateError, OmMigrateError } from '../errors.js';
 import type { ConnectedTarget, Finding } from './Gate.js';
 import { ledgerKey } from './LedgerStorage.js';
 import {
@@ -73,26 +73,33 @@ async function lockedUp(config: RunConfig, options: UpOptions, opened: OpenedTar
   // asked for nothing; now that those are back, what this run must raise is only known by checking again.
   if (leftovers.reverted.length > 0) report = await preflight();
 
-  await ledgerTarget.dialect.ledger.ensureTable();
-  // Holding the lock, no other run is alive: an attempt still marked running was cut off and will never finish.
-  await ledgerTarget.dialect.ledger.abandon(runId, 'interrupted: its run ended before the step finished (killed or crashed)');
-  // Ctrl-C or SIGTERM (docker stop) during a dump stops the tool and removes its partial file; nothing else changed yet.
-  const backups = await withInterrupt((signal) => backupAll(config, targets, ledgerTarget, key, runId, emit, signal));
-
-  const requests = parameterRequests(config, targets, report.findings);
+  let backups: UpSummary['backups'] = [];
+  const steps: StepSummary[] = [];
   const applied: JournalEntry[] = [];
   let revert: RevertReport | undefined;
-  const steps: StepSummary[] = [];
-  await withParameterGuard(parameterRun, async (signal) => {
-    if (requests.length > 0) emit({ type: 'phase', text: 'raising server parameters for the migration' });
-    applied.push(...(await applyParameterChanges(parameterRun, requests)));
-    await runSteps(config, options, targets, ledgerTarget, key, runId, report.plan?.steps.map((s) => s.name) ?? [],
-      backups[0]?.manifest ?? null, steps, signal, emit);
-  }, { onReverted: (r) => { revert = r; }, onSignal: (s) => emit({ type: 'phase', text: `${s}: stopping the step, then putting parameters back` }) });
+  let after: VersionFacts;
+  try {
+    await ledgerTarget.dialect.ledger.ensureTable();
+    // Holding the lock, no other run is alive: an attempt still marked running was cut off and will never finish.
+    await ledgerTarget.dialect.ledger.abandon(runId, 'interrupted: its run ended before the step finished (killed or crashed)');
+    // Ctrl-C or SIGTERM (docker stop) during a dump stops the tool and removes its partial file; nothing else changed yet.
+    backups = await withInterrupt((signal) => backupAll(config, targets, ledgerTarget, key, runId, emit, signal));
 
-  emit({ type: 'phase', text: 'post-checks' });
-  const after = await readVersions(targets);
-  postCheck(config, after);
+    const requests = parameterRequests(config, targets, report.findings);
+    await withParameterGuard(parameterRun, async (signal) => {
+      if (requests.length > 0) emit({ type: 'phase', text: 'raising server parameters for the migration' });
+      applied.push(...(await applyParameterChanges(parameterRun, requests)));
+      await runSteps(config, options, targets, ledgerTarget, key, runId, report.plan?.steps.map((s) => s.name) ?? [],
+        backups[0]?.manifest ?? null, steps, signal, emit);
+    }, { onReverted: (r) => { revert = r; }, onSignal: (s) => emit({ type: 'phase', text: `${s}: stopping the step, then putting parameters back` }) });
+
+    emit({ type: 'phase', text: 'post-checks' });
+    after = await readVersions(targets);
+    postCheck(config, after);
+  } catch (error) {
+    // With --json the failure is all an automation sees: say how far this run got, and where its backups are.
+    throw withProgress(error, { runId, backups: backups.map((b) => b.file), steps });
+  }
   return {
     runId,
     targetVersion: config.targetVersion ?? null,
@@ -134,4 +141,11 @@ function postCheck(config: RunConfig, after: VersionFacts): void {
       hint: 'Check the OpenMetadata migrator\'s output (om-migrate status shows the ledger).',
     });
   }
+}
+
+function withProgress(error: unknown, progress: { runId: string; backups: string[]; steps: StepSummary[] }): unknown {
+  if (!isOmMigrateError(error)) return error;
+  return new OmMigrateError(error.code, error.message, {
+    hint: error.hint, cause: error.cause ?? error, details: { ...error.details, progress },
+  });
 }

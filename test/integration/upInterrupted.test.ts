@@ -124,6 +124,14 @@ for (const engine of engines) {
       await waitFor('the migrator to be stopped', () => !alive(migrator), 5000);
       await assertParametersAsBefore(sc, params);
       assert.equal(await omVersion(sc), '1.10.5', 'the migrator did not go on to 1.11.0');
+      // The same failure as one JSON document: the error, and how far the run got.
+      const failedJson = await runCli(sc, ['up', '--json'], { OM_STANDIN_FAIL_AT: '1.11.0' });
+      assert.equal(failedJson.code, 8);
+      assert.equal(failedJson.json.error.code, 'STEP_FAILED');
+      const progress = failedJson.json.error.details.progress;
+      assert.deepEqual(progress.steps.map((x: { name: string; status: string }) => `${x.name}:${x.status}`).filter((x: string) => x.startsWith('openmetadata')),
+        ['openmetadata/server-migrate:failed']);
+      assert.ok(progress.backups.length >= 1 && progress.backups.every((f: string) => backupFiles(sc).some((b) => f.endsWith(b))));
       const status = await runCli(sc, ['status', '--json']);
       assert.deepEqual(status.json.unreverted, []);
       assert.equal(status.json.databases[0].lock, null, 'the lock went with the run');
