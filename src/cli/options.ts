@@ -2,6 +2,10 @@ import type { Argv, Options } from 'yargs';
 import type { ConfigInput } from '../config/resolveConfig.js';
 
 /**
+ * Flags that choose what one invocation does (--dry-run, --force, --truncate-task-instance, --manifest) are marked
+ * "[command line only]" in --help and have no environment name on purpose: a destructive choice must not linger in a
+ * container's configuration and fire on its next start.
+ *
  * The options every database command shares. Each names the environment variable it falls back to in --help; the
  * fallback itself is done by resolveConfig, because flags → OpenMetadata's env names → openmetadata.yaml is a
  * per-field precedence yargs cannot express.

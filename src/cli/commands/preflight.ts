@@ -7,7 +7,7 @@ import type { CommandSpec } from './CommandSpec.js';
 
 export const preflightCommand: CommandSpec = {
   builder: (y) => withOutputOptions(withConnectionOptions(y))
-    .option('dry-run', { type: 'boolean', describe: 'also print the plan of up: backups, parameter changes with their revert SQL, steps' })
+    .option('dry-run', { type: 'boolean', describe: 'also print the plan of up: backups, parameter changes with their revert SQL, steps [command line only]' })
     .option('fix-stale-runs', { type: 'boolean', describe: 'include the stale pipeline run fix in the plan [env: OM_MIGRATE_FIX_STALE_RUNS=1]' }),
   async run(argv, input, out) {
     const config = resolveConfig(input);

@@ -12,10 +12,10 @@ import type { CommandSpec } from './CommandSpec.js';
 
 export const repairAirflowCommand: CommandSpec = {
   builder: (y) => withOutputOptions(withConnectionOptions(y))
-    .option('dry-run', { type: 'boolean', describe: 'print the exact SQL and change nothing' })
-    .option('backup', { type: 'boolean', default: true, describe: 'take a verified backup first (--no-backup to skip)' })
-    .option('truncate-task-instance', { type: 'boolean', describe: 'empty task_instance and its dependants (destructive; needs --yes and a backup)' })
-    .option('fix-malformed-ids', { type: 'boolean', describe: 'rewrite task_instance ids malformed by Airflow 3.0.0-3.0.5 on MySQL (apache/airflow#54554)' }),
+    .option('dry-run', { type: 'boolean', describe: 'print the exact SQL and change nothing [command line only]' })
+    .option('backup', { type: 'boolean', default: true, describe: 'take a verified backup first (--no-backup to skip) [command line only]' })
+    .option('truncate-task-instance', { type: 'boolean', describe: 'empty task_instance and its dependants (destructive; needs --yes and a backup) [command line only]' })
+    .option('fix-malformed-ids', { type: 'boolean', describe: 'rewrite task_instance ids malformed by Airflow 3.0.0-3.0.5 on MySQL (apache/airflow#54554) [command line only]' }),
   async run(argv, input, out) {
     const config = resolveConfig(input);
     if (!config.airflow) {

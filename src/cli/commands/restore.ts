@@ -11,9 +11,9 @@ import type { CommandSpec } from './CommandSpec.js';
 
 export const restoreCommand: CommandSpec = {
   builder: (y) => withOutputOptions(withConnectionOptions(y))
-    .option('manifest', { type: 'string', group: 'Restore:', describe: 'the backup\'s .manifest.json' })
-    .option('into', { type: 'string', group: 'Restore:', describe: 'database to restore into (must exist; default: the backed-up one)' })
-    .option('force', { type: 'boolean', group: 'Restore:', describe: 'restore over a non-empty database or a newer OpenMetadata version' }),
+    .option('manifest', { type: 'string', group: 'Restore:', describe: 'the backup\'s .manifest.json [command line only]' })
+    .option('into', { type: 'string', group: 'Restore:', describe: 'database to restore into (must exist; default: the backed-up one) [command line only]' })
+    .option('force', { type: 'boolean', group: 'Restore:', describe: 'restore over a non-empty database or a newer OpenMetadata version [command line only]' }),
   async run(argv, input, out) {
     if (typeof argv.manifest !== 'string' || argv.manifest === '') {
       throw usageError('restore needs --manifest FILE', 'Give the .manifest.json written beside the backup.');
