@@ -137,6 +137,19 @@ describe('without the gates\' changes the migration really fails: MariaDB with b
   });
 });
 
+describe('no admin URL on PostgreSQL: the application user owns its database', () => {
+  it('raises work_mem with ALTER DATABASE as the owner, migrates, and RESETs it', async () => {
+    const sc = await scenario(engines[1].server(), { admin: false });
+    const params = await parameterSnapshot(sc);
+    const run = await runCli(sc, ['up', '--json']);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    const raised = run.json.parameters.filter((p: { parameter: string; scope: string }) => p.parameter === 'work_mem');
+    assert.deepEqual(raised.map((p: { scope: string; restored: string }) => `${p.scope}:${p.restored}`), ['database:reverted', 'database:reverted']);
+    assert.equal(await omVersion(sc), '1.11.0');
+    await assertParametersAsBefore(sc, params);
+  });
+});
+
 describe('half-applied Airflow: MariaDB with binary logging', () => {
   // The fixture leaves the state a crash after step N leaves; on this server the stand-in's CREATE FUNCTION (step 2)
   // needs the trust flag, so the fixture turns it on for its own setup and puts it back.
