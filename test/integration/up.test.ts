@@ -22,6 +22,10 @@ for (const engine of engines) {
       assert.equal(run.code, 0, run.stderr);
       const s = run.json;
       assert.equal(s.ok, true);
+      // no secret in what it printed: the application users' passwords, nor the admin URL's
+      for (const secret of [sc.om.appSpec.password, sc.airflow.appSpec.password, sc.server.admin.password]) {
+        if (secret) assert.ok(!(run.stdout + run.stderr).includes(secret), 'a password appeared in the output');
+      }
 
       // versions, as read from the databases and as reported
       assert.equal(await omVersion(sc), '1.11.0');
