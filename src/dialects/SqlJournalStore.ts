@@ -1,14 +1,14 @@
 import type { Knex } from 'knex';
 import { fromJournalRow, JOURNAL_TABLE, JournalRow, toJournalRow, UNREVERTED } from './journalRows.js';
-import type { JournalEntry, JournalStatus, JournalStore } from './types.js';
+import type { JournalEntry, JournalStatus, JournalStore, SchemaIntrospector } from './types.js';
 
 /**
  * om_migrate_journal in the target database. The statements that read and write entries are the same on both engines;
- * each engine supplies its table DDL, its existence check and how its driver returns rows. Every write autocommits,
+ * each engine supplies its table DDL and how its driver returns rows. Every write autocommits,
  * so an entry is durable before the change it describes is made.
  */
 export abstract class SqlJournalStore implements JournalStore {
-  constructor(protected readonly knex: Knex, private readonly database: string) {}
+  constructor(protected readonly knex: Knex, private readonly introspect: SchemaIntrospector, private readonly database: string) {}
 
   get location(): string {
     return `table ${JOURNAL_TABLE} in ${this.database}`;
@@ -16,7 +16,9 @@ export abstract class SqlJournalStore implements JournalStore {
 
   abstract ensure(): Promise<void>;
 
-  protected abstract exists(): Promise<boolean>;
+  private exists(): Promise<boolean> {
+    return this.introspect.tableExists(JOURNAL_TABLE);
+  }
 
   protected abstract rows<T>(result: unknown): T[];
 

@@ -1,15 +1,14 @@
 import type { Knex } from 'knex';
-import type { LedgerEntry, LedgerStore } from './types.js';
+import type { LedgerEntry, LedgerStore, SchemaIntrospector } from './types.js';
 
 /**
  * om_migrate_ledger: the statements both engines share. Each engine supplies its DDL, how it inserts and returns the
  * new id, how it stamps and formats times, and how its driver returns rows.
  */
 export abstract class SqlLedgerStore implements LedgerStore {
-  constructor(protected readonly knex: Knex) {}
+  constructor(protected readonly knex: Knex, private readonly introspect: SchemaIntrospector) {}
 
   abstract ensureTable(): Promise<void>;
-  abstract exists(): Promise<boolean>;
   abstract start(entry: { step: string; targetVersion: string; runId: string; backupId?: string | null }): Promise<number>;
   abstract abandon(exceptRunId: string, note: string): Promise<number>;
 
@@ -18,6 +17,10 @@ export abstract class SqlLedgerStore implements LedgerStore {
   /** The engine's "now" for finished_at. */
   protected abstract readonly now: string;
   protected abstract rows<T>(result: unknown): T[];
+
+  exists(): Promise<boolean> {
+    return this.introspect.tableExists('om_migrate_ledger');
+  }
 
   async finish(id: number, status: 'done' | 'failed', outputTail: string | null, backupId?: string | null): Promise<void> {
     await this.knex.raw(

@@ -45,10 +45,10 @@ export class MysqlDialect implements Dialect {
     this.airflow = new MysqlAirflowQueries(knex, this.introspect);
     this.airflowRepair = new MysqlAirflowRepair(knex);
     this.params = new MysqlParameterReader(knex);
-    this.ledger = new MysqlLedgerStore(knex);
-    this.journal = new MysqlJournalStore(knex, spec.database);
+    this.ledger = new MysqlLedgerStore(knex, this.introspect);
+    this.journal = new MysqlJournalStore(knex, this.introspect, spec.database);
     this.coordination = new MysqlParameterCoordination(knex);
-    this.runs = new MysqlRunRegistry(knex);
+    this.runs = new MysqlRunRegistry(knex, this.introspect);
   }
 
   static async open(spec: ConnectionSpec, timeoutMs: number, program: string): Promise<MysqlDialect> {

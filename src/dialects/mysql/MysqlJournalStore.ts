@@ -28,12 +28,6 @@ export class MysqlJournalStore extends SqlJournalStore {
     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`);
   }
 
-  protected async exists(): Promise<boolean> {
-    const found = rows<{ n: number }>(await this.knex.raw(
-      'SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?', [JOURNAL_TABLE]));
-    return Number(found[0].n) > 0;
-  }
-
   protected rows<T>(result: unknown): T[] {
     return rows<T>(result);
   }

@@ -28,12 +28,6 @@ export class MysqlLedgerStore extends SqlLedgerStore {
     ) CHARACTER SET utf8mb4`);
   }
 
-  async exists(): Promise<boolean> {
-    const found = rows(await this.knex.raw(
-      "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'om_migrate_ledger'"));
-    return found.length > 0;
-  }
-
   async start(entry: { step: string; targetVersion: string; runId: string; backupId?: string | null }): Promise<number> {
     const [result] = (await this.knex.raw(
       `INSERT INTO om_migrate_ledger (step, target_version, run_id, status, started_at, backup_id)

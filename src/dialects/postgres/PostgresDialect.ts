@@ -45,10 +45,10 @@ export class PostgresDialect implements Dialect {
     this.airflow = new PostgresAirflowQueries(knex, this.introspect);
     this.airflowRepair = new PostgresAirflowRepair(knex);
     this.params = new PostgresParameterReader(knex);
-    this.ledger = new PostgresLedgerStore(knex);
-    this.journal = new PostgresJournalStore(knex, spec.database);
+    this.ledger = new PostgresLedgerStore(knex, this.introspect);
+    this.journal = new PostgresJournalStore(knex, this.introspect, spec.database);
     this.coordination = new PostgresParameterCoordination(knex);
-    this.runs = new PostgresRunRegistry(knex);
+    this.runs = new PostgresRunRegistry(knex, this.introspect);
   }
 
   static async open(spec: ConnectionSpec, timeoutMs: number, program: string): Promise<PostgresDialect> {

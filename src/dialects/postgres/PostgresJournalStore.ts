@@ -26,11 +26,6 @@ export class PostgresJournalStore extends SqlJournalStore {
     )`);
   }
 
-  protected async exists(): Promise<boolean> {
-    const [row] = rows<{ t: string | null }>(await this.knex.raw('SELECT to_regclass(?)::text AS t', [JOURNAL_TABLE]));
-    return row.t !== null;
-  }
-
   protected rows<T>(result: unknown): T[] {
     return rows<T>(result);
   }

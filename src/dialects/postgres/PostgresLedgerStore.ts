@@ -28,11 +28,6 @@ export class PostgresLedgerStore extends SqlLedgerStore {
     await this.knex.raw('CREATE INDEX IF NOT EXISTS om_migrate_ledger_target ON om_migrate_ledger (target_version, step)');
   }
 
-  async exists(): Promise<boolean> {
-    const found = rows(await this.knex.raw("SELECT to_regclass('om_migrate_ledger') IS NOT NULL AS e"));
-    return (found[0] as { e: boolean }).e;
-  }
-
   async start(entry: { step: string; targetVersion: string; runId: string; backupId?: string | null }): Promise<number> {
     const [row] = rows<{ id: string }>(await this.knex.raw(
       `INSERT INTO om_migrate_ledger (step, target_version, run_id, status, started_at, backup_id)

@@ -1,11 +1,13 @@
-import type { Knex } from 'knex';
-import { fromHolderRow, HOLDER_TABLE, HolderRowData } from '../journalRows.js';
-import type { RunHolderRow, RunRegistry } from '../types.js';
+import { HOLDER_TABLE } from '../journalRows.js';
+import { SqlRunRegistry } from '../SqlRunRegistry.js';
+import type { RunHolderRow } from '../types.js';
 import { rows } from './rows.js';
 
 /** The lock holder's own description of itself, beside what pg_stat_activity says. */
-export class PostgresRunRegistry implements RunRegistry {
-  constructor(private readonly knex: Knex) {}
+export class PostgresRunRegistry extends SqlRunRegistry {
+  protected rows<T>(result: unknown): T[] {
+    return rows<T>(result);
+  }
 
   async connectionId(): Promise<string> {
     const [row] = rows<{ id: number }>(await this.knex.raw('SELECT pg_backend_pid() AS id'));
@@ -21,22 +23,5 @@ export class PostgresRunRegistry implements RunRegistry {
        ON CONFLICT (lock_name) DO UPDATE SET connection_id = EXCLUDED.connection_id, run_id = EXCLUDED.run_id,
          host = EXCLUDED.host, pid = EXCLUDED.pid, started_at = EXCLUDED.started_at, command = EXCLUDED.command`,
       [row.lockName, row.connectionId, row.runId, row.host, row.pid, row.startedAt, row.command]);
-  }
-
-  async remove(lockName: string, connectionId: string): Promise<void> {
-    if (!(await this.exists())) return;
-    await this.knex.raw(`DELETE FROM ${HOLDER_TABLE} WHERE lock_name = ? AND connection_id = ?`, [lockName, connectionId]);
-  }
-
-  async find(lockName: string, connectionId: string): Promise<RunHolderRow | undefined> {
-    if (!(await this.exists())) return undefined;
-    const [row] = rows<HolderRowData>(await this.knex.raw(
-      `SELECT * FROM ${HOLDER_TABLE} WHERE lock_name = ? AND connection_id = ?`, [lockName, connectionId]));
-    return row ? fromHolderRow(row) : undefined;
-  }
-
-  private async exists(): Promise<boolean> {
-    const [row] = rows<{ t: string | null }>(await this.knex.raw('SELECT to_regclass(?)::text AS t', [HOLDER_TABLE]));
-    return row.t !== null;
   }
 }
