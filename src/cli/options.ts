@@ -47,6 +47,15 @@ export function withConnectionOptions<T>(y: Argv<T>): Argv<T> {
   return result;
 }
 
+/** How backups are written: shared by `backup` and `up`, whose first gate is the same backup. */
+export function withBackupOptions<T>(y: Argv<T>): Argv<T> {
+  return y
+    .option('compress', { type: 'string', choices: ['gzip', 'zstd', 'none'], group: 'Backup:',
+      describe: 'compress MySQL dumps on the fly (pg_dump -Fc compresses itself) [env: OM_MIGRATE_BACKUP_COMPRESS]' })
+    .option('keep', { type: 'number', group: 'Backup:',
+      describe: 'keep this many om-migrate backups per database, removing older ones (by manifest) [env: OM_MIGRATE_BACKUP_KEEP]' });
+}
+
 export function withOutputOptions<T>(y: Argv<T>): Argv<T> {
   let result = y;
   for (const [name, { env, ...option }] of Object.entries(OUTPUT_OPTIONS)) {

@@ -4,7 +4,7 @@ import type { BackupManifest, BackupProgress } from '../../backup/index.js';
 import { resolveConfig } from '../../config/resolveConfig.js';
 import { openTargets } from '../../run/targets.js';
 import { EXIT } from '../exitCodes.js';
-import { withConnectionOptions, withOutputOptions } from '../options.js';
+import { withBackupOptions, withConnectionOptions, withOutputOptions } from '../options.js';
 import { paint } from '../output.js';
 import { formatBytes } from '../../config/units.js';
 import { startProgress } from '../progress.js';
@@ -12,11 +12,7 @@ import { withInterrupt } from '../../run/withInterrupt.js';
 import type { CommandSpec } from './CommandSpec.js';
 
 export const backupCommand: CommandSpec = {
-  builder: (y) => withOutputOptions(withConnectionOptions(y))
-    .option('compress', { type: 'string', choices: ['gzip', 'zstd', 'none'], group: 'Backup:',
-      describe: 'compress MySQL dumps on the fly (pg_dump -Fc compresses itself) [env: OM_MIGRATE_BACKUP_COMPRESS]' })
-    .option('keep', { type: 'number', group: 'Backup:',
-      describe: 'keep this many om-migrate backups per database, removing older ones (by manifest) [env: OM_MIGRATE_BACKUP_KEEP]' }),
+  builder: (y) => withBackupOptions(withOutputOptions(withConnectionOptions(y))),
   async run(_argv, input, out) {
     const config = resolveConfig(input);
     const opened = await openTargets(config, 'backup');

@@ -2,7 +2,7 @@ import { resolveConfig } from '../../config/resolveConfig.js';
 import { describeRevision } from '../../config/airflowRevisions.js';
 import { runUp, type UpEvent, type UpSummary } from '../../run/up.js';
 import { EXIT } from '../exitCodes.js';
-import { withConnectionOptions, withOutputOptions } from '../options.js';
+import { withBackupOptions, withConnectionOptions, withOutputOptions } from '../options.js';
 import { Output, paint } from '../output.js';
 import { formatBytes } from '../../config/units.js';
 import { startPhases } from '../progress.js';
@@ -21,13 +21,11 @@ export const upCommand: CommandSpec = {
 
 /** The options of up that the entrypoint shares. */
 export function withUpOptions<T>(y: import('yargs').Argv<T>): import('yargs').Argv<T> {
-  return y
+  return withBackupOptions(y)
     .option('om-home', { type: 'string', group: 'Migrators:', describe: 'OpenMetadata\'s home (bootstrap/openmetadata-ops.sh) [env: OM_MIGRATE_OM_HOME, default /opt/openmetadata]' })
     .option('om-migrator', { type: 'string', group: 'Migrators:', describe: 'command that migrates the OpenMetadata database [env: OM_MIGRATE_OM_COMMAND]' })
     .option('airflow-migrator', { type: 'string', group: 'Migrators:', describe: 'command that migrates the Airflow database [env: OM_MIGRATE_AIRFLOW_COMMAND, default "airflow db migrate"]' })
-    .option('fix-stale-runs', { type: 'boolean', group: 'Migrators:', describe: 'mark pipeline runs stuck in "running" as failed [env: OM_MIGRATE_FIX_STALE_RUNS=1]' })
-    .option('compress', { type: 'string', choices: ['gzip', 'zstd', 'none'], group: 'Backup:', describe: 'compress MySQL dumps on the fly [env: OM_MIGRATE_BACKUP_COMPRESS]' })
-    .option('keep', { type: 'number', group: 'Backup:', describe: 'keep this many om-migrate backups per database [env: OM_MIGRATE_BACKUP_KEEP]' });
+    .option('fix-stale-runs', { type: 'boolean', group: 'Migrators:', describe: 'mark pipeline runs stuck in "running" as failed [env: OM_MIGRATE_FIX_STALE_RUNS=1]' });
 }
 
 export function upOptionsFrom(argv: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env) {
