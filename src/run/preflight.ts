@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { isOmMigrateError } from '../errors.js';
 import type { Finding, GateContext, PlannedChange } from './Gate.js';
 import { plannedSteps, PlannedStep } from './plannedSteps.js';
-import { readVersions } from './readVersions.js';
+import { readVersions, type VersionFacts } from './readVersions.js';
 import { openTargets, OpenedTargets } from './targets.js';
 
 export interface TargetSummary {
@@ -27,6 +27,8 @@ export interface RunPlan {
 export interface PreflightReport {
   targets: TargetSummary[];
   findings: Finding[];
+  /** The versions the gates judged, read once before them. */
+  versions: VersionFacts;
   blocked: boolean;
   unreachable: boolean;
   plan?: RunPlan;
@@ -71,6 +73,7 @@ export async function runPreflight(config: RunConfig, options: PreflightOptions 
         ...opened.failures.map((f) => ({ role: f.role, connection: describeSpec(f.spec), reachable: false })),
       ],
       findings,
+      versions,
       blocked: findings.some((f) => f.severity === 'block'),
       unreachable: opened.failures.length > 0,
     };

@@ -62,7 +62,7 @@ async function lockedUp(config: RunConfig, options: UpOptions, opened: OpenedTar
     return r;
   };
   let report = await preflight();
-  const before = await readVersions(targets);
+  const before = report.versions;
   const key = ledgerKey(config.targetVersion);
   const ledgerTarget = targets.find((t) => t.role === 'openmetadata') ?? targets[0];
   const parameterRun = createParameterRun({ runId, targets, adminFor: (t) => opened.adminFor(t), command: 'up' });
