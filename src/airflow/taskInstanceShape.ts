@@ -7,7 +7,6 @@ import type { TaskInstanceForeignKey } from '../dialects/types.js';
 export const TASK_INSTANCE = 'task_instance';
 export const TASK_INSTANCE_KEY = ['dag_id', 'task_id', 'run_id', 'map_index'] as const;
 export const COMPOSITE_UNIQUE_KEY = 'task_instance_composite_key';
-export const PRIMARY_KEY_NAME = 'task_instance_pkey';
 export const ID_COLUMN = 'id';
 export const UUID_FUNCTION = 'uuid_generate_v7';
 

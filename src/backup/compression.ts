@@ -1,4 +1,4 @@
-import { Duplex, PassThrough } from 'node:stream';
+import { Duplex } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { findExecutable } from '../dialects/findExecutable.js';
 import { OmMigrateError } from '../errors.js';
@@ -38,11 +38,6 @@ export function decompressor(compression: Exclude<Compression, 'none'>, env: Nod
   if (compression === 'gzip') return zlibStage(zlib.createGunzip(), 'node:zlib gunzip');
   if (nodeZstd.createZstdDecompress) return zlibStage(nodeZstd.createZstdDecompress(), 'node:zlib zstd');
   return programStage(['-q', '-d', '-c'], 'zstd -d (program)', env);
-}
-
-/** A stage that passes bytes through unchanged, so callers build one pipeline shape either way. */
-export function identityStage(): CodecStage {
-  return { stream: new PassThrough(), done: Promise.resolve(), description: 'none', abort: () => undefined };
 }
 
 function zlibStage(stream: Duplex, description: string): CodecStage {
