@@ -120,9 +120,9 @@ async function rawDump(b: BenchDatabase, file: string): Promise<Measured> {
   return new Promise<Measured>((resolve, reject) => {
     // Compressed: the shell's pipeline, tool | gzip/zstd > file.
     const child = compress
-      ? spawn('/bin/sh', ['-c', `"$0" "$@" | ${COMPRESS === 'gzip' ? 'gzip -6' : 'zstd -q -3 -T0'}`, inv.path, ...inv.args],
+      ? spawn('/bin/sh', ['-c', `"$0" "$@" | ${COMPRESS === 'gzip' ? 'gzip -6' : 'zstd -q -3 -T0'}`, ...inv.argv],
         { env: { ...process.env, ...inv.env }, stdio: ['ignore', fd, 'inherit'] })
-      : spawn(inv.path, inv.args, { env: { ...process.env, ...inv.env }, stdio: ['ignore', fd, 'inherit'] });
+      : spawn(inv.argv[0], inv.argv.slice(1), { env: { ...process.env, ...inv.env }, stdio: ['ignore', fd, 'inherit'] });
     child.on('close', (code) => {
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       closeSync(fd);

@@ -1,4 +1,4 @@
-import type { Step } from '../src/run/Step.js';
+import type { Step } from '../src/core/Step.js';
 import { airflowDbMigrateStep } from './airflow/dbMigrate.js';
 import { repairUuidPkStep } from './airflow/repairUuidPk.js';
 import { serverMigrateStep } from './openmetadata/serverMigrate.js';

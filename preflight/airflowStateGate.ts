@@ -1,5 +1,5 @@
 import { detectAirflowState } from '../src/airflow/detectAirflowState.js';
-import { finding, Finding, Gate, GateContext } from '../src/run/Gate.js';
+import { finding, Finding, Gate, GateContext } from '../src/core/Gate.js';
 
 const GATE = 'airflow-state';
 

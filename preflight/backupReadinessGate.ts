@@ -1,7 +1,7 @@
 import { accessSync, constants, statfsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { formatBytes } from '../src/config/units.js';
-import { finding, Finding, Gate, GateContext } from '../src/run/Gate.js';
+import { finding, Finding, Gate, GateContext } from '../src/core/Gate.js';
 
 const GATE = 'backup';
 /** Dumps are text and usually larger than the data files; 1.2x is the margin the issue asks for. */

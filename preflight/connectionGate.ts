@@ -1,5 +1,5 @@
 import { describeSpec } from '../src/config/ConnectionSpec.js';
-import { finding, Finding, Gate, GateContext } from '../src/run/Gate.js';
+import { finding, Finding, Gate, GateContext } from '../src/core/Gate.js';
 
 /** Each database reachable, logged into, and a server release om-migrate supports. */
 export const connectionGate: Gate = {

@@ -1,4 +1,4 @@
-import type { Gate } from '../src/run/Gate.js';
+import type { Gate } from '../src/core/Gate.js';
 import { airflowStateGate } from './airflowStateGate.js';
 import { backupReadinessGate } from './backupReadinessGate.js';
 import { connectionGate } from './connectionGate.js';

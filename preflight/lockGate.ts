@@ -1,5 +1,5 @@
-import { finding, Finding, Gate, GateContext } from '../src/run/Gate.js';
-import { describeLockHolder } from '../src/run/runLock.js';
+import { finding, Finding, Gate, GateContext } from '../src/core/Gate.js';
+import { describeLockHolder } from '../src/lock/runLock.js';
 
 const GATE = 'lock';
 

@@ -1,7 +1,7 @@
 import semver from 'semver';
 import { isBeforeUuidPrimaryKey, UUID_PK_REVISION } from '../src/config/airflowRevisions.js';
-import { ConnectedTarget, finding, Finding, Gate, GateContext, PlannedChange } from '../src/run/Gate.js';
-import { parameterGroupHint } from '../src/run/managedHint.js';
+import { ConnectedTarget, finding, Finding, Gate, GateContext, PlannedChange } from '../src/core/Gate.js';
+import { parameterGroupHint } from '../src/params/managedHint.js';
 
 const GATE = 'log-bin-trust';
 const PARAMETER = 'log_bin_trust_function_creators';

@@ -1,7 +1,7 @@
 import { formatBytes } from '../src/config/units.js';
 import type { ParameterScope } from '../src/dialects/types.js';
-import { ConnectedTarget, finding, Finding, Gate, GateContext, PlannedChange } from '../src/run/Gate.js';
-import { parameterGroupHint } from '../src/run/managedHint.js';
+import { ConnectedTarget, finding, Finding, Gate, GateContext, PlannedChange } from '../src/core/Gate.js';
+import { parameterGroupHint } from '../src/params/managedHint.js';
 
 const GATE = 'sort-memory';
 

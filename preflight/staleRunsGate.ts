@@ -1,4 +1,4 @@
-import { finding, Finding, Gate, GateContext } from '../src/run/Gate.js';
+import { finding, Finding, Gate, GateContext } from '../src/core/Gate.js';
 
 const GATE = 'stale-runs';
 const LISTED = 10;

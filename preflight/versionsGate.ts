@@ -1,7 +1,7 @@
 import semver from 'semver';
 import { describeRevision, findRevision } from '../src/config/airflowRevisions.js';
 import { UPGRADE_NOTES, UpgradeNote } from '../src/config/upgradeNotes.js';
-import { finding, Finding, Gate, GateContext } from '../src/run/Gate.js';
+import { finding, Finding, Gate, GateContext } from '../src/core/Gate.js';
 
 const GATE = 'versions';
 

@@ -1,7 +1,5 @@
 import { OmMigrateError } from '../../src/errors.js';
-import { airflowEnvironment } from '../../src/run/migratorEnvironment.js';
-import { runCommand } from '../../src/run/runCommand.js';
-import type { Step, StepContext } from '../../src/run/Step.js';
+import type { Step, StepContext } from '../../src/core/Step.js';
 
 const NAME = 'airflow/db-migrate';
 
@@ -12,13 +10,13 @@ export const airflowDbMigrateStep: Step = {
     const target = ctx.target('airflow');
     if (!target) throw new OmMigrateError('INTERNAL', `${NAME} planned without an Airflow database`);
     const before = await target.dialect.airflow.revision();
-    const result = await runCommand(ctx.migrators.airflowCommand, airflowEnvironment(target.spec),
-      { onLine: ctx.log, signal: ctx.signal, label: NAME });
+    const result = await ctx.runMigrator({ role: 'airflow', argv: ['/bin/sh', '-c', ctx.migrators.airflowCommand], label: NAME });
     const after = await target.dialect.airflow.revision();
-    if (result.exitCode !== 0) {
-      throw new OmMigrateError('STEP_FAILED', `the Airflow migrator exited with ${result.exitCode}; alembic_version is ${after ?? 'empty'}`, {
+    if (result.code !== 0) {
+      const how = result.timedOut ? 'ran past its time limit and was stopped' : result.signal ? `was killed by ${result.signal}` : `exited with ${result.code}`;
+      throw new OmMigrateError('STEP_FAILED', `the Airflow migrator ${how}; alembic_version is ${after ?? 'empty'}`, {
         hint: 'If it stopped in d59cbbef95eb, run om-migrate repair-airflow (up does it first on the next run); then run up again.',
-        details: { step: NAME, exitCode: result.exitCode, before: before ?? null, after: after ?? null, outputTail: result.tail },
+        details: { step: NAME, exitCode: result.code, before: before ?? null, after: after ?? null, outputTail: result.tail },
       });
     }
     return { detail: `${before ?? 'empty'} → ${after ?? 'empty'}`, outputTail: result.tail };

@@ -2,7 +2,7 @@ import { detectAirflowState } from '../../src/airflow/detectAirflowState.js';
 import { planRepair } from '../../src/airflow/planRepair.js';
 import { runRepair } from '../../src/airflow/runRepair.js';
 import { OmMigrateError } from '../../src/errors.js';
-import type { Step, StepContext } from '../../src/run/Step.js';
+import type { Step, StepContext } from '../../src/core/Step.js';
 
 const NAME = 'airflow/repair-uuid-pk';
 

@@ -1,9 +1,7 @@
 import { join } from 'node:path';
 import { currentOpenMetadataVersion } from '../../src/config/versions.js';
 import { OmMigrateError } from '../../src/errors.js';
-import { openMetadataEnvironment } from '../../src/run/migratorEnvironment.js';
-import { runCommand } from '../../src/run/runCommand.js';
-import type { Step, StepContext } from '../../src/run/Step.js';
+import type { Step, StepContext } from '../../src/core/Step.js';
 
 const NAME = 'openmetadata/server-migrate';
 
@@ -15,14 +13,14 @@ export const serverMigrateStep: Step = {
     if (!target) throw new OmMigrateError('INTERNAL', `${NAME} planned without an OpenMetadata database`);
     const before = await currentVersion(ctx);
     const { omHome, omCommand, omConfig } = ctx.migrators;
-    const command = omCommand
-      ?? `${join(omHome, 'bootstrap/openmetadata-ops.sh')} -c ${omConfig ?? join(omHome, 'conf/openmetadata.yaml')} migrate`;
-    const result = await runCommand(command, openMetadataEnvironment(target.spec), { onLine: ctx.log, signal: ctx.signal, label: NAME });
+    const argv = omCommand ? ['/bin/sh', '-c', omCommand]
+      : [join(omHome, 'bootstrap/openmetadata-ops.sh'), '-c', omConfig ?? join(omHome, 'conf/openmetadata.yaml'), 'migrate'];
+    const result = await ctx.runMigrator({ role: 'openmetadata', argv, label: NAME });
     const after = await currentVersion(ctx);
-    if (result.exitCode !== 0) {
-      throw new OmMigrateError('STEP_FAILED', `OpenMetadata's migrator exited with ${result.exitCode}; the database is at ${after ?? 'no version'}`, {
+    if (result.code !== 0) {
+      throw new OmMigrateError('STEP_FAILED', `OpenMetadata's migrator exited with ${result.code}; the database is at ${after ?? 'no version'}`, {
         hint: 'Read the migrator output above, fix the cause, and run om-migrate up again: it resumes at this step.',
-        details: { step: NAME, exitCode: result.exitCode, before: before ?? null, after: after ?? null, outputTail: result.tail },
+        details: { step: NAME, exitCode: result.code, before: before ?? null, after: after ?? null, outputTail: result.tail },
       });
     }
     const wanted = ctx.config.targetVersion;

@@ -1,5 +1,5 @@
 import { OmMigrateError } from '../../src/errors.js';
-import type { Step, StepContext } from '../../src/run/Step.js';
+import type { Step, StepContext } from '../../src/core/Step.js';
 
 const NAME = 'openmetadata/stale-pipeline-runs';
 

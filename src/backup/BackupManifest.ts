@@ -1,4 +1,5 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Engine, TargetRole } from '../config/ConnectionSpec.js';
 import type { DumpFormat, Flavour } from '../dialects/types.js';
@@ -47,12 +48,20 @@ export function backupFileOf(manifestPath: string, manifest: BackupManifest): st
   return join(dirname(manifestPath), basename(manifest.file));
 }
 
-/** Written to a temporary name and renamed, so a manifest is either complete or absent. */
+/**
+ * Written to a fresh temporary name, created exclusively (a planted file or link there makes it fail instead of being
+ * followed), and renamed over the final name, so a manifest is either complete or absent.
+ */
 export async function writeManifest(backupFile: string, manifest: BackupManifest): Promise<string> {
   const path = manifestPathFor(backupFile);
-  const temporary = `${path}.partial`;
-  await writeFile(temporary, `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600, flag: 'w' });
-  await rename(temporary, path);
+  const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  await writeFile(temporary, `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  try {
+    await rename(temporary, path);
+  } catch (error) {
+    await unlink(temporary).catch(() => undefined);
+    throw error;
+  }
   return path;
 }
 

@@ -1,9 +1,24 @@
 import type { Engine } from '../config/ConnectionSpec.js';
 
-export type Compression = 'gzip' | 'zstd' | 'none';
+import type { Compression } from '../config/resolveConfig.js';
+
+export type { Compression } from '../config/resolveConfig.js';
 
 /**
- * `<database>-om<version>-<UTC timestamp>.<ext>`: the name says what the file holds. A second backup of the same
+ * A database name as one safe file-name component: every byte outside [A-Za-z0-9_-], and a leading `-`, is
+ * percent-encoded, so `../x`, `a/b` or `-x` stay inside --backup-dir and never read as a path, an option or a hidden
+ * file.
+ */
+export function fileNameComponent(name: string): string {
+  return [...Buffer.from(name, 'utf8')].map((byte, i) => {
+    const c = String.fromCharCode(byte);
+    return /[A-Za-z0-9_]/.test(c) || (c === '-' && i > 0) ? c : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }).join('') || '%00';
+}
+
+/**
+ * `<database>-om<version>-<UTC timestamp>.<ext>`: the name says what the file holds (the database name encoded by
+ * fileNameComponent). A second backup of the same
  * database within the same second gets `-2`, `-3`… after the timestamp (`sequence`), never overwriting the first.
  */
 export function backupFileName(database: string, omVersion: string | undefined, engine: Engine, at: Date,
@@ -11,5 +26,5 @@ export function backupFileName(database: string, omVersion: string | undefined, 
   const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   const version = omVersion ?? 'none';
   const ext = engine === 'postgres' ? 'dump' : compression === 'gzip' ? 'sql.gz' : compression === 'zstd' ? 'sql.zst' : 'sql';
-  return `${database}-om${version}-${stamp}${sequence > 1 ? `-${sequence}` : ''}.${ext}`;
+  return `${fileNameComponent(database)}-om${version}-${stamp}${sequence > 1 ? `-${sequence}` : ''}.${ext}`;
 }

@@ -2,9 +2,9 @@ import { Duplex } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { findExecutable } from '../dialects/findExecutable.js';
 import { OmMigrateError } from '../errors.js';
-import type { ToolInvocation } from '../dialects/types.js';
 import type { Compression } from './backupFileName.js';
-import { describeExit, startTool, succeeded, ToolExit } from './runTool.js';
+import { describeExit, spawnChild, succeeded } from '../process/spawnChild.js';
+import { toolEnvironment } from '../process/ToolInvocation.js';
 
 /** A compressing or decompressing stage of a pipeline, and how to learn whether it failed. */
 export interface CodecStage {
@@ -51,11 +51,10 @@ function programStage(args: string[], description: string, env: NodeJS.ProcessEn
     throw new OmMigrateError('BACKUP_FAILED', 'the zstd program is not on PATH',
       { hint: 'Install zstd (Debian: apt-get install zstd) or use Node 22.15 or newer.' });
   }
-  const invocation: ToolInvocation = { path, args, env: {}, display: ['zstd', ...args], dispose: () => undefined };
-  const { child, exit } = startTool(invocation, ['pipe', 'pipe', 'pipe'], env);
+  const child = spawnChild({ argv: [path, ...args], env: toolEnvironment(env, { env: {} }), stdin: 'pipe', stdout: 'pipe', stderr: 'lines' });
   const stream = Duplex.from({ writable: child.stdin!, readable: child.stdout! });
-  const done = exit.then((result: ToolExit) => {
+  const done = child.exit.then((result) => {
     if (!succeeded(result)) throw new Error(describeExit('zstd', result));
   });
-  return { stream, done, description, abort: () => child.kill('SIGTERM') };
+  return { stream, done, description, abort: child.stop };
 }

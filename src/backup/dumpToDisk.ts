@@ -1,14 +1,16 @@
 import { statfs } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import type { DumpFormat, ToolInvocation } from '../dialects/types.js';
+import type { DumpFormat } from '../dialects/types.js';
+import type { Redactor } from '../process/redact.js';
+import { describeExit, spawnChild, succeeded } from '../process/spawnChild.js';
+import { toolEnvironment, type ToolInvocation } from '../process/ToolInvocation.js';
 import { OmMigrateError } from '../errors.js';
 import { failed } from './backupFailed.js';
 import type { Compression } from './backupFileName.js';
 import { CodecStage, compressor } from './compression.js';
 import { DumpMeter } from './DumpMeter.js';
 import { hashFile, HashedFile, readTail } from './hashFile.js';
-import { describeExit, startTool, succeeded } from './runTool.js';
 
 const PROGRESS_EVERY_MS = 250;
 const EARLY_SYNC_BYTES = 64 * 1024 * 1024;
@@ -16,7 +18,8 @@ const EARLY_SYNC_BYTES = 64 * 1024 * 1024;
 export interface DumpContext {
   file: string;
   toolName: string;
-  password: string | undefined;
+  /** Hides the database password in whatever the tool says. */
+  redactor: Redactor;
   dir: string;
   env: NodeJS.ProcessEnv;
   signal: AbortSignal | undefined;
@@ -43,11 +46,12 @@ export interface Dumped {
  */
 export async function dumpToFile(invocation: ToolInvocation, handle: FileHandle, format: DumpFormat, context: DumpContext,
   dumpStarted: (pid: number | undefined) => void, report: (dumped: number, written: number) => void): Promise<Dumped> {
-  const running = startTool(invocation, ['ignore', handle.fd, 'pipe'], context.env);
-  dumpStarted(running.child.pid);
-  const stop = () => running.child.kill('SIGTERM');
-  context.signal?.addEventListener('abort', stop, { once: true });
-  if (context.signal?.aborted) stop();
+  const running = spawnChild({
+    argv: invocation.argv, env: toolEnvironment(context.env, invocation), stdout: handle.fd, stderr: 'lines',
+    redactor: context.redactor, signal: context.signal,
+  });
+  dumpStarted(running.pgid);
+  const stop = running.stop;
   let following: Promise<HashedFile> | undefined;
   if (format === 'sql') {
     following = hashFile(handle, { follow: running.exit, onBytes: (bytes) => report(bytes, bytes) });
@@ -69,14 +73,13 @@ export async function dumpToFile(invocation: ToolInvocation, handle: FileHandle,
   const exit = await running.exit;
   clearInterval(progress);
   await syncing;
-  context.signal?.removeEventListener('abort', stop);
   const [hashed] = await Promise.allSettled([following ?? Promise.resolve(undefined)]);
   if (context.signal?.aborted) {
     throw new OmMigrateError('INTERRUPTED', `backup of ${context.database} interrupted; the partial file was removed`);
   }
   if (!succeeded(exit)) {
-    const full = await diskFull(context.dir, exit.stderr);
-    throw failed(`${describeExit(context.toolName, exit, context.password)}${full ? ` (ENOSPC: no space left on device in ${context.dir})` : ''}`,
+    const full = await diskFull(context.dir, exit.tail);
+    throw failed(`${describeExit(context.toolName, exit)}${full ? ` (ENOSPC: no space left on device in ${context.dir})` : ''}`,
       full ? 'Free space where --backup-dir points, or point it at a larger disk.' : `Fix what ${context.toolName} reports above; nothing in ${context.database} was changed.`);
   }
   if (hashed.status === 'rejected') {
@@ -93,16 +96,19 @@ export async function dumpToFile(invocation: ToolInvocation, handle: FileHandle,
 /** Compressed (MySQL family only): the dump passes through Node's zlib or a zstd process on its way to the file. */
 export async function dumpThroughCodec(invocation: ToolInvocation, handle: FileHandle, compression: Exclude<Compression, 'none'>, context: DumpContext,
   dumpStarted: (pid: number | undefined) => void, report: (dumped: number, written: number) => void): Promise<Dumped> {
-  const running = startTool(invocation, ['ignore', 'pipe', 'pipe'], context.env);
-  dumpStarted(running.child.pid);
+  const running = spawnChild({
+    argv: invocation.argv, env: toolEnvironment(context.env, invocation), stdout: 'pipe', stderr: 'lines',
+    redactor: context.redactor, signal: context.signal,
+  });
+  dumpStarted(running.pgid);
   const codec: CodecStage = compressor(compression, context.env);
   const dumped = new DumpMeter({ hash: false, tail: true, onChunk: () => report(dumped.bytes, written.bytes) });
   const written = new DumpMeter({ hash: true, tail: false });
   // A bigger write buffer than the default 16 KB: fewer, larger writes. The stream closes the handle when it ends.
   const sink = handle.createWriteStream({ highWaterMark: 1024 * 1024 } as Parameters<FileHandle['createWriteStream']>[0]);
-  const piping = pipeline([running.child.stdout!, dumped, codec.stream, written, sink], { signal: context.signal }).catch((error: unknown) => {
+  const piping = pipeline([running.stdout!, dumped, codec.stream, written, sink], { signal: context.signal }).catch((error: unknown) => {
     // We stop reading: make sure the tool does not wait forever on a full pipe.
-    running.child.kill('SIGTERM');
+    running.stop();
     codec.abort();
     throw error;
   });
@@ -113,13 +119,13 @@ export async function dumpThroughCodec(invocation: ToolInvocation, handle: FileH
   if (piped.status === 'rejected') {
     const error = piped.reason as NodeJS.ErrnoException;
     const toolSaid = exited.status === 'fulfilled' && !succeeded(exited.value) && exited.value.signal !== 'SIGTERM'
-      ? `; ${describeExit(context.toolName, exited.value, context.password)}` : '';
+      ? `; ${describeExit(context.toolName, exited.value)}` : '';
     throw failed(`writing ${context.file} failed: ${error.message}${toolSaid}`,
       error.code === 'ENOSPC' ? 'Free space where --backup-dir points, or point it at a larger disk.' : 'Check the disk and the backup directory.', error);
   }
   const exit = exited.status === 'fulfilled' ? exited.value : undefined;
   if (!exit || !succeeded(exit)) {
-    throw failed(`${exit ? describeExit(context.toolName, exit, context.password) : `${context.toolName} failed`}`,
+    throw failed(`${exit ? describeExit(context.toolName, exit) : `${context.toolName} failed`}`,
       `Fix what ${context.toolName} reports above; nothing in ${context.database} was changed.`);
   }
   if (coded.status === 'rejected') throw failed(`compressing the dump failed: ${(coded.reason as Error).message}`, 'Use --compress none or gzip.');
@@ -127,8 +133,8 @@ export async function dumpThroughCodec(invocation: ToolInvocation, handle: FileH
 }
 
 /** The tool's own words for a full disk ("errno 28", "No space left on device"), or the filesystem itself says so. */
-async function diskFull(dir: string, stderr: string): Promise<boolean> {
-  if (/errno:? 28\b|no space left/i.test(stderr)) return true;
+async function diskFull(dir: string, said: string): Promise<boolean> {
+  if (/errno:? 28\b|no space left/i.test(said)) return true;
   const fs = await statfs(dir).catch(() => undefined);
   return fs !== undefined && fs.bavail * fs.bsize < 64 * 1024;
 }

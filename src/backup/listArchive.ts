@@ -1,19 +1,15 @@
-import type { ToolInvocation } from '../dialects/types.js';
-import { describeExit, startTool, succeeded } from './runTool.js';
+import { toolEnvironment, type ToolInvocation } from '../process/ToolInvocation.js';
+import { describeExit, spawnChild, succeeded } from '../process/spawnChild.js';
 
 /** Runs pg_restore --list and counts its table-of-contents entries, streaming (a TOC can be large). */
 export async function listArchive(invocation: ToolInvocation, env: NodeJS.ProcessEnv): Promise<{ ok: boolean; entries: number; message: string }> {
-  const { child, exit } = startTool(invocation, ['ignore', 'pipe', 'pipe'], env);
   let entries = 0;
-  let partial = '';
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (text: string) => {
-    const lines = (partial + text).split('\n');
-    partial = lines.pop() ?? '';
+  const child = spawnChild({
+    argv: invocation.argv, env: toolEnvironment(env, invocation), stdout: 'lines', stderr: 'lines',
     // Comment lines start with ';'; every other line is one entry.
-    entries += lines.filter((l) => l.trim() !== '' && !l.startsWith(';')).length;
+    onLine: (line) => { if (line.trim() !== '' && !line.startsWith(';')) entries += 1; },
   });
-  const result = await exit;
+  const result = await child.exit;
   invocation.dispose();
   return { ok: succeeded(result), entries, message: succeeded(result) ? '' : describeExit(invocation.display[0], result) };
 }

@@ -9,7 +9,9 @@ import { configError, OmMigrateError } from '../errors.js';
 import type { BackupManifest } from './BackupManifest.js';
 import { decompressor } from './compression.js';
 import { DumpMeter } from './DumpMeter.js';
-import { describeExit, startTool, succeeded } from './runTool.js';
+import { Redactor } from '../process/redact.js';
+import { describeExit, spawnChild, succeeded } from '../process/spawnChild.js';
+import { toolEnvironment } from '../process/ToolInvocation.js';
 import { verifyBackup } from './verifyBackup.js';
 
 export interface RestoreOptions {
@@ -63,8 +65,11 @@ export async function restoreBackup(manifestPath: string, config: Pick<RunConfig
     }
     const { invocation, stdin } = dialect.dumpTool.restoreInvocation(spec, tool, file, { replace: relations.length > 0 });
     try {
-      const running = startTool(invocation, [stdin ? 'pipe' : 'ignore', 'ignore', 'pipe'], env);
-      options.onProgress?.({ phase: 'restoring', database: spec.database, pid: running.child.pid, command: invocation.display });
+      const running = spawnChild({
+        argv: invocation.argv, env: toolEnvironment(env, invocation), stdin: stdin ? 'pipe' : 'ignore', stderr: 'lines',
+        redactor: new Redactor([spec.password]),
+      });
+      options.onProgress?.({ phase: 'restoring', database: spec.database, pid: running.pgid, command: invocation.display });
       let feeding: Promise<void> = Promise.resolve();
       if (stdin) {
         let last = 0;
@@ -76,13 +81,13 @@ export async function restoreBackup(manifestPath: string, config: Pick<RunConfig
         } });
         const stages: NodeJS.ReadWriteStream[] = [meter];
         if (manifest.compression !== 'none') stages.push(decompressor(manifest.compression, env).stream);
-        feeding = pipeline([createReadStream(file), ...stages, running.child.stdin!]);
+        feeding = pipeline([createReadStream(file), ...stages, running.stdin!]);
       }
       const [fed, exited] = await Promise.allSettled([feeding, running.exit]);
       const exit = exited.status === 'fulfilled' ? exited.value : undefined;
       if (!exit || !succeeded(exit)) {
         throw new OmMigrateError('RESTORE_FAILED',
-          `restore into ${describeSpec(spec)} failed: ${exit ? describeExit(tool.name, exit, spec.password) : `${tool.name} failed`}`,
+          `restore into ${describeSpec(spec)} failed: ${exit ? describeExit(tool.name, exit) : `${tool.name} failed`}`,
           { hint: dialect.capabilities.transactionalDdl
             ? 'pg_restore ran in one transaction: the database is as it was. Fix what it reports and run restore again.'
             : 'The database may be partly restored. Fix what the client reports and run restore again with --force.' });

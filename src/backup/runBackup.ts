@@ -1,10 +1,13 @@
-import { mkdir, open, unlink } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import type { TargetRole } from '../config/ConnectionSpec.js';
 import type { RunConfig } from '../config/resolveConfig.js';
 import { currentOpenMetadataVersion } from '../config/versions.js';
 import type { Dialect, DumpToolCheck, ServerInfo } from '../dialects/types.js';
+import { alive } from '../process/runDir.js';
+import { Redactor } from '../process/redact.js';
 import { omMigrateVersion } from '../version.js';
 import { BackupManifest, writeManifest } from './BackupManifest.js';
 import { backupFileName } from './backupFileName.js';
@@ -65,9 +68,12 @@ export async function runBackup(source: BackupSource, config: Pick<RunConfig, 'b
   const estimatedBytes = await dialect.introspect.databaseSizeBytes();
 
   await ensureDirectory(config.backupDir);
+  await sweepPartialFiles(config.backupDir);
   const started = now();
-  // Read and write: the dump tool writes through it, we read the file back through it to hash it.
-  const { file, handle } = await createBackupFile(config.backupDir, (n) => backupFileName(database, omVersion, dialect.engine, started, compression, n));
+  // Read and write: the dump tool writes through it, we read the file back through it to hash it. It carries a
+  // partial name until it is verified, so an unverified dump (a killed run's) can never pass for a backup.
+  const { file, partial, handle } = await createBackupFile(config.backupDir,
+    (n) => backupFileName(database, omVersion, dialect.engine, started, compression, n));
 
   const invocation = tooling.dumpInvocation(dialect.spec, tool, server);
   let removeFile = true;
@@ -81,7 +87,8 @@ export async function runBackup(source: BackupSource, config: Pick<RunConfig, 'b
     };
     const dumpStarted = (pid: number | undefined) =>
       options.onProgress?.({ phase: 'started', database, file, pid, command: invocation.display, estimatedBytes });
-    const context = { file, toolName: tool.name, password: dialect.spec.password, dir: config.backupDir, env, signal: options.signal, database };
+    const context = { file: partial, toolName: tool.name, redactor: new Redactor([dialect.spec.password]), dir: config.backupDir, env,
+      signal: options.signal, database };
     const dumped = compression === 'none'
       ? await dumpToFile(invocation, handle, tooling.format, context, dumpStarted, report)
       : await dumpThroughCodec(invocation, handle, compression, context, dumpStarted, report);
@@ -93,13 +100,13 @@ export async function runBackup(source: BackupSource, config: Pick<RunConfig, 'b
     }
     let entries: number | undefined;
     if (lister) {
-      const listed = await listArchive(tooling.listInvocation(lister, file)!, env);
+      const listed = await listArchive(tooling.listInvocation(lister, partial)!, env);
       if (!listed.ok) throw failed(`the archive does not list: ${listed.message}`, `pg_dump produced an unreadable archive; run ${tool.name} by hand.`);
       entries = listed.entries;
     }
     // The compressing path's write stream has closed the handle by now.
     if (compression === 'none') await handle.sync();
-    else await syncPath(file);
+    else await syncPath(partial);
     const manifest: BackupManifest = {
       manifestVersion: 1,
       createdBy: 'om-migrate',
@@ -123,9 +130,11 @@ export async function runBackup(source: BackupSource, config: Pick<RunConfig, 'b
       command: invocation.display,
       verification: lister ? { method: 'pg_restore --list', entries } : { method: 'completion-line' },
     };
+    // Verified and durable: only now does it get its real name, and then its manifest.
+    await rename(partial, file);
+    removeFile = false;
     await writeManifest(file, manifest);
     await syncPath(config.backupDir);
-    removeFile = false;
     if (config.backupKeep !== undefined) {
       const removed = await pruneBackups(config.backupDir, manifest, config.backupKeep);
       options.onProgress?.({ phase: 'pruned', database, removed });
@@ -134,7 +143,7 @@ export async function runBackup(source: BackupSource, config: Pick<RunConfig, 'b
   } finally {
     invocation.dispose();
     await handle.close().catch(() => undefined);
-    if (removeFile) await unlink(file).catch(() => undefined);
+    if (removeFile) await unlink(partial).catch(() => undefined);
   }
 }
 
@@ -157,19 +166,43 @@ async function ensureDirectory(dir: string): Promise<void> {
 
 
 const MAX_SAME_SECOND = 9;
+const PARTIAL = /^(.*)\.([^.]+)\.(\d+)\.partial$/;
 
-/** Creates the backup file 0600 and exclusively: a name already taken (a backup in the same second) gets the next sequence. */
-async function createBackupFile(dir: string, name: (sequence: number) => string): Promise<{ file: string; handle: FileHandle }> {
+/** `<final name>.<host>.<pid>.partial`: whose it is, so that a later run on this host can tell a dead run's leftover. */
+function partialName(file: string): string {
+  return `${file}.${hostLabel()}.${process.pid}.partial`;
+}
+
+function hostLabel(): string {
+  return hostname().replace(/[^A-Za-z0-9-]/g, '_');
+}
+
+/**
+ * Creates the backup file 0600 and exclusively under its partial name (never following a planted link): a final name
+ * already taken (a backup in the same second) gets the next sequence.
+ */
+async function createBackupFile(dir: string, name: (sequence: number) => string): Promise<{ file: string; partial: string; handle: FileHandle }> {
   for (let sequence = 1; ; sequence += 1) {
     const file = join(dir, name(sequence));
+    const partial = partialName(file);
     try {
-      return { file, handle: await open(file, 'wx+', 0o600) };
+      if (await lstat(file).then(() => true, () => false)) throw Object.assign(new Error(`${file} exists`), { code: 'EEXIST' });
+      return { file, partial, handle: await open(partial, 'wx+', 0o600) };
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EEXIST' && sequence < MAX_SAME_SECOND) continue;
-      throw failed(`cannot create ${file}: ${code ?? (error as Error).message}`,
+      throw failed(`cannot create ${partial}: ${code ?? (error as Error).message}`,
         code === 'EEXIST' ? `${MAX_SAME_SECOND} backups of this database were started within one second; wait a second and run again.`
           : 'Make --backup-dir (OM_MIGRATE_BACKUP_DIR) writable by this user, or point it at a directory that is.', error);
     }
+  }
+}
+
+/** Removes the partial files that runs on this host left when they were killed (their process is gone). */
+async function sweepPartialFiles(dir: string): Promise<void> {
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const match = PARTIAL.exec(name);
+    if (!match || match[2] !== hostLabel() || Number(match[3]) === process.pid || alive(Number(match[3]))) continue;
+    await unlink(join(dir, name)).catch(() => undefined);
   }
 }

@@ -1,5 +1,5 @@
-import type { Finding } from '../run/Gate.js';
-import type { PreflightReport } from '../run/preflight.js';
+import type { Finding } from '../core/Gate.js';
+import type { PreflightReport } from '../api/preflight.js';
 import { Output, paint } from './output.js';
 
 const MARK: Record<Finding['severity'], [string, 'green' | 'yellow' | 'red']> = {

@@ -18,6 +18,8 @@ export interface ConnectionSpec {
   source: string;
   /** The SQLAlchemy driver (mysqldb, pymysql, psycopg2) when the spec came from an Airflow URL. */
   driver?: string;
+  /** The SQLAlchemy URL exactly as configured, handed to Airflow's migrator unchanged; never printed (it holds the password). */
+  url?: string;
 }
 
 export const DEFAULT_PORT: Record<Engine, number> = { mysql: 3306, postgres: 5432 };

@@ -6,7 +6,9 @@ import { readOpenMetadataYaml } from './openmetadataYaml.js';
 import { parseAdminUrl, parseJdbcUrl, parseParams, parsePort, parseSqlAlchemyUrl } from './parseUrls.js';
 import { parseTargetVersion } from './versions.js';
 import { parseDuration, parseSize } from './units.js';
-import type { Compression } from '../backup/backupFileName.js';
+
+/** How a MySQL dump is compressed on the fly; pg_dump's custom format compresses itself. */
+export type Compression = 'gzip' | 'zstd' | 'none';
 
 /** What the CLI (or a test) passes in; every field optional, names as the flags. */
 export interface ConfigInput {

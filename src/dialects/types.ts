@@ -1,5 +1,8 @@
 import type { Knex } from 'knex';
 import type { ConnectionSpec, Engine } from '../config/ConnectionSpec.js';
+import type { ToolInvocation } from '../process/ToolInvocation.js';
+
+export type { ToolInvocation } from '../process/ToolInvocation.js';
 
 export type Flavour = 'mysql' | 'mariadb' | 'postgres';
 
@@ -324,20 +327,6 @@ export interface DumpToolCheck {
   fix: string | undefined;
 }
 
-/**
- * One run of a stock tool. The password reaches it through `env` (PGPASSWORD) or a 0600 defaults file named in the
- * arguments, never as an argument itself, so `ps` and /proc/<pid>/cmdline never show it.
- */
-export interface ToolInvocation {
-  path: string;
-  args: string[];
-  /** Added to the inherited environment; may hold the secret, so never shown. */
-  env: Record<string, string>;
-  /** The command line as it may be stored or printed: no secret, temporary file paths replaced by placeholders. */
-  display: string[];
-  /** Removes what the invocation created for its secret (the defaults file). Safe to call twice. */
-  dispose(): void;
-}
 
 /** 'sql': text a client replays (MySQL family, may be compressed by us); 'custom': pg_dump -Fc, compressed itself. */
 export type DumpFormat = 'sql' | 'custom';

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { resolveConfig } from '../../src/config/resolveConfig.js';
 import { connect } from '../../src/dialects/connect.js';
 import type { Dialect } from '../../src/dialects/types.js';
-import { runPreflight } from '../../src/run/preflight.js';
+import { runPreflight } from '../../src/api/preflight.js';
 import { createPipelineTables, insertPipelineRuns } from '../fixtures/openmetadata/pipelineStatus.js';
 import { createServerChangeLog, insertVersions, TRICKY_VERSIONS } from '../fixtures/openmetadata/serverChangeLog.js';
 import { BinlogMariadb, startBinlogMariadb } from '../helpers/binlogMariadb.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { resolveConfig } from '../../src/config/resolveConfig.js';
 import { connect } from '../../src/dialects/connect.js';
-import { runPreflight } from '../../src/run/preflight.js';
+import { runPreflight } from '../../src/api/preflight.js';
 import { binlogOn, BinlogMariadb, startBinlogMariadb } from '../helpers/binlogMariadb.js';
 import { specUrl } from '../helpers/cli.js';
 import { createScratchDatabase, ScratchDatabase } from '../helpers/servers.js';

@@ -10,12 +10,12 @@ import type { WorkMemScope } from '../../src/config/resolveConfig.js';
 import { connect } from '../../src/dialects/connect.js';
 import type { Dialect } from '../../src/dialects/types.js';
 import { isOmMigrateError, OmMigrateError } from '../../src/errors.js';
-import type { ConnectedTarget } from '../../src/run/Gate.js';
+import type { ConnectedTarget } from '../../src/core/Gate.js';
 import {
   applyParameterChanges, createParameterRun, findUnreverted, ParameterRun, revertLeftovers, revertParameterChanges,
   sortMemoryRequest,
-} from '../../src/run/parameterChanges.js';
-import { withParameterGuard } from '../../src/run/withParameterGuard.js';
+} from '../../src/params/index.js';
+import { withParameterGuard } from '../../src/params/withParameterGuard.js';
 import { BinlogMariadb, startBinlogMariadb } from '../helpers/binlogMariadb.js';
 import { createScratchDatabase, ScratchDatabase, SERVERS, TestServer, uniqueName } from '../helpers/servers.js';
 

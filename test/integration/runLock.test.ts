@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 import type { ConnectionSpec } from '../../src/config/ConnectionSpec.js';
 import { connect } from '../../src/dialects/connect.js';
 import { isOmMigrateError } from '../../src/errors.js';
-import type { ConnectedTarget } from '../../src/run/Gate.js';
-import { acquireRunLock, describeLockHolder } from '../../src/run/runLock.js';
+import type { ConnectedTarget } from '../../src/core/Gate.js';
+import { acquireRunLock, describeLockHolder } from '../../src/lock/runLock.js';
 import { createScratchDatabase, ScratchDatabase, SERVERS } from '../helpers/servers.js';
 
 const CHILD = fileURLToPath(new URL('../fixtures/paramsChild.js', import.meta.url));

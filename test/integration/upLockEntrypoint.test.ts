@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { connect } from '../../src/dialects/connect.js';
-import { runLockName } from '../../src/run/lockName.js';
+import { runLockName } from '../../src/lock/lockName.js';
 import {
   airflowRevision, assertParametersAsBefore, backupFiles, ledgerRows, omVersion, parameterSnapshot, runCli, startCli, upTestServers,
   waitFor,

@@ -2,13 +2,13 @@ import { join } from 'node:path';
 import { manifestPathFor, runBackup } from '../../backup/index.js';
 import type { BackupManifest, BackupProgress } from '../../backup/index.js';
 import { resolveConfig } from '../../config/resolveConfig.js';
-import { openTargets } from '../../run/targets.js';
+import { openTargets } from '../../targets/openTargets.js';
 import { EXIT } from '../exitCodes.js';
 import { withBackupOptions, withConnectionOptions, withOutputOptions } from '../options.js';
 import { paint } from '../output.js';
 import { formatBytes } from '../../config/units.js';
 import { startProgress } from '../progress.js';
-import { withInterrupt } from '../../run/withInterrupt.js';
+import { withInterrupt } from '../../process/withInterrupt.js';
 import type { CommandSpec } from './CommandSpec.js';
 
 export const backupCommand: CommandSpec = {

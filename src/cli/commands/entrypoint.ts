@@ -1,4 +1,4 @@
-import { runWrapped } from '../../run/runWrapped.js';
+import { runWrapped } from '../../process/runWrapped.js';
 import { withConnectionOptions, withOutputOptions } from '../options.js';
 import type { CommandSpec } from './CommandSpec.js';
 import { upCommand, withUpOptions } from './up.js';

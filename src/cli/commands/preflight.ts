@@ -1,5 +1,5 @@
 import { resolveConfig } from '../../config/resolveConfig.js';
-import { runPreflight } from '../../run/preflight.js';
+import { runPreflight } from '../../api/preflight.js';
 import { EXIT } from '../exitCodes.js';
 import { withConnectionOptions, withOutputOptions } from '../options.js';
 import { renderPreflight, reportVerdictOnStderr } from '../renderPreflight.js';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { repairAirflow } from '../../airflow/repairAirflow.js';
+import { repairAirflow } from '../../api/repairAirflow.js';
 import { runBackup } from '../../backup/runBackup.js';
 import { connect } from '../../dialects/connect.js';
 import type { RepairPlan } from '../../airflow/planRepair.js';

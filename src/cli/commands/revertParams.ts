@@ -1,7 +1,7 @@
 import { resolveConfig } from '../../config/resolveConfig.js';
-import { createParameterRun, revertLeftovers } from '../../run/parameterChanges.js';
-import { acquireRunLock } from '../../run/runLock.js';
-import { openTargets } from '../../run/targets.js';
+import { createParameterRun, revertLeftovers } from '../../params/index.js';
+import { acquireRunLock } from '../../lock/runLock.js';
+import { openTargets } from '../../targets/openTargets.js';
 import { EXIT } from '../exitCodes.js';
 import { withConnectionOptions, withOutputOptions } from '../options.js';
 import type { CommandSpec } from './CommandSpec.js';

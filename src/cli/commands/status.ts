@@ -1,6 +1,6 @@
 import { describeRevision } from '../../config/airflowRevisions.js';
 import { resolveConfig } from '../../config/resolveConfig.js';
-import { readStatus } from '../../run/status.js';
+import { readStatus } from '../../api/status.js';
 import { EXIT } from '../exitCodes.js';
 import { withConnectionOptions, withOutputOptions } from '../options.js';
 import { paint } from '../output.js';

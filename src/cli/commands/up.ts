@@ -1,6 +1,6 @@
 import { resolveConfig } from '../../config/resolveConfig.js';
 import { describeRevision } from '../../config/airflowRevisions.js';
-import { runUp, type UpEvent, type UpSummary } from '../../run/up.js';
+import { runUp, type UpEvent, type UpSummary } from '../../api/up.js';
 import { EXIT } from '../exitCodes.js';
 import { withBackupOptions, withConnectionOptions, withOutputOptions } from '../options.js';
 import { Output, paint } from '../output.js';

@@ -36,7 +36,7 @@ export class MysqlDumpTool implements DumpTooling {
       // MySQL 8's mysqldump asks information_schema.COLUMN_STATISTICS, which MariaDB does not have.
       ...(oracleTool && server.flavour === 'mariadb' ? ['--column-statistics=0'] : []),
     ];
-    return invocation(tool, spec, flags, [spec.database], oracleTool);
+    return invocation(tool, spec, flags, oracleTool);
   }
 
   dumpCompleted(tail: string): boolean {
@@ -51,11 +51,15 @@ export class MysqlDumpTool implements DumpTooling {
     // The dump drops each table before creating it, so replacing needs no extra flag.
     const oracleTool = !/mariadb/i.test(tool.version ?? tool.name);
     const flags = ['--default-character-set=utf8mb4', MAX_PACKET, '--batch'];
-    return { invocation: invocation(tool, spec, flags, [spec.database], oracleTool), stdin: true };
+    return { invocation: invocation(tool, spec, flags, oracleTool), stdin: true };
   }
 }
 
-function invocation(tool: DumpToolCheck, spec: ConnectionSpec, flags: string[], trailing: string[], oracleTool: boolean): ToolInvocation {
+/**
+ * Every value is attached to its option with `=`, and the database name comes after `--`: a database called `-x` or a
+ * user called `--host=evil` stays a name (my_getopt stops reading options at `--`).
+ */
+function invocation(tool: DumpToolCheck, spec: ConnectionSpec, flags: string[], oracleTool: boolean): ToolInvocation {
   const defaults = writeDefaultsFile(spec.password);
   const connection = [
     ...(spec.host.startsWith('/') ? [`--socket=${spec.host}`] : [`--host=${spec.host}`, `--port=${spec.port}`]),
@@ -64,10 +68,9 @@ function invocation(tool: DumpToolCheck, spec: ConnectionSpec, flags: string[], 
   ];
   // --defaults-extra-file must come first, or the client rejects it.
   const head = defaults.path ? [`--defaults-extra-file=${defaults.path}`] : [];
-  const args = [...head, ...connection, ...flags, ...trailing];
+  const args = [...head, ...connection, ...flags, '--', spec.database];
   return {
-    path: tool.path as string,
-    args,
+    argv: [tool.path as string, ...args],
     env: {},
     display: [tool.name, ...args.map((a) => (defaults.path && a.includes(defaults.path) ? `--defaults-extra-file=${DEFAULTS_PLACEHOLDER}` : a))],
     dispose: defaults.dispose,

@@ -1,6 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { privateRunDir } from '../../process/runDir.js';
 
 /** A client option file holding only the password, for --defaults-extra-file; removed by `dispose`. */
 export interface DefaultsFile {
@@ -10,13 +10,15 @@ export interface DefaultsFile {
 
 /**
  * MYSQL_PWD is deprecated by MySQL 8 and may vanish; an option file works on every client of both families. It lives
- * in its own 0700 directory so no other user can even see its name, and is 0600 itself.
+ * in a private run directory (0700) that the next run sweeps if this one is killed before it can remove it, and is
+ * created exclusively (wx), 0600. A named pipe would keep it off the disk, but a pipe's content is lost if the client
+ * opens it after we let go of it.
  */
 export function writeDefaultsFile(password: string | undefined): DefaultsFile {
   if (password === undefined) return { path: undefined, dispose: () => undefined };
-  const dir = mkdtempSync(join(tmpdir(), 'om-migrate-'));
+  const dir = privateRunDir();
   const path = join(dir, 'client.cnf');
-  writeFileSync(path, `[client]\npassword="${escapeOptionValue(password)}"\n`, { mode: 0o600 });
+  writeFileSync(path, `[client]\npassword="${escapeOptionValue(password)}"\n`, { mode: 0o600, flag: 'wx' });
   let disposed = false;
   return {
     path,

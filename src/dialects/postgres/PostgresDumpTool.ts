@@ -20,7 +20,7 @@ export class PostgresDumpTool implements DumpTooling {
 
   dumpInvocation(spec: ConnectionSpec, tool: DumpToolCheck): ToolInvocation {
     // -Fc compresses itself and lets pg_restore list (verify) and restore selectively; output goes to stdout.
-    const args = [...connectionArgs(spec), '--format=custom', '--no-password', `--dbname=${spec.database}`];
+    const args = ['--format=custom', '--no-password', `--dbname=${conninfo(spec)}`];
     return plain(tool, args, spec);
   }
 
@@ -29,26 +29,33 @@ export class PostgresDumpTool implements DumpTooling {
   }
 
   listInvocation(tool: DumpToolCheck, file: string): ToolInvocation {
-    return { path: tool.path as string, args: ['--list', file], env: {}, display: [tool.name, '--list', file], dispose: () => undefined };
+    return { argv: [tool.path as string, '--list', '--', file], env: {}, display: [tool.name, '--list', '--', file], dispose: () => undefined };
   }
 
   restoreInvocation(spec: ConnectionSpec, tool: DumpToolCheck, file: string, options: { replace: boolean }):
     { invocation: ToolInvocation; stdin: boolean } {
     const args = [
-      ...connectionArgs(spec), '--no-password', `--dbname=${spec.database}`,
+      '--no-password', `--dbname=${conninfo(spec)}`,
       // All or nothing: a failed restore leaves the database as it was instead of half-loaded.
       '--single-transaction', '--exit-on-error',
       // The restoring role owns what it creates; the original owner may not exist on this server.
       '--no-owner',
       ...(options.replace ? ['--clean', '--if-exists'] : []),
-      file,
+      '--', file,
     ];
     return { invocation: plain(tool, args, spec), stdin: false };
   }
 }
 
-function connectionArgs(spec: ConnectionSpec): string[] {
-  return [`--host=${spec.host}`, `--port=${spec.port}`, `--username=${spec.user}`];
+/**
+ * The whole connection as one libpq conninfo string with every value quoted. libpq reads a --dbname that contains `=`
+ * as a connection string, so a database called `dbname=other` passed as a bare name would connect to `other`; quoted
+ * inside a conninfo it is only ever a name.
+ */
+export function conninfo(spec: ConnectionSpec): string {
+  const quote = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  return [['host', spec.host], ['port', String(spec.port)], ['user', spec.user], ['dbname', spec.database]]
+    .map(([key, value]) => `${key}=${quote(value)}`).join(' ');
 }
 
 /** libpq reads PGPASSWORD and PGSSLMODE from the environment: nothing secret on the command line. */
@@ -57,7 +64,7 @@ function plain(tool: DumpToolCheck, args: string[], spec: ConnectionSpec): ToolI
   if (spec.password !== undefined) env.PGPASSWORD = spec.password;
   const sslmode = spec.params.sslmode ?? spec.params.sslMode;
   if (sslmode) env.PGSSLMODE = sslmode;
-  return { path: tool.path as string, args, env, display: [tool.name, ...args], dispose: () => undefined };
+  return { argv: [tool.path as string, ...args], env, display: [tool.name, ...args], dispose: () => undefined };
 }
 
 function locateVersioned(name: string, path: string | undefined, server: ServerInfo, env: NodeJS.ProcessEnv): DumpToolCheck {

@@ -1,7 +1,7 @@
 import type { JournalEntry } from '../dialects/types.js';
 import { defaultJournalDir } from './FileJournalStore.js';
-import type { ConnectedTarget } from './Gate.js';
-import { runLockName } from './lockName.js';
+import type { ConnectedTarget } from '../core/Gate.js';
+import { runLockName } from '../lock/lockName.js';
 import { readableJournals, type ParameterRun } from './ParameterRun.js';
 import { revertParameterChanges, type RevertReport } from './revertParameterChanges.js';
 

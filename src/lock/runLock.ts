@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { TargetRole } from '../config/ConnectionSpec.js';
 import type { AdvisoryLock } from '../dialects/types.js';
 import { OmMigrateError } from '../errors.js';
-import type { ConnectedTarget } from './Gate.js';
+import type { ConnectedTarget } from '../core/Gate.js';
 import { runLockName } from './lockName.js';
 
 /** Who holds a run lock, as precisely as can be told. */

@@ -1,8 +1,10 @@
 import type { BackupProgress } from '../backup/runBackup.js';
 import type { TargetRole } from '../config/ConnectionSpec.js';
-import type { Finding } from './Gate.js';
-import type { VersionFacts } from './readVersions.js';
-import type { MigratorOptions } from './Step.js';
+import type { Finding } from '../core/Gate.js';
+import type { VersionFacts } from '../targets/readVersions.js';
+import type { MigratorOptions, StepEvent, StepSummary } from '../core/Step.js';
+
+export type { StepSummary } from '../core/Step.js';
 
 export interface UpOptions {
   migrators: MigratorOptions;
@@ -14,16 +16,7 @@ export interface UpOptions {
 export type UpEvent =
   | { type: 'phase'; text: string }
   | { type: 'backup'; progress: BackupProgress }
-  | { type: 'step-started'; name: string }
-  | { type: 'step-output'; name: string; line: string }
-  | { type: 'step-finished'; name: string; status: StepSummary['status']; detail: string };
-
-export interface StepSummary {
-  name: string;
-  status: 'done' | 'failed' | 'already-done';
-  durationMs: number;
-  detail: string;
-}
+  | StepEvent;
 
 export interface ParameterSummary {
   target: TargetRole;

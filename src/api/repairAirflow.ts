@@ -1,9 +1,9 @@
 import type { ConnectionSpec } from '../config/ConnectionSpec.js';
 import { connect } from '../dialects/connect.js';
-import { acquireRunLock } from '../run/runLock.js';
-import { detectAirflowState } from './detectAirflowState.js';
-import { RepairAction, RepairOptions, RepairPlan, planRepair } from './planRepair.js';
-import { RepairResult, runRepair } from './runRepair.js';
+import { acquireRunLock } from '../lock/runLock.js';
+import { detectAirflowState } from '../airflow/detectAirflowState.js';
+import { RepairAction, RepairOptions, RepairPlan, planRepair } from '../airflow/planRepair.js';
+import { RepairResult, runRepair } from '../airflow/runRepair.js';
 
 export interface RepairAirflowOptions extends Omit<RepairOptions, 'backupVerified'> {
   dryRun?: boolean;

@@ -2,20 +2,20 @@ import { randomUUID } from 'node:crypto';
 import type { RunConfig } from '../config/resolveConfig.js';
 import type { JournalEntry } from '../dialects/types.js';
 import { isOmMigrateError, OmMigrateError } from '../errors.js';
-import type { ConnectedTarget, Finding } from './Gate.js';
-import { ledgerKey } from './LedgerStorage.js';
+import type { ConnectedTarget, Finding } from '../core/Gate.js';
+import { ledgerKey } from '../steps/LedgerStorage.js';
 import {
   applyParameterChanges, createParameterRun, revertLeftovers, sortMemoryRequest, trustFunctionCreatorsRequest,
   type ParameterRequest, type RevertReport,
-} from './parameterChanges.js';
+} from '../params/index.js';
 import { runPreflight } from './preflight.js';
-import { readVersions, type VersionFacts } from './readVersions.js';
-import { acquireRunLock } from './runLock.js';
-import { openTargets, type OpenedTargets } from './targets.js';
-import { withInterrupt } from './withInterrupt.js';
-import { withParameterGuard } from './withParameterGuard.js';
+import { readVersions, type VersionFacts } from '../targets/readVersions.js';
+import { acquireRunLock } from '../lock/runLock.js';
+import { openTargets, type OpenedTargets } from '../targets/openTargets.js';
+import { withInterrupt } from '../process/withInterrupt.js';
+import { withParameterGuard } from '../params/withParameterGuard.js';
 
-import { runSteps } from './runSteps.js';
+import { runSteps } from '../steps/runSteps.js';
 import { backupAll } from './upBackups.js';
 import type { StepSummary, UpEvent, UpOptions, UpSummary } from './upTypes.js';
 

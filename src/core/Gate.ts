@@ -1,8 +1,9 @@
-import type { ConnectionSpec, TargetRole } from '../config/ConnectionSpec.js';
+import type { TargetRole } from '../config/ConnectionSpec.js';
 import type { RunConfig } from '../config/resolveConfig.js';
-import type { Dialect, Privileges, ServerInfo } from '../dialects/types.js';
-import type { VersionFacts } from './readVersions.js';
-import type { TargetFailure } from './targets.js';
+import type { Dialect } from '../dialects/types.js';
+import type { ConnectedTarget, TargetFailure, VersionFacts } from './Target.js';
+
+export type { ConnectedTarget } from './Target.js';
 
 export type Severity = 'ok' | 'warn' | 'block';
 
@@ -28,15 +29,6 @@ export interface PlannedChange {
   /** The exact statement(s) it runs, and what puts it back. */
   sql?: string[];
   revertSql?: string[];
-}
-
-/** A database the run touches, connected. */
-export interface ConnectedTarget {
-  role: TargetRole;
-  spec: ConnectionSpec;
-  dialect: Dialect;
-  server: ServerInfo;
-  privileges: Privileges;
 }
 
 export interface GateContext {

@@ -1,6 +1,6 @@
 import type { Dialect, JournalEntry, JournalStore } from '../dialects/types.js';
 import { OmMigrateError } from '../errors.js';
-import type { ConnectedTarget } from './Gate.js';
+import type { ConnectedTarget } from '../core/Gate.js';
 import { firstLine, needKey, type ParameterRun } from './ParameterRun.js';
 
 

@@ -1,6 +1,6 @@
 import semver from 'semver';
 import type { RunConfig } from '../config/resolveConfig.js';
-import type { VersionFacts } from './readVersions.js';
+import type { VersionFacts } from '../targets/readVersions.js';
 
 export interface PlannedStep {
   /** The Umzug migration name, e.g. "openmetadata/server-migrate". */

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { RunConfig } from '../config/resolveConfig.js';
 import type { Dialect, JournalEntry, JournalStore, ParameterChangePlan, ParameterScope } from '../dialects/types.js';
 import { defaultJournalDir, FileJournalStore, journalFilePath } from './FileJournalStore.js';
-import type { ConnectedTarget } from './Gate.js';
+import type { ConnectedTarget } from '../core/Gate.js';
 /**
  * Server parameter changes with a journal written before each change and a verified revert.
  *

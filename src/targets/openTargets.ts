@@ -2,21 +2,10 @@ import type { ConnectionSpec, TargetRole } from '../config/ConnectionSpec.js';
 import type { RunConfig } from '../config/resolveConfig.js';
 import { connect } from '../dialects/connect.js';
 import type { Dialect } from '../dialects/types.js';
-import { OmMigrateError, isOmMigrateError } from '../errors.js';
-import type { ConnectedTarget } from './Gate.js';
+import { isOmMigrateError } from '../errors.js';
+import type { ConnectedTarget, OpenedTargets, TargetFailure } from '../core/Target.js';
 
-export interface TargetFailure {
-  role: TargetRole;
-  spec: ConnectionSpec;
-  error: OmMigrateError;
-}
-
-export interface OpenedTargets {
-  targets: ConnectedTarget[];
-  failures: TargetFailure[];
-  adminFor(target: ConnectedTarget): Promise<Dialect | undefined>;
-  close(): Promise<void>;
-}
+export type { OpenedTargets, TargetFailure } from '../core/Target.js';
 
 export function configuredTargets(config: RunConfig): Array<{ role: TargetRole; spec: ConnectionSpec }> {
   const list: Array<{ role: TargetRole; spec: ConnectionSpec }> = [];

@@ -2,10 +2,10 @@ import type { TargetRole } from '../config/ConnectionSpec.js';
 import { describeSpec } from '../config/ConnectionSpec.js';
 import type { RunConfig } from '../config/resolveConfig.js';
 import type { LedgerEntry } from '../dialects/types.js';
-import { findUnreverted, type UnrevertedEntry } from './parameterChanges.js';
-import { readVersions, type VersionFacts } from './readVersions.js';
-import { describeLockHolder, type LockHolderDescription } from './runLock.js';
-import { openTargets } from './targets.js';
+import { findUnreverted, type UnrevertedEntry } from '../params/index.js';
+import { readVersions, type VersionFacts } from '../targets/readVersions.js';
+import { describeLockHolder, type LockHolderDescription } from '../lock/runLock.js';
+import { openTargets } from '../targets/openTargets.js';
 
 export interface StatusReport {
   databases: Array<{ role: TargetRole; connection: string; lock: LockHolderDescription | null; ledger: LedgerEntry[] }>;

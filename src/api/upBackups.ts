@@ -6,7 +6,7 @@ import { verifyBackup } from '../backup/verifyBackup.js';
 import type { TargetRole } from '../config/ConnectionSpec.js';
 import type { RunConfig } from '../config/resolveConfig.js';
 import { isOmMigrateError } from '../errors.js';
-import type { ConnectedTarget } from './Gate.js';
+import type { ConnectedTarget } from '../core/Gate.js';
 import type { UpEvent, UpSummary } from './upTypes.js';
 
 /**

@@ -4,10 +4,10 @@ import type { RunConfig } from '../config/resolveConfig.js';
 import { backupFileName } from '../backup/backupFileName.js';
 import { join } from 'node:path';
 import { isOmMigrateError } from '../errors.js';
-import type { Finding, GateContext, PlannedChange } from './Gate.js';
-import { plannedSteps, PlannedStep } from './plannedSteps.js';
-import { readVersions, type VersionFacts } from './readVersions.js';
-import { openTargets, OpenedTargets } from './targets.js';
+import type { Finding, GateContext, PlannedChange } from '../core/Gate.js';
+import { plannedSteps, PlannedStep } from '../steps/plannedSteps.js';
+import { readVersions, type VersionFacts } from '../targets/readVersions.js';
+import { openTargets, OpenedTargets } from '../targets/openTargets.js';
 
 export interface TargetSummary {
   role: TargetRole;

@@ -1,20 +1,7 @@
 import { currentOpenMetadataVersion } from '../config/versions.js';
-import type { ConnectedTarget } from './Gate.js';
+import type { ConnectedTarget, VersionFacts } from '../core/Target.js';
 
-export interface VersionFacts {
-  /** undefined when there is no OpenMetadata database in this run. */
-  openmetadata?: {
-    /** Highest version in SERVER_CHANGE_LOG compared numerically; undefined for a fresh install. */
-    current: string | undefined;
-    tableExists: boolean;
-    rowCount: number;
-  };
-  /** undefined when there is no Airflow database in this run. */
-  airflow?: {
-    /** alembic_version's row; undefined when the table is missing, null when empty. */
-    revision: string | null | undefined;
-  };
-}
+export type { VersionFacts } from '../core/Target.js';
 
 /** Read once per run, before the gates, so every gate judges the same versions. */
 export async function readVersions(targets: ConnectedTarget[]): Promise<VersionFacts> {

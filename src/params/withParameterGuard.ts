@@ -1,5 +1,5 @@
 import { OmMigrateError, isOmMigrateError } from '../errors.js';
-import { revertParameterChanges, type ParameterRun, type RevertReport } from './parameterChanges.js';
+import { revertParameterChanges, type ParameterRun, type RevertReport } from './index.js';
 
 export interface GuardOptions {
   /** After a signal, how long to let `fn` wind down (kill its child, finish a statement) before reverting anyway. */

@@ -1,0 +1,54 @@
+import type { ConnectionSpec } from '../config/ConnectionSpec.js';
+import type { ConnectedTarget } from '../core/Target.js';
+
+/**
+ * om-migrate's own settings, among them the admin URLs with root's password: a migrator never needs them and must
+ * never see them (an operator's migrator command, or the migrator's own plugins, could print or ship its environment).
+ */
+export function withoutOwnSecrets(base: NodeJS.ProcessEnv): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(base)) {
+    if (value !== undefined && !name.startsWith('OM_MIGRATE_')) env[name] = value;
+  }
+  return env;
+}
+
+/**
+ * A migrator's whole environment: the server's (OpenMetadata's `migrate` parses its whole yaml: search service, Fernet
+ * key, secrets manager), minus om-migrate's own, with the database names set to the connection preflight checked.
+ */
+export function migratorEnvironment(target: Pick<ConnectedTarget, 'role' | 'spec'>, base: NodeJS.ProcessEnv): Record<string, string> {
+  return target.role === 'openmetadata' ? openMetadataEnvironment(target.spec, base) : airflowEnvironment(target.spec, base);
+}
+
+/** OpenMetadata's own names (conf/openmetadata.yaml reads them), so its migrator connects where we checked. */
+export function openMetadataEnvironment(spec: ConnectionSpec, base: NodeJS.ProcessEnv): Record<string, string> {
+  const mysql = spec.engine === 'mysql';
+  return {
+    ...withoutOwnSecrets(base),
+    DB_DRIVER_CLASS: mysql ? 'com.mysql.cj.jdbc.Driver' : 'org.postgresql.Driver',
+    DB_SCHEME: mysql ? 'mysql' : 'postgresql',
+    DB_HOST: spec.host,
+    DB_PORT: String(spec.port),
+    DB_USER: spec.user,
+    DB_USER_PASSWORD: spec.password ?? '',
+    OM_DATABASE: spec.database,
+    DB_PARAMS: new URLSearchParams(spec.params).toString() || (mysql ? 'allowPublicKeyRetrieval=true&useSSL=false&serverTimezone=UTC' : ''),
+  };
+}
+
+/** Airflow reads its database from AIRFLOW__DATABASE__SQL_ALCHEMY_CONN, which wins over its _CMD and _SECRET forms. */
+export function airflowEnvironment(spec: ConnectionSpec, base: NodeJS.ProcessEnv): Record<string, string> {
+  return { ...withoutOwnSecrets(base), AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: toSqlAlchemyUrl(spec) };
+}
+
+/** The URL as it was configured when it came as one (it then means exactly the same to Airflow); built otherwise. */
+export function toSqlAlchemyUrl(spec: ConnectionSpec): string {
+  if (spec.url !== undefined) return spec.url;
+  const driver = spec.driver ?? (spec.engine === 'mysql' ? 'mysqldb' : 'psycopg2');
+  const scheme = `${spec.engine === 'mysql' ? 'mysql' : 'postgresql'}+${driver}`;
+  const auth = `${encodeURIComponent(spec.user)}${spec.password ? `:${encodeURIComponent(spec.password)}` : ''}`;
+  const host = spec.host.includes(':') ? `[${spec.host}]` : spec.host;
+  const query = new URLSearchParams(spec.params).toString();
+  return `${scheme}://${auth}@${host}:${spec.port}/${encodeURIComponent(spec.database)}${query ? `?${query}` : ''}`;
+}

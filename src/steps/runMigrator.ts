@@ -1,0 +1,33 @@
+import type { ConnectedTarget } from '../core/Target.js';
+import type { MigratorRun } from '../core/Step.js';
+import type { Redactor } from '../process/redact.js';
+import { spawnChild, type SpawnExit } from '../process/spawnChild.js';
+import { migratorEnvironment } from './migratorEnvironment.js';
+
+export interface MigratorRunner {
+  target: ConnectedTarget;
+  redactor: Redactor;
+  signal: AbortSignal;
+  timeoutMs?: number;
+  onLine(line: string): void;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Runs a migrator for a step: the environment it expects for its database (and nothing of om-migrate's own secrets),
+ * under a supervisor so it dies with om-migrate, stopped on abort or at the time limit, output redacted and bounded.
+ */
+export function runMigrator(run: MigratorRun, runner: MigratorRunner): Promise<SpawnExit> {
+  const child = spawnChild({
+    argv: run.argv,
+    cwd: run.cwd,
+    env: migratorEnvironment(runner.target, runner.env ?? process.env),
+    stdout: 'lines',
+    stderr: 'lines',
+    onLine: runner.onLine,
+    redactor: runner.redactor,
+    signal: runner.signal,
+    timeoutMs: runner.timeoutMs,
+  });
+  return child.exit;
+}
