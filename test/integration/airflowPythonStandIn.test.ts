@@ -305,6 +305,23 @@ describe('Python stand-in on MariaDB with binary logging (throw-away server)', (
       }
     });
 
+    it('(c) a row written without an id after step 3 (a writer unaware of the column): 1265 at step 7\'s NOT NULL', async () => {
+      const af = await airflowDb(binlog.server);
+      try {
+        const a = startPythonAirflow({ AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: af.url(), ...controlsEnv({ sleepAtStep: 7, sleepSeconds: 3 }) });
+        await a.waitFor(/sleeping 3s before step 7 of d59cbbef95eb/);
+        await af.app.raw(`INSERT INTO task_instance (dag_id, task_id, run_id, map_index, pool, pool_slots)
+          VALUES ('late_dag', 'late_task', 'late_run', -1, 'default_pool', 1)`);
+        const r = await a.done;
+        assert.equal(r.exitCode, 1, explain(r));
+        assert.equal(finalError(r), `sqlalchemy.exc.DataError: (MySQLdb._exceptions.DataError) (1265, "Data truncated for column 'id' at row ${ROWS + 1}")`);
+        assert.match(r.stderr, /\[SQL: ALTER TABLE task_instance MODIFY id VARCHAR\(36\) NOT NULL\]/);
+        assert.deepEqual(await af.shape(), { revision: BEFORE, hasId: true, primaryKey: [], compositeKey: false, foreignKeys: [] });
+      } finally {
+        await af.cleanup();
+      }
+    });
+
     it('(f) with Airflow 3.0.0-3.0.5\'s id function every id has a last group of 8 hex digits, and the migration succeeds', async () => {
       const af = await airflowDb(binlog.server);
       try {
@@ -420,6 +437,27 @@ describe('Python stand-in on PostgreSQL 15', () => {
       assert.deepEqual(await af.shape(), { ...PRISTINE, revision: BEFORE });
     } finally {
       await af.cleanup();
+    }
+  });
+
+  it('pgcrypto installed in a schema outside the search_path: gen_random_bytes is not found at step 3, rolled back', async () => {
+    const db = await createScratchDatabase(POSTGRES, 'omm_afpy');
+    const app = openKnex(db.appSpec);
+    try {
+      await db.root.knex.raw('CREATE EXTENSION pgcrypto'); // into public, by the superuser, in this scratch database only
+      await app.raw('CREATE SCHEMA airflow');
+      await app.raw('SET search_path TO airflow');
+      await createAirflowSchema(app, 'postgres');
+      await seedTaskInstances(app, 'postgres', ROWS);
+      await createDagTable(app, 'postgres');
+      const r = await runPythonAirflow({ AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: sqlAlchemyUrl(db.appSpec, 'psycopg2', 'options=-csearch_path%3Dairflow') });
+      assert.equal(r.exitCode, 1, explain(r));
+      // The function sees pgcrypto in pg_extension (any schema) and calls gen_random_bytes unqualified.
+      assert.equal(finalError(r), 'sqlalchemy.exc.ProgrammingError: (psycopg2.errors.UndefinedFunction) function gen_random_bytes(integer) does not exist');
+      assert.deepEqual(await shapeOf(app, 'postgres', 'airflow'), { ...PRISTINE, revision: BEFORE });
+    } finally {
+      await app.destroy();
+      await db.drop();
     }
   });
 
