@@ -219,8 +219,8 @@ describe('Python stand-in on MariaDB with binary logging (throw-away server)', (
     it('(e) holds GET_LOCK(\'airflow_MIGRATIONS\') on its own connection for the whole upgrade; a second migrator waits', async () => {
       const af = await airflowDb(binlog.server);
       try {
-        const a = startPythonAirflow({ AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: af.url(), ...controlsEnv({ sleepAtStep: 3, sleepSeconds: 4 }) });
-        await a.waitFor(/sleeping 4s before step 3 of d59cbbef95eb/);
+        const a = startPythonAirflow({ AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: af.url(), ...controlsEnv({ sleepAtStep: 3, sleepSeconds: 10 }) });
+        await a.waitFor(/sleeping 10s before step 3 of d59cbbef95eb/);
         assert.equal(Number((await rootQuery("SELECT GET_LOCK('airflow_MIGRATIONS', 0) AS got"))[0].got), 0);
         const holder = (await rootQuery("SELECT IS_USED_LOCK('airflow_MIGRATIONS') AS id"))[0].id;
         const sessions = await rootQuery(`SELECT id, info FROM information_schema.processlist WHERE db = '${af.db.name}'`);
@@ -229,10 +229,14 @@ describe('Python stand-in on MariaDB with binary logging (throw-away server)', (
 
         const b = startPythonAirflow({ AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: af.url() });
         await b.waitFor(/Performing upgrade/);
-        await sleep(1000);
-        const waiting = await rootQuery(`SELECT info FROM information_schema.processlist WHERE db = '${af.db.name}' AND info LIKE 'SELECT GET_LOCK%'`);
+        let waiting: Record<string, unknown>[] = [];
+        for (let i = 0; i < 40 && waiting.length === 0; i += 1) {
+          await sleep(200);
+          waiting = await rootQuery(`SELECT info FROM information_schema.processlist WHERE db = '${af.db.name}' AND info LIKE 'SELECT GET_LOCK%'`);
+        }
         assert.equal(waiting.length, 1, 'the second migrator waits in GET_LOCK');
         assert.equal(b.child.exitCode, null);
+        assert.equal(a.child.exitCode, null, 'while the first still sleeps with the lock');
 
         const [ra, rb] = await Promise.all([a.done, b.done]);
         assert.equal(ra.exitCode, 0, explain(ra));
@@ -288,8 +292,8 @@ describe('Python stand-in on MariaDB with binary logging (throw-away server)', (
     it('(c) duplicates written while the composite key is not enforced (after step 6): 1062 at step 7', async () => {
       const af = await airflowDb(binlog.server);
       try {
-        const a = startPythonAirflow({ AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: af.url(), ...controlsEnv({ sleepAtStep: 7, sleepSeconds: 3 }) });
-        await a.waitFor(/sleeping 3s before step 7 of d59cbbef95eb/);
+        const a = startPythonAirflow({ AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: af.url(), ...controlsEnv({ sleepAtStep: 7, sleepSeconds: 5 }) });
+        await a.waitFor(/sleeping 5s before step 7 of d59cbbef95eb/);
         // Steps 1-6 are committed: no primary key, no unique key. A writer that knows the id column (an Airflow 3
         // scheduler started on the half-migrated database) can now insert a second row for the same task instance.
         assert.deepEqual((await af.shape()).primaryKey, []);
@@ -308,8 +312,8 @@ describe('Python stand-in on MariaDB with binary logging (throw-away server)', (
     it('(c) a row written without an id after step 3 (a writer unaware of the column): 1265 at step 7\'s NOT NULL', async () => {
       const af = await airflowDb(binlog.server);
       try {
-        const a = startPythonAirflow({ AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: af.url(), ...controlsEnv({ sleepAtStep: 7, sleepSeconds: 3 }) });
-        await a.waitFor(/sleeping 3s before step 7 of d59cbbef95eb/);
+        const a = startPythonAirflow({ AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: af.url(), ...controlsEnv({ sleepAtStep: 7, sleepSeconds: 5 }) });
+        await a.waitFor(/sleeping 5s before step 7 of d59cbbef95eb/);
         await af.app.raw(`INSERT INTO task_instance (dag_id, task_id, run_id, map_index, pool, pool_slots)
           VALUES ('late_dag', 'late_task', 'late_run', -1, 'default_pool', 1)`);
         const r = await a.done;
@@ -464,8 +468,8 @@ describe('Python stand-in on PostgreSQL 15', () => {
   it('(e) holds pg_advisory_lock(1) while migrating; a second migrator gives up after lock_timeout (1800 ms)', async () => {
     const af = await airflowDb(POSTGRES);
     try {
-      const a = startPythonAirflow({ AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: af.url(), ...controlsEnv({ sleepAtStep: 3, sleepSeconds: 6 }) });
-      await a.waitFor(/sleeping 6s before step 3 of d59cbbef95eb/);
+      const a = startPythonAirflow({ AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: af.url(), ...controlsEnv({ sleepAtStep: 3, sleepSeconds: 12 }) });
+      await a.waitFor(/sleeping 12s before step 3 of d59cbbef95eb/);
       const other = openKnex(af.db.appSpec);
       try {
         assert.equal((await query(other, 'postgres', 'SELECT pg_try_advisory_lock(1) AS got'))[0].got, false);
@@ -475,7 +479,7 @@ describe('Python stand-in on PostgreSQL 15', () => {
       const started = Date.now();
       const b = await runPythonAirflow({ AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: af.url() });
       assert.equal(b.exitCode, 1, explain(b));
-      assert.ok(Date.now() - started < 5500, 'gave up long before the first one finished');
+      assert.ok(Date.now() - started < 10_000, 'gave up long before the first one finished');
       assert.match(b.stderr, /psycopg2\.errors\.LockNotAvailable\) canceling statement due to lock timeout\n\n\[SQL: SELECT pg_advisory_lock\(%\(id\)s\)\]\n\[parameters: \{'id': 1\}\]/);
       // The release in the lock's `finally` then runs on the aborted transaction, and that error is the last one shown.
       assert.equal(finalError(b), 'sqlalchemy.exc.InternalError: (psycopg2.errors.InFailedSqlTransaction) current transaction '
