@@ -37,7 +37,6 @@ export interface PreflightReport {
 export interface PreflightOptions {
   dryRun?: boolean;
   command?: GateContext['command'];
-  fixStaleRuns?: boolean;
   /** An already opened set of targets (up keeps its connections); opened and closed here otherwise. */
   opened?: OpenedTargets;
   heldLocks?: ReadonlySet<TargetRole>;
@@ -77,7 +76,7 @@ export async function runPreflight(config: RunConfig, options: PreflightOptions 
       blocked: findings.some((f) => f.severity === 'block'),
       unreachable: opened.failures.length > 0,
     };
-    if (options.dryRun) report.plan = await buildPlan(ctx, findings, options.fixStaleRuns ?? false);
+    if (options.dryRun) report.plan = await buildPlan(ctx, findings, config.fixStaleRuns);
     return report;
   } finally {
     if (!options.opened) await opened.close();

@@ -1,18 +1,19 @@
-import type { ConnectionSpec } from '../config/ConnectionSpec.js';
-import { connect } from '../dialects/connect.js';
-import { acquireRunLock } from '../lock/runLock.js';
+import { join } from 'node:path';
 import { detectAirflowState } from '../airflow/detectAirflowState.js';
-import { RepairAction, RepairOptions, RepairPlan, planRepair } from '../airflow/planRepair.js';
-import { RepairResult, runRepair } from '../airflow/runRepair.js';
+import { planRepair, type RepairAction, type RepairOptions, type RepairPlan } from '../airflow/planRepair.js';
+import { runRepair, type RepairResult } from '../airflow/runRepair.js';
+import { runBackup } from '../backup/runBackup.js';
+import type { RunConfig } from '../config/resolveConfig.js';
+import { connect } from '../dialects/connect.js';
+import { OmMigrateError } from '../errors.js';
+import { acquireRunLock } from '../lock/runLock.js';
+import { withInterrupt } from '../process/withInterrupt.js';
 
-export interface RepairAirflowOptions extends Omit<RepairOptions, 'backupVerified'> {
+export interface RepairAirflowOptions extends Omit<RepairOptions, 'backupVerified' | 'confirmed'> {
   dryRun?: boolean;
-  lockTimeoutMs?: number;
-  /**
-   * Takes and verifies a backup of the Airflow database; resolves to where it is. Absent: the caller chose
-   * --no-backup, which --truncate-task-instance does not accept.
-   */
-  backup?: (spec: ConnectionSpec) => Promise<string>;
+  /** Take a verified backup of the Airflow database first (the default); false is --no-backup. */
+  backup?: boolean;
+  onBackup?(event: { phase: 'started'; database: string } | { phase: 'done'; file: string }): void;
   onAction?: (action: RepairAction, index: number, total: number) => void;
 }
 
@@ -20,24 +21,37 @@ export type RepairAirflowOutcome =
   | { dryRun: true; plan: RepairPlan }
   | { dryRun: false; plan: RepairPlan; result: RepairResult; backup: string | undefined };
 
-/** The repair-airflow command as a library call: lock → detect → plan → (dry run stops here) → backup → run → verify. */
-export async function repairAirflow(spec: ConnectionSpec, options: RepairAirflowOptions = {}): Promise<RepairAirflowOutcome> {
-  const dialect = await connect(spec, { purpose: 'repair-airflow' });
+/** `om-migrate repair-airflow`: lock → detect → plan → (dry run stops here) → backup → run → verify. */
+export async function repairAirflow(config: RunConfig, options: RepairAirflowOptions = {}): Promise<RepairAirflowOutcome> {
+  const spec = config.airflow;
+  if (!spec) {
+    throw new OmMigrateError('USAGE', 'repair-airflow needs the Airflow database', {
+      hint: 'Give --airflow-url or AIRFLOW__DATABASE__SQL_ALCHEMY_CONN.',
+    });
+  }
+  const repairOptions = { ...options, confirmed: config.yes };
+  const dialect = await connect(spec, { purpose: 'repair-airflow', timeoutMs: config.connectTimeoutMs });
   try {
     if (options.dryRun) {
       // Read-only: no lock, no backup; planning also validates the flags.
-      const plan = planRepair(await detectAirflowState(dialect), dialect.airflowRepair, { ...options, backupVerified: true });
+      const plan = planRepair(await detectAirflowState(dialect), dialect.airflowRepair, { ...repairOptions, backupVerified: true });
       return { dryRun: true, plan };
     }
     const target = { role: 'airflow' as const, spec, dialect, server: await dialect.serverInfo(), privileges: await dialect.privileges() };
     // The same run lock as up's, with a holder row, so either names the other when they meet.
-    const lock = await acquireRunLock([target], options.lockTimeoutMs ?? 0, { command: 'repair-airflow' });
+    const lock = await acquireRunLock([target], config.lockTimeoutMs, { command: 'repair-airflow' });
     try {
       const state = await detectAirflowState(dialect);
       // Planned once without the backup so that NOTHING_TO_DO and refusals come before a backup is taken.
-      planRepair(state, dialect.airflowRepair, { ...options, backupVerified: true });
-      const backup = options.backup ? await options.backup(spec) : undefined;
-      const plan = planRepair(state, dialect.airflowRepair, { ...options, backupVerified: backup !== undefined });
+      planRepair(state, dialect.airflowRepair, { ...repairOptions, backupVerified: true });
+      let backup: string | undefined;
+      if (options.backup !== false) {
+        options.onBackup?.({ phase: 'started', database: spec.database });
+        const manifest = await withInterrupt((signal) => runBackup({ role: 'airflow', dialect, server: target.server }, config, { signal }));
+        backup = join(config.backupDir, manifest.file);
+        options.onBackup?.({ phase: 'done', file: backup });
+      }
+      const plan = planRepair(state, dialect.airflowRepair, { ...repairOptions, backupVerified: backup !== undefined });
       const result = await runRepair(dialect, plan, { onAction: options.onAction });
       return { dryRun: false, plan, result, backup };
     } finally {

@@ -50,7 +50,7 @@ async function lockedUp(config: RunConfig, options: UpOptions, opened: OpenedTar
   emit({ type: 'phase', text: 'running the preflight checks' });
   const preflight = async () => {
     const r = await runPreflight(config, {
-      command: 'up', opened, heldLocks: new Set(targets.map((t) => t.role)), dryRun: true, fixStaleRuns: options.fixStaleRuns,
+      command: 'up', opened, heldLocks: new Set(targets.map((t) => t.role)), dryRun: true,
     });
     const blocks = r.findings.filter((f) => f.severity === 'block');
     if (blocks.length > 0) {
@@ -65,7 +65,7 @@ async function lockedUp(config: RunConfig, options: UpOptions, opened: OpenedTar
   const before = report.versions;
   const key = ledgerKey(config.targetVersion);
   const ledgerTarget = targets.find((t) => t.role === 'openmetadata') ?? targets[0];
-  const parameterRun = createParameterRun({ runId, targets, adminFor: (t) => opened.adminFor(t), command: 'up' });
+  const parameterRun = createParameterRun({ runId, targets, adminFor: (t) => opened.adminFor(t), command: 'up', journalDir: config.journalDir });
 
   emit({ type: 'phase', text: 'putting back parameters left changed by earlier runs' });
   const leftovers = await revertLeftovers(parameterRun);
@@ -89,7 +89,7 @@ async function lockedUp(config: RunConfig, options: UpOptions, opened: OpenedTar
     await withParameterGuard(parameterRun, async (signal) => {
       if (requests.length > 0) emit({ type: 'phase', text: 'raising server parameters for the migration' });
       applied.push(...(await applyParameterChanges(parameterRun, requests)));
-      await runSteps(config, options, targets, ledgerTarget, key, runId, report.plan?.steps.map((s) => s.name) ?? [],
+      await runSteps(config, config, targets, ledgerTarget, key, runId, report.plan?.steps.map((s) => s.name) ?? [],
         backups[0]?.manifest ?? null, steps, signal, emit);
     }, { onReverted: (r) => { revert = r; }, onSignal: (s) => emit({ type: 'phase', text: `${s}: stopping the step, then putting parameters back` }) });
 

@@ -2,13 +2,11 @@ import type { BackupProgress } from '../backup/runBackup.js';
 import type { TargetRole } from '../config/ConnectionSpec.js';
 import type { Finding } from '../core/Gate.js';
 import type { VersionFacts } from '../targets/readVersions.js';
-import type { MigratorOptions, StepEvent, StepSummary } from '../core/Step.js';
+import type { StepEvent, StepSummary } from '../core/Step.js';
 
 export type { StepSummary } from '../core/Step.js';
 
 export interface UpOptions {
-  migrators: MigratorOptions;
-  fixStaleRuns: boolean;
   /** What the CLI shows while it runs; the library itself prints nothing. */
   onEvent?: (event: UpEvent) => void;
 }

@@ -1,6 +1,6 @@
 import { Duplex } from 'node:stream';
 import * as zlib from 'node:zlib';
-import { findExecutable } from '../dialects/findExecutable.js';
+import { findExecutable } from '../process/findExecutable.js';
 import { OmMigrateError } from '../errors.js';
 import type { Compression } from './backupFileName.js';
 import { describeExit, spawnChild, succeeded } from '../process/spawnChild.js';

@@ -7,6 +7,20 @@ export interface Output {
   line(text?: string): void;
   error(text: string): void;
   printJson(value: unknown): void;
+  /**
+   * A command's outcome, once: with --json the one envelope every command prints ({ ok, exitCode, command, result }),
+   * otherwise `render` writes the human form.
+   */
+  result(command: string, exitCode: number, result: unknown, render: () => void): void;
+}
+
+/** The --json document of every command; failures carry `error` instead of `result` (src/cli/failure.ts). */
+export interface JsonEnvelope {
+  ok: boolean;
+  exitCode: number;
+  command: string;
+  result?: unknown;
+  error?: { code: string; message: string; hint?: string; details?: Record<string, unknown> };
 }
 
 export function createOutput(options: { json: boolean; verbose: boolean }): Output {
@@ -24,6 +38,10 @@ export function createOutput(options: { json: boolean; verbose: boolean }): Outp
     },
     printJson(value) {
       process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    },
+    result(command, exitCode, result, render) {
+      if (this.json) this.printJson({ ok: exitCode === 0, exitCode, command, result } satisfies JsonEnvelope);
+      else render();
     },
   };
 }

@@ -1,64 +1,55 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { configError, usageError } from '../errors.js';
 import { ConnectionSpec, DEFAULT_PORT, Engine } from './ConnectionSpec.js';
+import { DEFAULT_AIRFLOW_CHECK, DEFAULT_AIRFLOW_COMMAND, DEFAULT_OM_HOME, type MigratorOptions } from './migrators.js';
 import { readOpenMetadataYaml } from './openmetadataYaml.js';
+import { OPTIONS, parseBoolean, type CommandName, type ConfigInput, type OptionKey } from './options.js';
 import { parseAdminUrl, parseJdbcUrl, parseParams, parsePort, parseSqlAlchemyUrl } from './parseUrls.js';
-import { parseTargetVersion } from './versions.js';
+import { splitCommandLine } from './splitCommandLine.js';
 import { parseDuration, parseSize } from './units.js';
+import { parseTargetVersion } from './versions.js';
+
+export type { ConfigInput } from './options.js';
+export type { MigratorOptions } from './migrators.js';
 
 /** How a MySQL dump is compressed on the fly; pg_dump's custom format compresses itself. */
 export type Compression = 'gzip' | 'zstd' | 'none';
 
-/** What the CLI (or a test) passes in; every field optional, names as the flags. */
-export interface ConfigInput {
-  dbHost?: string;
-  dbPort?: string | number;
-  dbUser?: string;
-  dbPasswordFile?: string;
-  database?: string;
-  dbScheme?: string;
-  config?: string;
-  airflowUrl?: string;
-  adminUrl?: string;
-  adminUrlFile?: string;
-  airflowAdminUrl?: string;
-  airflowAdminUrlFile?: string;
-  to?: string;
-  backupDir?: string;
-  compress?: string;
-  keep?: string | number;
-  staleAfter?: string;
-  lockTimeout?: string | number;
-  sortBufferSize?: string;
-  workMem?: string;
-  workMemScope?: string;
-  params?: string;
-  json?: boolean;
-  yes?: boolean;
-  verbose?: boolean;
-}
-
 export type WorkMemScope = 'database' | 'role' | 'system';
 
 export interface RunConfig {
+  /** The command this configuration is for; some defaults depend on it (the entrypoint waits for the lock). */
+  command: CommandName | undefined;
   openmetadata: ConnectionSpec | undefined;
   airflow: ConnectionSpec | undefined;
   admin: ConnectionSpec | undefined;
   airflowAdmin: ConnectionSpec | undefined;
+  /** --to as given; undefined means the highest version the installed distribution carries. */
   targetVersion: string | undefined;
   backupDir: string;
+  journalDir: string;
   /** On-the-fly compression of MySQL dumps; pg_dump's custom format compresses itself. */
   backupCompress: Compression;
   /** Keep this many om-migrate backups per database, removing older ones; undefined keeps all. */
   backupKeep: number | undefined;
   staleAfterMs: number;
   lockTimeoutMs: number;
+  connectTimeoutMs: number;
   sortBufferBytes: number;
   workMemBytes: number;
   workMemScope: WorkMemScope;
   /** 'skip': the operator set the parameters themselves; gates only verify them. */
   paramsMode: 'apply' | 'skip';
+  /** A directory of PostgreSQL client tools to prefer (--pg-bin-dir). */
+  pgBinDir: string | undefined;
+  migrators: MigratorOptions;
+  /** --step-timeout for every step; undefined: each step's own default. */
+  stepTimeoutMs: number | undefined;
+  fixStaleRuns: boolean;
+  requireRehearsal: boolean;
   json: boolean;
   yes: boolean;
   verbose: boolean;
@@ -66,10 +57,25 @@ export interface RunConfig {
 
 /** 20 MB: the value OpenMetadata's documentation asks for. */
 export const MIN_SORT_MEMORY_BYTES = 20 * 1024 * 1024;
+/** Given to every sort of every session: more than this is a typo, not a setting. */
+export const MAX_SORT_MEMORY_BYTES = 4 * 1024 ** 3;
+
+const HOUR = 3_600_000;
+const LIMITS = {
+  lockTimeout: 24 * HOUR,
+  staleAfter: 365 * 24 * HOUR,
+  stepTimeout: 7 * 24 * HOUR,
+  connectTimeout: 10 * 60_000,
+};
 
 const OM_DEFAULTS = { user: 'openmetadata_user', database: 'openmetadata_db' };
 
-export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = process.env): RunConfig {
+/**
+ * The one place configuration is read: flags (input, as the CLI parsed them) beat the environment, field by field; an
+ * empty environment value counts as unset; every boolean in the environment follows one rule (parseBoolean).
+ */
+export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = process.env, options: { command?: CommandName } = {}): RunConfig {
+  const read = reader(input, env);
   const openmetadata = resolveOpenMetadata(input, env);
   const airflow = resolveAirflow(input, env);
   if (!openmetadata && !airflow) {
@@ -78,47 +84,143 @@ export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = proce
       'Give the OpenMetadata database (--db-host/DB_HOST, or --config openmetadata.yaml) and/or the Airflow one (--airflow-url/AIRFLOW__DATABASE__SQL_ALCHEMY_CONN).',
     );
   }
-  const adminUrl = urlOrFile(input.adminUrl ?? env.OM_MIGRATE_ADMIN_URL, input.adminUrlFile ?? env.OM_MIGRATE_ADMIN_URL_FILE,
-    '--admin-url-file', 'OM_MIGRATE_ADMIN_URL');
-  const airflowAdminUrl = urlOrFile(input.airflowAdminUrl ?? env.OM_MIGRATE_AIRFLOW_ADMIN_URL,
-    input.airflowAdminUrlFile ?? env.OM_MIGRATE_AIRFLOW_ADMIN_URL_FILE, '--airflow-admin-url-file', 'OM_MIGRATE_AIRFLOW_ADMIN_URL');
-  const toText = input.to ?? env.OM_MIGRATE_TARGET_VERSION;
-  const workMemScope = (input.workMemScope ?? env.OM_MIGRATE_WORK_MEM_SCOPE ?? 'database') as WorkMemScope;
-  if (!['database', 'role', 'system'].includes(workMemScope)) {
-    throw usageError(`--work-mem-scope "${workMemScope}" is not one of database, role, system`);
+  const admin = adminUrl(read, 'adminUrl', 'adminUrlFile');
+  const airflowAdmin = adminUrl(read, 'airflowAdminUrl', 'airflowAdminUrlFile');
+  const to = read.string('to');
+  const backupKeep = read.string('keep');
+  const keep = backupKeep === undefined ? undefined : Number(backupKeep.value);
+  if (keep !== undefined && !(Number.isInteger(keep) && keep >= 1 && keep <= 1000)) {
+    throw usageError(`${backupKeep!.source} "${backupKeep!.value}" is not a whole number from 1 to 1000`, 'The backup just made always counts as one.');
   }
-  const paramsMode = input.params ?? env.OM_MIGRATE_PARAMS ?? 'apply';
-  if (paramsMode !== 'apply' && paramsMode !== 'skip') throw usageError(`--params "${paramsMode}" is not one of apply, skip`);
-  const backupCompress = (input.compress ?? env.OM_MIGRATE_BACKUP_COMPRESS ?? 'none') as Compression;
-  if (!['gzip', 'zstd', 'none'].includes(backupCompress)) {
-    throw usageError(`--compress "${backupCompress}" is not one of gzip, zstd, none`);
-  }
-  const keepText = input.keep ?? env.OM_MIGRATE_BACKUP_KEEP;
-  const backupKeep = keepText === undefined || keepText === '' ? undefined : Number(keepText);
-  if (backupKeep !== undefined && !(Number.isInteger(backupKeep) && backupKeep >= 1)) {
-    throw usageError(`--keep "${keepText}" is not a whole number of at least 1`, 'The backup just made always counts as one.');
-  }
-  const lockTimeoutText = String(input.lockTimeout ?? env.OM_MIGRATE_LOCK_TIMEOUT ?? '0');
+  const airflowCommand = read.string('airflowMigrator')?.value ?? DEFAULT_AIRFLOW_COMMAND;
+  const stepTimeout = read.string('stepTimeout');
+  const omArgs = splitCommandLine(read.string('omMigratorArgs')?.value ?? '');
   return {
+    command: options.command,
     openmetadata,
     airflow,
-    admin: adminUrl ? parseAdminUrl(adminUrl, '--admin-url') : undefined,
-    airflowAdmin: airflowAdminUrl ? parseAdminUrl(airflowAdminUrl, '--airflow-admin-url') : undefined,
-    targetVersion: toText === undefined || toText === '' ? undefined : parseTargetVersion(toText),
-    backupDir: resolve(input.backupDir ?? env.OM_MIGRATE_BACKUP_DIR ?? 'om-migrate-backups'),
-    backupCompress,
-    backupKeep,
-    staleAfterMs: parseDuration(input.staleAfter ?? env.OM_MIGRATE_STALE_AFTER ?? '6h', '--stale-after'),
-    lockTimeoutMs: parseDuration(/^\d+$/.test(lockTimeoutText) ? `${lockTimeoutText}s` : lockTimeoutText, '--lock-timeout'),
-    sortBufferBytes: Math.max(MIN_SORT_MEMORY_BYTES,
-      parseSize(input.sortBufferSize ?? env.OM_MIGRATE_SORT_BUFFER_SIZE ?? '20MB', '--sort-buffer-size')),
-    workMemBytes: Math.max(MIN_SORT_MEMORY_BYTES, parseSize(input.workMem ?? env.OM_MIGRATE_WORK_MEM ?? '20MB', '--work-mem')),
-    workMemScope,
-    paramsMode,
-    json: input.json ?? false,
-    yes: input.yes ?? false,
-    verbose: input.verbose ?? false,
+    admin,
+    airflowAdmin,
+    targetVersion: to === undefined ? undefined : parseTargetVersion(to.value, to.source),
+    backupDir: resolve(read.string('backupDir')?.value ?? 'om-migrate-backups'),
+    journalDir: resolve(read.string('journalDir')?.value ?? join(homedir(), '.om-migrate')),
+    backupCompress: read.choice('compress', ['gzip', 'zstd', 'none'], 'none'),
+    backupKeep: keep,
+    staleAfterMs: duration(read, 'staleAfter', '6h', LIMITS.staleAfter),
+    lockTimeoutMs: duration(read, 'lockTimeout', options.command === 'entrypoint' ? '10m' : '0', LIMITS.lockTimeout),
+    connectTimeoutMs: Math.max(1000, duration(read, 'connectTimeout', '10s', LIMITS.connectTimeout)),
+    sortBufferBytes: sortMemory(read, 'sortBufferSize'),
+    workMemBytes: sortMemory(read, 'workMem'),
+    workMemScope: read.choice('workMemScope', ['database', 'role', 'system'], 'database'),
+    paramsMode: read.choice('params', ['apply', 'skip'], 'apply'),
+    pgBinDir: read.string('pgBinDir')?.value,
+    migrators: {
+      omHome: resolve(read.string('omHome')?.value ?? DEFAULT_OM_HOME),
+      omCommand: read.string('omMigrator')?.value,
+      omConfig: input.config,
+      omArgs,
+      airflowCommand,
+      airflowCheck: read.string('airflowCheck')?.value ?? (airflowCommand === DEFAULT_AIRFLOW_COMMAND ? DEFAULT_AIRFLOW_CHECK : undefined),
+    },
+    stepTimeoutMs: stepTimeout === undefined ? undefined : checkedDuration(stepTimeout, LIMITS.stepTimeout, 60_000),
+    fixStaleRuns: read.boolean('fixStaleRuns'),
+    requireRehearsal: read.boolean('requireRehearsal'),
+    json: read.boolean('json'),
+    yes: read.boolean('yes'),
+    verbose: read.boolean('verbose'),
   };
+}
+
+interface Found<T> {
+  value: T;
+  /** Where it came from, for messages: "--lock-timeout" or "OM_MIGRATE_LOCK_TIMEOUT". */
+  source: string;
+}
+
+/** Reads one option: the flag when given, else its environment name (empty = unset). */
+function reader(input: ConfigInput, env: NodeJS.ProcessEnv) {
+  const spec = (key: OptionKey) => OPTIONS[key] as { flag: string; env?: string };
+  const fromEnv = (key: OptionKey): Found<string> | undefined => {
+    const name = spec(key).env;
+    const value = name === undefined ? undefined : env[name];
+    return name !== undefined && value !== undefined && value !== '' ? { value, source: name } : undefined;
+  };
+  return {
+    string(key: OptionKey): Found<string> | undefined {
+      const given = input[key];
+      if (given !== undefined) {
+        const text = String(given);
+        if (text.trim() === '') {
+          throw usageError(`--${spec(key).flag} is empty`, `Give a value, or leave --${spec(key).flag} out for its default.`);
+        }
+        return { value: text, source: `--${spec(key).flag}` };
+      }
+      return fromEnv(key);
+    },
+    boolean(key: OptionKey): boolean {
+      const given = input[key];
+      if (given !== undefined) return Boolean(given);
+      const found = fromEnv(key);
+      if (!found) return false;
+      const value = parseBoolean(found.value, found.source);
+      if (value === 'invalid') throw usageError(`${found.source}="${found.value}" is not a yes/no value`, 'Use 1, true, yes, on or 0, false, no, off.');
+      return value;
+    },
+    choice<T extends string>(key: OptionKey, choices: readonly T[], fallback: T): T {
+      const found = this.string(key);
+      if (!found) return fallback;
+      if (!choices.includes(found.value as T)) throw usageError(`${found.source} "${found.value}" is not one of ${choices.join(', ')}`);
+      return found.value as T;
+    },
+  };
+}
+
+type Reader = ReturnType<typeof reader>;
+
+function duration(read: Reader, key: OptionKey, fallback: string, max: number): number {
+  const found = read.string(key) ?? { value: fallback, source: `--${OPTIONS[key].flag}` };
+  return checkedDuration(found, max, 0);
+}
+
+function checkedDuration(found: Found<string>, max: number, min: number): number {
+  const text = /^\s*\d+\s*$/.test(found.value) ? `${found.value.trim()}s` : found.value;
+  const ms = parseDuration(text, found.source);
+  if (!Number.isSafeInteger(ms) || ms > max || ms < min) {
+    throw usageError(`${found.source} "${found.value}" is out of range (${formatDuration(min)} to ${formatDuration(max)})`,
+      'Write it like 30s, 10m or 2h.');
+  }
+  return ms;
+}
+
+function formatDuration(ms: number): string {
+  if (ms === 0) return '0';
+  if (ms % (24 * HOUR) === 0) return `${ms / (24 * HOUR)}d`;
+  if (ms % HOUR === 0) return `${ms / HOUR}h`;
+  return `${Math.round(ms / 1000)}s`;
+}
+
+function sortMemory(read: Reader, key: 'sortBufferSize' | 'workMem'): number {
+  const found = read.string(key);
+  if (!found) return MIN_SORT_MEMORY_BYTES;
+  const bytes = parseSize(found.value, found.source);
+  if (!Number.isSafeInteger(bytes) || bytes > MAX_SORT_MEMORY_BYTES) {
+    throw usageError(`${found.source} "${found.value}" is more than 4GB`, 'Every sort of every session may take this much memory: 20MB to 256MB is the usual range.');
+  }
+  return Math.max(MIN_SORT_MEMORY_BYTES, bytes);
+}
+
+/** The URL given on the command line (directly or as a file) wins; then the environment (directly, then as a file). */
+function adminUrl(read: Reader, direct: 'adminUrl' | 'airflowAdminUrl', file: 'adminUrlFile' | 'airflowAdminUrlFile'): ConnectionSpec | undefined {
+  const url = read.string(direct);
+  const path = read.string(file);
+  const fromFlag = (found: Found<string> | undefined) => found?.source.startsWith('--');
+  const pick = fromFlag(url) ? 'url' : fromFlag(path) ? 'file' : url ? 'url' : path ? 'file' : undefined;
+  if (pick === 'url') return parseAdminUrl(url!.value, url!.source);
+  if (pick === 'file') {
+    const text = readSecretFile(path!.value, path!.source, OPTIONS[direct].env);
+    return parseAdminUrl(text, `${path!.source} ${path!.value}`);
+  }
+  return undefined;
 }
 
 /** Flags, then OpenMetadata's own environment names, then openmetadata.yaml: field by field. */
@@ -126,8 +228,7 @@ function resolveOpenMetadata(input: ConfigInput, env: NodeJS.ProcessEnv): Connec
   const schemeFromEnv = env.DB_SCHEME && !env.DB_SCHEME.includes('+') ? env.DB_SCHEME : undefined;
   // The ingestion container sets DB_HOST/DB_USER for Airflow (with DB_SCHEME=mysql+mysqldb and AIRFLOW_DB): those are
   // not the OpenMetadata database.
-  const envIsAirflows = (env.DB_SCHEME?.includes('+') ?? false) || (env.AIRFLOW_DB !== undefined && !env.OM_DATABASE);
-  const omEnv = envIsAirflows ? {} : env;
+  const omEnv = ingestionEnvironment(env) ? {} : env;
   const flagsGiven = [input.dbHost, input.dbPort, input.dbUser, input.dbPasswordFile, input.database, input.dbScheme]
     .some((v) => v !== undefined);
   const envGiven = ['DB_HOST', 'OM_DATABASE', 'DB_USER_PASSWORD', 'DB_DRIVER_CLASS'].some((k) => omEnv[k] !== undefined);
@@ -161,28 +262,65 @@ function resolveOpenMetadata(input: ConfigInput, env: NodeJS.ProcessEnv): Connec
   };
 }
 
+/**
+ * The ingestion container's own names (OpenMetadata's ingestion_dependency.sh builds Airflow's URL from them): AIRFLOW_DB
+ * with DB_SCHEME absent or a SQLAlchemy scheme (mysql+mysqldb), and no OpenMetadata database named in OM_DATABASE.
+ */
+function ingestionEnvironment(env: NodeJS.ProcessEnv): boolean {
+  if (env.DB_SCHEME?.includes('+')) return true;
+  return Boolean(env.AIRFLOW_DB) && !env.DB_SCHEME && !env.OM_DATABASE;
+}
+
+/**
+ * Airflow's database as Airflow reads it: --airflow-url; AIRFLOW__DATABASE__SQL_ALCHEMY_CONN (environment variables in
+ * it expanded); its _CMD form (the command's output); its _SECRET form (asked of the installed Airflow, which knows its
+ * secrets backend); else the ingestion image's names with that script's defaults.
+ */
 function resolveAirflow(input: ConfigInput, env: NodeJS.ProcessEnv): ConnectionSpec | undefined {
-  if (input.airflowUrl) return parseSqlAlchemyUrl(input.airflowUrl, '--airflow-url');
+  if (input.airflowUrl !== undefined) return sqlAlchemySpec(input.airflowUrl, '--airflow-url');
   if (env.AIRFLOW__DATABASE__SQL_ALCHEMY_CONN) {
-    return parseSqlAlchemyUrl(env.AIRFLOW__DATABASE__SQL_ALCHEMY_CONN, 'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN');
+    return sqlAlchemySpec(expandEnvironment(env.AIRFLOW__DATABASE__SQL_ALCHEMY_CONN, env), 'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN');
   }
-  // OpenMetadata's ingestion image builds Airflow's URL from these names; accept them the same way.
-  if (env.AIRFLOW_DB && env.DB_HOST && env.DB_SCHEME?.includes('+')) {
-    const [dialect, driver] = env.DB_SCHEME.split('+');
+  if (env.AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD) {
+    const argv = splitCommandLine(env.AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD);
+    return sqlAlchemySpec(commandOutput(argv, 'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD', env), 'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD');
+  }
+  if (env.AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_SECRET) {
+    const url = commandOutput(['airflow', 'config', 'get-value', 'database', 'sql_alchemy_conn'],
+      'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_SECRET (through airflow config get-value)', env);
+    return sqlAlchemySpec(url, 'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_SECRET');
+  }
+  if (env.AIRFLOW_DB && ingestionEnvironment(env)) {
+    const scheme = env.DB_SCHEME || 'mysql+mysqldb';
+    const [dialect] = scheme.split('+');
     const engine = engineFromScheme(dialect, 'DB_SCHEME') as Engine;
-    return {
-      engine,
-      host: env.DB_HOST,
-      port: env.DB_PORT ? parsePort(env.DB_PORT, 'DB_PORT') : DEFAULT_PORT[engine],
-      user: env.DB_USER ?? 'airflow_user',
-      password: env.DB_PASSWORD,
-      database: env.AIRFLOW_DB,
-      params: parseParams(env.DB_PROPERTIES),
-      source: 'ingestion environment (DB_SCHEME, DB_HOST, AIRFLOW_DB)',
-      driver,
-    };
+    const user = encodeURIComponent(env.DB_USER || 'airflow_user');
+    const password = encodeURIComponent(env.DB_PASSWORD ?? 'airflow_pass');
+    const url = `${scheme}://${user}:${password}@${env.DB_HOST || 'mysql'}:${env.DB_PORT || DEFAULT_PORT[engine]}/${env.AIRFLOW_DB}${env.DB_PROPERTIES ?? ''}`;
+    return { ...sqlAlchemySpec(url, 'ingestion environment (DB_SCHEME, DB_HOST, AIRFLOW_DB, DB_USER, DB_PASSWORD)'), url };
   }
   return undefined;
+}
+
+function sqlAlchemySpec(url: string, source: string): ConnectionSpec {
+  return { ...parseSqlAlchemyUrl(url, source), url: url.trim() };
+}
+
+/** Airflow expands $NAME and ${NAME} in the URL (os.path.expandvars: unknown names stay as written). */
+function expandEnvironment(text: string, env: NodeJS.ProcessEnv): string {
+  return text.replace(/\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g, (all, braced?: string, bare?: string) =>
+    env[braced ?? bare ?? ''] ?? all);
+}
+
+/** Runs a command without a shell, as Airflow's _CMD does, and returns its output (a trailing newline dropped). */
+function commandOutput(argv: string[], source: string, env: NodeJS.ProcessEnv): string {
+  if (argv.length === 0) throw configError(`${source} is empty`);
+  const result = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', env, timeout: 30_000 });
+  if (result.error || result.status !== 0) {
+    const why = result.error ? result.error.message : `exit status ${result.status}`;
+    throw configError(`${source} failed: ${why}`, 'Run the command by hand; it must print the SQLAlchemy URL.');
+  }
+  return result.stdout.replace(/\r?\n$/, '');
 }
 
 function engineFromScheme(scheme: string | undefined, source: string): Engine | undefined {
@@ -201,19 +339,13 @@ function engineFromDriverClass(driverClass: string | undefined, source: string):
     'Use com.mysql.cj.jdbc.Driver or org.postgresql.Driver.');
 }
 
-/** A secret kept in a file (a Docker or Kubernetes secret); `flag` and `alternative` name it in the error. */
-function readSecretFile(path: string, flag: string, alternative: string): string {
+/** A secret kept in a file (a Docker or Kubernetes secret); `source` and `alternative` name it in the error. */
+function readSecretFile(path: string, source: string, alternative: string | undefined): string {
   try {
     // A trailing newline is almost always an editor's, not part of the secret.
     return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
   } catch (error) {
-    throw configError(`cannot read ${flag} ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-      `Make the file readable by this user, or use ${alternative}.`, error);
+    throw configError(`cannot read ${source} ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      `Make the file readable by this user${alternative ? `, or use ${alternative}` : ''}.`, error);
   }
-}
-
-/** A URL given directly (flag, then environment), or else read from a file (flag, then environment). */
-function urlOrFile(direct: string | undefined, file: string | undefined, fileFlag: string, alternative: string): string | undefined {
-  if (direct) return direct;
-  return file ? readSecretFile(file, fileFlag, alternative) : undefined;
 }

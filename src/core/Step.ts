@@ -1,19 +1,10 @@
 import type { TargetRole } from '../config/ConnectionSpec.js';
 import type { RunConfig } from '../config/resolveConfig.js';
+import type { MigratorOptions } from '../config/migrators.js';
+
+export type { MigratorOptions } from '../config/migrators.js';
 import type { SpawnExit } from '../process/spawnChild.js';
 import type { ConnectedTarget } from './Target.js';
-
-/** How `up` runs the real migrators; all optional, with OpenMetadata's and Airflow's own defaults. */
-export interface MigratorOptions {
-  /** OpenMetadata's home in the server image (holds bootstrap/openmetadata-ops.sh and conf/). */
-  omHome: string;
-  /** The full command that migrates the OpenMetadata database, overriding the ops script (run by /bin/sh). */
-  omCommand?: string;
-  /** The full command that migrates the Airflow database, default `airflow db migrate` (run by /bin/sh). */
-  airflowCommand: string;
-  /** openmetadata.yaml for the ops script's -c. */
-  omConfig?: string;
-}
 
 /** One migrator run a step asks for: the runner builds its environment, supervises it, redacts and bounds its output. */
 export interface MigratorRun {

@@ -19,7 +19,7 @@ export function programName(purpose = 'run'): string {
  * never touch a database (`--version`, `--help`) start as fast as bare Node.
  */
 export async function connect(spec: ConnectionSpec, options: ConnectOptions = {}): Promise<Dialect> {
-  const timeoutMs = options.timeoutMs ?? Number(process.env.OM_MIGRATE_CONNECT_TIMEOUT_MS ?? 10_000);
+  const timeoutMs = options.timeoutMs ?? 10_000;
   const program = programName(options.purpose);
   if (spec.engine === 'mysql') {
     const { MysqlDialect } = await import('./mysql/MysqlDialect.js');

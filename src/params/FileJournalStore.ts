@@ -1,14 +1,8 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ConnectionSpec } from '../config/ConnectionSpec.js';
 import { UNREVERTED } from '../dialects/journalRows.js';
 import type { JournalEntry, JournalStatus, JournalStore } from '../dialects/types.js';
-
-/** Where the fallback journal files live: OM_MIGRATE_JOURNAL_DIR, else ~/.om-migrate. */
-export function defaultJournalDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.OM_MIGRATE_JOURNAL_DIR || join(homedir(), '.om-migrate');
-}
 
 /** One file per database, named after its server and database so that a later run finds it again. */
 export function journalFilePath(dir: string, spec: ConnectionSpec): string {

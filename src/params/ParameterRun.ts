@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { RunConfig } from '../config/resolveConfig.js';
 import type { Dialect, JournalEntry, JournalStore, ParameterChangePlan, ParameterScope } from '../dialects/types.js';
-import { defaultJournalDir, FileJournalStore, journalFilePath } from './FileJournalStore.js';
+import { FileJournalStore, journalFilePath } from './FileJournalStore.js';
 import type { ConnectedTarget } from '../core/Gate.js';
 /**
  * Server parameter changes with a journal written before each change and a verified revert.
@@ -65,8 +65,8 @@ export interface ParameterRunOptions {
   targets: ConnectedTarget[];
   /** The privileged connection for a target (--admin-url / --airflow-admin-url), undefined when none is configured. */
   adminFor(target: ConnectedTarget): Promise<Dialect | undefined>;
-  /** Directory of the fallback journal files; defaults to OM_MIGRATE_JOURNAL_DIR or ~/.om-migrate. */
-  journalDir?: string;
+  /** Directory of the fallback journal files (RunConfig.journalDir). */
+  journalDir: string;
   /** What the journal says made the change; defaults to "om-migrate up pid=… host=…". */
   command?: string;
   observer?: ParameterObserver;
@@ -93,7 +93,7 @@ export class ParameterRun {
     this.runId = options.runId ?? randomUUID();
     this.targets = options.targets;
     this.adminForTarget = options.adminFor;
-    this.journalDir = options.journalDir ?? defaultJournalDir();
+    this.journalDir = options.journalDir;
     this.holder = `om-migrate ${options.command ?? 'up'} pid=${process.pid} host=${hostname()} since=${new Date().toISOString()}`;
     this.observer = options.observer ?? {};
   }

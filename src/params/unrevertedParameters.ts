@@ -1,5 +1,4 @@
 import type { JournalEntry } from '../dialects/types.js';
-import { defaultJournalDir } from './FileJournalStore.js';
 import type { ConnectedTarget } from '../core/Gate.js';
 import { runLockName } from '../lock/lockName.js';
 import { readableJournals, type ParameterRun } from './ParameterRun.js';
@@ -17,8 +16,8 @@ export interface UnrevertedEntry extends JournalEntry {
  * Every entry not yet put back, in every target's journal (table and fallback file). For `status`, `up` (before
  * anything else) and `revert-params`. Read-only.
  */
-export async function findUnreverted(targets: ConnectedTarget[], options: { journalDir?: string } = {}): Promise<UnrevertedEntry[]> {
-  const dir = options.journalDir ?? defaultJournalDir();
+export async function findUnreverted(targets: ConnectedTarget[], options: { journalDir: string }): Promise<UnrevertedEntry[]> {
+  const dir = options.journalDir;
   const out: UnrevertedEntry[] = [];
   const seen = new Set<string>();
   for (const target of targets) {
@@ -56,8 +55,8 @@ async function activeRunId(target: ConnectedTarget): Promise<string | undefined>
  * Puts back what runs that are no longer running left behind (after SIGKILL, a crash, or a deferral): the whole of
  * `revert-params`, and the first thing `up` does once it holds the lock.
  */
-export async function revertLeftovers(run: ParameterRun, options: { journalDir?: string } = {}): Promise<RevertReport & { found: UnrevertedEntry[] }> {
-  const found = (await findUnreverted(run.targets, { journalDir: options.journalDir ?? run.journalDir })).filter((e) => !e.runActive || e.runId === run.runId);
+export async function revertLeftovers(run: ParameterRun): Promise<RevertReport & { found: UnrevertedEntry[] }> {
+  const found = (await findUnreverted(run.targets, { journalDir: run.journalDir })).filter((e) => !e.runActive || e.runId === run.runId);
   if (found.length === 0) return { reverted: [], deferred: [], found };
   const report = await revertParameterChanges(run, { entries: found, releaseNeeds: false });
   return { ...report, found };

@@ -1,8 +1,24 @@
 import { spawn } from 'node:child_process';
+import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { constants } from 'node:os';
 import { OmMigrateError } from '../errors.js';
+import { findExecutable } from './findExecutable.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+
+/** Why `program` cannot be started (missing, a directory, not executable), or undefined when it can. */
+export function wrappedCommandProblem(program: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const path = program.includes('/') ? program : findExecutable(program, env);
+  if (!path) return 'not found on PATH';
+  try {
+    if (statSync(path).isDirectory()) return 'it is a directory';
+    accessSync(path, fsConstants.X_OK);
+    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'not executable' : String(code);
+  }
+}
 
 /**
  * Runs the command the entrypoint wraps (the OpenMetadata server, the ingestion process) in the foreground. Node cannot
@@ -10,10 +26,6 @@ const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', '
  * forwarded, and the child's exit status becomes ours (128 + n when a signal ended it).
  */
 export async function runWrapped(command: string[]): Promise<number> {
-  if (command.length === 0) {
-    throw new OmMigrateError('USAGE', 'entrypoint needs the command to run after the migration',
-      { hint: 'Write it after --, e.g. om-migrate entrypoint -- ./openmetadata-start.sh' });
-  }
   const child = spawn(command[0], command.slice(1), { stdio: 'inherit' });
   const forward = (signal: NodeJS.Signals) => {
     child.kill(signal);

@@ -20,7 +20,7 @@ export async function openTargets(config: RunConfig, purpose = 'run'): Promise<O
   const failures: TargetFailure[] = [];
   for (const { role, spec } of configuredTargets(config)) {
     try {
-      const dialect = await connect(spec, { purpose });
+      const dialect = await connect(spec, { purpose, timeoutMs: config.connectTimeoutMs });
       targets.push({ role, spec, dialect, server: await dialect.serverInfo(), privileges: await dialect.privileges() });
     } catch (error) {
       if (!isOmMigrateError(error)) throw error;
@@ -35,7 +35,7 @@ export async function openTargets(config: RunConfig, purpose = 'run'): Promise<O
       const spec = adminSpecFor(config, target);
       if (!spec) return undefined;
       const key = `${spec.host}:${spec.port}/${spec.database}`;
-      if (!admins.has(key)) admins.set(key, connect(spec, { purpose: `${purpose}-admin` }));
+      if (!admins.has(key)) admins.set(key, connect(spec, { purpose: `${purpose}-admin`, timeoutMs: config.connectTimeoutMs }));
       return admins.get(key);
     },
     async close() {

@@ -185,10 +185,11 @@ for (const server of SERVERS) {
     it('--json on a connection failure: one document, exit 3, the failure class', async () => {
       const result = await cli({ ...db.appSpec, port: await freePort() }, [], true);
       assert.equal(result.code, 3);
-      const doc = JSON.parse(result.stdout) as { ok: boolean; unreachable: boolean; findings: Array<{ gate: string; data?: { failure?: string } }> };
+      const doc = JSON.parse(result.stdout) as { ok: boolean; command: string; result: { unreachable: boolean; findings: Array<{ gate: string; data?: { failure?: string } }> } };
       assert.equal(doc.ok, false);
-      assert.equal(doc.unreachable, true);
-      assert.equal(doc.findings.find((f) => f.gate === 'connection')?.data?.failure, 'refused');
+      assert.equal(doc.command, 'preflight');
+      assert.equal(doc.result.unreachable, true);
+      assert.equal(doc.result.findings.find((f) => f.gate === 'connection')?.data?.failure, 'refused');
     });
 
     it('left the server as it was', async () => {

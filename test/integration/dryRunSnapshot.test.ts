@@ -104,10 +104,10 @@ for (const listed of SERVERS) {
 
     it('through the library: equal snapshots, and a plan with backup path, parameter changes with revert SQL, steps', async () => {
       const config = resolveConfig({ dbScheme: db.appSpec.engine === 'mysql' ? 'mysql' : 'postgresql', dbHost: db.appSpec.host,
-        dbPort: String(db.appSpec.port), dbUser: db.appSpec.user, database: db.name, adminUrl, to: '1.11.0', backupDir },
+        dbPort: String(db.appSpec.port), dbUser: db.appSpec.user, database: db.name, adminUrl, to: '1.11.0', backupDir, fixStaleRuns: true },
       { DB_USER_PASSWORD: db.appSpec.password! });
       const before = await snapshot(db.root, db.name, db.appSpec.user);
-      const report = await runPreflight(config, { dryRun: true, fixStaleRuns: true });
+      const report = await runPreflight(config, { dryRun: true });
       const afterwards = await snapshot(db.root, db.name, db.appSpec.user);
       assert.deepEqual(afterwards, before);
       assert.equal(existsSync(backupDir), false, 'the backup directory is not created');

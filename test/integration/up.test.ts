@@ -20,8 +20,8 @@ for (const engine of engines) {
       const params = await parameterSnapshot(sc);
       const run = await runCli(sc, ['up', '--json']);
       assert.equal(run.code, 0, run.stderr);
-      const s = run.json;
-      assert.equal(s.ok, true);
+      assert.equal(run.json.ok, true);
+      const s = run.json.result;
       // no secret in what it printed: the application users' passwords, nor the admin URL's
       for (const secret of [sc.om.appSpec.password, sc.airflow.appSpec.password, sc.server.admin.password]) {
         if (secret) assert.ok(!(run.stdout + run.stderr).includes(secret), 'a password appeared in the output');
@@ -74,8 +74,8 @@ for (const engine of engines) {
       // status: the ledger and nothing left changed, in JSON and as text
       const status = await runCli(sc, ['status', '--json']);
       assert.equal(status.code, 0, status.stderr);
-      assert.deepEqual(status.json.unreverted, []);
-      const omLedger = status.json.databases.find((d: { role: string }) => d.role === 'openmetadata').ledger;
+      assert.deepEqual(status.json.result.unreverted, []);
+      const omLedger = status.json.result.databases.find((d: { role: string }) => d.role === 'openmetadata').ledger;
       assert.equal(omLedger.length, 4);
       assert.ok(omLedger.every((e: { status: string }) => e.status === 'done'));
       const text = await runCli(sc, ['status']);
@@ -147,7 +147,7 @@ describe('no admin URL on PostgreSQL: the application user owns its database', (
     const params = await parameterSnapshot(sc);
     const run = await runCli(sc, ['up', '--json']);
     assert.equal(run.code, 0, run.stdout + run.stderr);
-    const raised = run.json.parameters.filter((p: { parameter: string; scope: string }) => p.parameter === 'work_mem');
+    const raised = run.json.result.parameters.filter((p: { parameter: string; scope: string }) => p.parameter === 'work_mem');
     assert.deepEqual(raised.map((p: { scope: string; restored: string }) => `${p.scope}:${p.restored}`), ['database:reverted', 'database:reverted']);
     assert.equal(await omVersion(sc), '1.11.0');
     await assertParametersAsBefore(sc, params);
@@ -174,13 +174,13 @@ describe('half-applied Airflow: MariaDB with binary logging', () => {
 
       const run = await runCli(sc, ['up', '--json']);
       assert.equal(run.code, 0, run.stdout + run.stderr);
-      assert.deepEqual(run.json.steps.map((x: { name: string; status: string }) => `${x.name}:${x.status}`),
+      assert.deepEqual(run.json.result.steps.map((x: { name: string; status: string }) => `${x.name}:${x.status}`),
         ['airflow/repair-uuid-pk:done', 'openmetadata/server-migrate:done', 'airflow/db-migrate:done']);
       assert.equal(await airflowRevision(sc), 'd59cbbef95eb');
       assert.equal(await omVersion(sc), '1.11.0');
       await assertParametersAsBefore(sc, params);
       const after = await runCli(sc, ['preflight', '--json']);
-      assert.doesNotMatch(JSON.stringify(after.json.findings?.filter((f: { severity: string }) => f.severity === 'block') ?? []), /airflow-state/);
+      assert.doesNotMatch(JSON.stringify(after.json.result.findings?.filter((f: { severity: string }) => f.severity === 'block') ?? []), /airflow-state/);
     });
   }
 });

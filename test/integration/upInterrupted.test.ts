@@ -31,7 +31,7 @@ async function waitInsideStep(sc: UpScenario, run: LiveRun, step: string, line: 
   await waitFor(`the migrator of ${step} to print ${line}`, () => line.test(run.output().stderr));
 }
 
-const steps = (json: { steps: Array<{ name: string; status: string }> }) => json.steps.map((s) => `${s.name}:${s.status}`);
+const steps = (json: { result: { steps: Array<{ name: string; status: string }> } }) => json.result.steps.map((s) => `${s.name}:${s.status}`);
 
 for (const engine of engines) {
   describe(`up killed and resumed: ${engine.label}`, () => {
@@ -52,9 +52,9 @@ for (const engine of engines) {
       assert.notDeepEqual(await parameterSnapshot(sc), params, 'the killed run could not put its parameters back');
       const status = await runCli(sc, ['status', '--json']);
       assert.equal(status.code, 0, status.stderr);
-      assert.ok(status.json.unreverted.length >= (mysql ? 2 : 2), JSON.stringify(status.json.unreverted));
-      for (const u of status.json.unreverted) assert.equal(u.runActive, false, 'the killed run is not active');
-      const parameters = status.json.unreverted.map((u: { parameter: string }) => u.parameter).sort();
+      assert.ok(status.json.result.unreverted.length >= (mysql ? 2 : 2), JSON.stringify(status.json.result.unreverted));
+      for (const u of status.json.result.unreverted) assert.equal(u.runActive, false, 'the killed run is not active');
+      const parameters = status.json.result.unreverted.map((u: { parameter: string }) => u.parameter).sort();
       assert.deepEqual(parameters, mysql ? ['log_bin_trust_function_creators', 'sort_buffer_size'] : ['work_mem', 'work_mem']);
       const text = await runCli(sc, ['status']);
       assert.match(text.stdout, /unreverted: .*run om-migrate revert-params/);
@@ -65,11 +65,11 @@ for (const engine of engines) {
       // the second run: leftovers first, the same backup, the unfinished step again
       const second = await runCli(sc, ['up', '--json']);
       assert.equal(second.code, 0, second.stdout + second.stderr);
-      const s = second.json;
-      assert.equal(s.leftoversReverted, status.json.unreverted.length);
+      const s = second.json.result;
+      assert.equal(s.leftoversReverted, status.json.result.unreverted.length);
       assert.ok(s.backups.length === 2 && s.backups.every((b: { reused: boolean }) => b.reused), JSON.stringify(s.backups));
       assert.deepEqual(backupFiles(sc).sort(), dumpsAfterKill, 'no second dump');
-      assert.deepEqual(steps(s), mysql
+      assert.deepEqual(steps(second.json), mysql
         ? ['airflow/repair-uuid-pk:already-done', 'openmetadata/server-migrate:done', 'airflow/db-migrate:done']
         : ['openmetadata/server-migrate:done', 'airflow/db-migrate:done']);
       assert.match(s.steps.find((x: { name: string }) => x.name === 'openmetadata/server-migrate').detail, /1\.10\.5 → 1\.11\.0/);
@@ -84,7 +84,7 @@ for (const engine of engines) {
       assert.deepEqual(ledger['backup/openmetadata'], ['done']);
       assert.ok(!rows.some((r) => r.status === 'running'));
       const after = await runCli(sc, ['status', '--json']);
-      assert.deepEqual(after.json.unreverted, []);
+      assert.deepEqual(after.json.result.unreverted, []);
     });
 
     it('SIGKILL during the Airflow step: the resumed run shows the OpenMetadata step already done and does not re-run it', async () => {
@@ -99,7 +99,7 @@ for (const engine of engines) {
       const second = await runCli(sc, ['up', '--json']);
       assert.equal(second.code, 0, second.stdout + second.stderr);
       assert.deepEqual(steps(second.json), ['openmetadata/server-migrate:already-done', 'airflow/db-migrate:done']);
-      assert.ok(second.json.backups.every((b: { reused: boolean }) => b.reused));
+      assert.ok(second.json.result.backups.every((b: { reused: boolean }) => b.reused));
       const ledger = ledgerByStep((await ledgerRows(sc))!);
       assert.deepEqual(ledger['openmetadata/server-migrate'], ['done'], 'the OpenMetadata migrator ran once');
       assert.deepEqual(ledger['airflow/db-migrate'], ['failed', 'done'], 'the killed attempt, then the resumed one');
@@ -133,8 +133,8 @@ for (const engine of engines) {
         ['openmetadata/server-migrate:failed']);
       assert.ok(progress.backups.length >= 1 && progress.backups.every((f: string) => backupFiles(sc).some((b) => f.endsWith(b))));
       const status = await runCli(sc, ['status', '--json']);
-      assert.deepEqual(status.json.unreverted, []);
-      assert.equal(status.json.databases[0].lock, null, 'the lock went with the run');
+      assert.deepEqual(status.json.result.unreverted, []);
+      assert.equal(status.json.result.databases[0].lock, null, 'the lock went with the run');
     });
   });
 
@@ -151,14 +151,14 @@ for (const engine of engines) {
       assert.deepEqual(ledger['openmetadata/server-migrate'], ['failed']);
       assert.equal(ledger['airflow/db-migrate'], undefined, 'the Airflow step did not start');
       const status = await runCli(sc, ['status', '--json']);
-      assert.deepEqual(status.json.unreverted, []);
-      const failedRow = status.json.databases[0].ledger.find((e: { step: string }) => e.step === 'openmetadata/server-migrate');
+      assert.deepEqual(status.json.result.unreverted, []);
+      const failedRow = status.json.result.databases[0].ledger.find((e: { step: string }) => e.step === 'openmetadata/server-migrate');
       assert.match(failedRow.outputTail, /migration 1\.11\.0 failed/);
 
       const again = await runCli(sc, ['up', '--json']);
       assert.equal(again.code, 0, again.stdout + again.stderr);
       assert.deepEqual(steps(again.json), ['openmetadata/server-migrate:done', 'airflow/db-migrate:done']);
-      assert.ok(again.json.backups.every((b: { reused: boolean }) => b.reused), 'the first run\'s verified backup is reused');
+      assert.ok(again.json.result.backups.every((b: { reused: boolean }) => b.reused), 'the first run\'s verified backup is reused');
       assert.equal(await omVersion(sc), '1.11.0');
       await assertParametersAsBefore(sc, params);
       ledger = ledgerByStep((await ledgerRows(sc))!);
@@ -168,7 +168,7 @@ for (const engine of engines) {
       // once everything is done, a further up runs no migrator a second time for the same target
       const third = await runCli(sc, ['up', '--json']);
       assert.equal(third.code, 0, third.stdout + third.stderr);
-      assert.ok(third.json.steps.every((x: { status: string }) => x.status === 'already-done'), JSON.stringify(third.json.steps));
+      assert.ok(third.json.result.steps.every((x: { status: string }) => x.status === 'already-done'), JSON.stringify(third.json.result.steps));
       assert.deepEqual(ledgerByStep((await ledgerRows(sc))!)['airflow/db-migrate'], ['done'], 'the Airflow step is not re-run');
     });
   });

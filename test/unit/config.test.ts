@@ -298,7 +298,8 @@ describe('resolveConfig precedence: flags > OpenMetadata env names > openmetadat
 describe('the ingestion container\'s environment is Airflow\'s, not OpenMetadata\'s', () => {
   const INGESTION_ENV = {
     DB_HOST: 'mysql', DB_PORT: '3306', DB_SCHEME: 'mysql+mysqldb', DB_USER: 'airflow_user', DB_PASSWORD: 'airflow_pass',
-    AIRFLOW_DB: 'airflow_db', DB_PROPERTIES: 'charset=utf8mb4',
+    // ingestion_dependency.sh appends DB_PROPERTIES to the URL as it is: the operator writes the '?'.
+    AIRFLOW_DB: 'airflow_db', DB_PROPERTIES: '?charset=utf8mb4',
   };
 
   it('maps DB_SCHEME=mysql+mysqldb, DB_HOST, AIRFLOW_DB to the Airflow database only', () => {
@@ -307,6 +308,7 @@ describe('the ingestion container\'s environment is Airflow\'s, not OpenMetadata
     assert.deepEqual({ ...c.airflow, source: undefined }, {
       engine: 'mysql', host: 'mysql', port: 3306, user: 'airflow_user', password: 'airflow_pass', database: 'airflow_db',
       params: { charset: 'utf8mb4' }, source: undefined, driver: 'mysqldb',
+      url: 'mysql+mysqldb://airflow_user:airflow_pass@mysql:3306/airflow_db?charset=utf8mb4',
     });
   });
 
@@ -349,14 +351,19 @@ describe('admin URLs from a secret file', () => {
     assert.equal(fromEnv.airflowAdmin?.password, 's@cret');
   });
 
-  it('a URL given directly wins over the file', () => {
-    const secret = file('admin-url-2', 'mysql://root:fromfile@db:3306\n');
-    const config = resolveConfig({ dbHost: 'db', adminUrlFile: secret }, { OM_MIGRATE_ADMIN_URL: 'mysql://admin:direct@db:3306' });
-    assert.equal(config.admin?.user, 'admin');
+  it('a flag beats the environment, whether URL or file; within each, the URL beats the file', () => {
+    const secret = file('admin-url-2', 'mysql://fromfile:pw@db:3306\n');
+    const direct = 'mysql://direct:pw@db:3306';
+    assert.equal(resolveConfig({ dbHost: 'db', adminUrlFile: secret }, { OM_MIGRATE_ADMIN_URL: direct }).admin?.user, 'fromfile');
+    assert.equal(resolveConfig({ dbHost: 'db', adminUrl: direct, adminUrlFile: secret }, {}).admin?.user, 'direct');
+    assert.equal(resolveConfig({ dbHost: 'db' }, { OM_MIGRATE_ADMIN_URL: direct, OM_MIGRATE_ADMIN_URL_FILE: secret }).admin?.user, 'direct');
+    assert.equal(resolveConfig({ dbHost: 'db', adminUrlFile: secret }, {}).admin?.source, `--admin-url-file ${secret}`);
   });
 
-  it('an unreadable file is a configuration error naming the flag', () => {
+  it('an unreadable file is a configuration error naming where it was given', () => {
     throwsCode(() => resolveConfig({ dbHost: 'db' }, { OM_MIGRATE_ADMIN_URL_FILE: join(dir, 'missing') }), 'CONFIG',
+      /cannot read OM_MIGRATE_ADMIN_URL_FILE .*ENOENT/);
+    throwsCode(() => resolveConfig({ dbHost: 'db', adminUrlFile: join(dir, 'missing') }, {}), 'CONFIG',
       /cannot read --admin-url-file .*ENOENT/);
   });
 });

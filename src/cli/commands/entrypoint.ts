@@ -1,20 +1,29 @@
-import { runWrapped } from '../../process/runWrapped.js';
-import { withConnectionOptions, withOutputOptions } from '../options.js';
+import { runUp } from '../../api/up.js';
+import { resolveConfig } from '../../config/resolveConfig.js';
+import { usageError } from '../../errors.js';
+import { runWrapped, wrappedCommandProblem } from '../../process/runWrapped.js';
+import { EXIT } from '../exitCodes.js';
 import type { CommandSpec } from './CommandSpec.js';
-import { upCommand, withUpOptions } from './up.js';
+import { eventPrinter, renderSummary } from './up.js';
 
 /**
  * The container entrypoint: `up` configured from the environment, then the wrapped command. A failed `up` never
  * starts it: the container exits with up's code, so an orchestrator restarts or alerts instead of serving a half
- * migrated database.
+ * migrated database. The wrapped command is checked before anything else, so a typo never migrates first.
  */
 export const entrypointCommand: CommandSpec = {
-  builder: (y) => withUpOptions(withOutputOptions(withConnectionOptions(y))),
-  async run(argv, input, out) {
-    const wrapped = [...((argv.command as string[] | undefined) ?? []), ...((argv['--'] as string[] | undefined) ?? [])].map(String);
-    if (wrapped.length === 0) return runWrapped(wrapped); // the usage error, before anything is migrated
+  name: 'entrypoint',
+  async run(input, out) {
+    const wrapped = [...(input.command ?? []), ...(input['--'] ?? [])].map(String);
+    if (wrapped.length === 0) {
+      throw usageError('entrypoint needs the command to run after the migration', 'Write it after --, e.g. om-migrate entrypoint -- /openmetadata-start.sh');
+    }
+    const problem = wrappedCommandProblem(wrapped[0]);
+    if (problem) throw usageError(`entrypoint cannot run ${wrapped[0]}: ${problem}`, 'Check the wrapped command and PATH; nothing was migrated.');
+    const config = resolveConfig(input, process.env, { command: 'entrypoint' });
     // A failed up throws: runCli reports it and exits with its code, and the wrapped command never starts.
-    const code = await upCommand.run(argv, input, out);
-    return code === 0 ? runWrapped(wrapped) : code;
+    const summary = await runUp(config, { onEvent: await eventPrinter(out) });
+    out.result('entrypoint', EXIT.OK, summary, () => renderSummary(summary, out));
+    return runWrapped(wrapped);
   },
 };

@@ -2,35 +2,32 @@ import { describeRevision } from '../../config/airflowRevisions.js';
 import { resolveConfig } from '../../config/resolveConfig.js';
 import { readStatus } from '../../api/status.js';
 import { EXIT } from '../exitCodes.js';
-import { withConnectionOptions, withOutputOptions } from '../options.js';
 import { paint } from '../output.js';
 import type { CommandSpec } from './CommandSpec.js';
 
 export const statusCommand: CommandSpec = {
-  builder: (y) => withOutputOptions(withConnectionOptions(y)),
-  async run(_argv, input, out) {
-    const status = await readStatus(resolveConfig(input));
-    if (out.json) {
-      out.printJson({ ok: true, exitCode: EXIT.OK, ...status });
-      return EXIT.OK;
-    }
-    const { openmetadata, airflow } = status.versions;
-    if (openmetadata) out.line(`OpenMetadata: ${openmetadata.current ?? 'fresh install'}`);
-    if (airflow) out.line(`Airflow: ${airflow.revision ? describeRevision(airflow.revision) : 'no revision'}`);
-    for (const db of status.databases) {
-      out.line(paint(out, 'bold', `${db.role}  ${db.connection}`));
-      out.line(`  lock: ${db.lock ? db.lock.text : 'free'}`);
-      const keeper = status.databases.find((d) => d.ledger.length > 0);
-      if (db.ledger.length === 0) out.line(keeper ? `  ledger: kept in the ${keeper.role} database` : '  ledger: no om-migrate run yet');
-      for (const e of db.ledger) {
-        out.line(`  ${e.startedAt}  ${e.step.padEnd(34)} ${e.status.padEnd(7)} --to ${e.targetVersion}  run ${e.runId.slice(0, 8)}`);
+  name: 'status',
+  async run(input, out) {
+    const status = await readStatus(resolveConfig(input, process.env, { command: 'status' }));
+    out.result('status', EXIT.OK, status, () => {
+      const { openmetadata, airflow } = status.versions;
+      if (openmetadata) out.line(`OpenMetadata: ${openmetadata.current ?? 'fresh install'}`);
+      if (airflow) out.line(`Airflow: ${airflow.revision ? describeRevision(airflow.revision) : 'no revision'}`);
+      for (const db of status.databases) {
+        out.line(paint(out, 'bold', `${db.role}  ${db.connection}`));
+        out.line(`  lock: ${db.lock ? db.lock.text : 'free'}`);
+        const keeper = status.databases.find((d) => d.ledger.length > 0);
+        if (db.ledger.length === 0) out.line(keeper ? `  ledger: kept in the ${keeper.role} database` : '  ledger: no om-migrate run yet');
+        for (const e of db.ledger) {
+          out.line(`  ${e.startedAt}  ${e.step.padEnd(34)} ${e.status.padEnd(7)} --to ${e.targetVersion}  run ${e.runId.slice(0, 8)}`);
+        }
       }
-    }
-    if (status.unreverted.length === 0) out.line('parameters: every change put back');
-    for (const u of status.unreverted) {
-      out.line(paint(out, 'yellow', `unreverted: ${u.parameter} on ${u.server} (${u.scope}) was ${u.previous ?? '(not set)'}, now ${u.next}; `
-        + `${u.runActive ? 'its run is still going' : 'run om-migrate revert-params'}`));
-    }
+      if (status.unreverted.length === 0) out.line('parameters: every change put back');
+      for (const u of status.unreverted) {
+        out.line(paint(out, 'yellow', `unreverted: ${u.parameter} on ${u.server} (${u.scope}) was ${u.previous ?? '(not set)'}, now ${u.next}; `
+          + `${u.runActive ? 'its run is still going' : 'run om-migrate revert-params'}`));
+      }
+    });
     return EXIT.OK;
   },
 };

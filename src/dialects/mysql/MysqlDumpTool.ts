@@ -1,6 +1,6 @@
 import type { ConnectionSpec } from '../../config/ConnectionSpec.js';
 import { tlsRequested } from '../../config/ConnectionSpec.js';
-import { findExecutable, toolVersionText } from '../findExecutable.js';
+import { findExecutable, toolVersionText } from '../../process/findExecutable.js';
 import type { DumpToolCheck, DumpTooling, ServerInfo, ToolInvocation } from '../types.js';
 import { writeDefaultsFile } from './mysqlDefaultsFile.js';
 

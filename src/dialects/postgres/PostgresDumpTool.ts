@@ -1,6 +1,6 @@
 import { dirname } from 'node:path';
 import type { ConnectionSpec } from '../../config/ConnectionSpec.js';
-import { findExecutable, toolVersionText } from '../findExecutable.js';
+import { findExecutable, toolVersionText } from '../../process/findExecutable.js';
 import type { DumpToolCheck, DumpTooling, ServerInfo, ToolInvocation } from '../types.js';
 
 /** pg_dump (at least the server's major version) and pg_restore, which reads its custom-format archives. */

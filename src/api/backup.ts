@@ -1,0 +1,46 @@
+import type { BackupManifest, BackupProgress } from '../backup/index.js';
+import { manifestPathFor, runBackup } from '../backup/index.js';
+import type { RunConfig } from '../config/resolveConfig.js';
+import type { TargetRole } from '../config/ConnectionSpec.js';
+import { withInterrupt } from '../process/withInterrupt.js';
+import { openTargets } from '../targets/openTargets.js';
+import { join } from 'node:path';
+
+export interface BackupResult {
+  backups: Array<BackupManifest & { path: string; manifestPath: string }>;
+}
+
+export interface BackupEvents {
+  /** A database's backup begins; then its progress; then done or failed. */
+  onStart?(database: string, role: TargetRole): void;
+  onProgress?(database: string, event: BackupProgress): void;
+  onDone?(manifest: BackupManifest, path: string): void;
+  onFailed?(database: string): void;
+}
+
+/** `om-migrate backup`: a verified backup of each configured database. Ctrl-C or SIGTERM stops the dump and removes it. */
+export async function backupDatabases(config: RunConfig, events: BackupEvents = {}): Promise<BackupResult> {
+  const opened = await openTargets(config, 'backup');
+  const backups: BackupResult['backups'] = [];
+  try {
+    if (opened.failures.length > 0) throw opened.failures[0].error;
+    for (const target of opened.targets) {
+      const database = target.spec.database;
+      events.onStart?.(database, target.role);
+      try {
+        const manifest = await withInterrupt((signal) => runBackup(target, config, {
+          onProgress: (event) => events.onProgress?.(database, event), signal,
+        }));
+        const path = join(config.backupDir, manifest.file);
+        backups.push({ ...manifest, path, manifestPath: manifestPathFor(path) });
+        events.onDone?.(manifest, path);
+      } catch (error) {
+        events.onFailed?.(database);
+        throw error;
+      }
+    }
+  } finally {
+    await opened.close();
+  }
+  return { backups };
+}

@@ -1,0 +1,36 @@
+import type { RunConfig } from '../config/resolveConfig.js';
+import { acquireRunLock } from '../lock/runLock.js';
+import { createParameterRun, revertLeftovers, type UnrevertedEntry } from '../params/index.js';
+import type { JournalEntry } from '../dialects/types.js';
+import { openTargets } from '../targets/openTargets.js';
+
+export interface RevertParamsResult {
+  found: number;
+  reverted: JournalEntry[];
+  deferred: JournalEntry[];
+  entries: UnrevertedEntry[];
+}
+
+/**
+ * `om-migrate revert-params`: puts back every parameter change that a run no longer running left behind (SIGKILL, a
+ * crash, a deferral), and nothing else. It takes the run lock first, so it never touches the values of a migration in
+ * progress.
+ */
+export async function revertParams(config: RunConfig): Promise<RevertParamsResult> {
+  const opened = await openTargets(config, 'revert-params');
+  try {
+    if (opened.failures.length > 0) throw opened.failures[0].error;
+    const lock = await acquireRunLock(opened.targets, config.lockTimeoutMs, { command: 'revert-params' });
+    try {
+      const run = createParameterRun({
+        runId: lock.runId, targets: opened.targets, adminFor: opened.adminFor, command: 'revert-params', journalDir: config.journalDir,
+      });
+      const { found, reverted, deferred } = await revertLeftovers(run);
+      return { found: found.length, reverted, deferred, entries: found };
+    } finally {
+      await lock.release();
+    }
+  } finally {
+    await opened.close();
+  }
+}
