@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
+import { appendFileSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -38,7 +38,7 @@ export interface EmbeddedPostgres {
 }
 
 export interface EmbeddedOptions {
-  /** Extra `-c name=value` settings for the postmaster. */
+  /** Extra settings for the server (written to its configuration file). */
   settings?: Record<string, string>;
   /** How long to wait for the server to accept connections (default 60 s). */
   readyTimeoutMs?: number;
@@ -187,11 +187,18 @@ export async function startEmbeddedPostgres(major: EmbeddedMajor, options: Embed
       max_connections: '60',
       ...options.settings,
     };
+    // The settings go into the configuration file, not onto the command line: a reload (ALTER SYSTEM's
+    // pg_reload_conf()) would otherwise flag every postmaster parameter whose file value differs as pending_restart.
+    const conf = join(dataDir, 'postgresql.conf');
+    const ownConf = join(dataDir, 'omm-test.conf');
+    appendFileSync(conf, "\n# om-migrate test server\ninclude 'omm-test.conf'\n");
     // A port taken between freePort() and the postmaster's bind fails the start: try another.
     for (let attempt = 1; ; attempt += 1) {
       port = await freePort();
-      const postmasterOptions = [`-p ${port}`, ...Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`)].join(' ');
-      const start = await run(pgCtl, ['start', '-D', dataDir, '-l', logFile, '-w', '-t', '60', '-o', postmasterOptions], user, dir);
+      const lines = Object.entries({ ...settings, port: String(port) }).map(([k, v]) => `${k} = '${v.replace(/'/g, "''")}'`);
+      writeFileSync(ownConf, `${lines.join('\n')}\n`);
+      if (user) chownSync(ownConf, user.uid, user.gid);
+      const start = await run(pgCtl, ['start', '-D', dataDir, '-l', logFile, '-w', '-t', '60'], user, dir);
       if (start.code === 0) break;
       const log = tail(logFile);
       if (attempt < 3 && /could not bind|Address already in use/.test(log)) continue;
