@@ -34,6 +34,12 @@ export interface EmbeddedPostgres {
   logFile: string;
   /** The server's log so far (for assertion messages). */
   log(): string;
+  /**
+   * Rewrites the server's own configuration file with `settings` on top of the start-up ones (undefined removes an
+   * override) and reloads, as a DBA editing postgresql.conf would: for sighup/user parameters such as
+   * allow_alter_system or idle_session_timeout. postgresql.auto.conf (ALTER SYSTEM's file) is not touched.
+   */
+  reconfigure(settings: Record<string, string | undefined>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -171,6 +177,23 @@ export async function startEmbeddedPostgres(major: EmbeddedMajor, options: Embed
   };
 
   let port = 0;
+  let current: Record<string, string> = {};
+  const ownConf = join(dataDir, 'omm-test.conf');
+  const writeOwnConf = () => {
+    const lines = Object.entries({ ...current, port: String(port) }).map(([k, v]) => `${k} = '${v.replace(/'/g, "''")}'`);
+    writeFileSync(ownConf, `${lines.join('\n')}\n`);
+    if (user) chownSync(ownConf, user.uid, user.gid);
+  };
+  const reconfigure = async (overrides: Record<string, string | undefined>) => {
+    for (const [k, v] of Object.entries(overrides)) {
+      if (v === undefined) delete current[k];
+      else current[k] = v;
+    }
+    writeOwnConf();
+    const reload = await run(pgCtl, ['reload', '-D', dataDir], user, dir);
+    if (reload.code !== 0) throw new Error(`pg_ctl reload (PostgreSQL ${major}) failed: ${reload.output}`);
+    await sleep(200); // the postmaster signals its backends; each rereads the files at its next command
+  };
   try {
     const init = await run(join(binDir, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth-local=trust', '--auth-host=trust',
       '-E', 'UTF8', '--no-locale', '--no-sync'], user, dir);
@@ -190,14 +213,12 @@ export async function startEmbeddedPostgres(major: EmbeddedMajor, options: Embed
     // The settings go into the configuration file, not onto the command line: a reload (ALTER SYSTEM's
     // pg_reload_conf()) would otherwise flag every postmaster parameter whose file value differs as pending_restart.
     const conf = join(dataDir, 'postgresql.conf');
-    const ownConf = join(dataDir, 'omm-test.conf');
+    current = { ...settings };
     appendFileSync(conf, "\n# om-migrate test server\ninclude 'omm-test.conf'\n");
     // A port taken between freePort() and the postmaster's bind fails the start: try another.
     for (let attempt = 1; ; attempt += 1) {
       port = await freePort();
-      const lines = Object.entries({ ...settings, port: String(port) }).map(([k, v]) => `${k} = '${v.replace(/'/g, "''")}'`);
-      writeFileSync(ownConf, `${lines.join('\n')}\n`);
-      if (user) chownSync(ownConf, user.uid, user.gid);
+      writeOwnConf();
       const start = await run(pgCtl, ['start', '-D', dataDir, '-l', logFile, '-w', '-t', '60'], user, dir);
       if (start.code === 0) break;
       const log = tail(logFile);
@@ -213,7 +234,7 @@ export async function startEmbeddedPostgres(major: EmbeddedMajor, options: Embed
     };
     return {
       server: { engine: 'postgres', label: `PostgreSQL ${major} (embedded)`, admin },
-      port, major, version, binDir, dataDir, logFile, log: () => tail(logFile, 200), stop,
+      port, major, version, binDir, dataDir, logFile, log: () => tail(logFile, 200), reconfigure, stop,
     };
   } catch (error) {
     await stop().catch(() => undefined);
