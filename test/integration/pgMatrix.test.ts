@@ -146,7 +146,7 @@ describe(`PostgreSQL matrix (${MAJORS.join(', ') || 'none'}; pg_dump on PATH: ${
         ]);
         const { args, env } = omArgs(db.appSpec);
         const r = await runCli(['preflight', '--json', '--to', '1.11.0', '--backup-dir', join(work, 'pf-backups'), ...args], { env });
-        const report = JSON.parse(r.stdout) as { exitCode: number; blocked: boolean; findings: Array<{ gate: string; severity: string; summary: string; fix?: string }> };
+        const report = (JSON.parse(r.stdout) as { result: { exitCode: number; blocked: boolean; findings: Array<{ gate: string; severity: string; summary: string; fix?: string }> } }).result;
         const gate = (id: string) => report.findings.filter((f) => f.gate === id);
         assert.equal(gate('connection')[0]?.severity, 'ok', JSON.stringify(gate('connection')));
         assert.match(gate('connection')[0].summary, new RegExp(`PostgreSQL ${major}\\.`), 'names the server version');
@@ -273,7 +273,7 @@ describe(`PostgreSQL matrix (${MAJORS.join(', ') || 'none'}; pg_dump on PATH: ${
             const { args, env } = omArgs(db.appSpec);
             const r = await runCli(['preflight', '--json', '--work-mem-scope', 'system', '--backup-dir', join(work, 'aas-backups'), ...args],
               { env: { ...env, OM_MIGRATE_ADMIN_URL: `postgresql://postgres@127.0.0.1:${pg.port}/postgres` } });
-            const report = JSON.parse(r.stdout) as { findings: Array<{ gate: string; severity: string; summary: string }> };
+            const report = (JSON.parse(r.stdout) as { result: { findings: Array<{ gate: string; severity: string; summary: string }> } }).result;
             const f = report.findings.find((x) => x.gate === 'sort-memory');
             assert.equal(f?.severity, 'block', JSON.stringify(f));
             assert.match(f?.summary ?? '', /allow_alter_system/);
@@ -416,9 +416,9 @@ describe(`PostgreSQL matrix (${MAJORS.join(', ') || 'none'}; pg_dump on PATH: ${
           assert.equal(run.code, 0, run.stdout + run.stderr);
           assert.equal(await omVersion(sc), '1.11.0');
           assert.equal(await airflowRevision(sc), 'd59cbbef95eb');
-          assert.deepEqual(run.json.parameters.map((p: { parameter: string; scope: string; restored: string }) => `${p.parameter}@${p.scope}:${p.restored}`),
+          assert.deepEqual(run.json.result.parameters.map((p: { parameter: string; scope: string; restored: string }) => `${p.parameter}@${p.scope}:${p.restored}`),
             ['work_mem@system:reverted'], 'one ALTER SYSTEM for both databases of the server');
-          assert.equal(run.json.backups.length, 2);
+          assert.equal(run.json.result.backups.length, 2);
           assert.deepEqual(await serverSettingsSnapshot(pg.server.admin), before);
         });
       } else {
