@@ -1,0 +1,40 @@
+export interface AirflowQueries {
+  /** The row of alembic_version, undefined when the table is missing, null when it is empty. */
+  revision(): Promise<string | null | undefined>;
+  /** Count of task_instance ids whose last group is not 12 hex digits (apache/airflow#54554). */
+  malformedIdCount(): Promise<number>;
+}
+
+/** A foreign key on (dag_id, task_id, run_id, map_index) that points at task_instance, as Airflow declares it. */
+export interface TaskInstanceForeignKey {
+  name: string;
+  table: string;
+  onUpdateCascade: boolean;
+}
+
+/** A column that holds task_instance.id values at some Airflow revision. */
+export interface IdReference {
+  table: string;
+  column: string;
+}
+
+/**
+ * The statements that bring task_instance back to revision 05234396c6fc (the repair-airflow command), rendered
+ * exactly so that --dry-run can show them. Each method returns the statements of one repair action.
+ */
+export interface AirflowRepairSql {
+  /** PostgreSQL drops the foreign keys built on task_instance_composite_key's index together with it. */
+  readonly compositeKeyDropTakesForeignKeys: boolean;
+  dropLeftoverFunction(): string[];
+  truncateTaskInstance(dependantTables: string[]): string[];
+  /** The composite primary key, replacing the one on id when there is one. */
+  restoreCompositePrimaryKey(replaceIdPrimaryKey: boolean): string[];
+  dropCompositeUniqueKey(): string[];
+  dropIdColumn(): string[];
+  createForeignKey(fk: TaskInstanceForeignKey): string[];
+  stampRevision(revision: string): string[];
+  /** Malformed ids (apache/airflow#54554) rewritten as UUIDv7 of the row's timestamp, and every reference with them. */
+  rewriteMalformedIds(references: IdReference[]): string[];
+  /** Runs statements in order on the pinned connection; all in one transaction when asked. */
+  execute(statements: string[], options: { transaction: boolean }): Promise<void>;
+}

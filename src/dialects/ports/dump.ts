@@ -1,0 +1,37 @@
+import type { ConnectionSpec } from '../../config/ConnectionSpec.js';
+import type { ToolInvocation } from '../../process/ToolInvocation.js';
+import type { ServerInfo } from './server.js';
+
+/** A dump tool found on PATH, and whether it can dump this server. */
+export interface DumpToolCheck {
+  /** "mariadb-dump", "mysqldump", "pg_dump" */
+  name: string;
+  path: string | undefined;
+  version: string | undefined;
+  /** Why it cannot be used (missing, too old for the server); undefined when it can. */
+  problem: string | undefined;
+  fix: string | undefined;
+}
+
+/** 'sql': text a client replays (MySQL family, may be compressed by us); 'custom': pg_dump -Fc, compressed itself. */
+export type DumpFormat = 'sql' | 'custom';
+
+/** The stock dump and restore tools of an engine. Every dump and restore flag lives behind this. */
+export interface DumpTooling {
+  readonly format: DumpFormat;
+  locate(server: ServerInfo, env?: NodeJS.ProcessEnv): DumpToolCheck;
+  /** The tool that reads this engine's dumps back: mariadb/mysql, pg_restore (next to pg_dump when it can). */
+  locateRestore(server: ServerInfo, env?: NodeJS.ProcessEnv): DumpToolCheck;
+  /** Dumps `spec.database` to standard output, consistently and without locking, routines/triggers/events included. */
+  dumpInvocation(spec: ConnectionSpec, tool: DumpToolCheck, server: ServerInfo): ToolInvocation;
+  /** Whether the last bytes of an (uncompressed) dump prove the tool finished it; true when the format cannot tell. */
+  dumpCompleted(tail: string): boolean;
+  /** Reads a finished archive's table of contents (pg_restore --list); undefined when the format has none. */
+  listInvocation(tool: DumpToolCheck, file: string): ToolInvocation | undefined;
+  /**
+   * Restores into `spec.database`. `stdin` says whether the (decompressed) dump is fed on standard input (SQL) or
+   * the tool opens `file` itself (custom archive). `replace` lets it drop what is already there.
+   */
+  restoreInvocation(spec: ConnectionSpec, tool: DumpToolCheck, file: string, options: { replace: boolean }):
+    { invocation: ToolInvocation; stdin: boolean };
+}

@@ -1,0 +1,38 @@
+/** Whoever holds the run lock, as far as the server can tell. */
+export interface LockHolder {
+  connectionId: string;
+  /** "om-migrate pid=123 host=web-1", from the program/application name when the server keeps it. */
+  program: string | undefined;
+  clientAddress: string | undefined;
+  since: string | undefined;
+}
+
+export interface AdvisoryLock {
+  readonly name: string;
+  /** Waits up to timeoutMs (0: answers at once). true when this session now holds it. */
+  tryAcquire(timeoutMs: number): Promise<boolean>;
+  release(): Promise<void>;
+  /** Read-only: who holds it now, or undefined when it is free. */
+  holder(): Promise<LockHolder | undefined>;
+}
+
+/** The row a lock holder writes so that a contender can name it (MariaDB keeps no program names without performance_schema). */
+export interface RunHolderRow {
+  lockName: string;
+  connectionId: string;
+  runId: string;
+  host: string;
+  pid: number;
+  startedAt: string;
+  command: string;
+}
+
+export interface RunRegistry {
+  /** This session's id as the lock functions report it (CONNECTION_ID(), pg_backend_pid()). */
+  connectionId(): Promise<string>;
+  /** Records (replaces) the holder row of a lock; throws when the table cannot be written. */
+  record(row: RunHolderRow): Promise<void>;
+  remove(lockName: string, connectionId: string): Promise<void>;
+  /** The holder row written by the session `connectionId` for `lockName`, if it wrote one. */
+  find(lockName: string, connectionId: string): Promise<RunHolderRow | undefined>;
+}
