@@ -1,4 +1,5 @@
 import { describeSpec } from '../src/config/ConnectionSpec.js';
+import { isOmMigrateError } from '../src/errors.js';
 import { finding, Finding, Gate, GateContext } from '../src/core/Gate.js';
 
 /** Each database reachable, logged into, and a server release om-migrate supports. */
@@ -16,6 +17,17 @@ export const connectionGate: Gate = {
         ? finding('connection', t.role, 'block', `${name} ${t.server.version}${managed} is below the supported ${t.server.floor}`,
           `Upgrade the server to ${name} ${t.server.floor} or newer first; OpenMetadata does not support older releases.`, data)
         : finding('connection', t.role, 'ok', `connected to ${name} ${t.server.version}${managed} as ${t.spec.user}`, undefined, data));
+    }
+    for (const t of ctx.targets) {
+      // The admin connection must reach this very server: an admin URL for another server would change its globals.
+      try {
+        const admin = await ctx.adminFor(t);
+        if (admin) findings.push(finding('connection', t.role, 'ok', `the admin URL reaches the same server as ${t.spec.user}`));
+      } catch (error) {
+        if (!isOmMigrateError(error)) throw error;
+        findings.push(finding('connection', t.role, 'block', error.message, error.hint,
+          { admin: true, failure: error.details?.failure ?? null, driverMessage: error.details?.driverMessage ?? null }));
+      }
     }
     return findings;
   },

@@ -46,7 +46,8 @@ export const logBinTrustGate: Gate = {
       const admin = (await ctx.adminFor(target)) ?? target.dialect;
       const change = await admin.params.planTrustFunctionCreators();
       if (change) {
-        planned.push({ gate: GATE, target: target.role, description: `${PARAMETER} 0 → 1`, sql: change.apply, revertSql: change.revert });
+        planned.push({ gate: GATE, target: target.role, description: `${PARAMETER} 0 → 1`, sql: admin.params.applyStatements(change),
+          revertSql: admin.params.revertStatements(change) });
       }
     }
     return planned;

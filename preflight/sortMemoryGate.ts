@@ -43,15 +43,16 @@ export const sortMemoryGate: Gate = {
       const changer = (await ctx.adminFor(t)) ?? t.dialect;
       const change = await changer.params.planSortMemory(wantedBytes(ctx, t), scopeFor(ctx, t), { role: t.spec.user, database: t.spec.database });
       if (!change) continue;
-      const key = `${t.spec.host}:${t.spec.port}|${change.apply.join(';')}`;
+      const sql = changer.params.applyStatements(change);
+      const key = `${t.spec.host}:${t.spec.port}|${sql.join(';')}`;
       if (seen.has(key)) continue;
       seen.add(key);
       planned.push({
         gate: GATE,
         target: t.role,
         description: `${change.parameter} ${change.previous ?? '(not set)'} → ${change.next} at ${change.scope} scope${change.object ? ` (${change.object})` : ''}`,
-        sql: change.apply,
-        revertSql: change.revert,
+        sql,
+        revertSql: changer.params.revertStatements(change),
       });
     }
     return planned;

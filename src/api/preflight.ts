@@ -4,7 +4,7 @@ import type { RunConfig } from '../config/resolveConfig.js';
 import { backupFileName } from '../backup/backupFileName.js';
 import { join } from 'node:path';
 import { isOmMigrateError } from '../errors.js';
-import type { Finding, GateContext, PlannedChange } from '../core/Gate.js';
+import type { ConnectedTarget, Finding, GateContext, PlannedChange } from '../core/Gate.js';
 import { plannedSteps, PlannedStep } from '../steps/plannedSteps.js';
 import { readVersions, type VersionFacts } from '../targets/readVersions.js';
 import { openTargets, OpenedTargets } from '../targets/openTargets.js';
@@ -59,11 +59,13 @@ export async function runPreflight(config: RunConfig, options: PreflightOptions 
       command: options.command ?? 'preflight',
       now: Date.now(),
       heldLocks: options.heldLocks ?? new Set(),
-      adminFor: (t) => opened.adminFor(t),
+      // Every gate but the connection gate (which reports why) sees an admin it cannot use as no admin at all.
+      adminFor: (t) => opened.adminFor(t).catch(() => undefined),
     };
     for (const gate of GATES) {
+      const gateCtx = gate.id === 'connection' ? { ...ctx, adminFor: (t: ConnectedTarget) => opened.adminFor(t) } : ctx;
       // One gate that cannot read what it needs (a missing SELECT grant, say) must not hide the others' findings.
-      findings.push(...(await gate.check(ctx).catch((error: unknown) => [couldNotCheck(gate.id, error)])));
+      findings.push(...(await gate.check(gateCtx).catch((error: unknown) => [couldNotCheck(gate.id, error)])));
     }
     const report: PreflightReport = {
       targets: [

@@ -29,7 +29,7 @@ export async function readStatus(config: RunConfig): Promise<StatusReport> {
         ledger: (await t.dialect.ledger.exists()) ? await t.dialect.ledger.recent(LEDGER_ROWS) : [],
       });
     }
-    return { databases, versions: await readVersions(opened.targets), unreverted: await findUnreverted(opened.targets, { journalDir: config.journalDir }) };
+    return { databases, versions: await readVersions(opened.targets), unreverted: await findUnreverted(opened.targets, { journalDir: config.journalDir, adminFor: opened.adminFor }) };
   } finally {
     await opened.close();
   }

@@ -7,12 +7,21 @@ const MESSAGES: Record<ConnectFailure, (spec: ConnectionSpec) => [string, string
   'unknown-host': (s) => [`unknown host "${s.host}"`, 'Check the host name (DB_HOST / --db-host) and this machine\'s DNS.'],
   refused: (s) => [`connection refused by ${s.host}:${s.port}`, 'Is the server running, and listening on that port (DB_PORT / --db-port)?'],
   timeout: (s) => [`no answer from ${s.host}:${s.port} (timed out)`, 'Check firewalls and security groups between here and the server.'],
-  auth: (s) => [`wrong user or password for "${s.user}"`, 'Check DB_USER and DB_USER_PASSWORD (or --db-password-file), and the account\'s allowed hosts.'],
-  'unknown-database': (s) => [`database "${s.database}" does not exist`, 'Check OM_DATABASE / --database (or the database in the URL).'],
+  auth: (s) => [`wrong user or password for "${s.user}"`, `Check ${credentialsSource(s)}, and the account's allowed hosts.`],
+  'unknown-database': (s) => [`database "${s.database}" does not exist`, isUrlSource(s) ? `Check the database named in ${s.source}.` : 'Check OM_DATABASE / --database.'],
   'tls-required': () => ['the server requires an encrypted (TLS) connection', 'Set useSSL=true in DB_PARAMS (sslmode=require for PostgreSQL).'],
   'tls-unsupported': () => ['TLS was requested but the server does not offer it', 'Remove useSSL/sslmode from the connection parameters, or enable TLS on the server.'],
   other: () => ['could not connect', 'Run with --verbose for the driver\'s full error.'],
 };
+
+/** Configuration that came as a URL (admin URLs, Airflow's) names its own source; OpenMetadata's comes from DB_* names. */
+function isUrlSource(spec: ConnectionSpec): boolean {
+  return !['flags', 'environment'].includes(spec.source) && !/\.ya?ml$/.test(spec.source);
+}
+
+function credentialsSource(spec: ConnectionSpec): string {
+  return isUrlSource(spec) ? `the user and password in ${spec.source}` : 'DB_USER and DB_USER_PASSWORD (or --db-user / --db-password-file)';
+}
 
 /** Turns a driver's connection error into one typed error with its own message per failure class. */
 export function connectError(spec: ConnectionSpec, failure: ConnectFailure, cause: unknown): OmMigrateError {

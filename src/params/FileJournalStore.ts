@@ -1,13 +1,15 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConnectionSpec } from '../config/ConnectionSpec.js';
-import { UNREVERTED } from '../dialects/journalRows.js';
+import { fileNameComponent } from '../backup/backupFileName.js';
+import { UNREVERTED } from '../dialects/stores/JournalTable.js';
 import type { JournalEntry, JournalStatus, JournalStore } from '../dialects/types.js';
 
 /** One file per database, named after its server and database so that a later run finds it again. */
 export function journalFilePath(dir: string, spec: ConnectionSpec): string {
-  const safe = `${spec.engine}-${spec.host}-${spec.port}-${spec.database}`.replace(/[^A-Za-z0-9._-]/g, '_');
-  return join(dir, `journal-${safe}.json`);
+  const name = [spec.engine, spec.host, String(spec.port), spec.database].map(fileNameComponent).join('-');
+  return join(dir, `journal-${name}.json`);
 }
 
 /**
@@ -24,6 +26,11 @@ export class FileJournalStore implements JournalStore {
 
   async ensure(): Promise<void> {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const stat = lstatSync(this.dir);
+    // The journal decides what the admin connection puts back: nobody else may be able to write beside it.
+    if (!stat.isDirectory() || stat.uid !== (process.getuid?.() ?? stat.uid) || (stat.mode & 0o022) !== 0) {
+      throw new Error(`${this.dir} is not a private directory of this user (mode ${(stat.mode & 0o777).toString(8)}, owner ${stat.uid})`);
+    }
     if (!existsSync(this.path)) this.write([]);
   }
 
@@ -51,13 +58,25 @@ export class FileJournalStore implements JournalStore {
 
   private read(): JournalEntry[] {
     if (!existsSync(this.path)) return [];
-    return JSON.parse(readFileSync(this.path, 'utf8')) as JournalEntry[];
+    // Files of om-migrate 0.1 carry statements too; they are ignored, and every entry is rebuilt from its data.
+    return (JSON.parse(readFileSync(this.path, 'utf8')) as Array<JournalEntry & { applySql?: unknown; revertSql?: unknown }>)
+      .map(({ applySql: _a, revertSql: _r, ...entry }) => ({ ...entry, via: entry.via === 'admin' ? 'admin' : 'application', object: entry.object ?? null }));
   }
 
+  /** A fresh temporary name, created exclusively (never following a planted link), renamed over the journal. */
   private write(entries: JournalEntry[]): void {
-    const tmp = `${this.path}.${process.pid}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify(entries, null, 2)}\n`, { mode: 0o600 });
-    chmodSync(tmp, 0o600);
-    renameSync(tmp, this.path);
+    const tmp = `${this.path}.${randomBytes(6).toString('hex')}.tmp`;
+    writeFileSync(tmp, `${JSON.stringify(entries, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+    try {
+      chmodSync(tmp, 0o600);
+      renameSync(tmp, this.path);
+    } catch (error) {
+      try {
+        unlinkSync(tmp);
+      } catch {
+        // gone already
+      }
+      throw error;
+    }
   }
 }

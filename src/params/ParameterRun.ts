@@ -1,11 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { RunConfig } from '../config/resolveConfig.js';
-import type { Dialect, JournalEntry, JournalStore, ParameterChangePlan, ParameterScope } from '../dialects/types.js';
+import type { ConnectedTarget } from '../core/Target.js';
+import type { Dialect, JournalEntry, JournalStore, JournalVia, ParameterScope, ParameterSetting } from '../dialects/types.js';
+import { OmMigrateError } from '../errors.js';
 import { FileJournalStore, journalFilePath } from './FileJournalStore.js';
-import type { ConnectedTarget } from '../core/Gate.js';
+
 /**
  * Server parameter changes with a journal written before each change and a verified revert.
+ *
+ * Trust follows privilege: a change made through the admin connection is journaled in the admin's own schema
+ * (Dialect.ownJournal), one made through the application connection in the application database. An entry is only
+ * ever put back through the connection its journal belongs to, after its data validates against the allow-list; no
+ * statement is read back from a table.
  *
  * Sharing: a value that reaches beyond one database (MySQL GLOBAL, PostgreSQL role or system settings) may be needed
  * by several runs at once — OpenMetadata and Airflow on one server, or two installations on one server. Every run that
@@ -18,11 +25,11 @@ import type { ConnectedTarget } from '../core/Gate.js';
 /** One parameter a run wants raised. `plan` reads the current state through the given connection and is read-only. */
 export interface ParameterRequest {
   target: ConnectedTarget;
-  parameter: ParameterChangePlan['parameter'];
+  parameter: ParameterSetting['parameter'];
   scope: ParameterScope;
   /** Role or database the setting is attached to (PostgreSQL role/database scope). */
   object?: string;
-  plan(dialect: Dialect): Promise<ParameterChangePlan | undefined>;
+  plan(dialect: Dialect): Promise<ParameterSetting | undefined>;
 }
 
 /** sort_buffer_size (GLOBAL) or work_mem (at --work-mem-scope) raised to the configured minimum for one target. */
@@ -57,6 +64,8 @@ export interface ParameterObserver {
   restored?(entry: JournalEntry): void | Promise<void>;
   reverted?(entry: JournalEntry): void | Promise<void>;
   deferred?(entry: JournalEntry, otherRuns: number): void | Promise<void>;
+  /** Something the operator should know that does not stop the run (a journal that fell back to a local file). */
+  warning?(text: string): void;
 }
 
 export interface ParameterRunOptions {
@@ -72,6 +81,13 @@ export interface ParameterRunOptions {
   observer?: ParameterObserver;
 }
 
+/** A journal a target's entries may be in, and the connection that alone may put them back. */
+export interface JournalSource {
+  store: JournalStore;
+  /** 'file': the local fallback, trusted (0600 in a private directory); its entries say which connection made them. */
+  kind: JournalVia | 'file';
+}
+
 /** The parameter state of one run: its journals, the needs it holds, the values it changed. */
 export class ParameterRun {
   readonly runId: string;
@@ -80,7 +96,7 @@ export class ParameterRun {
   readonly observer: ParameterObserver;
   private readonly adminForTarget: ParameterRunOptions['adminFor'];
   readonly journalDir: string;
-  private readonly journals = new Map<ConnectedTarget, JournalStore>();
+  private readonly journals = new Map<string, JournalStore>();
   /** need key → the connection holding the need. */
   readonly needs = new Map<string, Dialect>();
   /** need keys whose value this run changed, so a second target on the same server does not change it again. */
@@ -103,33 +119,57 @@ export class ParameterRun {
     return `${this.runId}:${String(this.seq).padStart(4, '0')}`;
   }
 
-  /** The connection that changes parameters for a target: the admin connection when configured, else the app user. */
-  async executorFor(target: ConnectedTarget): Promise<Dialect> {
-    return (await this.adminForTarget(target)) ?? target.dialect;
+  adminFor(target: ConnectedTarget): Promise<Dialect | undefined> {
+    return this.adminForTarget(target);
   }
 
-  hasAdmin(target: ConnectedTarget): Promise<boolean> {
-    return this.adminForTarget(target).then((d) => d !== undefined);
+  /** The connection that changes parameters for a target, and which one it is. */
+  async executorFor(target: ConnectedTarget): Promise<{ dialect: Dialect; via: JournalVia }> {
+    const admin = await this.adminForTarget(target);
+    return admin ? { dialect: admin, via: 'admin' } : { dialect: target.dialect, via: 'application' };
   }
 
-  /** The table in the target database; the local file when the table cannot be created or written. */
-  async journalFor(target: ConnectedTarget): Promise<JournalStore> {
-    const known = this.journals.get(target);
+  /** The connection allowed to put back an entry of a journal source: the one its journal belongs to. */
+  async revertExecutor(target: ConnectedTarget, source: JournalSource, entry: JournalEntry): Promise<Dialect | undefined> {
+    const via = source.kind === 'file' ? entry.via : source.kind;
+    return via === 'admin' ? this.adminForTarget(target) : target.dialect;
+  }
+
+  /**
+   * Where a change made through `via` is journaled: the admin's own schema, or the application database; a local file
+   * only when the table cannot be created for want of privilege (with a warning: a file does not survive the container).
+   */
+  async journalFor(target: ConnectedTarget, via: JournalVia): Promise<JournalStore> {
+    const key = `${target.role}|${via}`;
+    const known = this.journals.get(key);
     if (known) return known;
-    let store: JournalStore = target.dialect.journal;
+    let store: JournalStore;
     try {
+      if (via === 'admin') {
+        const admin = (await this.adminForTarget(target))!;
+        store = await ownJournalOrBlock(target, admin);
+        if (await target.dialect.canWriteOwnJournalLocation()) {
+          this.observer.warning?.(`${target.spec.user} may write ${store.location}: the application user is as privileged as the admin there, `
+            + 'so the journal of admin-made changes cannot be protected from it');
+        }
+      } else {
+        store = target.dialect.journal;
+      }
       await store.ensure();
-    } catch {
+    } catch (error) {
+      if (!isPrivilegeRefusal(error)) throw error;
       store = fileJournal(target, this.journalDir);
       await store.ensure();
+      this.observer.warning?.(`the journal table could not be created (${firstLine(error)}): journaling to ${store.location}, `
+        + 'which does not survive a container restart');
     }
-    this.journals.set(target, store);
+    this.journals.set(key, store);
     return store;
   }
 
-  /** Every journal that may hold entries for a target: the table and the fallback file. */
-  async readableJournals(target: ConnectedTarget): Promise<JournalStore[]> {
-    return readableJournals(target, this.journalDir);
+  /** Every journal that may hold entries for a target, read-only: the application table, the admin's, the file. */
+  async readableJournals(target: ConnectedTarget, onUnreadable?: (reason: string) => void): Promise<JournalSource[]> {
+    return readableJournals(target, await this.adminForTarget(target), this.journalDir, onUnreadable);
   }
 }
 
@@ -137,15 +177,45 @@ export function createParameterRun(options: ParameterRunOptions): ParameterRun {
   return new ParameterRun(options);
 }
 
+async function ownJournalOrBlock(target: ConnectedTarget, admin: Dialect): Promise<JournalStore> {
+  try {
+    return await admin.ownJournal();
+  } catch (error) {
+    if (isPrivilegeRefusal(error)) throw error;
+    throw new OmMigrateError('BLOCKED', `${target.role}: the admin journal cannot be trusted: ${firstLine(error)}; nothing was changed`, {
+      hint: 'Drop that schema (it is not om-migrate\'s), or check who created it; om-migrate journals admin-made changes only where the admin alone can write.',
+      cause: error,
+    });
+  }
+}
+
 function fileJournal(target: ConnectedTarget, dir: string): FileJournalStore {
   return new FileJournalStore(journalFilePath(dir, target.spec), dir);
 }
 
-export async function readableJournals(target: ConnectedTarget, dir: string): Promise<JournalStore[]> {
-  const list: JournalStore[] = [target.dialect.journal];
+/**
+ * The journals of a target. The admin's own is looked up through the admin connection; when that fails (the connection
+ * is gone, the schema is not ours) the others are still returned and `onUnreadable` says why, or the error is thrown.
+ */
+export async function readableJournals(target: ConnectedTarget, admin: Dialect | undefined, dir: string,
+  onUnreadable?: (reason: string) => void): Promise<JournalSource[]> {
+  const list: JournalSource[] = [{ store: target.dialect.journal, kind: 'application' }];
+  try {
+    const own = admin ? await admin.existingOwnJournal() : undefined;
+    if (own) list.push({ store: own, kind: 'admin' });
+  } catch (error) {
+    if (!onUnreadable) throw error;
+    onUnreadable(`${target.role}: the admin journal could not be read: ${firstLine(error)}`);
+  }
   const file = fileJournal(target, dir);
-  if (file.exists()) list.push(file);
+  if (file.exists()) list.push({ store: file, kind: 'file' });
   return list;
+}
+
+/** MySQL 1142/1044 (command or database denied) and 1227; PostgreSQL 42501: the user may not create or write there. */
+export function isPrivilegeRefusal(error: unknown): boolean {
+  const e = error as { errno?: number; code?: string };
+  return [1044, 1142, 1227].includes(e.errno ?? 0) || e.code === '42501';
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { ParameterChangePlan, JournalEntry } from '../dialects/types.js';
+import type { JournalEntry, ParameterSetting } from '../dialects/types.js';
 import { OmMigrateError } from '../errors.js';
 import { parameterGroupHint } from './managedHint.js';
 import { firstLine, needKey, type ParameterRequest, type ParameterRun } from './ParameterRun.js';
@@ -13,7 +13,7 @@ import { revertParameterChanges } from './revertParameterChanges.js';
 export async function applyParameterChanges(run: ParameterRun, requests: ParameterRequest[]): Promise<JournalEntry[]> {
   const applied: JournalEntry[] = [];
   for (const request of requests) {
-    const executor = await run.executorFor(request.target);
+    const { dialect: executor, via } = await run.executorFor(request.target);
     const server = await executor.params.serverIdentity();
     const key = needKey(server, request.parameter, request.scope, request.object);
     const change = async (): Promise<void> => {
@@ -30,22 +30,21 @@ export async function applyParameterChanges(run: ParameterRun, requests: Paramet
       // Planned now, under the mutex and after the need is held, so that no run can revert the value in between.
       const plan = await request.plan(executor);
       if (!plan) return;
-      const journal = await run.journalFor(request.target);
+      const journal = await run.journalFor(request.target, via);
       const now = new Date().toISOString();
       const entry: JournalEntry = {
-        id: run.nextEntryId(), runId: run.runId, database: request.target.spec.database, server,
-        parameter: plan.parameter, scope: plan.scope, object: plan.object ?? null, previous: plan.previous, next: plan.next,
-        applySql: plan.apply, revertSql: plan.revert, status: 'pending', holder: run.holder, createdAt: now, updatedAt: now, note: null,
+        ...plan, id: run.nextEntryId(), runId: run.runId, database: request.target.spec.database, server, via,
+        status: 'pending', holder: run.holder, createdAt: now, updatedAt: now, note: null,
       };
       await journal.insert(entry);
       await run.observer.journaled?.(entry);
       try {
-        await executor.params.execute(plan.apply);
+        await executor.params.apply(plan);
       } catch (error) {
         if (!executor.params.isPrivilegeRefusal(error)) throw error; // the entry stays pending: the revert covers it
         await journal.setStatus(entry.id, 'refused', firstLine(error));
         if (applied.length > 0) await revertParameterChanges(run, { entries: applied, releaseNeeds: false });
-        throw await refusalError(run, request, plan, error);
+        throw await refusalError(run, request, plan, executor.params.applyStatements(plan), error);
       }
       await journal.setStatus(entry.id, 'applied');
       entry.status = 'applied';
@@ -59,17 +58,18 @@ export async function applyParameterChanges(run: ParameterRun, requests: Paramet
   return applied;
 }
 
-async function refusalError(run: ParameterRun, request: ParameterRequest, plan: ParameterChangePlan, error: unknown): Promise<OmMigrateError> {
+async function refusalError(run: ParameterRun, request: ParameterRequest, plan: ParameterSetting, sql: string[],
+  error: unknown): Promise<OmMigrateError> {
   const { target } = request;
-  const viaAdmin = await run.hasAdmin(target);
+  const viaAdmin = (await run.adminFor(target)) !== undefined;
   const who = viaAdmin ? 'the --admin-url account' : `${target.spec.user} (no --admin-url given)`;
   const managed = target.server.managed;
   const place = parameterGroupHint(target.dialect.engine, plan.parameter, plan.next, managed);
   return new OmMigrateError('BLOCKED',
-    `${target.role}: the server refused ${plan.apply[0]} for ${who}: ${firstLine(error)}; nothing was changed`,
+    `${target.role}: the server refused ${sql[0]} for ${who}: ${firstLine(error)}; nothing was changed`,
     {
       cause: error,
       hint: `${viaAdmin ? '' : 'Give --admin-url (OM_MIGRATE_ADMIN_URL) with an account that may change server parameters, or '}${place}`,
-      details: { target: target.role, parameter: plan.parameter, scope: plan.scope, sql: plan.apply, managed: managed ?? null },
+      details: { target: target.role, parameter: plan.parameter, scope: plan.scope, sql, managed: managed ?? null },
     });
 }

@@ -1,13 +1,21 @@
-import type { Dialect, JournalEntry, JournalStore } from '../dialects/types.js';
+import type { ConnectedTarget } from '../core/Target.js';
+import type { Dialect, JournalEntry } from '../dialects/types.js';
 import { OmMigrateError } from '../errors.js';
-import type { ConnectedTarget } from '../core/Gate.js';
-import { firstLine, needKey, type ParameterRun } from './ParameterRun.js';
-
+import { firstLine, needKey, type JournalSource, type ParameterRun } from './ParameterRun.js';
 
 export interface RevertReport {
+  /** Put back and read back, or found already back (a restart reset it). */
   reverted: JournalEntry[];
   /** Shared values left in place because another run still needs them. */
   deferred: JournalEntry[];
+  /** Journal rows that do not validate (a parameter, scope, object, value or server om-migrate would not have written): never run. */
+  rejected: RejectedEntry[];
+}
+
+export interface RejectedEntry {
+  entry: JournalEntry;
+  journal: string;
+  reason: string;
 }
 
 export interface RevertOptions {
@@ -17,24 +25,36 @@ export interface RevertOptions {
   releaseNeeds?: boolean;
 }
 
-interface Located {
+export interface Located {
   entry: JournalEntry;
   target: ConnectedTarget;
-  journal: JournalStore;
+  source: JournalSource;
 }
 
 /**
- * Puts back entries, newest first: restores the exact previous value (or removes a setting that did not exist), reads
- * it back, and only then marks the entry reverted. A shared value still needed by another run is deferred instead.
- * Tries every entry; if any could not be put back, throws REVERT_FAILED with the exact SQL to run by hand.
+ * Puts back entries, newest first, each only through the connection its journal belongs to and only once its data
+ * validates: reads the live value first (a restart may have put it back already; someone else may have changed it
+ * since), restores the exact previous value (or removes a setting that did not exist), reads it back, and only then
+ * marks the entry reverted. A shared value still needed by another run is deferred instead. Tries every entry; if any
+ * could not be put back, throws REVERT_FAILED with the exact statements to run by hand.
  */
 export async function revertParameterChanges(run: ParameterRun, options: RevertOptions = {}): Promise<RevertReport> {
   const ownRun = options.entries === undefined;
-  const located = await locate(run, options.entries);
-  const report: RevertReport = { reverted: [], deferred: [] };
-  const failures: Array<{ item: Located; reason: string }> = [];
+  const { located, unreadable } = await locate(run, options.entries);
+  const report: RevertReport = { reverted: [], deferred: [], rejected: [] };
+  const failures: Array<{ item?: Located; reason: string }> = unreadable.map((reason) => ({ reason }));
   for (const item of [...located].reverse()) {
-    const { entry, target } = item;
+    const { entry, target, source } = item;
+    const executor = await run.revertExecutor(target, source, entry);
+    if (!executor) {
+      failures.push({ item, reason: 'it was made through the admin connection: give --admin-url to put it back' });
+      continue;
+    }
+    const problem = await entryProblem(entry, target, executor);
+    if (problem) {
+      report.rejected.push({ entry, journal: source.store.location, reason: problem });
+      continue;
+    }
     const key = needKey(entry.server, entry.parameter, entry.scope, entry.object);
     const restore = async (): Promise<void> => {
       if (key !== undefined) {
@@ -46,15 +66,15 @@ export async function revertParameterChanges(run: ParameterRun, options: RevertO
         const others = await holder.coordination.otherNeeds(key);
         if (others > 0) {
           const note = `${others} other om-migrate session(s) still need ${entry.parameter}; put back when the last one ends`;
-          await item.journal.setStatus(entry.id, 'deferred', note);
+          await source.store.setStatus(entry.id, 'deferred', note);
           report.deferred.push({ ...entry, status: 'deferred', note });
           await run.observer.deferred?.(entry, others);
           return;
         }
       }
-      const reason = await restoreEntry(run, item);
-      if (reason) failures.push({ item, reason });
-      else report.reverted.push({ ...entry, status: 'reverted' });
+      const outcome = await restoreEntry(run, item, executor);
+      if ('failed' in outcome) failures.push({ item, reason: outcome.failed });
+      else report.reverted.push({ ...entry, status: 'reverted', note: outcome.note });
     };
     try {
       if (key === undefined) await restore();
@@ -68,6 +88,20 @@ export async function revertParameterChanges(run: ParameterRun, options: RevertO
   return report;
 }
 
+/**
+ * Why an entry must not be run: it fails the dialect's allow-list, belongs to another database's target, names an
+ * object other than the target's own database or role, or a server other than the one this connection reaches.
+ */
+export async function entryProblem(entry: JournalEntry, target: ConnectedTarget, executor: Dialect): Promise<string | undefined> {
+  const invalid = executor.params.validate(entry);
+  if (invalid) return invalid;
+  const expected = entry.scope === 'database' ? target.spec.database : entry.scope === 'role' ? target.spec.user : null;
+  if (entry.object !== expected) return `it names ${entry.object ?? 'nothing'} where ${target.role}'s ${entry.scope} scope is ${expected ?? 'nothing'}`;
+  const server = await executor.params.serverIdentity();
+  if (entry.server !== server) return `it was written for server ${entry.server}, not ${server}`;
+  return undefined;
+}
+
 /** Releases every need this run still holds (values it needed but did not change). */
 export async function releaseNeeds(run: ParameterRun): Promise<void> {
   for (const [key, dialect] of run.needs) {
@@ -76,68 +110,93 @@ export async function releaseNeeds(run: ParameterRun): Promise<void> {
   }
 }
 
-/** Runs the revert statements, reads the value back and marks the entry; returns why it failed, if it did. */
-async function restoreEntry(run: ParameterRun, { entry, target, journal }: Located): Promise<string | undefined> {
-  let executor: Dialect;
+/** Reads the live value, puts the previous one back if needed, reads it back and marks the entry. */
+async function restoreEntry(run: ParameterRun, { entry, source }: Located, executor: Dialect): Promise<{ note: string | null } | { failed: string }> {
+  const params = executor.params;
+  let live: string | null;
   try {
-    executor = await run.executorFor(target);
-    await executor.params.execute(entry.revertSql);
+    live = await params.readBack(entry);
   } catch (error) {
-    return firstLine(error);
+    return { failed: `could not read ${entry.parameter}: ${firstLine(error)}` };
   }
-  let now: string | null;
-  try {
-    now = await executor.params.readBack({ parameter: entry.parameter, scope: entry.scope, object: entry.object ?? undefined });
-  } catch (error) {
-    return `could not read ${entry.parameter} back: ${firstLine(error)}`;
-  }
-  if (!executor.params.sameValue(now, entry.previous)) {
-    return `read back ${entry.parameter} = ${now ?? '(no setting)'}, expected ${entry.previous ?? '(no setting)'}`;
+  let note: string | null = null;
+  if (params.sameValue(live, entry.previous)) {
+    note = 'already at its previous value (the server was restarted, or someone put it back)';
+  } else if (!params.sameValue(live, entry.next)) {
+    note = `left as found: ${live ?? '(no setting)'} is neither the ${entry.next} om-migrate set nor the ${entry.previous ?? '(no setting)'} before; `
+      + 'someone changed it since';
+  } else {
+    try {
+      await params.revert(entry);
+    } catch (error) {
+      return { failed: firstLine(error) };
+    }
+    let now: string | null;
+    try {
+      now = await params.readBack(entry);
+    } catch (error) {
+      return { failed: `could not read ${entry.parameter} back: ${firstLine(error)}` };
+    }
+    if (!params.sameValue(now, entry.previous)) {
+      return { failed: `read back ${entry.parameter} = ${now ?? '(no setting)'}, expected ${entry.previous ?? '(no setting)'}` };
+    }
   }
   await run.observer.restored?.(entry);
   try {
-    await journal.setStatus(entry.id, 'reverted');
+    await source.store.setStatus(entry.id, 'reverted', note);
   } catch (error) {
-    return `restored, but the journal could not be updated: ${firstLine(error)}`;
+    return { failed: `restored, but the journal could not be updated: ${firstLine(error)}` };
   }
   await run.observer.reverted?.(entry);
-  return undefined;
+  return { note };
 }
 
-function revertFailed(failures: Array<{ item: Located; reason: string }>): OmMigrateError {
-  const manualSql = failures.flatMap(({ item }) => item.entry.revertSql.map((s) => `${s};`));
-  const what = failures.map(({ item, reason }) =>
-    `${item.target.role} ${item.entry.parameter} (${item.entry.scope}${item.entry.object ? ` ${item.entry.object}` : ''}): ${reason}`);
+function revertFailed(failures: Array<{ item?: Located; reason: string }>): OmMigrateError {
+  const manualSql = failures.flatMap(({ item }) => item ? item.target.dialect.params.revertStatements(item.entry).map((s) => `${s};`) : []);
+  const what = failures.map(({ item, reason }) => (item
+    ? `${item.target.role} ${item.entry.parameter} (${item.entry.scope}${item.entry.object ? ` ${item.entry.object}` : ''}): ${reason}` : reason));
   return new OmMigrateError('REVERT_FAILED',
     `could not put back ${failures.length} server parameter change(s): ${what.join('; ')}`,
     {
       hint: `Run as a privileged user on the server: ${manualSql.join(' ')} Then run om-migrate revert-params to verify and clear the journal.`,
       details: {
         manualSql,
-        entries: failures.map(({ item, reason }) => ({
+        unreadable: failures.filter((f) => !f.item).map((f) => f.reason),
+        entries: failures.flatMap(({ item, reason }) => (!item ? [] : [{
           id: item.entry.id, target: item.target.role, database: item.entry.database, parameter: item.entry.parameter,
           scope: item.entry.scope, object: item.entry.object, previous: item.entry.previous, next: item.entry.next,
-          journal: item.journal.location, reason,
-        })),
+          journal: item.source.store.location, reason,
+        }])),
       },
     });
 }
 
-/** Finds the journal and target of each entry; without entries, every unreverted entry of this run. */
-async function locate(run: ParameterRun, entries: JournalEntry[] | undefined): Promise<Located[]> {
+/**
+ * Finds the journal and target of each entry; without entries, every unreverted entry of this run. Only a target's
+ * own database's rows are considered: the admin's journal on a MySQL server is shared by every installation on it.
+ */
+async function locate(run: ParameterRun, entries: JournalEntry[] | undefined): Promise<{ located: Located[]; unreadable: string[] }> {
   const found: Located[] = [];
+  const unreadable: string[] = [];
   const seen = new Set<string>();
   for (const target of run.targets) {
-    for (const journal of await run.readableJournals(target)) {
-      const candidates = entries === undefined
-        ? (await journal.ofRun(run.runId)).filter((e) => ['pending', 'applied', 'deferred'].includes(e.status))
-        : (await journal.unreverted()).filter((e) => entries.some((w) => w.id === e.id));
+    for (const source of await run.readableJournals(target, (reason) => unreadable.push(reason))) {
+      let candidates: JournalEntry[];
+      try {
+        candidates = entries === undefined
+          ? (await source.store.ofRun(run.runId)).filter((e) => ['pending', 'applied', 'deferred'].includes(e.status))
+          : (await source.store.unreverted()).filter((e) => entries.some((w) => w.id === e.id));
+      } catch (error) {
+        unreadable.push(`${source.store.location} could not be read: ${firstLine(error)}`);
+        continue;
+      }
       for (const entry of candidates) {
-        if (seen.has(entry.id)) continue;
-        seen.add(entry.id);
-        found.push({ entry, target, journal });
+        if (entry.database !== target.spec.database || seen.has(`${source.store.location}|${entry.id}`)) continue;
+        seen.add(`${source.store.location}|${entry.id}`);
+        found.push({ entry, target, source });
       }
     }
   }
-  return found.sort((a, b) => a.entry.createdAt.localeCompare(b.entry.createdAt) || a.entry.id.localeCompare(b.entry.id));
+  found.sort((a, b) => a.entry.createdAt.localeCompare(b.entry.createdAt) || a.entry.id.localeCompare(b.entry.id));
+  return { located: found, unreadable };
 }

@@ -1,8 +1,8 @@
-import type { ConnectionSpec, TargetRole } from '../config/ConnectionSpec.js';
+import { describeSpec, type ConnectionSpec, type TargetRole } from '../config/ConnectionSpec.js';
 import type { RunConfig } from '../config/resolveConfig.js';
 import { connect } from '../dialects/connect.js';
 import type { Dialect } from '../dialects/types.js';
-import { isOmMigrateError } from '../errors.js';
+import { isOmMigrateError, OmMigrateError } from '../errors.js';
 import type { ConnectedTarget, OpenedTargets, TargetFailure } from '../core/Target.js';
 
 export type { OpenedTargets, TargetFailure } from '../core/Target.js';
@@ -28,15 +28,18 @@ export async function openTargets(config: RunConfig, purpose = 'run'): Promise<O
     }
   }
   const admins = new Map<string, Promise<Dialect>>();
+  const verified = new Map<ConnectedTarget, Promise<Dialect | undefined>>();
+  const open = (spec: ConnectionSpec): Promise<Dialect> => {
+    const key = `${spec.engine}://${spec.user}@${spec.host}:${spec.port}/${spec.database}`;
+    if (!admins.has(key)) admins.set(key, connect(spec, { purpose: `${purpose}-admin`, timeoutMs: config.connectTimeoutMs }));
+    return admins.get(key)!;
+  };
   return {
     targets,
     failures,
-    async adminFor(target) {
-      const spec = adminSpecFor(config, target);
-      if (!spec) return undefined;
-      const key = `${spec.host}:${spec.port}/${spec.database}`;
-      if (!admins.has(key)) admins.set(key, connect(spec, { purpose: `${purpose}-admin`, timeoutMs: config.connectTimeoutMs }));
-      return admins.get(key);
+    adminFor(target) {
+      if (!verified.has(target)) verified.set(target, verifiedAdmin(config, target, open));
+      return verified.get(target)!;
     },
     async close() {
       const all = [...targets.map((t) => t.dialect), ...(await Promise.allSettled(admins.values()))
@@ -47,16 +50,54 @@ export async function openTargets(config: RunConfig, purpose = 'run'): Promise<O
 }
 
 /**
- * The admin connection for a target: --admin-url for OpenMetadata; for Airflow --airflow-admin-url, else --admin-url
- * when it points at the Airflow server (or there is no OpenMetadata database). It connects to the target's database
- * unless the URL names one.
+ * The admin connection of a target, once it is proven to reach the target's own server: the target's session takes a
+ * marker only a session of the same server can see. An admin URL for another server (or the other engine) would
+ * change the wrong server's globals, so it blocks, naming both; the only exception is --admin-url meeting an Airflow
+ * database on another server when there is an OpenMetadata database too, which simply has no admin connection.
  */
-export function adminSpecFor(config: RunConfig, target: { role: TargetRole; spec: ConnectionSpec }): ConnectionSpec | undefined {
-  let admin = config.admin;
-  if (target.role === 'airflow') {
-    const sameServer = admin !== undefined && admin.host === target.spec.host && admin.port === target.spec.port;
-    admin = config.airflowAdmin ?? (sameServer || !config.openmetadata ? config.admin : undefined);
+async function verifiedAdmin(config: RunConfig, target: ConnectedTarget, open: (spec: ConnectionSpec) => Promise<Dialect>): Promise<Dialect | undefined> {
+  const chosen = adminSpecFor(config, target);
+  if (!chosen) return undefined;
+  const { spec, optional } = chosen;
+  if (spec.engine !== target.spec.engine) {
+    if (optional) return undefined;
+    throw new OmMigrateError('BLOCKED', `${spec.source} is a ${engineName(spec)} URL, but the ${target.role} database is ${engineName(target.spec)}: `
+      + `${describeSpec(target.spec)}`, { hint: `Give ${spec.source} for the ${target.role} database's own server.` });
   }
-  if (!admin || admin.engine !== target.spec.engine) return undefined;
-  return { ...admin, database: admin.database || target.spec.database };
+  const admin = await open(spec);
+  const marker = await target.dialect.probe.mark();
+  let same: boolean;
+  try {
+    same = await admin.probe.sees(marker);
+  } finally {
+    await target.dialect.probe.unmark(marker.token).catch(() => undefined);
+  }
+  if (same) return admin;
+  if (optional) return undefined;
+  const [mine, theirs] = await Promise.all([target.dialect.params.serverIdentity(), admin.params.serverIdentity()]);
+  throw new OmMigrateError('BLOCKED',
+    `${spec.source} reaches another server than the ${target.role} database: ${describeSpec(spec)} is ${theirs}, `
+    + `${describeSpec(target.spec)} is ${mine}; nothing was changed`,
+    { hint: `Point ${spec.source} at the server that holds ${target.spec.database}, or leave it out.`,
+      details: { target: target.role, adminServer: theirs, targetServer: mine } });
+}
+
+function engineName(spec: ConnectionSpec): string {
+  return spec.engine === 'mysql' ? 'MySQL/MariaDB' : 'PostgreSQL';
+}
+
+/**
+ * The admin connection spec for a target: --admin-url for OpenMetadata; for Airflow --airflow-admin-url, else
+ * --admin-url, which is optional there when an OpenMetadata database is configured too (it may be another server).
+ * It connects to the target's database unless the URL names one.
+ */
+export function adminSpecFor(config: RunConfig, target: { role: TargetRole; spec: ConnectionSpec }): { spec: ConnectionSpec; optional: boolean } | undefined {
+  let admin = config.admin;
+  let optional = false;
+  if (target.role === 'airflow') {
+    admin = config.airflowAdmin ?? config.admin;
+    optional = config.airflowAdmin === undefined && config.openmetadata !== undefined;
+  }
+  if (!admin) return undefined;
+  return { spec: { ...admin, database: admin.database || target.spec.database }, optional };
 }

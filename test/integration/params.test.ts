@@ -33,6 +33,13 @@ function newRun(targets: ConnectedTarget[], admin?: Dialect): ParameterRun {
   return createParameterRun({ targets, adminFor: async () => admin, journalDir });
 }
 
+/** Every journal entry of a run, wherever its journal is (the admin's own schema for admin-made changes). */
+async function runEntries(run: ParameterRun, t: ConnectedTarget) {
+  const entries = [];
+  for (const source of await run.readableJournals(t)) entries.push(...await source.store.ofRun(run.runId));
+  return entries;
+}
+
 async function rejectsWith(promise: Promise<unknown>, code: string): Promise<OmMigrateError> {
   try {
     await promise;
@@ -175,8 +182,9 @@ for (const setup of SETUPS) {
         });
         assert.equal(result, 'done');
         assert.equal(await setup.read(db), before);
-        const entries = await t.dialect.journal.ofRun(run.runId);
+        const entries = await runEntries(run, t);
         assert.deepEqual(entries.map((e) => e.status), ['reverted']);
+        assert.equal(entries[0].via, setup.viaAdmin ? 'admin' : 'application');
         assert.deepEqual(await findUnreverted([t], { journalDir }), []);
       } finally {
         await t.dialect.close();
@@ -230,8 +238,9 @@ for (const setup of SETUPS) {
         c.child.kill('SIGKILL');
         await c.exited;
         const t = await connectTarget(db.appSpec);
+        const admin = await adminFor(setup, db);
         try {
-          const left = await findUnreverted([t], { journalDir });
+          const left = await findUnreverted([t], { journalDir, adminFor: async () => admin });
           assert.equal(left.length, 1);
           assert.equal(left[0].runActive, false, 'a killed run holds no lock');
           assert.equal(left[0].previous, before);
@@ -240,7 +249,7 @@ for (const setup of SETUPS) {
           assert.equal(r.code, 0, r.err);
           assert.match(r.out, /put back/);
           assert.equal(await setup.read(db), before);
-          assert.deepEqual(await findUnreverted([t], { journalDir }), []);
+          assert.deepEqual(await findUnreverted([t], { journalDir, adminFor: async () => admin }), []);
           const again = await runRevertParams(setup, db);
           assert.equal(again.code, 0, again.err);
           assert.match(again.out, /Nothing to put back/);
@@ -302,7 +311,7 @@ describe('shared values: MariaDB GLOBAL on one server', () => {
       const reportA = await revertParameterChanges(runA);
       assert.equal(reportA.deferred.length, 1);
       assert.equal(await read(), String(BYTES), 'still raised: B needs it');
-      const left = await findUnreverted([ta], { journalDir });
+      const left = await findUnreverted([ta], { journalDir, adminFor: async () => adminA });
       assert.equal(left.length, 1);
       assert.equal(left[0].status, 'deferred');
       await revertParameterChanges(runB);
@@ -387,7 +396,7 @@ describe('refusals: blocked before anything changed', () => {
     try {
       await rejectsWith(applyParameterChanges(run, [sortMemoryRequest(t, { sortBufferBytes: BYTES, workMemBytes: BYTES, workMemScope: 'database' })]), 'BLOCKED');
       assert.equal(await db.root.params.readBack({ parameter: 'work_mem', scope: 'database', object: db.name }), null);
-      const journal = await run.journalFor(t);
+      const journal = await run.journalFor(t, 'application');
       assert.match(journal.location, /^file /);
       assert.equal(statSync(journal.location.slice('file '.length)).mode & 0o777, 0o600);
       assert.deepEqual((await journal.ofRun(run.runId)).map((e) => e.status), ['refused']);
@@ -438,8 +447,11 @@ describe('a revert that fails', () => {
     await db.root.knex.raw(`CREATE ROLE "${adminRole}" LOGIN SUPERUSER PASSWORD 'adm-pw'`);
     cleanups.push(async () => {
       const d = await connect(server.admin);
-      await d.knex.raw(`DROP ROLE IF EXISTS "${adminRole}"`);
-      await d.close();
+      try {
+        await d.knex.raw(`DROP ROLE IF EXISTS "${adminRole}"`);
+      } finally {
+        await d.close();
+      }
     });
     const admin = await connect({ ...db.rootSpec, user: adminRole, password: 'adm-pw' });
     // A stranger as the application user, so only the admin may ALTER DATABASE.
@@ -454,6 +466,8 @@ describe('a revert that fails', () => {
       assert.equal(await db.root.params.readBack({ parameter: 'work_mem', scope: 'database', object: db.name }), '20MB');
     } finally {
       await db.root.knex.raw(`ALTER DATABASE "${db.name}" RESET work_mem`);
+      // The admin role owns the journal schema it made; it can only be dropped without it.
+      await db.root.knex.raw('DROP SCHEMA IF EXISTS om_migrate CASCADE');
       await Promise.all([t.dialect.close(), admin.close()]);
     }
   });

@@ -3,7 +3,7 @@ import type { ConnectionSpec } from '../../config/ConnectionSpec.js';
 import { tlsRequested } from '../../config/ConnectionSpec.js';
 import { connectError } from '../connectionErrors.js';
 import { QUIET_KNEX_LOG } from '../quietKnexLog.js';
-import type { AdvisoryLock, Capabilities, Dialect, Privileges, ServerInfo } from '../types.js';
+import type { AdvisoryLock, Capabilities, Dialect, JournalStore, Privileges, ServerInfo } from '../types.js';
 import { classifyMysqlError } from './classifyMysqlError.js';
 import { MysqlAirflowQueries } from './MysqlAirflowQueries.js';
 import { MysqlAirflowRepair } from './MysqlAirflowRepair.js';
@@ -12,8 +12,10 @@ import { MysqlDumpTool } from './MysqlDumpTool.js';
 import { MysqlLedgerStore } from './MysqlLedgerStore.js';
 import { MysqlLock } from './MysqlLock.js';
 import { MysqlOpenMetadataQueries } from './MysqlOpenMetadataQueries.js';
-import { MysqlParameterReader } from './MysqlParameterReader.js';
-import { MysqlJournalStore } from './MysqlJournalStore.js';
+import { MysqlParameterReader, MysqlServerProbe } from './MysqlParameterReader.js';
+import { OWN_SCHEMA } from '../journalRows.js';
+import { JournalTable } from '../stores/JournalTable.js';
+import { grantsCover } from './grants.js';
 import { MysqlParameterCoordination } from './MysqlParameterCoordination.js';
 import { MysqlRunRegistry } from './MysqlRunRegistry.js';
 import { rows } from './rows.js';
@@ -33,7 +35,8 @@ export class MysqlDialect implements Dialect {
   readonly airflow: MysqlAirflowQueries;
   readonly airflowRepair: MysqlAirflowRepair;
   readonly params: MysqlParameterReader;
-  readonly journal: MysqlJournalStore;
+  readonly journal: JournalTable;
+  readonly probe: MysqlServerProbe;
   readonly coordination: MysqlParameterCoordination;
   readonly runs: MysqlRunRegistry;
   readonly dumpTool = new MysqlDumpTool();
@@ -46,7 +49,8 @@ export class MysqlDialect implements Dialect {
     this.airflowRepair = new MysqlAirflowRepair(knex);
     this.params = new MysqlParameterReader(knex);
     this.ledger = new MysqlLedgerStore(knex, this.introspect);
-    this.journal = new MysqlJournalStore(knex, this.introspect, spec.database);
+    this.journal = new JournalTable(knex, { database: spec.database });
+    this.probe = new MysqlServerProbe(knex);
     this.coordination = new MysqlParameterCoordination(knex);
     this.runs = new MysqlRunRegistry(knex, this.introspect);
   }
@@ -72,8 +76,15 @@ export class MysqlDialect implements Dialect {
         ssl: tlsRequested(spec) ? { rejectUnauthorized: /verify/i.test(spec.params.sslMode ?? spec.params.sslmode ?? '') } : undefined,
         connectAttributes: { program_name: program },
       } as Knex.MySql2ConnectionConfig,
-      // One connection, always the same one: GET_LOCK and SET SESSION live on it.
-      pool: { min: 1, max: 1, idleTimeoutMillis: 2 ** 31 - 1 },
+      // One connection, always the same one: GET_LOCK and SET SESSION live on it. The server must not drop it for
+      // idleness while a migrator runs for hours (wait_timeout is often minutes on managed services): the run lock
+      // and the parameter needs live and die with this session.
+      pool: {
+        min: 1, max: 1, idleTimeoutMillis: 2 ** 31 - 1,
+        afterCreate: (conn: { query(sql: string, cb: (error: Error | null) => void): void }, done: (error: Error | null, conn: unknown) => void) => {
+          conn.query('SET SESSION wait_timeout = 31536000', (error) => done(error, conn));
+        },
+      },
       acquireConnectionTimeout: timeoutMs + 1000,
     });
     try {
@@ -127,6 +138,22 @@ export class MysqlDialect implements Dialect {
       superuser: superPriv,
       summary: global.join('; ') || 'no global privileges',
     };
+  }
+
+  /** A database of om-migrate's own: MySQL has no owners, so its trust rests on canWriteOwnJournalLocation. */
+  async ownJournal(): Promise<JournalStore> {
+    await this.knex.raw(`CREATE DATABASE IF NOT EXISTS ${OWN_SCHEMA} CHARACTER SET utf8mb4`);
+    return new JournalTable(this.knex, { schema: OWN_SCHEMA, database: this.spec.database });
+  }
+
+  async existingOwnJournal(): Promise<JournalStore | undefined> {
+    const found = rows(await this.knex.raw('SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [OWN_SCHEMA]));
+    return found.length > 0 ? new JournalTable(this.knex, { schema: OWN_SCHEMA, database: this.spec.database }) : undefined;
+  }
+
+  async canWriteOwnJournalLocation(): Promise<boolean> {
+    const grants = rows<Record<string, string>>(await this.knex.raw('SHOW GRANTS')).map((r) => Object.values(r)[0]);
+    return grantsCover(grants, OWN_SCHEMA, ['INSERT', 'UPDATE', 'DELETE', 'DROP', 'CREATE', 'ALTER']);
   }
 
   lock(name: string): AdvisoryLock {

@@ -19,6 +19,12 @@ export class MysqlLock implements AdvisoryLock {
     await this.knex.raw('SELECT RELEASE_LOCK(?)', [this.name]);
   }
 
+  async heldBy(connectionId: string): Promise<boolean> {
+    const [row] = rows<{ me: string | number; holder: string | number | null }>(
+      await this.knex.raw('SELECT CONNECTION_ID() AS me, IS_USED_LOCK(?) AS holder', [this.name]));
+    return String(row.me) === connectionId && row.holder !== null && String(row.holder) === connectionId;
+  }
+
   async holder(): Promise<LockHolder | undefined> {
     const [used] = rows<{ id: string | number | null }>(await this.knex.raw('SELECT IS_USED_LOCK(?) AS id', [this.name]));
     if (used.id === null || used.id === undefined) return undefined;

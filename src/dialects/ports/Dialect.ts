@@ -6,7 +6,7 @@ import type { JournalStore } from './journal.js';
 import type { LedgerStore } from './ledger.js';
 import type { AdvisoryLock, RunRegistry } from './lock.js';
 import type { OpenMetadataQueries } from './openmetadata.js';
-import type { ParameterCoordination, ParameterReader } from './params.js';
+import type { ParameterCoordination, ParameterReader, ServerProbe } from './params.js';
 import type { SchemaIntrospector } from './schema.js';
 import type { Capabilities, Privileges, ServerInfo } from './server.js';
 
@@ -25,8 +25,20 @@ export interface Dialect {
   readonly dumpTool: DumpTooling;
   readonly ledger: LedgerStore;
   lock(name: string): AdvisoryLock;
-  /** The parameter journal in this connection's database. */
+  /** The parameter journal in this connection's database: for changes made through this (application) connection. */
   readonly journal: JournalStore;
+  /**
+   * The journal of changes made through this connection as the admin: in a schema of om-migrate's own (MySQL: the
+   * database om_migrate; PostgreSQL: the schema om_migrate) that this connection creates and must own, so that the
+   * application user cannot write what the admin will put back. Throws when the location exists but is not ours.
+   */
+  ownJournal(): Promise<JournalStore>;
+  /** The same location, read-only: undefined when it does not exist; throws when it is not ours. */
+  existingOwnJournal(): Promise<JournalStore | undefined>;
+  /** Whether this connection's user could write the admin's own journal location (then it cannot be protected from it). */
+  canWriteOwnJournalLocation(): Promise<boolean>;
+  /** Proves that another connection reaches the same server (the admin URL against its target). */
+  readonly probe: ServerProbe;
   readonly coordination: ParameterCoordination;
   readonly runs: RunRegistry;
   serverInfo(): Promise<ServerInfo>;

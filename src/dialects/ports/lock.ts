@@ -14,6 +14,12 @@ export interface AdvisoryLock {
   release(): Promise<void>;
   /** Read-only: who holds it now, or undefined when it is free. */
   holder(): Promise<LockHolder | undefined>;
+  /**
+   * Whether the session `connectionId` (the one that took it) still holds it, asked on the same pinned connection.
+   * A connection the server dropped (wait_timeout, a restart, KILL) is silently replaced by the pool: the answer is
+   * then false, never a stale true. Throws when the server cannot be asked at all.
+   */
+  heldBy(connectionId: string): Promise<boolean>;
 }
 
 /** The row a lock holder writes so that a contender can name it (MariaDB keeps no program names without performance_schema). */

@@ -1,3 +1,23 @@
+/** The server parameters om-migrate ever changes; nothing else can be journaled, planned or put back. */
+export type ParameterName = 'sort_buffer_size' | 'work_mem' | 'log_bin_trust_function_creators';
+
+/** Where a parameter change lands: MySQL's GLOBAL, or PostgreSQL's database / role / system (ALTER SYSTEM). */
+export type ParameterScope = 'global' | 'database' | 'role' | 'system';
+
+/**
+ * A parameter change as data: what, where, from what, to what. The statements that make it and undo it are built from
+ * these values by the dialect, with quoting, only after they validate; no SQL is ever stored or read back from a table.
+ */
+export interface ParameterSetting {
+  parameter: ParameterName;
+  scope: ParameterScope;
+  /** The database (database scope) or role (role scope) the setting is attached to; null otherwise. */
+  object: string | null;
+  /** The value before, exactly as the server stores it; null when no setting existed at that scope. */
+  previous: string | null;
+  next: string;
+}
+
 export interface ParameterReader {
   /**
    * The value new sessions of the migrating user get, in bytes (sort_buffer_size or work_mem). On PostgreSQL the role
@@ -8,41 +28,49 @@ export interface ParameterReader {
   binaryLogging(): Promise<boolean>;
   /** @@log_bin_trust_function_creators (MySQL family); true on PostgreSQL, where it does not apply. */
   trustFunctionCreators(): Promise<boolean>;
-  /**
-   * What raising the sort memory to at least `bytes` would run, and the exact statements that put the current state
-   * back; undefined when the value is already high enough. Read-only.
-   */
-  planSortMemory(bytes: number, scope: ParameterScope, who: { role: string; database: string }): Promise<ParameterChangePlan | undefined>;
+  /** Raising the sort memory to at least `bytes`; undefined when it is high enough already. Read-only. */
+  planSortMemory(bytes: number, scope: ParameterScope, who: { role: string; database: string }): Promise<ParameterSetting | undefined>;
   /** Turning log_bin_trust_function_creators on; undefined when binary logging is off or trust is already on. */
-  planTrustFunctionCreators(): Promise<ParameterChangePlan | undefined>;
-  /** Runs a plan's apply or revert statements, in order, on this connection. */
-  execute(statements: readonly string[]): Promise<void>;
+  planTrustFunctionCreators(): Promise<ParameterSetting | undefined>;
   /**
-   * The value stored now at the plan's scope, in the same form as `ParameterChangePlan.previous` (null: no setting
-   * exists at that scope), so that a revert can be verified by comparing the two.
+   * Why a setting is not one om-migrate could have made on this engine (a parameter or scope outside the allow-list,
+   * a value out of form or bounds), or undefined when it is. A journal row that does not pass is reported, never run.
    */
-  readBack(plan: Pick<ParameterChangePlan, 'parameter' | 'scope' | 'object'>): Promise<string | null>;
+  validate(setting: ParameterSetting): string | undefined;
+  /** The statements that make the change, built from the validated values (for the plan, the journal and messages). */
+  applyStatements(setting: ParameterSetting): string[];
+  /** The statements that put `previous` back (or remove the setting when there was none). */
+  revertStatements(setting: ParameterSetting): string[];
+  /** Validates, then runs applyStatements on this connection. */
+  apply(setting: ParameterSetting): Promise<void>;
+  /** Validates, then runs revertStatements on this connection. */
+  revert(setting: ParameterSetting): Promise<void>;
+  /**
+   * The value stored now at the setting's scope, in the same form as `previous` (null: no setting exists at that
+   * scope), so that a revert can be verified by comparing the two.
+   */
+  readBack(setting: { parameter: ParameterName; scope: ParameterScope; object?: string | null }): Promise<string | null>;
   /** Whether two stored values mean the same thing ("20MB" and "20480kB" on PostgreSQL, "1" and "ON" on MySQL). */
   sameValue(a: string | null, b: string | null): boolean;
-  /** The server refused the change for want of privilege (MySQL/MariaDB 1227, PostgreSQL 42501). */
+  /**
+   * The server refused the change for want of privilege, or will not allow it at all (MySQL/MariaDB 1227; PostgreSQL
+   * 42501, and ALTER SYSTEM switched off by allow_alter_system on 17+): nothing changed.
+   */
   isPrivilegeRefusal(error: unknown): boolean;
-  /** A name for the server itself, the same through every connection to it (app user or admin). */
+  /** A name for the server itself, stable across restarts where the server offers one; for the journal's records. */
   serverIdentity(): Promise<string>;
 }
 
-/** Where a parameter change lands: MySQL's GLOBAL, or PostgreSQL's database / role / system (ALTER SYSTEM). */
-export type ParameterScope = 'global' | 'database' | 'role' | 'system';
-
-export interface ParameterChangePlan {
-  parameter: 'sort_buffer_size' | 'work_mem' | 'log_bin_trust_function_creators';
-  scope: ParameterScope;
-  /** Database or role the setting is attached to (PostgreSQL database/role scope). */
-  object?: string;
-  /** The value before, exactly as the server stores it; null when no setting existed at that scope. */
-  previous: string | null;
-  next: string;
-  apply: string[];
-  revert: string[];
+/**
+ * Proof that two connections reach the same server, whatever their host names say: one connection takes a marker (a
+ * named lock, an advisory lock) that only a session of the same server can see held by it.
+ */
+export interface ServerProbe {
+  /** Takes a marker on this connection; returns what another connection must see. */
+  mark(): Promise<{ token: string; connectionId: string }>;
+  /** Whether this connection sees the marker held by that session. */
+  sees(marker: { token: string; connectionId: string }): Promise<boolean>;
+  unmark(token: string): Promise<void>;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { ConnectionSpec } from '../../config/ConnectionSpec.js';
 import { tlsRequested } from '../../config/ConnectionSpec.js';
 import { connectError } from '../connectionErrors.js';
 import { QUIET_KNEX_LOG } from '../quietKnexLog.js';
-import type { AdvisoryLock, Capabilities, Dialect, Privileges, ServerInfo } from '../types.js';
+import type { AdvisoryLock, Capabilities, Dialect, JournalStore, Privileges, ServerInfo } from '../types.js';
 import { classifyPostgresError } from './classifyPostgresError.js';
 import { PostgresAirflowQueries } from './PostgresAirflowQueries.js';
 import { PostgresAirflowRepair } from './PostgresAirflowRepair.js';
@@ -12,8 +12,9 @@ import { PostgresDumpTool } from './PostgresDumpTool.js';
 import { PostgresLedgerStore } from './PostgresLedgerStore.js';
 import { PostgresLock } from './PostgresLock.js';
 import { PostgresOpenMetadataQueries } from './PostgresOpenMetadataQueries.js';
-import { PostgresParameterReader } from './PostgresParameterReader.js';
-import { PostgresJournalStore } from './PostgresJournalStore.js';
+import { PostgresParameterReader, PostgresServerProbe } from './PostgresParameterReader.js';
+import { OWN_SCHEMA } from '../journalRows.js';
+import { JournalTable } from '../stores/JournalTable.js';
 import { PostgresParameterCoordination } from './PostgresParameterCoordination.js';
 import { PostgresRunRegistry } from './PostgresRunRegistry.js';
 import { rows } from './rows.js';
@@ -33,7 +34,8 @@ export class PostgresDialect implements Dialect {
   readonly airflow: PostgresAirflowQueries;
   readonly airflowRepair: PostgresAirflowRepair;
   readonly params: PostgresParameterReader;
-  readonly journal: PostgresJournalStore;
+  readonly journal: JournalTable;
+  readonly probe: PostgresServerProbe;
   readonly coordination: PostgresParameterCoordination;
   readonly runs: PostgresRunRegistry;
   readonly dumpTool = new PostgresDumpTool();
@@ -46,7 +48,8 @@ export class PostgresDialect implements Dialect {
     this.airflowRepair = new PostgresAirflowRepair(knex);
     this.params = new PostgresParameterReader(knex);
     this.ledger = new PostgresLedgerStore(knex, this.introspect);
-    this.journal = new PostgresJournalStore(knex, this.introspect, spec.database);
+    this.journal = new JournalTable(knex, { database: spec.database });
+    this.probe = new PostgresServerProbe(knex);
     this.coordination = new PostgresParameterCoordination(knex);
     this.runs = new PostgresRunRegistry(knex, this.introspect);
   }
@@ -66,7 +69,16 @@ export class PostgresDialect implements Dialect {
         connectionTimeoutMillis: timeoutMs,
         application_name: program.slice(0, 63),
       } as Knex.PgConnectionConfig,
-      pool: { min: 1, max: 1, idleTimeoutMillis: 2 ** 31 - 1 },
+      // One connection, kept: advisory locks are session-level, and idle_session_timeout (14+) or
+      // idle_in_transaction_session_timeout set for the server or the role would end it during a long step.
+      pool: {
+        min: 1, max: 1, idleTimeoutMillis: 2 ** 31 - 1,
+        afterCreate: (conn: { query(sql: string, cb: (error: Error | null) => void): void }, done: (error: Error | null, conn: unknown) => void) => {
+          conn.query(`SELECT set_config('idle_in_transaction_session_timeout', '0', false),
+                             CASE WHEN current_setting('server_version_num')::int >= 140000
+                                  THEN set_config('idle_session_timeout', '0', false) END`, (error) => done(error, conn));
+        },
+      },
       acquireConnectionTimeout: timeoutMs + 1000,
     });
     try {
@@ -122,6 +134,40 @@ export class PostgresDialect implements Dialect {
       superuser: row.superuser,
       summary: [row.superuser ? 'superuser' : 'not superuser', row.owner ? 'database owner' : 'not the database owner'].join(', '),
     };
+  }
+
+  /**
+   * The schema om_migrate, created by this connection and owned by it (or by a superuser): a schema someone else made
+   * first, the application user say, is refused, because its owner could rewrite what the admin will put back.
+   */
+  async ownJournal(): Promise<JournalStore> {
+    await this.knex.raw(`CREATE SCHEMA IF NOT EXISTS ${OWN_SCHEMA}`);
+    await this.knex.raw(`REVOKE ALL ON SCHEMA ${OWN_SCHEMA} FROM PUBLIC`);
+    return (await this.existingOwnJournal())!;
+  }
+
+  async existingOwnJournal(): Promise<JournalStore | undefined> {
+    const [row] = rows<{ owner: string; trusted: boolean }>(await this.knex.raw(
+      `SELECT pg_get_userbyid(n.nspowner) AS owner,
+              (n.nspowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)
+               OR (SELECT rolsuper FROM pg_roles WHERE oid = n.nspowner)) AS trusted
+         FROM pg_namespace n WHERE n.nspname = ?`, [OWN_SCHEMA]));
+    if (!row) return undefined;
+    if (!row.trusted) {
+      throw new Error(`schema ${OWN_SCHEMA} in ${this.spec.database} is owned by ${row.owner}, not by ${this.spec.user}: whoever owns it could `
+        + 'rewrite the journal the admin puts parameters back from');
+    }
+    return new JournalTable(this.knex, { schema: OWN_SCHEMA, database: this.spec.database });
+  }
+
+  async canWriteOwnJournalLocation(): Promise<boolean> {
+    const [row] = rows<{ can: boolean }>(await this.knex.raw(
+      `SELECT COALESCE((SELECT rolsuper FROM pg_roles WHERE rolname = current_user), false)
+           OR COALESCE((SELECT pg_has_role(current_user, nspowner, 'MEMBER') OR has_schema_privilege(current_user, oid, 'CREATE')
+                          FROM pg_namespace WHERE nspname = ?), false)
+           OR COALESCE(has_table_privilege(current_user, to_regclass(?), 'INSERT,UPDATE,DELETE,TRUNCATE'), false) AS can`,
+      [OWN_SCHEMA, `${OWN_SCHEMA}.om_migrate_journal`]));
+    return row.can;
   }
 
   lock(name: string): AdvisoryLock {

@@ -29,6 +29,15 @@ export class PostgresLock implements AdvisoryLock {
     await this.knex.raw('SELECT pg_advisory_unlock(?::bigint)', [this.key.toString()]);
   }
 
+  async heldBy(connectionId: string): Promise<boolean> {
+    const unsigned = BigInt.asUintN(64, this.key);
+    const [row] = rows<{ me: number; held: boolean }>(await this.knex.raw(
+      `SELECT pg_backend_pid() AS me, EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1
+          AND pid = pg_backend_pid() AND classid = ?::oid AND objid = ?::oid) AS held`,
+      [(unsigned >> 32n).toString(), (unsigned & 0xffffffffn).toString()]));
+    return String(row.me) === connectionId && row.held;
+  }
+
   async holder(): Promise<LockHolder | undefined> {
     // A bigint key is stored as classid (high 32 bits) and objid (low 32 bits), objsubid 1.
     const unsigned = BigInt.asUintN(64, this.key);

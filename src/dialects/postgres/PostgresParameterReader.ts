@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
-import type { ParameterChangePlan, ParameterReader, ParameterScope } from '../types.js';
+import { randomBytes } from 'node:crypto';
+import type { ParameterName, ParameterReader, ParameterScope, ParameterSetting, ServerProbe } from '../types.js';
 import { bytesToPgMemory, pgMemoryToBytes } from './pgMemory.js';
 import { rows } from './rows.js';
 
@@ -34,7 +35,7 @@ export class PostgresParameterReader implements ParameterReader {
       "SELECT source, reset_val, boot_val FROM pg_settings WHERE name = 'work_mem'"));
     if (s.source === 'default' || s.source === 'configuration file') return pgMemoryToBytes(s.reset_val);
     try {
-      // Readable by superusers and pg_read_all_settings only.
+      // Readable by superusers only (pg_read_all_settings is not enough: denied on 12, 16 and 18, docs/facts/servers.md).
       const file = rows<{ setting: string }>(await this.knex.raw(
         "SELECT setting FROM pg_file_settings WHERE name = 'work_mem' AND applied ORDER BY seqno DESC LIMIT 1"));
       if (file[0]) return pgMemoryToBytes(file[0].setting);
@@ -48,40 +49,56 @@ export class PostgresParameterReader implements ParameterReader {
    * work_mem for the migrator's future sessions: ALTER DATABASE (the owner may), ALTER ROLE, or ALTER SYSTEM with a
    * reload (superuser). The revert puts back the exact previous setting at that scope, or RESETs it if there was none.
    */
-  async planSortMemory(bytes: number, scope: ParameterScope, who: { role: string; database: string }): Promise<ParameterChangePlan | undefined> {
+  async planSortMemory(bytes: number, scope: ParameterScope, who: { role: string; database: string }): Promise<ParameterSetting | undefined> {
     if ((await this.sortMemoryBytes(who)) >= bytes) return undefined;
     const next = bytesToPgMemory(bytes);
-    if (scope === 'system') {
-      const previous = await this.autoConfWorkMem();
-      return {
-        parameter: 'work_mem', scope, previous, next,
-        apply: [`ALTER SYSTEM SET work_mem = '${next}'`, 'SELECT pg_reload_conf()'],
-        revert: [previous === null ? 'ALTER SYSTEM RESET work_mem' : `ALTER SYSTEM SET work_mem = ${quoteLiteral(previous)}`, 'SELECT pg_reload_conf()'],
-      };
-    }
-    const target = scope === 'role' ? `ROLE ${quoteIdent(who.role)}` : `DATABASE ${quoteIdent(who.database)}`;
-    const previous = await this.scopedWorkMem(scope === 'role' ? 'role' : 'database', who);
-    return {
-      parameter: 'work_mem', scope, object: scope === 'role' ? who.role : who.database, previous, next,
-      apply: [`ALTER ${target} SET work_mem = '${next}'`],
-      revert: [previous === null ? `ALTER ${target} RESET work_mem` : `ALTER ${target} SET work_mem = ${quoteLiteral(previous)}`],
-    };
+    if (scope === 'system') return { parameter: 'work_mem', scope, object: null, previous: await this.autoConfWorkMem(), next };
+    const object = scope === 'role' ? who.role : who.database;
+    return { parameter: 'work_mem', scope, object, previous: await this.scopedWorkMem(scope === 'role' ? 'role' : 'database', who), next };
   }
 
-  async planTrustFunctionCreators(): Promise<ParameterChangePlan | undefined> {
+  async planTrustFunctionCreators(): Promise<ParameterSetting | undefined> {
     return undefined;
   }
 
-  async execute(statements: readonly string[]): Promise<void> {
-    for (const statement of statements) await this.knex.raw(statement);
+  validate(s: ParameterSetting): string | undefined {
+    if (s.parameter !== 'work_mem') return `${s.parameter} is not a parameter om-migrate changes on PostgreSQL`;
+    if (s.scope === 'system') {
+      if (s.object !== null) return 'a system-wide work_mem is attached to no database or role';
+    } else if (s.scope === 'database' || s.scope === 'role') {
+      if (!s.object || Buffer.byteLength(s.object) > 63) return `work_mem at ${s.scope} scope needs a ${s.scope} name of 1 to 63 bytes`;
+    } else {
+      return `PostgreSQL has no ${s.scope} scope`;
+    }
+    for (const [what, value] of [['previous', s.previous], ['new', s.next]] as const) {
+      if (value === null && what === 'previous') continue;
+      if (value === null || !validWorkMem(value)) return `${what} work_mem "${value}" is not a memory value from 64kB to 2147483647kB`;
+    }
+    return undefined;
   }
 
-  async readBack(plan: Pick<ParameterChangePlan, 'parameter' | 'scope' | 'object'>): Promise<string | null> {
-    if (plan.parameter !== 'work_mem') throw new Error(`PostgreSQL has no ${plan.parameter}`);
-    if (plan.scope === 'system') return this.autoConfWorkMem();
-    if (plan.scope !== 'role' && plan.scope !== 'database') throw new Error(`PostgreSQL has no ${plan.scope} scope`);
-    const object = plan.object ?? '';
-    return this.scopedWorkMem(plan.scope, { role: object, database: object });
+  applyStatements(s: ParameterSetting): string[] {
+    return this.statements(s, s.next);
+  }
+
+  revertStatements(s: ParameterSetting): string[] {
+    return this.statements(s, s.previous);
+  }
+
+  async apply(s: ParameterSetting): Promise<void> {
+    for (const statement of this.applyStatements(this.checked(s))) await this.knex.raw(statement);
+  }
+
+  async revert(s: ParameterSetting): Promise<void> {
+    for (const statement of this.revertStatements(this.checked(s))) await this.knex.raw(statement);
+  }
+
+  async readBack(s: { parameter: ParameterName; scope: ParameterScope; object?: string | null }): Promise<string | null> {
+    if (s.parameter !== 'work_mem') throw new Error(`PostgreSQL has no ${s.parameter}`);
+    if (s.scope === 'system') return this.autoConfWorkMem();
+    if (s.scope !== 'role' && s.scope !== 'database') throw new Error(`PostgreSQL has no ${s.scope} scope`);
+    const object = s.object ?? '';
+    return this.scopedWorkMem(s.scope, { role: object, database: object });
   }
 
   sameValue(a: string | null, b: string | null): boolean {
@@ -94,7 +111,10 @@ export class PostgresParameterReader implements ParameterReader {
   }
 
   isPrivilegeRefusal(error: unknown): boolean {
-    return (error as { code?: string }).code === '42501'; // insufficient_privilege: "must be owner of", "permission denied"
+    const e = error as { code?: string; message?: string };
+    // 42501 insufficient_privilege ("must be owner of", "permission denied"); 0A000 with PostgreSQL 17's
+    // allow_alter_system = off: ALTER SYSTEM is not allowed at all. Either way nothing changed.
+    return e.code === '42501' || (e.code === '0A000' && /ALTER SYSTEM/i.test(e.message ?? ''));
   }
 
   /** The cluster's system identifier when readable; the address the server answers on otherwise. */
@@ -107,6 +127,21 @@ export class PostgresParameterReader implements ParameterReader {
         await this.knex.raw('SELECT inet_server_addr()::text AS a, inet_server_port() AS p'));
       return `postgres://${row.a ?? 'local'}:${row.p ?? 0}`;
     }
+  }
+
+  private checked(s: ParameterSetting): ParameterSetting {
+    const problem = this.validate(s);
+    if (problem) throw new Error(`refusing to change ${s.parameter}: ${problem}`);
+    return s;
+  }
+
+  /** Built from the validated setting: the object quoted as an identifier, the value as a literal. */
+  private statements(s: ParameterSetting, value: string | null): string[] {
+    if (s.scope === 'system') {
+      return [value === null ? 'ALTER SYSTEM RESET work_mem' : `ALTER SYSTEM SET work_mem = ${quoteLiteral(value)}`, 'SELECT pg_reload_conf()'];
+    }
+    const target = `${s.scope === 'role' ? 'ROLE' : 'DATABASE'} ${quoteIdent(s.object as string)}`;
+    return [value === null ? `ALTER ${target} RESET work_mem` : `ALTER ${target} SET work_mem = ${quoteLiteral(value)}`];
   }
 
   /** The work_mem setting stored for exactly this role (all databases) or this database (all roles), or null. */
@@ -142,4 +177,36 @@ export function quoteIdent(name: string): string {
 
 export function quoteLiteral(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
+}
+
+const WORK_MEM_MIN_KB = 64;
+const WORK_MEM_MAX_KB = 2147483647;
+
+function validWorkMem(value: string): boolean {
+  if (!/^\d{1,13}\s*(kB|MB|GB|TB)?$/.test(value.trim())) return false;
+  const kb = pgMemoryToBytes(value) / 1024;
+  return kb >= WORK_MEM_MIN_KB && kb <= WORK_MEM_MAX_KB;
+}
+
+/** Advisory locks are visible in pg_locks from every database of the cluster, with the pid that holds them. */
+export class PostgresServerProbe implements ServerProbe {
+  constructor(private readonly knex: Knex) {}
+
+  async mark(): Promise<{ token: string; connectionId: string }> {
+    const token = BigInt.asIntN(64, BigInt(`0x${randomBytes(8).toString('hex')}`)).toString();
+    const [row] = rows<{ pid: number }>(await this.knex.raw('SELECT pg_advisory_lock(?::bigint), pg_backend_pid() AS pid', [token]));
+    return { token, connectionId: String(row.pid) };
+  }
+
+  async sees(marker: { token: string; connectionId: string }): Promise<boolean> {
+    const key = BigInt.asUintN(64, BigInt(marker.token));
+    const found = rows(await this.knex.raw(
+      `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 AND classid = ?::oid AND objid = ?::oid AND pid = ?`,
+      [(key >> 32n).toString(), (key & 0xffffffffn).toString(), Number(marker.connectionId)]));
+    return found.length > 0;
+  }
+
+  async unmark(token: string): Promise<void> {
+    await this.knex.raw('SELECT pg_advisory_unlock(?::bigint)', [token]);
+  }
 }
