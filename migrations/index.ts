@@ -4,7 +4,9 @@ import { repairUuidPkStep } from './airflow/repairUuidPk.js';
 import { serverMigrateStep } from './openmetadata/serverMigrate.js';
 import { stalePipelineRunsStep } from './openmetadata/stalePipelineRuns.js';
 
-/** Every step `up` can run, by its Umzug name; which of them run, and in what order, is plannedSteps()'s. */
-export const STEPS: Readonly<Record<string, Step>> = Object.fromEntries(
-  [repairUuidPkStep, serverMigrateStep, stalePipelineRunsStep, airflowDbMigrateStep].map((s) => [s.name, s]),
-);
+/**
+ * Every step `up` can run, in the one order they run: the Airflow repair first (the database must have the shape its
+ * migrator expects), then OpenMetadata's migrator, the optional pipeline-status fix, then Airflow's migrator. Which of
+ * them a run takes is each step's own appliesTo(), judged on the live state.
+ */
+export const STEPS: readonly Step[] = [repairUuidPkStep, serverMigrateStep, stalePipelineRunsStep, airflowDbMigrateStep];

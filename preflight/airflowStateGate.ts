@@ -1,4 +1,3 @@
-import { detectAirflowState } from '../src/airflow/detectAirflowState.js';
 import { finding, Finding, Gate, GateContext } from '../src/core/Gate.js';
 
 const GATE = 'airflow-state';
@@ -11,9 +10,9 @@ export const airflowStateGate: Gate = {
   id: GATE,
   title: 'Airflow state',
   async check(ctx: GateContext): Promise<Finding[]> {
-    const airflow = ctx.targets.find((t) => t.role === 'airflow');
-    if (!airflow) return [];
-    const state = await detectAirflowState(airflow.dialect);
+    // Read once for the whole plan (readPlanInput): the gate judges what the repair step will be planned from.
+    const state = ctx.input.airflow?.state;
+    if (!state) return [];
     const data = { kind: state.kind, damage: state.damage, revision: state.facts.revision ?? null,
       malformedIds: state.facts.malformedIdCount, repairable: state.kind === 'half-applied' };
     switch (state.kind) {

@@ -4,6 +4,7 @@ import { backupReadinessGate } from './backupReadinessGate.js';
 import { connectionGate } from './connectionGate.js';
 import { lockGate } from './lockGate.js';
 import { logBinTrustGate } from './logBinTrustGate.js';
+import { runningMigratorGate } from './runningMigratorGate.js';
 import { sortMemoryGate } from './sortMemoryGate.js';
 import { staleRunsGate } from './staleRunsGate.js';
 import { versionsGate } from './versionsGate.js';
@@ -18,4 +19,5 @@ export const GATES: readonly Gate[] = [
   airflowStateGate,
   staleRunsGate,
   lockGate,
+  runningMigratorGate,
 ];

@@ -1,6 +1,6 @@
 import semver from 'semver';
 import { isBeforeUuidPrimaryKey, UUID_PK_REVISION } from '../src/config/airflowRevisions.js';
-import { ConnectedTarget, finding, Finding, Gate, GateContext, PlannedChange } from '../src/core/Gate.js';
+import { ConnectedTarget, finding, Finding, Gate, GateContext } from '../src/core/Gate.js';
 import { parameterGroupHint } from '../src/params/managedHint.js';
 
 const GATE = 'log-bin-trust';
@@ -30,27 +30,14 @@ export const logBinTrustGate: Gate = {
         const admin = await ctx.adminFor(target);
         const canEnable = admin ? (await admin.privileges()).super : false;
         findings.push(canEnable
-          ? finding(GATE, target.role, 'warn', `binary logging is on and ${PARAMETER} is 0: will be set to 1 for ${reason} and put back after`)
+          ? finding(GATE, target.role, 'warn', `binary logging is on and ${PARAMETER} is 0: will be set to 1 for ${reason} and put back after`,
+            undefined, { raise: true })
           : finding(GATE, target.role, 'block',
             `binary logging is on, ${PARAMETER} is 0 and ${target.spec.user} lacks SUPER: ${reason} would fail with error 1419`,
             `Give --admin-url with an account that has SUPER, or ${parameterGroupHint(target.spec.engine, PARAMETER, '1', target.server.managed)}`));
       }
     }
     return findings;
-  },
-  async plan(ctx: GateContext): Promise<PlannedChange[]> {
-    const planned: PlannedChange[] = [];
-    if (ctx.config.paramsMode === 'skip') return planned;
-    for (const { target } of relevantTargets(ctx)) {
-      if (target.privileges.super) continue;
-      const admin = (await ctx.adminFor(target)) ?? target.dialect;
-      const change = await admin.params.planTrustFunctionCreators();
-      if (change) {
-        planned.push({ gate: GATE, target: target.role, description: `${PARAMETER} 0 → 1`, sql: admin.params.applyStatements(change),
-          revertSql: admin.params.revertStatements(change) });
-      }
-    }
-    return planned;
   },
 };
 
@@ -59,6 +46,8 @@ function relevantTargets(ctx: GateContext): Array<{ target: ConnectedTarget; rea
   const result: Array<{ target: ConnectedTarget; reason: string }> = [];
   const airflow = ctx.targets.find((t) => t.role === 'airflow');
   if (airflow) {
+    // Nothing to migrate: the function is never created in this run.
+    if (ctx.input.airflow?.pending === false && !ctx.input.airflowNeedsRepair) return result;
     const revision = ctx.versions.airflow?.revision;
     const before = typeof revision === 'string' ? isBeforeUuidPrimaryKey(revision) : true;
     if (airflow.dialect.capabilities.functionCreationNeedsTrust && before !== false) {

@@ -1,61 +1,43 @@
 import { formatBytes } from '../src/config/units.js';
 import type { ParameterScope } from '../src/dialects/types.js';
-import { ConnectedTarget, finding, Finding, Gate, GateContext, PlannedChange } from '../src/core/Gate.js';
+import { ConnectedTarget, finding, Finding, Gate, GateContext } from '../src/core/Gate.js';
 import { parameterGroupHint } from '../src/params/managedHint.js';
 
 const GATE = 'sort-memory';
 
-/** sort_buffer_size / work_mem of at least 20 MB for the migrator's sessions ("Out of sort memory", FACTS.md). */
+/**
+ * sort_buffer_size / work_mem of at least 20 MB for OpenMetadata's migrator ("Out of sort memory", FACTS.md). It is
+ * OpenMetadata's requirement, not Airflow's: the Airflow database is not judged, and with nothing pending for
+ * OpenMetadata nothing is asked for (no global is raised for a migrator that will do nothing). A `warn` finding with
+ * data.raise is what the plan turns into a parameter change.
+ */
 export const sortMemoryGate: Gate = {
   id: GATE,
   title: 'Sort memory',
   async check(ctx: GateContext): Promise<Finding[]> {
-    const findings: Finding[] = [];
-    for (const t of ctx.targets) {
-      const parameter = t.dialect.capabilities.sortMemoryParameter;
-      const current = await t.dialect.params.sortMemoryBytes({ role: t.spec.user, database: t.spec.database });
-      const wanted = wantedBytes(ctx, t);
-      const data = { parameter, currentBytes: current, wantedBytes: wanted };
-      if (current >= wanted) {
-        findings.push(finding(GATE, t.role, 'ok', `${parameter} is ${formatBytes(current)} (at least ${formatBytes(wanted)})`, undefined, data));
-        continue;
-      }
-      if (ctx.config.paramsMode === 'skip') {
-        findings.push(finding(GATE, t.role, 'block', `--params skip, but ${parameter} is still ${formatBytes(current)} for ${t.spec.user}`,
-          `Set ${parameter} to at least ${formatBytes(wanted)} (and reload), or run without --params skip.`, data));
-        continue;
-      }
-      const refusal = await whyNotAllowed(ctx, t);
-      findings.push(refusal
-        ? finding(GATE, t.role, 'block', `${parameter} is ${formatBytes(current)}, below ${formatBytes(wanted)}, and ${refusal}`,
-          `Give --admin-url with an account allowed to change it, or ${parameterGroupHint(t.spec.engine, parameter, t.spec.engine === 'mysql' ? String(wanted) : formatBytes(wanted).replace(' ', ''), t.server.managed)}`, data)
-        : finding(GATE, t.role, 'warn', `${parameter} is ${formatBytes(current)}: will be raised to ${formatBytes(wanted)} for the migration and put back after`,
-          undefined, data));
+    const t = ctx.targets.find((x) => x.role === 'openmetadata');
+    const om = ctx.input.openmetadata;
+    if (!t || !om) return [];
+    const parameter = t.dialect.capabilities.sortMemoryParameter;
+    if (om.pending !== undefined && om.pending.length === 0) {
+      return [finding(GATE, t.role, 'ok', `nothing pending for OpenMetadata: ${parameter} is not needed`, undefined, { parameter, needed: false })];
     }
-    return findings;
-  },
-  async plan(ctx: GateContext): Promise<PlannedChange[]> {
-    const planned: PlannedChange[] = [];
-    if (ctx.config.paramsMode === 'skip') return planned;
-    // OpenMetadata and Airflow on one server share a GLOBAL value: it is raised once (the run does the same).
-    const seen = new Set<string>();
-    for (const t of ctx.targets) {
-      const changer = (await ctx.adminFor(t)) ?? t.dialect;
-      const change = await changer.params.planSortMemory(wantedBytes(ctx, t), scopeFor(ctx, t), { role: t.spec.user, database: t.spec.database });
-      if (!change) continue;
-      const sql = changer.params.applyStatements(change);
-      const key = `${t.spec.host}:${t.spec.port}|${sql.join(';')}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      planned.push({
-        gate: GATE,
-        target: t.role,
-        description: `${change.parameter} ${change.previous ?? '(not set)'} → ${change.next} at ${change.scope} scope${change.object ? ` (${change.object})` : ''}`,
-        sql,
-        revertSql: changer.params.revertStatements(change),
-      });
+    const current = await t.dialect.params.sortMemoryBytes({ role: t.spec.user, database: t.spec.database });
+    const wanted = wantedBytes(ctx, t);
+    const data = { parameter, currentBytes: current, wantedBytes: wanted, scope: scopeFor(ctx, t) };
+    if (current >= wanted) {
+      return [finding(GATE, t.role, 'ok', `${parameter} is ${formatBytes(current)} (at least ${formatBytes(wanted)})`, undefined, data)];
     }
-    return planned;
+    if (ctx.config.paramsMode === 'skip') {
+      return [finding(GATE, t.role, 'block', `--params skip, but ${parameter} is still ${formatBytes(current)} for ${t.spec.user}`,
+        `Set ${parameter} to at least ${formatBytes(wanted)} (and reload), or run without --params skip.`, data)];
+    }
+    const refusal = await whyNotAllowed(ctx, t);
+    return [refusal
+      ? finding(GATE, t.role, 'block', `${parameter} is ${formatBytes(current)}, below ${formatBytes(wanted)}, and ${refusal}`,
+        `Give --admin-url with an account allowed to change it, or ${parameterGroupHint(t.spec.engine, parameter, t.spec.engine === 'mysql' ? String(wanted) : formatBytes(wanted).replace(' ', ''), t.server.managed)}`, data)
+      : finding(GATE, t.role, 'warn', `${parameter} is ${formatBytes(current)}: will be raised to ${formatBytes(wanted)} for the migration and put back after`,
+        undefined, { ...data, raise: true })];
   },
 };
 
@@ -76,6 +58,9 @@ async function whyNotAllowed(ctx: GateContext, t: ConnectedTarget): Promise<stri
     return privileges.canSetGlobal ? undefined : `${who} lacks SUPER / SYSTEM_VARIABLES_ADMIN to SET GLOBAL it`;
   }
   const scope = ctx.config.workMemScope;
+  if (scope === 'system' && !(await (admin ?? t.dialect).params.alterSystemAllowed())) {
+    return 'ALTER SYSTEM is switched off on this server (allow_alter_system = off)';
+  }
   if (privileges.superuser) return undefined;
   if (scope === 'database') {
     const ownsTarget = privileges.databaseOwner && (admin ? admin.spec.database === t.spec.database : true);

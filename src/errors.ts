@@ -14,6 +14,9 @@ export type ErrorCode =
   | 'STEP_FAILED'
   | 'REVERT_FAILED'
   | 'NOTHING_TO_DO'
+  | 'LOCK_LOST'
+  | 'DB_UNAVAILABLE'
+  | 'MIGRATION_RUNNING'
   | 'INTERRUPTED'
   | 'INTERNAL';
 

@@ -1,24 +1,54 @@
-import { OmMigrateError } from '../../src/errors.js';
+import { detectAirflowState } from '../../src/airflow/detectAirflowState.js';
+import { splitCommandLine } from '../../src/config/splitCommandLine.js';
+import { finding, type Finding } from '../../src/core/Gate.js';
 import type { Step, StepContext } from '../../src/core/Step.js';
+import { OmMigrateError } from '../../src/errors.js';
 
 const NAME = 'airflow/db-migrate';
 
-/** Runs `airflow db migrate` (or the configured command) against the Airflow database. */
+/**
+ * `airflow db migrate` (or the configured command) against the Airflow database, always run: with nothing pending it
+ * does nothing. Afterwards the result is checked as preflight would check it: ids malformed by a 3.0.0–3.0.5 migrator
+ * (apache/airflow#54554) are reported with the command that fixes them, never passed over as "done".
+ */
 export const airflowDbMigrateStep: Step = {
   name: NAME,
+  defaultTimeoutMs: 6 * 3_600_000,
+  appliesTo: (input) => input.airflow !== undefined,
+  describe(input) {
+    const af = input.airflow!;
+    const from = input.versions.airflow?.revision ?? 'an empty database';
+    const pending = af.pending === undefined ? `whether anything is pending is not known (${af.pendingSource})`
+      : af.pending ? `migrations pending (${af.pendingSource})` : `nothing pending (${af.pendingSource}): it runs and does nothing`;
+    return `airflow db migrate from ${from}; ${pending}`;
+  },
   async run(ctx: StepContext) {
     const target = ctx.target('airflow');
     if (!target) throw new OmMigrateError('INTERNAL', `${NAME} planned without an Airflow database`);
     const before = await target.dialect.airflow.revision();
-    const result = await ctx.runMigrator({ role: 'airflow', argv: ['/bin/sh', '-c', ctx.migrators.airflowCommand], label: NAME });
+    const command = ctx.config.migrators.airflowCommand;
+    const result = await ctx.runMigrator({ role: 'airflow', argv: argvOf(command), label: NAME });
     const after = await target.dialect.airflow.revision();
     if (result.code !== 0) {
-      const how = result.timedOut ? 'ran past its time limit and was stopped' : result.signal ? `was killed by ${result.signal}` : `exited with ${result.code}`;
+      const how = result.timedOut ? 'ran past its time limit and was stopped' : result.signal ? `was killed by ${result.signal}`
+        : result.spawnError ? `could not be started (${result.spawnError})` : `exited with ${result.code}`;
       throw new OmMigrateError('STEP_FAILED', `the Airflow migrator ${how}; alembic_version is ${after ?? 'empty'}`, {
-        hint: 'If it stopped in d59cbbef95eb, run om-migrate repair-airflow (up does it first on the next run); then run up again.',
+        hint: 'If it stopped in d59cbbef95eb, run om-migrate up again: it repairs that state first, then migrates.',
         details: { step: NAME, exitCode: result.code, before: before ?? null, after: after ?? null, outputTail: result.tail },
       });
     }
-    return { detail: `${before ?? 'empty'} → ${after ?? 'empty'}`, outputTail: result.tail };
+    const warnings: Finding[] = [];
+    const state = await detectAirflowState(target.dialect);
+    if (state.facts.malformedIdCount > 0) {
+      warnings.push(finding('airflow-state', 'airflow', 'warn', `${state.facts.malformedIdCount} task_instance ids are malformed (apache/airflow#54554)`,
+        'The scheduler fails on them ("invalid group length in group 4"): run om-migrate repair-airflow --fix-malformed-ids.',
+        { code: 'malformed-ids', count: state.facts.malformedIdCount }));
+    }
+    return { detail: `${before ?? 'empty'} → ${after ?? 'empty'}`, outputTail: result.tail, warnings };
   },
 };
+
+/** A command line with no shell syntax runs as it is; anything else (pipes, variables) through /bin/sh. */
+function argvOf(command: string): string[] {
+  return /[|&;<>()$`*?[\]{}~]/.test(command) ? ['/bin/sh', '-c', command] : splitCommandLine(command);
+}

@@ -8,10 +8,13 @@ const NAME = 'airflow/repair-uuid-pk';
 
 /**
  * The repair of a half-applied d59cbbef95eb, as the first step of up: the run lock is held and the backup of this
- * run is verified by the time it runs.
+ * run is verified by the time it runs. It re-reads the schema itself: what the plan saw may have moved on.
  */
 export const repairUuidPkStep: Step = {
   name: NAME,
+  defaultTimeoutMs: 2 * 3_600_000,
+  appliesTo: (input) => input.airflowNeedsRepair,
+  describe: () => 'bring task_instance back to revision 05234396c6fc (half-applied d59cbbef95eb)',
   async run(ctx: StepContext) {
     const target = ctx.target('airflow');
     if (!target) throw new OmMigrateError('INTERNAL', `${NAME} planned without an Airflow database`);

@@ -6,6 +6,9 @@ const NAME = 'openmetadata/stale-pipeline-runs';
 /** Opt-in (--fix-stale-runs): runs stuck in "running" after Airflow died are marked failed, with an endDate. */
 export const stalePipelineRunsStep: Step = {
   name: NAME,
+  defaultTimeoutMs: 15 * 60_000,
+  appliesTo: (input) => input.openmetadata !== undefined && input.fixStaleRuns,
+  describe: () => 'mark pipeline runs stuck in "running" as failed',
   async run(ctx: StepContext) {
     const target = ctx.target('openmetadata');
     if (!target) throw new OmMigrateError('INTERNAL', `${NAME} planned without an OpenMetadata database`);

@@ -2,7 +2,7 @@ import type { BackupManifest, BackupProgress } from '../backup/index.js';
 import { manifestPathFor, runBackup } from '../backup/index.js';
 import type { RunConfig } from '../config/resolveConfig.js';
 import type { TargetRole } from '../config/ConnectionSpec.js';
-import { withInterrupt } from '../process/withInterrupt.js';
+import { withInterrupt } from '../process/Interruption.js';
 import { openTargets } from '../targets/openTargets.js';
 import { join } from 'node:path';
 

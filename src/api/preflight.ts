@@ -1,13 +1,17 @@
 import { GATES } from '../../preflight/index.js';
 import { describeSpec, TargetRole } from '../config/ConnectionSpec.js';
 import type { RunConfig } from '../config/resolveConfig.js';
-import { backupFileName } from '../backup/backupFileName.js';
-import { join } from 'node:path';
+import type { ConnectedTarget, Finding, GateContext } from '../core/Gate.js';
+import type { PlanInput } from '../core/PlanInput.js';
+import type { RunHolderRow } from '../dialects/types.js';
 import { isOmMigrateError } from '../errors.js';
-import type { ConnectedTarget, Finding, GateContext, PlannedChange } from '../core/Gate.js';
-import { plannedSteps, PlannedStep } from '../steps/plannedSteps.js';
+import { runLockName } from '../lock/lockName.js';
+import { buildPlan, type RunPlan } from '../plan/buildPlan.js';
+import { readPlanInput } from '../plan/readPlanInput.js';
+import { openTargets, type OpenedTargets } from '../targets/openTargets.js';
 import { readVersions, type VersionFacts } from '../targets/readVersions.js';
-import { openTargets, OpenedTargets } from '../targets/openTargets.js';
+
+export type { RunPlan } from '../plan/buildPlan.js';
 
 export interface TargetSummary {
   role: TargetRole;
@@ -16,12 +20,6 @@ export interface TargetSummary {
   flavour?: string;
   version?: string;
   managed?: string;
-}
-
-export interface RunPlan {
-  backups: Array<{ target: TargetRole; file: string }>;
-  parameterChanges: PlannedChange[];
-  steps: PlannedStep[];
 }
 
 export interface PreflightReport {
@@ -40,25 +38,49 @@ export interface PreflightOptions {
   /** An already opened set of targets (up keeps its connections); opened and closed here otherwise. */
   opened?: OpenedTargets;
   heldLocks?: ReadonlySet<TargetRole>;
+  /** The lock holder rows as they were before this run took the locks (up). */
+  previousHolder?(role: TargetRole): RunHolderRow | undefined;
+}
+
+/** The report, and what it was judged on: up executes `plan` with `input`. */
+export interface PreflightResult {
+  report: PreflightReport;
+  input: PlanInput | undefined;
 }
 
 /** Every gate's read-only check over every configured database. Changes nothing on any server. */
 export async function runPreflight(config: RunConfig, options: PreflightOptions = {}): Promise<PreflightReport> {
+  return (await preflightWithInput(config, options)).report;
+}
+
+/** runPreflight, keeping what the gates judged: the plan input that up executes the plan with. */
+export async function preflightWithInput(config: RunConfig, options: PreflightOptions = {}): Promise<PreflightResult> {
   const opened = options.opened ?? (await openTargets(config, 'preflight'));
   try {
     const findings: Finding[] = [];
     const versions = await readVersions(opened.targets).catch((error: unknown) => {
       findings.push(couldNotCheck('versions', error));
-      return {};
+      return {} as VersionFacts;
     });
+    const input = await readPlanInput(config, opened.targets, versions).catch((error: unknown) => {
+      findings.push(couldNotCheck('plan', error));
+      return undefined;
+    });
+    const holders = new Map<TargetRole, RunHolderRow | undefined>();
+    for (const t of opened.targets) {
+      holders.set(t.role, options.previousHolder ? options.previousHolder(t.role)
+        : await t.dialect.runs.rowOf(runLockName(t.spec)).catch(() => undefined));
+    }
     const ctx: GateContext = {
       config,
       targets: opened.targets,
       unreachable: opened.failures,
       versions,
+      input: input ?? { versions, fixStaleRuns: config.fixStaleRuns, airflowNeedsRepair: false },
       command: options.command ?? 'preflight',
       now: Date.now(),
       heldLocks: options.heldLocks ?? new Set(),
+      previousHolder: (role) => holders.get(role),
       // Every gate but the connection gate (which reports why) sees an admin it cannot use as no admin at all.
       adminFor: (t) => opened.adminFor(t).catch(() => undefined),
     };
@@ -78,24 +100,11 @@ export async function runPreflight(config: RunConfig, options: PreflightOptions 
       blocked: findings.some((f) => f.severity === 'block'),
       unreachable: opened.failures.length > 0,
     };
-    if (options.dryRun) report.plan = await buildPlan(ctx, findings, config.fixStaleRuns);
-    return report;
+    if ((options.dryRun || options.command === 'up') && input && !report.unreachable) report.plan = await buildPlan(ctx, findings);
+    return { report, input };
   } finally {
     if (!options.opened) await opened.close();
   }
-}
-
-async function buildPlan(ctx: GateContext, findings: Finding[], fixStaleRuns: boolean): Promise<RunPlan> {
-  const at = new Date(ctx.now);
-  const backups = ctx.targets.map((t) => ({
-    target: t.role,
-    file: join(ctx.config.backupDir, backupFileName(t.spec.database,
-      t.role === 'openmetadata' ? ctx.versions.openmetadata?.current : undefined, t.spec.engine, at)),
-  }));
-  const parameterChanges: PlannedChange[] = [];
-  for (const gate of GATES) if (gate.plan) parameterChanges.push(...(await gate.plan(ctx)));
-  const airflowNeedsRepair = findings.some((f) => f.gate === 'airflow-state' && f.data?.repairable === true);
-  return { backups, parameterChanges, steps: plannedSteps({ config: ctx.config, versions: ctx.versions, airflowNeedsRepair, fixStaleRuns }) };
 }
 
 function couldNotCheck(gate: string, error: unknown): Finding {

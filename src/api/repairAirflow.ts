@@ -7,7 +7,7 @@ import type { RunConfig } from '../config/resolveConfig.js';
 import { connect } from '../dialects/connect.js';
 import { OmMigrateError } from '../errors.js';
 import { acquireRunLock } from '../lock/runLock.js';
-import { withInterrupt } from '../process/withInterrupt.js';
+import { withInterrupt } from '../process/Interruption.js';
 
 export interface RepairAirflowOptions extends Omit<RepairOptions, 'backupVerified' | 'confirmed'> {
   dryRun?: boolean;

@@ -1,115 +1,158 @@
 import { randomUUID } from 'node:crypto';
+import semver from 'semver';
 import type { RunConfig } from '../config/resolveConfig.js';
-import type { JournalEntry } from '../dialects/types.js';
+import type { PlanInput } from '../core/PlanInput.js';
+import type { ConnectedTarget, OpenedTargets } from '../core/Target.js';
+import type { Finding } from '../core/Gate.js';
+import { isConnectionLoss } from '../dialects/connectionErrors.js';
+import { RUN_STEP, type JournalEntry } from '../dialects/types.js';
 import { isOmMigrateError, OmMigrateError } from '../errors.js';
-import type { ConnectedTarget, Finding } from '../core/Gate.js';
-import { ledgerKey } from '../steps/LedgerStorage.js';
-import {
-  applyParameterChanges, createParameterRun, revertLeftovers, sortMemoryRequest, trustFunctionCreatorsRequest,
-  type ParameterRequest, type RevertReport,
-} from '../params/index.js';
-import { runPreflight } from './preflight.js';
-import { readVersions, type VersionFacts } from '../targets/readVersions.js';
-import { acquireRunLock } from '../lock/runLock.js';
-import { openTargets, type OpenedTargets } from '../targets/openTargets.js';
-import { withInterrupt } from '../process/withInterrupt.js';
+import { acquireRunLock, type RunLock } from '../lock/runLock.js';
+import { readDistribution } from '../openmetadata/distribution.js';
+import { applyParameterChanges, createParameterRun, revertLeftovers, type RevertReport } from '../params/index.js';
 import { withParameterGuard } from '../params/withParameterGuard.js';
-
+import { parameterRequests, type RunPlan } from '../plan/buildPlan.js';
+import { Interruption } from '../process/Interruption.js';
 import { runSteps } from '../steps/runSteps.js';
+import { openTargets } from '../targets/openTargets.js';
+import { readVersions, type VersionFacts } from '../targets/readVersions.js';
+import { preflightWithInput } from './preflight.js';
 import { backupAll } from './upBackups.js';
 import type { StepSummary, UpEvent, UpOptions, UpSummary } from './upTypes.js';
 
 export type { ParameterSummary, StepSummary, UpEvent, UpOptions, UpSummary } from './upTypes.js';
 
 /**
- * `om-migrate up`, in this order and never another: lock → every preflight check (a block stops here with nothing
- * changed) → earlier runs' unreverted parameters put back → backup of each database → parameter bumps → the steps
- * (Umzug, over the ledger) → parameters reverted → post-checks → summary.
+ * `om-migrate up`, in this order and never another: arguments checked → lock (kept alive and watched) → every preflight
+ * check and the plan (a block stops here with nothing changed) → earlier runs' unreverted parameters put back →
+ * backup of each database → parameter bumps → the steps (Umzug, over the ledger) → parameters reverted → summary.
+ * With nothing pending the migrators still run (their no-op is the proof), but nothing is backed up or raised.
  */
 export async function runUp(config: RunConfig, options: UpOptions): Promise<UpSummary> {
   const emit = options.onEvent ?? (() => undefined);
+  checkArguments(config);
+  const interruption = new Interruption();
   const opened = await openTargets(config, 'up');
   try {
     if (opened.failures.length > 0) throw opened.failures[0].error;
-    const targets = opened.targets;
-    emit({ type: 'phase', text: 'taking the run lock' });
-    const lock = await acquireRunLock(targets, config.lockTimeoutMs, { runId: randomUUID(), command: 'up' });
+    emit({ type: 'phase', text: config.lockTimeoutMs > 0 ? `taking the run lock (waiting up to ${Math.round(config.lockTimeoutMs / 1000)} s)` : 'taking the run lock' });
+    const lock = await interruptible(acquireRunLock(opened.targets, config.lockTimeoutMs, { runId: randomUUID(), command: config.command ?? 'up' }), interruption);
     try {
-      return await lockedUp(config, options, opened, lock.runId, emit);
+      lock.watch((lost) => interruption.abort(lost));
+      return await lockedUp(config, opened, lock, interruption, emit);
     } finally {
       await lock.release();
     }
+  } catch (error) {
+    throw asTyped(error);
   } finally {
+    interruption.dispose();
     await opened.close();
   }
 }
 
-async function lockedUp(config: RunConfig, options: UpOptions, opened: OpenedTargets, runId: string,
+/** What can be checked without touching a server: --to against the installed distribution. */
+function checkArguments(config: RunConfig): void {
+  if (!config.openmetadata || !config.targetVersion || config.migrators.omCommand) return;
+  const reach = readDistribution(config.migrators.omHome)?.reach;
+  if (reach && semver.gt(config.targetVersion, reach)) {
+    throw new OmMigrateError('BLOCKED', `--to ${config.targetVersion} is beyond what the distribution at ${config.migrators.omHome} can migrate to (${reach}); nothing was changed`, {
+      hint: `Install OpenMetadata ${config.targetVersion} and run om-migrate there, or leave --to out to migrate to ${reach}.`,
+    });
+  }
+}
+
+async function lockedUp(config: RunConfig, opened: OpenedTargets, lock: RunLock, interruption: Interruption,
   emit: (e: UpEvent) => void): Promise<UpSummary> {
   const { targets } = opened;
+  const runId = lock.runId;
   emit({ type: 'phase', text: 'running the preflight checks' });
   const preflight = async () => {
-    const r = await runPreflight(config, {
-      command: 'up', opened, heldLocks: new Set(targets.map((t) => t.role)), dryRun: true,
+    const { report, input } = await preflightWithInput(config, {
+      command: 'up', opened, heldLocks: new Set(targets.map((t) => t.role)), previousHolder: (role) => lock.previousHolder(role),
     });
-    const blocks = r.findings.filter((f) => f.severity === 'block');
-    if (blocks.length > 0) {
-      throw new OmMigrateError('BLOCKED', `${blocks.length} preflight check(s) block the upgrade: ${blocks[0].summary}`, {
-        hint: blocks[0].fix ?? 'Run om-migrate preflight for the whole report.',
-        details: { blocks },
-      });
+    const blocks = report.findings.filter((f) => f.severity === 'block');
+    if (blocks.length > 0 || !report.plan || !input) {
+      const first = blocks[0];
+      const running = first && ['running-migrator', 'lock'].includes(first.gate);
+      throw new OmMigrateError(running ? 'MIGRATION_RUNNING' : 'BLOCKED',
+        `${blocks.length} preflight check(s) block the upgrade: ${first?.summary ?? 'no plan could be made'}; nothing was changed`, {
+          hint: first?.fix ?? 'Run om-migrate preflight for the whole report.',
+          details: { blocks },
+        });
     }
-    return r;
+    return { report, plan: report.plan, input };
   };
-  let report = await preflight();
-  const before = report.versions;
-  const key = ledgerKey(config.targetVersion);
-  const ledgerTarget = targets.find((t) => t.role === 'openmetadata') ?? targets[0];
-  const parameterRun = createParameterRun({ runId, targets, adminFor: (t) => opened.adminFor(t), command: 'up', journalDir: config.journalDir });
+  let checked = await preflight();
+  const before = checked.report.versions;
 
+  const parameterRun = createParameterRun({
+    runId, targets, adminFor: (t) => opened.adminFor(t), command: config.command ?? 'up', journalDir: config.journalDir,
+    observer: { warning: (text) => emit({ type: 'phase', text: `warning: ${text}` }) },
+  });
   emit({ type: 'phase', text: 'putting back parameters left changed by earlier runs' });
   const leftovers = await revertLeftovers(parameterRun);
   // The gates saw the values an interrupted run left raised (log_bin_trust_function_creators already 1, say) and
   // asked for nothing; now that those are back, what this run must raise is only known by checking again.
-  if (leftovers.reverted.length > 0) report = await preflight();
+  if (leftovers.reverted.length > 0) checked = await preflight();
+  const { plan, input, report } = checked;
+
+  const ledgerTarget = targets.find((t) => t.role === 'openmetadata') ?? targets[0];
+  const ledger = ledgerTarget.dialect.ledger;
+  await ledger.ensureTable();
+  // Holding the lock, no other run is alive: a run still marked running was cut off and will never finish.
+  await ledger.abandon(runId, 'interrupted: its run ended before it finished (killed or crashed)');
+  const targetVersion = plan.targetVersion ?? '-';
+  const runRow = await ledger.start({ runId, planId: plan.id, step: RUN_STEP, targetVersion, stateBefore: JSON.stringify(plan.state) });
 
   let backups: UpSummary['backups'] = [];
   const steps: StepSummary[] = [];
+  const warnings: Finding[] = report.findings.filter((f) => f.severity === 'warn');
   const applied: JournalEntry[] = [];
   let revert: RevertReport | undefined;
   let after: VersionFacts;
   try {
-    await ledgerTarget.dialect.ledger.ensureTable();
-    // Holding the lock, no other run is alive: an attempt still marked running was cut off and will never finish.
-    await ledgerTarget.dialect.ledger.abandon(runId, 'interrupted: its run ended before the step finished (killed or crashed)');
-    // Ctrl-C or SIGTERM (docker stop) during a dump stops the tool and removes its partial file; nothing else changed yet.
-    backups = await withInterrupt((signal) => backupAll(config, targets, ledgerTarget, key, runId, emit, signal));
-
-    const requests = parameterRequests(config, targets, report.findings);
+    if (plan.nothingPending) {
+      emit({ type: 'phase', text: 'nothing pending: no backup, no parameter change; running the migrators to prove it' });
+    } else {
+      backups = await backupAll({ config, targets, ledger, runId, planId: plan.id, targetVersion, emit, signal: interruption.signal });
+    }
     await withParameterGuard(parameterRun, async (signal) => {
+      const requests = plan.nothingPending ? [] : parameterRequests({ targets, config }, report.findings);
       if (requests.length > 0) emit({ type: 'phase', text: 'raising server parameters for the migration' });
       applied.push(...(await applyParameterChanges(parameterRun, requests)));
-      await runSteps(config, config, targets, ledgerTarget, key, runId, report.plan?.steps.map((s) => s.name) ?? [],
-        backups[0]?.manifest ?? null, steps, signal, emit);
-    }, { onReverted: (r) => { revert = r; }, onSignal: (s) => emit({ type: 'phase', text: `${s}: stopping the step, then putting parameters back` }) });
-
-    emit({ type: 'phase', text: 'post-checks' });
+      await runSteps({
+        config, input, targets, ledger, runId, planId: plan.id, targetVersion, planned: plan.steps.map((s) => s.name), signal,
+        emit, onChild: (pgid) => lock.recordChild(pgid), summaries: steps, warnings,
+      });
+    }, {
+      interruption,
+      onReverted: (r) => { revert = r; },
+      onInterrupted: (reason) => emit({ type: 'phase', text: `${reason.message}: stopping the step, then putting parameters back` }),
+    });
     after = await readVersions(targets);
-    postCheck(config, after);
+    await ledger.finish(runRow, 'done', { stateAfter: JSON.stringify(after) });
   } catch (error) {
+    await ledger.finish(runRow, interruption.signal.aborted ? 'interrupted' : 'failed', { outputTail: firstLine(error) }).catch(() => undefined);
     // With --json the failure is all an automation sees: say how far this run got, and where its backups are.
-    throw withProgress(error, { runId, backups: backups.map((b) => b.file), steps });
+    throw withProgress(error, { runId, planId: plan.id, backups: backups.map((b) => b.file), steps });
   }
+  const resumedFrom = backups.find((b) => b.reusedFrom)?.reusedFrom ?? null;
   return {
     runId,
-    targetVersion: config.targetVersion ?? null,
+    outcome: plan.nothingPending ? 'nothing-pending' : 'migrated',
+    message: message(plan, input, before, after),
+    targetVersion: plan.targetVersion,
+    plan,
+    resumedFrom,
     before,
     after,
-    warnings: report.findings.filter((f) => f.severity === 'warn'),
+    warnings,
     leftoversReverted: leftovers.reverted.length,
+    rejectedJournalRows: [...leftovers.rejected, ...(revert?.rejected ?? [])].map((r) => ({ id: r.entry.id, journal: r.journal, reason: r.reason })),
     backups,
     parameters: applied.map((entry) => ({
-      target: targets.find((t) => t.spec.database === entry.database)?.role ?? targets[0].role,
+      target: targetOf(targets, entry),
       parameter: entry.parameter,
       scope: entry.scope,
       previous: entry.previous,
@@ -121,31 +164,50 @@ async function lockedUp(config: RunConfig, options: UpOptions, opened: OpenedTar
   };
 }
 
-/** The parameters the gates found in need of raising (sort memory for every target: the journal keeps shared needs). */
-function parameterRequests(config: RunConfig, targets: ConnectedTarget[], findings: Finding[]): ParameterRequest[] {
-  if (config.paramsMode === 'skip') return [];
-  const requests = targets.map((t) => sortMemoryRequest(t, config));
-  for (const f of findings) {
-    if (f.gate === 'log-bin-trust' && f.severity === 'warn') {
-      const target = targets.find((t) => t.role === f.target);
-      if (target) requests.push(trustFunctionCreatorsRequest(target));
-    }
-  }
-  return requests;
+function targetOf(targets: ConnectedTarget[], entry: JournalEntry) {
+  return targets.find((t) => t.spec.database === entry.database)?.role ?? targets[0].role;
 }
 
-function postCheck(config: RunConfig, after: VersionFacts): void {
-  const om = after.openmetadata;
-  if (om && config.targetVersion && om.current !== config.targetVersion) {
-    throw new OmMigrateError('STEP_FAILED', `after the steps the OpenMetadata database is at ${om.current ?? 'no version'}, not ${config.targetVersion}`, {
-      hint: 'Check the OpenMetadata migrator\'s output (om-migrate status shows the ledger).',
-    });
+function message(plan: RunPlan, input: PlanInput, before: VersionFacts, after: VersionFacts): string {
+  if (plan.nothingPending) return `nothing pending: ${plan.summary}; the migrators ran and changed nothing`;
+  const parts: string[] = [];
+  if (input.openmetadata) parts.push(`OpenMetadata ${before.openmetadata?.current ?? 'fresh'} → ${after.openmetadata?.current ?? 'no version'}`);
+  if (input.airflow) parts.push(`Airflow ${before.airflow?.revision ?? 'empty'} → ${after.airflow?.revision ?? 'empty'}`);
+  return `migrated: ${parts.join('; ')}`;
+}
+
+/** Waits for `work`, unless the run is interrupted first (a SIGTERM while waiting for another pod's lock). */
+async function interruptible<T>(work: Promise<T>, interruption: Interruption): Promise<T> {
+  let onAbort: () => void = () => undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(interruption.reason);
+    interruption.signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([work, aborted]);
+  } finally {
+    interruption.signal.removeEventListener('abort', onAbort);
   }
 }
 
-function withProgress(error: unknown, progress: { runId: string; backups: string[]; steps: StepSummary[] }): unknown {
-  if (!isOmMigrateError(error)) return error;
-  return new OmMigrateError(error.code, error.message, {
-    hint: error.hint, cause: error.cause ?? error, details: { ...error.details, progress },
+/** A database that went away mid-run is an expected fault with its own code, not "report the stack trace". */
+function asTyped(error: unknown): unknown {
+  if (isOmMigrateError(error) || !isConnectionLoss(error)) return error;
+  return new OmMigrateError('DB_UNAVAILABLE', `lost the database server during the run: ${firstLine(error)}`, {
+    hint: 'It restarted, failed over or the network broke. Once it is back, om-migrate status shows what is left (a restart resets '
+      + 'what SET GLOBAL raised), and om-migrate up carries on.',
+    cause: error,
+  });
+}
+
+function firstLine(error: unknown): string {
+  return String((error as Error)?.message ?? error).split('\n')[0];
+}
+
+function withProgress(error: unknown, progress: { runId: string; planId: string; backups: string[]; steps: StepSummary[] }): unknown {
+  const typed = asTyped(error);
+  if (!isOmMigrateError(typed)) return typed;
+  return new OmMigrateError(typed.code, typed.message, {
+    hint: typed.hint, cause: typed.cause ?? typed, details: { ...typed.details, progress },
   });
 }

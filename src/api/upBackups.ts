@@ -1,50 +1,78 @@
-import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { BackupManifest } from '../backup/BackupManifest.js';
 import { manifestPathFor } from '../backup/BackupManifest.js';
 import { runBackup } from '../backup/runBackup.js';
 import { verifyBackup } from '../backup/verifyBackup.js';
 import type { TargetRole } from '../config/ConnectionSpec.js';
 import type { RunConfig } from '../config/resolveConfig.js';
+import { currentOpenMetadataVersion } from '../config/versions.js';
+import type { ConnectedTarget } from '../core/Target.js';
+import type { LedgerEntry, LedgerStore } from '../dialects/types.js';
 import { isOmMigrateError } from '../errors.js';
-import type { ConnectedTarget } from '../core/Gate.js';
 import type { UpEvent, UpSummary } from './upTypes.js';
 
+export interface BackupPhase {
+  config: RunConfig;
+  targets: ConnectedTarget[];
+  ledger: LedgerStore;
+  runId: string;
+  planId: string;
+  targetVersion: string;
+  emit(e: UpEvent): void;
+  signal: AbortSignal;
+}
+
 /**
- * One verified backup per database before anything changes. An interrupted `up` for the same target version reuses
- * the backup its ledger recorded when that file still verifies, rather than dumping again.
+ * One verified backup per database before anything changes. A run that resumes an unfinished run of the same plan
+ * (interrupted or failed, same starting state) takes over that run's backup only when the file still verifies, lies in
+ * --backup-dir, was taken by that very run, and the database has not changed since (its versions and migration history
+ * are what the manifest recorded); otherwise it dumps again.
  */
-export async function backupAll(config: RunConfig, targets: ConnectedTarget[], ledgerTarget: ConnectedTarget, key: string,
-  runId: string, emit: (e: UpEvent) => void, signal: AbortSignal): Promise<UpSummary['backups']> {
-  const done = await ledgerTarget.dialect.ledger.done(key);
+export async function backupAll(phase: BackupPhase): Promise<UpSummary['backups']> {
+  const { config, ledger } = phase;
+  const previous = await ledger.lastUnfinishedRun(phase.planId);
+  const earlier = previous && previous.runId !== phase.runId ? await ledger.ofRun(previous.runId) : [];
   const result: UpSummary['backups'] = [];
-  for (const target of targets) {
+  for (const target of phase.targets) {
     const step = `backup/${target.role}`;
-    const earlier = done.find((e) => e.step === step)?.backupId;
-    if (earlier && existsSync(earlier)) {
-      const check = await verifyBackup(earlier);
-      if (check.ok) {
-        emit({ type: 'phase', text: `reusing the verified backup of ${target.spec.database} from the interrupted run` });
-        result.push(summarizeBackup(target.role, earlier, check.manifest, true));
-        continue;
-      }
+    const reused = await reusable(earlier.find((e) => e.step === step && e.status === 'done'), target, config);
+    const id = await ledger.start({ runId: phase.runId, planId: phase.planId, step, targetVersion: phase.targetVersion });
+    if (reused) {
+      phase.emit({ type: 'phase', text: `reusing the verified backup of ${target.spec.database} from unfinished run ${previous!.runId}` });
+      await ledger.finish(id, 'done', { backupId: reused.path, outputTail: `reused from run ${previous!.runId}` });
+      result.push(summarize(target.role, reused.path, reused.manifest, previous!.runId));
+      continue;
     }
-    emit({ type: 'phase', text: `backing up ${target.spec.database}` });
-    const id = await ledgerTarget.dialect.ledger.start({ step, targetVersion: key, runId });
+    phase.emit({ type: 'phase', text: `backing up ${target.spec.database}` });
     try {
       const manifest = await runBackup({ role: target.role, dialect: target.dialect, server: target.server }, config,
-        { onProgress: (progress) => emit({ type: 'backup', progress }), signal });
-      const manifestPath = manifestPathFor(`${config.backupDir}/${manifest.file}`);
-      await ledgerTarget.dialect.ledger.finish(id, 'done', null, manifestPath);
-      result.push(summarizeBackup(target.role, manifestPath, manifest, false));
+        { onProgress: (progress) => phase.emit({ type: 'backup', progress }), signal: phase.signal, runId: phase.runId });
+      const manifestPath = manifestPathFor(resolve(config.backupDir, manifest.file));
+      await ledger.finish(id, 'done', { backupId: manifestPath });
+      result.push(summarize(target.role, manifestPath, manifest, null));
     } catch (error) {
-      await ledgerTarget.dialect.ledger.finish(id, 'failed', isOmMigrateError(error) ? error.message : String(error));
+      await ledger.finish(id, phase.signal.aborted ? 'interrupted' : 'failed', { outputTail: isOmMigrateError(error) ? error.message : String(error) })
+        .catch(() => undefined);
       throw error;
     }
   }
   return result;
 }
 
-function summarizeBackup(target: TargetRole, manifestPath: string, manifest: BackupManifest, reused: boolean): UpSummary['backups'][number] {
-  return { target, file: manifestPath.replace(/\.manifest\.json$/, ''), manifest: manifestPath, bytes: manifest.bytes, sha256: manifest.sha256, reused };
+/** The earlier run's backup, when it may stand for this run's. */
+async function reusable(entry: LedgerEntry | undefined, target: ConnectedTarget, config: RunConfig): Promise<{ path: string; manifest: BackupManifest } | undefined> {
+  // The ledger lives in the application database: its word is only where to look, never what to trust.
+  if (!entry?.backupId || resolve(dirname(entry.backupId)) !== resolve(config.backupDir)) return undefined;
+  const check = await verifyBackup(entry.backupId).catch(() => undefined);
+  if (!check?.ok || check.manifest.runId !== entry.runId || check.manifest.database !== target.spec.database) return undefined;
+  const changeLog = await target.dialect.openmetadata.changeLogVersions();
+  const unchanged = (currentOpenMetadataVersion(changeLog ?? []) ?? null) === check.manifest.openmetadataVersion
+    && (changeLog?.length ?? null) === (check.manifest.changeLogRows ?? null)
+    && ((await target.dialect.airflow.revision()) ?? null) === check.manifest.airflowRevision;
+  return unchanged ? { path: entry.backupId, manifest: check.manifest } : undefined;
 }
 
+function summarize(target: TargetRole, manifestPath: string, manifest: BackupManifest, reusedFrom: string | null): UpSummary['backups'][number] {
+  return { target, file: manifestPath.replace(/\.manifest\.json$/, ''), manifest: manifestPath, bytes: manifest.bytes, sha256: manifest.sha256,
+    reused: reusedFrom !== null, reusedFrom };
+}

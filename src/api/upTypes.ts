@@ -1,8 +1,9 @@
 import type { BackupProgress } from '../backup/runBackup.js';
 import type { TargetRole } from '../config/ConnectionSpec.js';
 import type { Finding } from '../core/Gate.js';
-import type { VersionFacts } from '../targets/readVersions.js';
 import type { StepEvent, StepSummary } from '../core/Step.js';
+import type { RunPlan } from '../plan/buildPlan.js';
+import type { VersionFacts } from '../targets/readVersions.js';
 
 export type { StepSummary } from '../core/Step.js';
 
@@ -27,13 +28,21 @@ export interface ParameterSummary {
 
 export interface UpSummary {
   runId: string;
+  /** 'nothing-pending': the migrators ran and did nothing; no backup was taken, no parameter raised. */
+  outcome: 'migrated' | 'nothing-pending';
+  /** One line for a container log: what happened. */
+  message: string;
   targetVersion: string | null;
+  plan: RunPlan;
+  /** The unfinished run of the same plan whose backups this one took over, if any. */
+  resumedFrom: string | null;
   before: VersionFacts;
   after: VersionFacts;
   warnings: Finding[];
   leftoversReverted: number;
-  backups: Array<{ target: TargetRole; file: string; manifest: string; bytes: number; sha256: string; reused: boolean }>;
+  /** Journal rows that did not validate: reported, never run. */
+  rejectedJournalRows: Array<{ id: string; journal: string; reason: string }>;
+  backups: Array<{ target: TargetRole; file: string; manifest: string; bytes: number; sha256: string; reused: boolean; reusedFrom: string | null }>;
   parameters: ParameterSummary[];
   steps: StepSummary[];
 }
-

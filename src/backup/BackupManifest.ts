@@ -24,6 +24,10 @@ export interface BackupManifest {
   openmetadataVersion: string | null;
   /** Airflow's alembic revision at backup time; null for a database without it. */
   airflowRevision: string | null;
+  /** Rows of SERVER_CHANGE_LOG at backup time (null without the table): with the versions, what "unchanged since" compares. */
+  changeLogRows?: number | null;
+  /** The `up` run that took it (absent for `om-migrate backup`): only a resumed run of the same plan takes it over. */
+  runId?: string | null;
   format: DumpFormat;
   compression: Compression;
   /** The backup's file name, in the manifest's own directory. */

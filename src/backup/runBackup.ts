@@ -34,6 +34,8 @@ export type BackupProgress =
 
 export interface BackupOptions {
   onProgress?: (event: BackupProgress) => void;
+  /** The om-migrate run taking it (up), recorded so that only a resumed run of the same plan may take it over. */
+  runId?: string;
   /** The environment the dump tool is looked up in and runs with (PATH, TMPDIR...); process.env by default. */
   env?: NodeJS.ProcessEnv;
   /** Aborting kills the dump tool and removes the partial file. */
@@ -63,7 +65,8 @@ export async function runBackup(source: BackupSource, config: Pick<RunConfig, 'b
   const compression = tooling.format === 'sql' ? config.backupCompress : 'none';
   checkCompression(compression, env);
 
-  const omVersion = currentOpenMetadataVersion((await dialect.openmetadata.changeLogVersions()) ?? []);
+  const changeLog = await dialect.openmetadata.changeLogVersions();
+  const omVersion = currentOpenMetadataVersion(changeLog ?? []);
   const airflowRevision = await dialect.airflow.revision();
   const estimatedBytes = await dialect.introspect.databaseSizeBytes();
 
@@ -117,6 +120,8 @@ export async function runBackup(source: BackupSource, config: Pick<RunConfig, 'b
       user: dialect.spec.user,
       database,
       openmetadataVersion: omVersion ?? null,
+      changeLogRows: changeLog?.length ?? null,
+      runId: options.runId ?? null,
       airflowRevision: airflowRevision ?? null,
       format: tooling.format,
       compression,

@@ -14,6 +14,8 @@ export const EXIT = {
   REVERT_FAILED: 9,
   NOTHING_TO_DO: 10,
   RESTORE_FAILED: 11,
+  LOCK_LOST: 12,
+  DB_UNAVAILABLE: 13,
   INTERRUPTED: 130,
 } as const;
 
@@ -29,6 +31,10 @@ export const EXIT_FOR_CODE: Record<ErrorCode, number> = {
   STEP_FAILED: EXIT.STEP_FAILED,
   REVERT_FAILED: EXIT.REVERT_FAILED,
   NOTHING_TO_DO: EXIT.NOTHING_TO_DO,
+  LOCK_LOST: EXIT.LOCK_LOST,
+  DB_UNAVAILABLE: EXIT.DB_UNAVAILABLE,
+  // Another migration (a killed run's migrator, Airflow's own) is running: the same "someone else is at it" as a held lock.
+  MIGRATION_RUNNING: EXIT.LOCK_HELD,
   INTERRUPTED: EXIT.INTERRUPTED,
   INTERNAL: EXIT.INTERNAL,
 };

@@ -27,6 +27,7 @@ export function renderPreflight(report: PreflightReport, out: Output): void {
   if (report.plan) {
     const { backups, parameterChanges, steps } = report.plan;
     out.line(paint(out, 'bold', 'plan of `om-migrate up` (nothing was changed)'));
+    out.line(`  ${report.plan.summary}${report.plan.nothingPending ? ': nothing pending, so no backup and no parameter change; the migrators run and do nothing' : ''}`);
     for (const b of backups) out.line(`  backup   ${b.target}: ${b.file}`);
     for (const c of parameterChanges) {
       out.line(`  param    ${c.target}: ${c.description}`);

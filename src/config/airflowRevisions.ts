@@ -1,6 +1,8 @@
 /**
- * Alembic revisions of Airflow's metadata database that matter to an OpenMetadata upgrade, in migration order.
- * Source: apache/airflow airflow-core/src/airflow/migrations/versions (see FACTS.md).
+ * Alembic revisions of Airflow's metadata database that matter to an OpenMetadata upgrade, in migration order: the head
+ * of every Airflow line OpenMetadata's ingestion image shipped (1.4/1.5 → 2.9.1, 1.6.4 → 2.9.3, 1.7–1.10 → 2.10.5,
+ * 1.11 → 3.1.x) and the revisions around d59cbbef95eb. Source and the evidence for each: docs/facts/airflow.md
+ * ("Release → head revision"), from apache/airflow's migrations reference pages and _REVISION_HEADS_MAP.
  */
 export interface AirflowRevision {
   revision: string;
@@ -16,14 +18,26 @@ export const UUID_PK_REVISION = 'd59cbbef95eb';
 export const BEFORE_UUID_PK_REVISION = '05234396c6fc';
 
 export const AIRFLOW_REVISIONS: readonly AirflowRevision[] = [
-  { revision: '5f2621c13b39', order: 10, label: 'head of Airflow 2.10.3', chain: '2.10', head: true },
+  { revision: '405de8318b3a', order: 1, label: 'head of Airflow 2.7.0', chain: '2.7', head: true },
+  { revision: '10b52ebd31f7', order: 2, label: 'head of Airflow 2.8.0', chain: '2.8', head: true },
+  { revision: '88344c1d9134', order: 3, label: 'head of Airflow 2.8.1', chain: '2.8', head: true },
+  { revision: '1949afb29106', order: 4, label: 'head of Airflow 2.9.0/2.9.1 (OpenMetadata 1.4, 1.5)', chain: '2.9', head: true },
+  { revision: '686269002441', order: 5, label: 'head of Airflow 2.9.2/2.9.3 (OpenMetadata 1.6.4)', chain: '2.9', head: true },
+  { revision: '22ed7efa9da2', order: 6, label: 'head of Airflow 2.10.0', chain: '2.10', head: true },
+  { revision: '5f2621c13b39', order: 10, label: 'head of Airflow 2.10.3–2.10.5 (OpenMetadata 1.7–1.10)', chain: '2.10', head: true },
+  { revision: '044f740568ec', order: 11, label: 'the first 3.0.0 migration', chain: '3.0.0' },
+  { revision: '3a8972ecb8f9', order: 40, label: '0040', chain: '3.0.0' },
   { revision: '05234396c6fc', order: 41, label: '0041 rename dataset as asset', chain: '3.0.0' },
   { revision: 'd59cbbef95eb', order: 42, label: '0042 add UUID primary key to task_instance', chain: '3.0.0' },
-  { revision: '486ac7936b78', order: 43, label: '0043', chain: '3.0.0' },
-  { revision: '29ce7909c52b', order: 60, label: 'head of Airflow 3.0.0', chain: '3.0.0', head: true },
-  { revision: 'fe199e1abd77', order: 70, label: 'head of Airflow 3.0.3', chain: '3.0.3', head: true },
-  { revision: 'cc92b33c6709', order: 80, label: 'head of Airflow 3.1.0', chain: '3.1.0', head: true },
-  { revision: '658517c60c7f', order: 90, label: 'head of Airflow 3.2.0', chain: '3.2.0', head: true },
+  { revision: '486ac7936b78', order: 43, label: '0043 remove scheduler_lock column', chain: '3.0.0' },
+  { revision: '5f57a45b8433', order: 44, label: '0044 drop task_fail', chain: '3.0.0' },
+  { revision: '29ce7909c52b', order: 60, label: 'head of Airflow 3.0.0–3.0.2', chain: '3.0.0', head: true },
+  { revision: 'fe199e1abd77', order: 70, label: 'head of Airflow 3.0.3–3.0.6', chain: '3.0.3', head: true },
+  { revision: 'cc92b33c6709', order: 80, label: 'head of Airflow 3.1.0–3.1.7 (OpenMetadata 1.11)', chain: '3.1.0', head: true },
+  { revision: '82dbd68e6171', order: 81, label: 'a 3.1.8 migration', chain: '3.1.8' },
+  { revision: '509b94a1042d', order: 82, label: 'head of Airflow 3.1.8', chain: '3.1.8', head: true },
+  { revision: '658517c60c7f', order: 89, label: 'a 3.2 development head', chain: '3.2.0' },
+  { revision: '1d6611b6ab7c', order: 90, label: 'head of Airflow 3.2.0 (docs of 3.2.1)', chain: '3.2.0', head: true },
 ];
 
 export function findRevision(revision: string): AirflowRevision | undefined {

@@ -1,7 +1,8 @@
 import type { TargetRole } from '../config/ConnectionSpec.js';
 import type { RunConfig } from '../config/resolveConfig.js';
-import type { Dialect } from '../dialects/types.js';
+import type { Dialect, ParameterName, ParameterScope, RunHolderRow } from '../dialects/types.js';
 import type { ConnectedTarget, TargetFailure, VersionFacts } from './Target.js';
+import type { PlanInput } from './PlanInput.js';
 
 export type { ConnectedTarget } from './Target.js';
 
@@ -21,14 +22,17 @@ export interface Finding {
   data?: Record<string, unknown>;
 }
 
-/** One change `up` would make, as `preflight --dry-run` shows it. */
+/** One server parameter change `up` would make, as `preflight --dry-run` shows it and `up` then makes it. */
 export interface PlannedChange {
   gate: string;
-  target: TargetRole | 'run';
+  target: TargetRole;
+  parameter: ParameterName;
+  scope: ParameterScope;
+  object: string | null;
   description: string;
-  /** The exact statement(s) it runs, and what puts it back. */
-  sql?: string[];
-  revertSql?: string[];
+  /** The exact statement(s) it runs, and what puts it back (built from the values, never stored). */
+  sql: string[];
+  revertSql: string[];
 }
 
 export interface GateContext {
@@ -39,25 +43,28 @@ export interface GateContext {
   unreachable: TargetFailure[];
   /** Versions read once before the gates run. */
   versions: VersionFacts;
+  /** What is pending, per the installed migrators: the gates ask only for what the plan will need. */
+  input: PlanInput;
   /** Which command is asking: `up` treats some findings differently from `preflight` (e.g. the Airflow repair). */
   command: 'preflight' | 'up' | 'repair-airflow' | 'backup';
   /** Milliseconds since the epoch at the start of the run, so every gate judges "stale" against the same instant. */
   now: number;
   /** The targets whose run lock this process already holds (in `up`), so the lock gate does not report itself. */
   heldLocks: ReadonlySet<TargetRole>;
+  /** The lock holder's row as the last run left it (before this run took the lock): a killed run's migrator is named there. */
+  previousHolder(role: TargetRole): RunHolderRow | undefined;
   /** A privileged connection for the parameter gates, opened on demand: --admin-url / --airflow-admin-url. */
   adminFor(target: ConnectedTarget): Promise<Dialect | undefined>;
 }
 
 /**
- * A preflight gate: one file under preflight/. `check` is read-only. A gate that changes something for `up` also
- * has `plan` (what it would change, for --dry-run); the change itself is made by the run with a journal entry first.
+ * A preflight gate: one file under preflight/. `check` is read-only. What `up` would change is decided by the plan
+ * (src/plan/buildPlan.ts) from the gates' findings; the change itself is made by the run with a journal entry first.
  */
 export interface Gate {
   id: string;
   title: string;
   check(ctx: GateContext): Promise<Finding[]>;
-  plan?(ctx: GateContext): Promise<PlannedChange[]>;
 }
 
 export function finding(gate: string, target: Finding['target'], severity: Severity, summary: string, fix?: string,

@@ -4,6 +4,8 @@ import type { MigratorOptions } from '../config/migrators.js';
 
 export type { MigratorOptions } from '../config/migrators.js';
 import type { SpawnExit } from '../process/spawnChild.js';
+import type { Finding } from './Gate.js';
+import type { PlanInput } from './PlanInput.js';
 import type { ConnectedTarget } from './Target.js';
 
 /** One migrator run a step asks for: the runner builds its environment, supervises it, redacts and bounds its output. */
@@ -17,6 +19,8 @@ export interface MigratorRun {
 }
 
 export interface StepContext {
+  /** What the plan was made from: the steps re-read the live state themselves, but their targets come from here. */
+  input: PlanInput;
   config: RunConfig;
   runId: string;
   migrators: MigratorOptions;
@@ -35,11 +39,20 @@ export interface StepOutcome {
   detail: string;
   /** The last lines of the migrator's output, kept in the ledger. */
   outputTail?: string;
+  /** What the step left for the operator (a search index to rebuild, ids to fix): warnings in the summary. */
+  warnings?: Finding[];
 }
 
-/** One Umzug migration under migrations/: a named step of `up`. */
+/**
+ * One Umzug migration under migrations/: a named step of `up`. migrations/index.ts lists them in the one order they
+ * run; each says, from the live state, whether it is part of a plan and how it reads there.
+ */
 export interface Step {
   name: string;
+  appliesTo(input: PlanInput): boolean;
+  describe(input: PlanInput): string;
+  /** How long it may run before it is stopped (--step-timeout overrides it). */
+  defaultTimeoutMs: number;
   run(ctx: StepContext): Promise<StepOutcome>;
 }
 

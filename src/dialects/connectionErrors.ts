@@ -57,3 +57,19 @@ export function classifySocketError(error: { code?: string; message?: string }):
       return /timeout|timed out/i.test(error.message ?? '') ? 'timeout' : undefined;
   }
 }
+
+/**
+ * The database went away under a connection that was working: a restart, a failover, the network, a KILL. MySQL/MariaDB
+ * 2006/2013 (gone away / lost during query), 1053 (shutdown), 4031 (MariaDB's idle disconnect), mysql2's
+ * PROTOCOL_CONNECTION_LOST; PostgreSQL 57P01–57P03 (admin shutdown, crash shutdown, cannot connect now) and 08xxx;
+ * node-postgres' "Connection terminated"; socket resets; knex giving up on a connection it cannot re-open.
+ */
+export function isConnectionLoss(error: unknown): boolean {
+  const e = error as { code?: string; errno?: number; message?: string; fatal?: boolean };
+  if (!e || typeof e !== 'object') return false;
+  if ([2006, 2013, 1053, 4031].includes(e.errno ?? 0)) return true;
+  if (typeof e.code === 'string' && (/^57P0[123]$/.test(e.code) || /^08\d{3}$/.test(e.code)
+    || ['PROTOCOL_CONNECTION_LOST', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOTCONN'].includes(e.code))) return true;
+  return /Connection terminated|Connection lost|server closed the connection|Timeout acquiring a connection|terminating connection due to administrator command/i
+    .test(e.message ?? '');
+}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { TargetRole } from '../config/ConnectionSpec.js';
-import type { AdvisoryLock } from '../dialects/types.js';
+import type { AdvisoryLock, RunHolderRow } from '../dialects/types.js';
 import { OmMigrateError } from '../errors.js';
 import type { ConnectedTarget } from '../core/Gate.js';
 import { runLockName } from './lockName.js';
@@ -26,9 +26,22 @@ export interface LockHolderDescription {
 export interface RunLock {
   runId: string;
   startedAt: string;
+  /**
+   * Checks every few seconds, on each lock's own pinned session, that the lock is still held by the session that took
+   * it; calls onLost once, with LOCK_LOST, when it is not (the server dropped the session: wait_timeout, a restart, a
+   * KILL) or the server cannot be asked. A second run may then take the lock: this one must stop at once.
+   */
+  watch(onLost: (error: OmMigrateError) => void, intervalMs?: number): void;
+  /** Records the process group of the migrator this run is running now (undefined when none), for a later run to find. */
+  recordChild(pgid: number | undefined): Promise<void>;
+  /** The holder row each lock had before this run took it: a killed run's, naming the migrator it may have left running. */
+  previousHolder(role: TargetRole): RunHolderRow | undefined;
   /** Releases every lock and removes the holder rows; safe to call twice. Dying with the process frees them too. */
   release(): Promise<void>;
 }
+
+/** How often a held lock is checked: a lost lock is noticed within this, and a second run cannot overlap longer. */
+export const LOCK_CHECK_MS = 2000;
 
 /**
  * Takes the session-scoped advisory lock of every target's database (GET_LOCK / pg_try_advisory_lock on the pinned
@@ -45,10 +58,43 @@ export async function acquireRunLock(targets: ConnectedTarget[], timeoutMs: numb
   const startedAt = new Date().toISOString();
   const command = options.command ?? 'up';
   const taken: Array<{ target: ConnectedTarget; lock: AdvisoryLock; connectionId: string }> = [];
+  const previous = new Map<TargetRole, RunHolderRow | undefined>();
+  let watcher: NodeJS.Timeout | undefined;
   const release = async () => {
+    clearInterval(watcher);
     for (const { target, lock, connectionId } of taken.splice(0).reverse()) {
       await target.dialect.runs.remove(lock.name, connectionId).catch(() => undefined);
       await lock.release().catch(() => undefined);
+    }
+  };
+  const watch = (onLost: (error: OmMigrateError) => void, intervalMs = LOCK_CHECK_MS) => {
+    let checking = false;
+    let lost = false;
+    watcher = setInterval(() => {
+      if (checking || lost) return;
+      checking = true;
+      void (async () => {
+        for (const { target, lock, connectionId } of taken) {
+          const held = await lock.heldBy(connectionId).catch((error: unknown) => error as Error);
+          if (held === true) continue;
+          lost = true;
+          clearInterval(watcher);
+          const why = held === false ? 'its session was ended by the server (wait_timeout, a restart or a KILL)'
+            : `the server could not be asked (${held.message.split('\n')[0]})`;
+          onLost(new OmMigrateError('LOCK_LOST', `${target.role}: this run lost its lock on ${target.spec.database}: ${why}`, {
+            hint: 'Another om-migrate may have started since: check om-migrate status, then run om-migrate up again.',
+            details: { target: target.role, lock: lock.name },
+          }));
+          return;
+        }
+      })().finally(() => { checking = false; });
+    }, intervalMs);
+    watcher.unref();
+  };
+  const recordChild = async (pgid: number | undefined) => {
+    for (const { target, lock, connectionId } of taken) {
+      await target.dialect.runs.recordChild(lock.name, connectionId, pgid === undefined ? undefined : { pgid, host: hostname() })
+        .catch(() => undefined);
     }
   };
   // A stable order, so two runs over the same two databases cannot each hold one and wait for the other.
@@ -69,11 +115,12 @@ export async function acquireRunLock(targets: ConnectedTarget[], timeoutMs: numb
     }
     const connectionId = await target.dialect.runs.connectionId();
     taken.push({ target, lock, connectionId });
+    previous.set(target.role, await target.dialect.runs.rowOf(lock.name).catch(() => undefined));
     await target.dialect.runs.record({
       lockName: lock.name, connectionId, runId, host: hostname(), pid: process.pid, startedAt, command,
     }).catch(() => undefined); // naming the holder is a courtesy; a user without CREATE still gets the lock
   }
-  return { runId, startedAt, release };
+  return { runId, startedAt, release, watch, recordChild, previousHolder: (role) => previous.get(role) };
 }
 
 /** Read-only: who holds the run lock of a target's database now, or undefined when it is free. For `status` too. */

@@ -55,6 +55,12 @@ export function trustFunctionCreatorsRequest(target: ConnectedTarget): Parameter
   return { target, parameter: 'log_bin_trust_function_creators', scope: 'global', plan: (d) => d.params.planTrustFunctionCreators() };
 }
 
+/** The request for one of the parameters om-migrate raises, for one target. */
+export function parameterRequestFor(target: ConnectedTarget, parameter: ParameterSetting['parameter'],
+  config: Pick<RunConfig, 'sortBufferBytes' | 'workMemBytes' | 'workMemScope'>): ParameterRequest {
+  return parameter === 'log_bin_trust_function_creators' ? trustFunctionCreatorsRequest(target) : sortMemoryRequest(target, config);
+}
+
 /** Observes a run's parameter changes: progress output for the CLI, and the points where tests kill a run. */
 export interface ParameterObserver {
   /** The entry is written; the change is not made yet. */

@@ -1,52 +1,48 @@
 import { OmMigrateError, isOmMigrateError } from '../errors.js';
+import { Interruption } from '../process/Interruption.js';
 import { revertParameterChanges, type ParameterRun, type RevertReport } from './index.js';
 
 export interface GuardOptions {
-  /** After a signal, how long to let `fn` wind down (kill its child, finish a statement) before reverting anyway. */
+  /**
+   * What stops the run (signals, a lost lock, a time limit); one of its own, listening to SIGINT/SIGTERM, when absent.
+   */
+  interruption?: Interruption;
+  /** After an interruption, how long to let `fn` wind down (its child stopped and gone) before reverting anyway. */
   graceMs?: number;
-  signals?: NodeJS.Signals[];
-  /** Told when a signal arrives, e.g. to print "interrupted, putting parameters back". */
-  onSignal?(signal: NodeJS.Signals): void;
+  /** Told when the run is interrupted, e.g. to print "interrupted, putting parameters back". */
+  onInterrupted?(reason: OmMigrateError): void;
   /** Told the revert's outcome (what was put back, what was deferred). */
   onReverted?(report: RevertReport): void;
 }
 
 /**
  * Runs `fn` (the part of `up` that changes parameters and runs the steps) and puts this run's parameter changes back
- * afterwards — on success, on failure, and on SIGINT/SIGTERM. A signal aborts `fn`'s AbortSignal; the guard waits up
- * to graceMs for `fn` to stop (a second signal cuts the wait short), reverts, and throws INTERRUPTED. It never exits
- * the process: src/cli/main.ts does, with the code for INTERRUPTED. While the revert runs, further signals are held
- * off, so a second Ctrl-C cannot leave a value half put back.
- *
- * If the revert fails, REVERT_FAILED wins over whatever `fn` did: it is the one that needs the operator's hands.
+ * afterwards — on success, on failure, and when interrupted (SIGINT/SIGTERM, the run lock lost). An interruption
+ * aborts `fn`'s AbortSignal; the guard waits up to graceMs for `fn` to stop, so that nothing is reverted under a live
+ * migrator (a second signal cuts the wait short), reverts, and throws the interruption's reason. It never exits the
+ * process. If the revert fails, REVERT_FAILED wins over whatever `fn` did: it is the one that needs the operator's hands.
  */
 export async function withParameterGuard<T>(run: ParameterRun, fn: (signal: AbortSignal) => Promise<T>,
   options: GuardOptions = {}): Promise<T> {
-  const signals = options.signals ?? ['SIGINT', 'SIGTERM'];
-  const graceMs = options.graceMs ?? 10_000;
-  const controller = new AbortController();
-  let received: NodeJS.Signals | undefined;
+  const graceMs = options.graceMs ?? 30_000;
+  const interruption = options.interruption ?? new Interruption();
   let stopWaiting: () => void = () => undefined;
   const interrupted = new Promise<void>((resolve) => {
     stopWaiting = resolve;
   });
+  const onAbort = () => {
+    options.onInterrupted?.(interruption.reason!);
+    stopWaiting();
+  };
+  interruption.signal.addEventListener('abort', onAbort, { once: true });
+  if (interruption.signal.aborted) onAbort();
   let cutShort: () => void = () => undefined;
   const secondSignal = new Promise<void>((resolve) => {
     cutShort = resolve;
   });
-  const handler = (signal: NodeJS.Signals) => {
-    if (received !== undefined) {
-      cutShort();
-      return;
-    }
-    received = signal;
-    options.onSignal?.(signal);
-    controller.abort(new OmMigrateError('INTERRUPTED', `interrupted by ${signal}`));
-    stopWaiting();
-  };
-  for (const s of signals) process.on(s, handler);
+  const stopListening = interruption.onCutShort(cutShort);
   try {
-    const work = Promise.resolve().then(() => fn(controller.signal));
+    const work = Promise.resolve().then(() => fn(interruption.signal));
     const settled = work.then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error }));
     const first = await Promise.race([settled, interrupted.then(() => undefined)]);
     let outcome = first;
@@ -74,17 +70,21 @@ export async function withParameterGuard<T>(run: ParameterRun, fn: (signal: Abor
       throw revertError;
     }
     options.onReverted?.(report);
-    if (received !== undefined) {
+    const reason = interruption.reason;
+    if (reason) {
       const stopped = outcome !== undefined;
-      throw new OmMigrateError('INTERRUPTED', `interrupted by ${received}; parameter changes were put back`, {
-        hint: stopped ? 'Run om-migrate up again: it resumes at the step that did not finish.'
+      const what = reason.code === 'INTERRUPTED' ? `${reason.message}; parameter changes were put back` : `${reason.message}; this run stopped and put its parameters back`;
+      throw new OmMigrateError(reason.code, what, {
+        hint: stopped ? reason.hint ?? 'Run om-migrate up again: it checks what the stopped run left and carries on.'
           : `The running step did not stop within ${Math.round(graceMs / 1000)} s; check it has ended before running om-migrate up again.`,
-        details: { signal: received, reverted: report.reverted.length, deferred: report.deferred.length },
+        details: { ...reason.details, reverted: report.reverted.length, deferred: report.deferred.length },
       });
     }
     if (!outcome!.ok) throw outcome!.error;
     return outcome!.value;
   } finally {
-    for (const s of signals) process.off(s, handler);
+    stopListening();
+    interruption.signal.removeEventListener('abort', onAbort);
+    if (!options.interruption) interruption.dispose();
   }
 }

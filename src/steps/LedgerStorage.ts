@@ -1,26 +1,34 @@
 import type { UmzugStorage } from 'umzug';
 import type { LedgerStore } from '../dialects/types.js';
 
-/**
- * Umzug's storage contract over om_migrate_ledger. Umzug asks which steps ran and logs a step once it succeeded;
- * the runner records the start and failures itself, so the ledger also shows attempts that did not finish.
- */
-export class LedgerStorage implements UmzugStorage {
-  constructor(private readonly store: LedgerStore, private readonly targetVersion: string) {}
-
-  async executed(): Promise<string[]> {
-    return (await this.store.done(this.targetVersion)).map((e) => e.step);
-  }
-
-  /** The runner already marked the attempt done (with its output); nothing more to write. */
-  async logMigration(): Promise<void> {}
-
-  async unlogMigration({ name }: { name: string }): Promise<void> {
-    await this.store.forget(name, this.targetVersion);
-  }
+/** What a finished step left, for its ledger row: written when Umzug logs the migration. */
+export interface StepRecord {
+  rowId: number;
+  outputTail: string | null;
+  stateAfter: string | null;
 }
 
-/** The ledger key for a run: the target release, or "unspecified" when --to was not given. */
-export function ledgerKey(targetVersion: string | undefined): string {
-  return targetVersion ?? 'unspecified';
+/**
+ * Umzug's storage contract over om_migrate_ledger, for one run: what this run has finished, and the row that says so.
+ * A later run never takes an earlier run's "done" for its own: it re-plans from the live database, and every step
+ * reads the live state again (the migrators are idempotent, the repair re-reads the schema).
+ */
+export class LedgerStorage implements UmzugStorage {
+  readonly records = new Map<string, StepRecord>();
+
+  constructor(private readonly ledger: LedgerStore, private readonly runId: string) {}
+
+  async executed(): Promise<string[]> {
+    return (await this.ledger.ofRun(this.runId)).filter((e) => e.status === 'done').map((e) => e.step);
+  }
+
+  async logMigration({ name }: { name: string }): Promise<void> {
+    const record = this.records.get(name);
+    if (!record) throw new Error(`no ledger row for step ${name}`);
+    await this.ledger.finish(record.rowId, 'done', { outputTail: record.outputTail, stateAfter: record.stateAfter });
+  }
+
+  async unlogMigration(): Promise<void> {
+    throw new Error('om-migrate steps are never reverted through the ledger');
+  }
 }

@@ -8,16 +8,19 @@ export interface MigratorRunner {
   target: ConnectedTarget;
   redactor: Redactor;
   signal: AbortSignal;
-  timeoutMs?: number;
+  timeoutMs: number;
   onLine(line: string): void;
+  /** Told the migrator's process group when it starts (undefined again when it is gone), for the lock holder's row. */
+  onChild?(pgid: number | undefined): Promise<void>;
   env?: NodeJS.ProcessEnv;
 }
 
 /**
  * Runs a migrator for a step: the environment it expects for its database (and nothing of om-migrate's own secrets),
- * under a supervisor so it dies with om-migrate, stopped on abort or at the time limit, output redacted and bounded.
+ * under a supervisor so it dies with om-migrate, stopped on abort or at the time limit (SIGTERM, then SIGKILL), and
+ * reported only once its whole process group is gone; output redacted and bounded.
  */
-export function runMigrator(run: MigratorRun, runner: MigratorRunner): Promise<SpawnExit> {
+export async function runMigrator(run: MigratorRun, runner: MigratorRunner): Promise<SpawnExit> {
   const child = spawnChild({
     argv: run.argv,
     cwd: run.cwd,
@@ -29,5 +32,10 @@ export function runMigrator(run: MigratorRun, runner: MigratorRunner): Promise<S
     signal: runner.signal,
     timeoutMs: runner.timeoutMs,
   });
-  return child.exit;
+  await runner.onChild?.(child.pgid);
+  try {
+    return await child.exit;
+  } finally {
+    await runner.onChild?.(undefined);
+  }
 }

@@ -1,79 +1,109 @@
-import { Umzug } from 'umzug';
+import { MigrationError, Umzug } from 'umzug';
 import { STEPS } from '../../migrations/index.js';
-import type { RunConfig } from '../config/resolveConfig.js';
-import { isOmMigrateError, OmMigrateError } from '../errors.js';
-import type { ConnectedTarget } from '../core/Gate.js';
-import { LedgerStorage } from './LedgerStorage.js';
-import type { StepContext } from '../core/Step.js';
 import { configRedactor } from '../config/secrets.js';
+import type { RunConfig } from '../config/resolveConfig.js';
+import type { Finding } from '../core/Gate.js';
+import type { PlanInput } from '../core/PlanInput.js';
+import type { StepContext, StepEvent, StepSummary } from '../core/Step.js';
+import type { ConnectedTarget } from '../core/Target.js';
+import type { LedgerStore } from '../dialects/types.js';
+import { isOmMigrateError, OmMigrateError } from '../errors.js';
+import { LedgerStorage } from './LedgerStorage.js';
 import { runMigrator } from './runMigrator.js';
-import type { MigratorOptions, StepEvent, StepSummary } from '../core/Step.js';
+import { stepState } from './stepState.js';
 
-/** The planned steps through Umzug over the ledger: a step an earlier run of this target finished is not run again. */
-export async function runSteps(config: RunConfig, options: { migrators: MigratorOptions }, targets: ConnectedTarget[], ledgerTarget: ConnectedTarget,
-  key: string, runId: string, planned: string[], backupId: string | null, steps: StepSummary[], signal: AbortSignal,
-  emit: (e: StepEvent) => void): Promise<void> {
-  const ledger = ledgerTarget.dialect.ledger;
-  const redactor = configRedactor(config);
-  const alreadyDone = new Set((await ledger.done(key)).map((e) => e.step));
-  // Every step an earlier run of this target finished, in step order, also those no longer planned because their
-  // work shows now (the OpenMetadata database already at the target, Airflow no longer half-applied).
-  for (const name of Object.keys(STEPS)) {
-    if (alreadyDone.has(name)) steps.push({ name, status: 'already-done', durationMs: 0, detail: 'finished by an earlier, interrupted run' });
-  }
+export interface StepRun {
+  config: RunConfig;
+  input: PlanInput;
+  targets: ConnectedTarget[];
+  ledger: LedgerStore;
+  runId: string;
+  planId: string;
+  targetVersion: string;
+  /** The plan's steps, by name; they run in migrations/index.ts's order. */
+  planned: string[];
+  signal: AbortSignal;
+  emit(event: StepEvent): void;
+  /** Told the process group of the migrator running now (undefined when it is gone). */
+  onChild?(pgid: number | undefined): Promise<void>;
+  /** Each step's outcome as it finishes (also the failed one), in order. */
+  summaries: StepSummary[];
+  /** What the steps left for the operator (a search index to rebuild, ids to fix). */
+  warnings: Finding[];
+}
+
+/**
+ * The planned steps through Umzug: its `migrating` event writes the ledger row that says a step started and what it
+ * found, its storage writes what the step reached once it finished, and a failing step surfaces as Umzug's
+ * MigrationError, whose cause is the step's own typed error. Every step runs again in every run that plans it.
+ */
+export async function runSteps(run: StepRun): Promise<void> {
+  const { ledger, signal } = run;
+  const redactor = configRedactor(run.config);
+  const storage = new LedgerStorage(ledger, run.runId);
+  const started = new Map<string, number>();
   const umzug = new Umzug<StepContext>({
-    migrations: planned.map((name) => ({
-      name,
+    migrations: STEPS.filter((s) => run.planned.includes(s.name)).map((step) => ({
+      name: step.name,
       up: async ({ context }) => {
-        const step = STEPS[name];
-        if (!step) throw new OmMigrateError('INTERNAL', `no step called ${name}`);
-        emit({ type: 'step-started', name });
-        const started = Date.now();
-        const id = await ledger.start({ step: name, targetVersion: key, runId, backupId });
         // Only the last lines are kept: a migrator may print millions.
         const lines: string[] = [];
         const log = (line: string) => {
           lines.push(line);
           if (lines.length > 40) lines.shift();
-          emit({ type: 'step-output', name, line });
+          run.emit({ type: 'step-output', name: step.name, line });
         };
-        try {
-          const outcome = await step.run({
-            ...context,
-            log,
-            runMigrator: (run) => runMigrator(run, {
-              target: targets.find((t) => t.role === run.role)!, redactor, signal, onLine: log,
-            }),
-          });
-          await ledger.finish(id, 'done', outcome.outputTail ?? (lines.join('\n') || null));
-          steps.push({ name, status: 'done', durationMs: Date.now() - started, detail: outcome.detail });
-          emit({ type: 'step-finished', name, status: 'done', detail: outcome.detail });
-        } catch (error) {
-          const tail = (isOmMigrateError(error) && typeof error.details?.outputTail === 'string') ? error.details.outputTail : lines.join('\n');
-          await ledger.finish(id, 'failed', tail || null).catch(() => undefined);
-          const detail = isOmMigrateError(error) ? error.message : String(error);
-          steps.push({ name, status: 'failed', durationMs: Date.now() - started, detail });
-          emit({ type: 'step-finished', name, status: 'failed', detail });
-          throw error;
-        }
+        const outcome = await step.run({
+          ...context,
+          log,
+          runMigrator: (m) => runMigrator(m, {
+            target: run.targets.find((t) => t.role === m.role)!, redactor, signal, onLine: log, onChild: run.onChild,
+            timeoutMs: run.config.stepTimeoutMs ?? step.defaultTimeoutMs,
+          }),
+        });
+        storage.records.set(step.name, {
+          rowId: started.get(step.name)!, outputTail: outcome.outputTail ?? (lines.join('\n') || null),
+          stateAfter: JSON.stringify(await stepState(run.targets)),
+        });
+        run.warnings.push(...(outcome.warnings ?? []));
+        run.summaries.push({ name: step.name, status: 'done', durationMs: Date.now() - startedAt.get(step.name)!, detail: outcome.detail });
+        run.emit({ type: 'step-finished', name: step.name, status: 'done', detail: outcome.detail });
       },
     })),
     context: {
-      config, runId, migrators: options.migrators, signal,
-      target: (role) => targets.find((t) => t.role === role),
+      config: run.config, input: run.input, runId: run.runId, migrators: run.config.migrators, signal,
+      target: (role) => run.targets.find((t) => t.role === role),
       log: () => undefined,
       runMigrator: () => Promise.reject(new OmMigrateError('INTERNAL', 'runMigrator outside a step')),
     },
-    storage: new LedgerStorage(ledger, key),
+    storage,
     logger: undefined,
+  });
+  const startedAt = new Map<string, number>();
+  umzug.on('migrating', async ({ name }) => {
+    run.emit({ type: 'step-started', name });
+    startedAt.set(name, Date.now());
+    started.set(name, await ledger.start({
+      runId: run.runId, planId: run.planId, step: name, targetVersion: run.targetVersion,
+      stateBefore: JSON.stringify(await stepState(run.targets)),
+    }));
   });
   try {
     await umzug.up();
   } catch (error) {
-    // Umzug wraps a step's error; the step's own typed error is what the operator needs to see.
-    const cause = (error as { cause?: unknown }).cause;
-    if (signal.aborted) throw signal.reason;
-    throw isOmMigrateError(cause) ? cause : cause ?? error;
+    if (!(error instanceof MigrationError)) throw error;
+    const name = error.migration.name;
+    const cause = signal.aborted ? signal.reason as unknown : error.cause;
+    const detail = isOmMigrateError(cause) ? cause.message : String((cause as Error)?.message ?? cause);
+    const tail = isOmMigrateError(error.cause) && typeof error.cause.details?.outputTail === 'string' ? error.cause.details.outputTail : null;
+    const rowId = started.get(name);
+    if (rowId !== undefined) {
+      const after = await stepState(run.targets).catch(() => undefined);
+      await ledger.finish(rowId, signal.aborted ? 'interrupted' : 'failed', { outputTail: tail, stateAfter: after ? JSON.stringify(after) : null })
+        .catch(() => undefined);
+    }
+    run.summaries.push({ name, status: 'failed', durationMs: Date.now() - (startedAt.get(name) ?? Date.now()), detail });
+    run.emit({ type: 'step-finished', name, status: 'failed', detail });
+    throw cause;
   }
 }
-

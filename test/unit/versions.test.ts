@@ -101,8 +101,8 @@ describe('Airflow revisions', () => {
   it('names a revision inside a chain, a head, and an unknown one', () => {
     assert.equal(describeRevision('05234396c6fc'), '05234396c6fc (0041 rename dataset as asset, inside the 3.0.0 chain)');
     assert.equal(describeRevision('d59cbbef95eb'), 'd59cbbef95eb (0042 add UUID primary key to task_instance, inside the 3.0.0 chain)');
-    assert.equal(describeRevision('5f2621c13b39'), '5f2621c13b39 (head of Airflow 2.10.3)');
-    assert.equal(describeRevision('cc92b33c6709'), 'cc92b33c6709 (head of Airflow 3.1.0)');
+    assert.equal(describeRevision('5f2621c13b39'), '5f2621c13b39 (head of Airflow 2.10.3–2.10.5 (OpenMetadata 1.7–1.10))');
+    assert.equal(describeRevision('cc92b33c6709'), 'cc92b33c6709 (head of Airflow 3.1.0–3.1.7 (OpenMetadata 1.11))');
     assert.equal(describeRevision('deadbeef0000'), 'deadbeef0000 (not a revision om-migrate knows)');
   });
 
@@ -112,6 +112,12 @@ describe('Airflow revisions', () => {
     assert.equal(isBeforeUuidPrimaryKey('d59cbbef95eb'), false);
     assert.equal(isBeforeUuidPrimaryKey('658517c60c7f'), false);
     assert.equal(isBeforeUuidPrimaryKey('deadbeef0000'), undefined);
+  });
+
+  it('knows the head of every Airflow line OpenMetadata shipped (1.4–1.6 databases are not "unknown")', () => {
+    for (const head of ['1949afb29106', '686269002441', '5f2621c13b39']) assert.equal(isBeforeUuidPrimaryKey(head), true, head);
+    for (const head of ['29ce7909c52b', 'fe199e1abd77', 'cc92b33c6709', '509b94a1042d']) assert.equal(isBeforeUuidPrimaryKey(head), false, head);
+    assert.doesNotMatch(describeRevision('1949afb29106'), /not a revision om-migrate knows/);
   });
 });
 

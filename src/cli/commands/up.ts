@@ -1,5 +1,4 @@
 import { resolveConfig } from '../../config/resolveConfig.js';
-import { describeRevision } from '../../config/airflowRevisions.js';
 import { runUp, type UpEvent, type UpSummary } from '../../api/up.js';
 import { EXIT } from '../exitCodes.js';
 import { Output, paint } from '../output.js';
@@ -42,16 +41,12 @@ export async function eventPrinter(out: Output): Promise<(e: UpEvent) => void> {
 }
 
 export function renderSummary(s: UpSummary, out: Output): void {
-  out.line(paint(out, 'bold', `om-migrate up: done (run ${s.runId})`));
-  const om = (v: UpSummary['before']) => v.openmetadata ? `OpenMetadata ${v.openmetadata.current ?? 'fresh'}` : undefined;
-  const af = (v: UpSummary['before']) => v.airflow ? `Airflow ${v.airflow.revision ? describeRevision(v.airflow.revision) : 'empty'}` : undefined;
-  for (const [label, pick] of [['OpenMetadata', om], ['Airflow', af]] as const) {
-    const b = pick(s.before);
-    if (b) out.line(`  ${label.padEnd(12)} ${b.replace(`${label} `, '')} → ${pick(s.after)!.replace(`${label} `, '')}`);
-  }
-  for (const b of s.backups) out.line(`  backup       ${b.target}: ${b.file} (${formatBytes(b.bytes)}${b.reused ? ', reused from the interrupted run' : ''})`);
+  out.line(paint(out, 'bold', `om-migrate up: ${s.message} (run ${s.runId})`));
+  if (s.resumedFrom) out.line(`  resumed      the unfinished run ${s.resumedFrom}: its verified backups were taken over`);
+  for (const b of s.backups) out.line(`  backup       ${b.target}: ${b.file} (${formatBytes(b.bytes)}${b.reused ? `, reused from run ${b.reusedFrom}` : ''})`);
   for (const p of s.parameters) out.line(`  parameter    ${p.target}: ${p.parameter} ${p.previous ?? '(not set)'} → ${p.raisedTo} → ${p.restored}`);
   if (s.leftoversReverted > 0) out.line(`  parameter    ${s.leftoversReverted} change(s) left by an earlier run put back first`);
+  for (const r of s.rejectedJournalRows) out.line(`  ${paint(out, 'yellow', 'journal')}      row ${r.id} in ${r.journal} was not run: ${r.reason}`);
   for (const st of s.steps) out.line(`  step         ${st.name}: ${st.status} in ${(st.durationMs / 1000).toFixed(1)} s — ${st.detail}`);
   for (const w of s.warnings) out.line(`  ${paint(out, 'yellow', 'warn')}         ${w.summary}${w.fix ? ` (${w.fix})` : ''}`);
 }

@@ -9,15 +9,15 @@ import { MysqlAirflowQueries } from './MysqlAirflowQueries.js';
 import { MysqlAirflowRepair } from './MysqlAirflowRepair.js';
 import { MysqlIntrospector } from './MysqlIntrospector.js';
 import { MysqlDumpTool } from './MysqlDumpTool.js';
-import { MysqlLedgerStore } from './MysqlLedgerStore.js';
+import { LedgerTable } from '../stores/LedgerTable.js';
 import { MysqlLock } from './MysqlLock.js';
 import { MysqlOpenMetadataQueries } from './MysqlOpenMetadataQueries.js';
 import { MysqlParameterReader, MysqlServerProbe } from './MysqlParameterReader.js';
-import { OWN_SCHEMA } from '../journalRows.js';
+import { OWN_SCHEMA } from '../tables.js';
 import { JournalTable } from '../stores/JournalTable.js';
 import { grantsCover } from './grants.js';
 import { MysqlParameterCoordination } from './MysqlParameterCoordination.js';
-import { MysqlRunRegistry } from './MysqlRunRegistry.js';
+import { RunRegistryTable } from '../stores/RunRegistryTable.js';
 import { rows } from './rows.js';
 
 const FLOORS = { mysql: '8.0.0', mariadb: '10.6.0' } as const;
@@ -38,9 +38,9 @@ export class MysqlDialect implements Dialect {
   readonly journal: JournalTable;
   readonly probe: MysqlServerProbe;
   readonly coordination: MysqlParameterCoordination;
-  readonly runs: MysqlRunRegistry;
+  readonly runs: RunRegistryTable;
   readonly dumpTool = new MysqlDumpTool();
-  readonly ledger: MysqlLedgerStore;
+  readonly ledger: LedgerTable;
 
   private constructor(readonly spec: ConnectionSpec, readonly knex: Knex) {
     this.introspect = new MysqlIntrospector(knex);
@@ -48,11 +48,11 @@ export class MysqlDialect implements Dialect {
     this.airflow = new MysqlAirflowQueries(knex, this.introspect);
     this.airflowRepair = new MysqlAirflowRepair(knex);
     this.params = new MysqlParameterReader(knex);
-    this.ledger = new MysqlLedgerStore(knex, this.introspect);
+    this.ledger = new LedgerTable(knex);
     this.journal = new JournalTable(knex, { database: spec.database });
     this.probe = new MysqlServerProbe(knex);
     this.coordination = new MysqlParameterCoordination(knex);
-    this.runs = new MysqlRunRegistry(knex, this.introspect);
+    this.runs = new RunRegistryTable(knex, 'CONNECTION_ID()');
   }
 
   static async open(spec: ConnectionSpec, timeoutMs: number, program: string): Promise<MysqlDialect> {

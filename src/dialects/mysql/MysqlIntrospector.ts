@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { ColumnInfo, ForeignKeyInfo, IndexInfo, SchemaIntrospector } from '../types.js';
+import type { ColumnInfo, ForeignKeyInfo, IndexInfo, SchemaIntrospector, SessionInfo } from '../types.js';
 import { rows } from './rows.js';
 
 /** information_schema of the connected database (DATABASE()). */
@@ -70,4 +70,22 @@ export class MysqlIntrospector implements SchemaIntrospector {
       'SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME'));
     return found.map((r) => r.name);
   }
+
+  async activeDdl(): Promise<SessionInfo[]> {
+    return sessions(this.knex, `SELECT ID AS id, USER AS user, HOST AS client, TIME AS seconds, LEFT(INFO, 200) AS statement
+         FROM information_schema.PROCESSLIST
+        WHERE DB = DATABASE() AND ID <> CONNECTION_ID() AND COMMAND = 'Query'
+          AND (INFO REGEXP '^[[:space:]]*(ALTER|CREATE|DROP|RENAME|TRUNCATE|OPTIMIZE)[[:space:]]'
+               OR INFO REGEXP '^[[:space:]]*UPDATE[[:space:]]+\`?task_instance\`?[[:space:]]')`);
+  }
+}
+
+/** PROCESSLIST rows as SessionInfo. */
+export async function sessions(knex: Knex, sql: string, bindings: Knex.RawBinding[] = []): Promise<SessionInfo[]> {
+  const found = rows<{ id: string | number; user: string | null; client: string | null; seconds: number | null; statement: string | null }>(
+    await knex.raw(sql, bindings));
+  return found.map((r) => ({
+    connectionId: String(r.id), user: r.user ?? undefined, client: r.client ?? undefined,
+    seconds: r.seconds === null ? undefined : Number(r.seconds), statement: r.statement ?? undefined,
+  }));
 }

@@ -79,6 +79,10 @@ export class MysqlParameterReader implements ParameterReader {
     return /^\d+$/.test(x) && /^\d+$/.test(y) ? BigInt(x) === BigInt(y) : x === y;
   }
 
+  async alterSystemAllowed(): Promise<boolean> {
+    return true;
+  }
+
   isPrivilegeRefusal(error: unknown): boolean {
     // 1227 ER_SPECIFIC_ACCESS_DENIED_ERROR ("you need (at least one of) the SUPER privilege(s)").
     return (error as { errno?: number }).errno === 1227;

@@ -1,8 +1,15 @@
+import type { SessionInfo } from './schema.js';
+
 export interface AirflowQueries {
   /** The row of alembic_version, undefined when the table is missing, null when it is empty. */
   revision(): Promise<string | null | undefined>;
   /** Count of task_instance ids whose last group is not 12 hex digits (apache/airflow#54554). */
   malformedIdCount(): Promise<number>;
+  /**
+   * The session holding Airflow's own migration lock, which `airflow db migrate` holds for the whole migration
+   * (MySQL GET_LOCK('airflow_MIGRATIONS'), PostgreSQL pg_advisory_lock(1) in this database: docs/facts/airflow.md).
+   */
+  migrationLockHolder(): Promise<SessionInfo | undefined>;
 }
 
 /** A foreign key on (dag_id, task_id, run_id, map_index) that points at task_instance, as Airflow declares it. */

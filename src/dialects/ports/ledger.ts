@@ -1,30 +1,45 @@
+export type LedgerStatus = 'running' | 'done' | 'failed' | 'interrupted';
+
+/** The row of a whole run (its steps have their own rows); step rows of a run share its run id and plan id. */
+export const RUN_STEP = 'run';
+
 export interface LedgerEntry {
   id: number;
-  step: string;
-  targetVersion: string;
   runId: string;
-  status: 'running' | 'done' | 'failed';
+  /** The fingerprint of the plan the run executed: same starting state, same target, same steps. */
+  planId: string;
+  step: string;
+  /** The OpenMetadata version the run aimed at ("1.11.0"), or "-" when there was no OpenMetadata database. */
+  targetVersion: string;
+  status: LedgerStatus;
   startedAt: string;
   finishedAt: string | null;
+  /** The manifest of the backup a backup step made. */
   backupId: string | null;
+  /** What the step found and what it reached: JSON of { openmetadata?: version, airflow?: revision }. */
+  stateBefore: string | null;
+  stateAfter: string | null;
   outputTail: string | null;
 }
 
-/** om_migrate_ledger: one row per step attempt, so an interrupted `up` resumes at the step that did not finish. */
+/**
+ * om_migrate_ledger: one row per run and per step attempt, saying what it found and what it reached. It is a record,
+ * never a stand-in for the database: a later run re-plans from the live state, and only a backup is ever taken over
+ * from an unfinished run of the same plan (after the live state is compared with what its manifest recorded).
+ */
 export interface LedgerStore {
   ensureTable(): Promise<void>;
   exists(): Promise<boolean>;
-  start(entry: { step: string; targetVersion: string; runId: string; backupId?: string | null }): Promise<number>;
-  finish(id: number, status: 'done' | 'failed', outputTail: string | null, backupId?: string | null): Promise<void>;
+  start(entry: { runId: string; planId: string; step: string; targetVersion: string; stateBefore?: string | null; backupId?: string | null }): Promise<number>;
+  finish(id: number, status: Exclude<LedgerStatus, 'running'>, outcome: { outputTail?: string | null; stateAfter?: string | null; backupId?: string | null }): Promise<void>;
   /**
-   * Marks attempts still `running` that belong to other runs as `failed` with `note` as their output tail, and returns
-   * how many. Only for a caller holding the run lock: no other run is alive, so those attempts were cut off (SIGKILL,
-   * a crash) and will never finish.
+   * Marks rows still `running` that belong to other runs as `interrupted`, and returns how many. Only for a caller
+   * holding the run lock: no other run is alive, so those runs were cut off (SIGKILL, a crash) and will never finish.
    */
   abandon(exceptRunId: string, note: string): Promise<number>;
-  /** Steps whose latest attempt for this target version finished. */
-  done(targetVersion: string): Promise<LedgerEntry[]>;
-  /** Forget that a step finished (Umzug's unlogMigration). */
-  forget(step: string, targetVersion: string): Promise<void>;
+  /** Every row of one run, oldest first. */
+  ofRun(runId: string): Promise<LedgerEntry[]>;
+  /** The newest run of a plan that did not finish well (interrupted or failed), if any. */
+  lastUnfinishedRun(planId: string): Promise<LedgerEntry | undefined>;
   recent(limit: number): Promise<LedgerEntry[]>;
 }

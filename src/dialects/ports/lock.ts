@@ -31,6 +31,9 @@ export interface RunHolderRow {
   pid: number;
   startedAt: string;
   command: string;
+  /** The process group of the migrator the run was running, and its host; undefined when none. */
+  childPgid?: number;
+  childHost?: string;
 }
 
 export interface RunRegistry {
@@ -38,7 +41,11 @@ export interface RunRegistry {
   connectionId(): Promise<string>;
   /** Records (replaces) the holder row of a lock; throws when the table cannot be written. */
   record(row: RunHolderRow): Promise<void>;
+  /** Records the process group of the migrator the holder runs now (undefined: none). */
+  recordChild(lockName: string, connectionId: string, child: { pgid: number; host: string } | undefined): Promise<void>;
   remove(lockName: string, connectionId: string): Promise<void>;
+  /** The row of a lock as it is: the current holder's, or the one a killed holder left behind. */
+  rowOf(lockName: string): Promise<RunHolderRow | undefined>;
   /** The holder row written by the session `connectionId` for `lockName`, if it wrote one. */
   find(lockName: string, connectionId: string): Promise<RunHolderRow | undefined>;
 }

@@ -57,6 +57,8 @@ export interface ParameterReader {
    * 42501, and ALTER SYSTEM switched off by allow_alter_system on 17+): nothing changed.
    */
   isPrivilegeRefusal(error: unknown): boolean;
+  /** Whether ALTER SYSTEM may be used at all (PostgreSQL 17's allow_alter_system = off forbids it); true on MySQL. */
+  alterSystemAllowed(): Promise<boolean>;
   /** A name for the server itself, stable across restarts where the server offers one; for the journal's records. */
   serverIdentity(): Promise<string>;
 }

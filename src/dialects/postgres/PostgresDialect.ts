@@ -9,14 +9,14 @@ import { PostgresAirflowQueries } from './PostgresAirflowQueries.js';
 import { PostgresAirflowRepair } from './PostgresAirflowRepair.js';
 import { PostgresIntrospector } from './PostgresIntrospector.js';
 import { PostgresDumpTool } from './PostgresDumpTool.js';
-import { PostgresLedgerStore } from './PostgresLedgerStore.js';
+import { LedgerTable } from '../stores/LedgerTable.js';
 import { PostgresLock } from './PostgresLock.js';
 import { PostgresOpenMetadataQueries } from './PostgresOpenMetadataQueries.js';
 import { PostgresParameterReader, PostgresServerProbe } from './PostgresParameterReader.js';
-import { OWN_SCHEMA } from '../journalRows.js';
+import { OWN_SCHEMA } from '../tables.js';
 import { JournalTable } from '../stores/JournalTable.js';
 import { PostgresParameterCoordination } from './PostgresParameterCoordination.js';
-import { PostgresRunRegistry } from './PostgresRunRegistry.js';
+import { RunRegistryTable } from '../stores/RunRegistryTable.js';
 import { rows } from './rows.js';
 
 const FLOOR = '12';
@@ -37,9 +37,9 @@ export class PostgresDialect implements Dialect {
   readonly journal: JournalTable;
   readonly probe: PostgresServerProbe;
   readonly coordination: PostgresParameterCoordination;
-  readonly runs: PostgresRunRegistry;
+  readonly runs: RunRegistryTable;
   readonly dumpTool = new PostgresDumpTool();
-  readonly ledger: PostgresLedgerStore;
+  readonly ledger: LedgerTable;
 
   private constructor(readonly spec: ConnectionSpec, readonly knex: Knex) {
     this.introspect = new PostgresIntrospector(knex);
@@ -47,11 +47,11 @@ export class PostgresDialect implements Dialect {
     this.airflow = new PostgresAirflowQueries(knex, this.introspect);
     this.airflowRepair = new PostgresAirflowRepair(knex);
     this.params = new PostgresParameterReader(knex);
-    this.ledger = new PostgresLedgerStore(knex, this.introspect);
+    this.ledger = new LedgerTable(knex);
     this.journal = new JournalTable(knex, { database: spec.database });
     this.probe = new PostgresServerProbe(knex);
     this.coordination = new PostgresParameterCoordination(knex);
-    this.runs = new PostgresRunRegistry(knex, this.introspect);
+    this.runs = new RunRegistryTable(knex, 'pg_backend_pid()');
   }
 
   static async open(spec: ConnectionSpec, timeoutMs: number, program: string): Promise<PostgresDialect> {

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { ColumnInfo, ForeignKeyInfo, IndexInfo, SchemaIntrospector } from '../types.js';
+import type { ColumnInfo, ForeignKeyInfo, IndexInfo, SchemaIntrospector, SessionInfo } from '../types.js';
 import { folded, rows } from './rows.js';
 
 /** The catalog of the current schema (current_schema(), normally public). */
@@ -76,4 +76,22 @@ export class PostgresIntrospector implements SchemaIntrospector {
         ORDER BY 1`));
     return found.map((r) => r.name);
   }
+
+  async activeDdl(): Promise<SessionInfo[]> {
+    return sessions(this.knex, `SELECT pid AS id, usename AS user, client_addr::text AS client,
+              EXTRACT(EPOCH FROM now() - query_start)::int AS seconds, left(query, 200) AS statement
+         FROM pg_stat_activity
+        WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active'
+          AND (query ~* '^\\s*(ALTER|CREATE|DROP|TRUNCATE|REINDEX)\\s' OR query ~* '^\\s*UPDATE\\s+"?task_instance"?\\s')`);
+  }
+}
+
+/** pg_stat_activity rows as SessionInfo. */
+export async function sessions(knex: Knex, sql: string, bindings: Knex.RawBinding[] = []): Promise<SessionInfo[]> {
+  const found = rows<{ id: number; user: string | null; client: string | null; seconds: number | null; statement: string | null }>(
+    await knex.raw(sql, bindings));
+  return found.map((r) => ({
+    connectionId: String(r.id), user: r.user ?? undefined, client: r.client ?? undefined,
+    seconds: r.seconds === null ? undefined : Number(r.seconds), statement: r.statement ?? undefined,
+  }));
 }

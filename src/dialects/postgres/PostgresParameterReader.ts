@@ -110,6 +110,12 @@ export class PostgresParameterReader implements ParameterReader {
     }
   }
 
+  /** allow_alter_system exists from PostgreSQL 17; missing_ok reads NULL on older servers, where it is always allowed. */
+  async alterSystemAllowed(): Promise<boolean> {
+    const [row] = rows<{ v: string | null }>(await this.knex.raw("SELECT current_setting('allow_alter_system', true) AS v"));
+    return row.v !== 'off';
+  }
+
   isPrivilegeRefusal(error: unknown): boolean {
     const e = error as { code?: string; message?: string };
     // 42501 insufficient_privilege ("must be owner of", "permission denied"); 0A000 with PostgreSQL 17's

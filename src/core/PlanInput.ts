@@ -1,0 +1,43 @@
+import type { MigratorCommand } from '../openmetadata/migratorCommand.js';
+import type { Distribution } from '../openmetadata/distribution.js';
+import type { AirflowState } from '../airflow/detectAirflowState.js';
+import type { VersionFacts } from './Target.js';
+
+/**
+ * What the plan is made from, read from the live databases and the installed migrators before the gates run: the
+ * gates judge it, the steps declare from it whether they apply, and the plan's fingerprint is taken over it.
+ */
+export interface PlanInput {
+  versions: VersionFacts;
+  /** --fix-stale-runs was asked for. */
+  fixStaleRuns: boolean;
+  /** The Airflow database holds a half-applied d59cbbef95eb that the repair step brings back. */
+  airflowNeedsRepair: boolean;
+  openmetadata?: {
+    /** The distribution installed at --om-home; undefined when there is none (a custom migrator elsewhere). */
+    distribution: Distribution | undefined;
+    /** --to, or the distribution's reach. */
+    target: string | undefined;
+    /** What SERVER_CHANGE_LOG will show afterwards: the highest folder at or below the target. */
+    expected: string | undefined;
+    /** The version folders the migrator will run; undefined when that cannot be told (no distribution). */
+    pending: string[] | undefined;
+    migrator: MigratorCommand;
+  };
+  airflow?: {
+    /** task_instance and alembic_version as read once for this plan (the airflow-state gate judges it). */
+    state: AirflowState;
+    /** Whether the installed Airflow has migrations to apply (its check command); undefined when it cannot be asked. */
+    pending: boolean | undefined;
+    /** How that was found out, for the plan: "airflow db check-migrations -t 0 exited 1". */
+    pendingSource: string;
+  };
+}
+
+/** Nothing to migrate and nothing to repair: the migrators still run (their no-op is the proof), but nothing else. */
+export function nothingPending(input: PlanInput): boolean {
+  const om = input.openmetadata;
+  const af = input.airflow;
+  return (!om || (om.pending !== undefined && om.pending.length === 0))
+    && (!af || (af.pending === false && !input.airflowNeedsRepair));
+}

@@ -1,0 +1,53 @@
+import { detectAirflowState } from '../airflow/detectAirflowState.js';
+import type { RunConfig } from '../config/resolveConfig.js';
+import type { PlanInput } from '../core/PlanInput.js';
+import type { ConnectedTarget, VersionFacts } from '../core/Target.js';
+import { expectedVersion, pendingVersions, readDistribution } from '../openmetadata/distribution.js';
+import { migratorCommand } from '../openmetadata/migratorCommand.js';
+import { splitCommandLine } from '../config/splitCommandLine.js';
+import { spawnChild } from '../process/spawnChild.js';
+import { configRedactor } from '../config/secrets.js';
+import { migratorEnvironment } from '../steps/migratorEnvironment.js';
+
+/**
+ * Reads what the plan is made from: the versions, the installed OpenMetadata distribution (its version folders against
+ * SERVER_CHANGE_LOG, as its migrator will see them), Airflow's schema around task_instance, and whether the installed
+ * Airflow has migrations to apply (its own check command). Read-only; the check is a child process that only reads.
+ */
+export async function readPlanInput(config: RunConfig, targets: ConnectedTarget[], versions: VersionFacts): Promise<PlanInput> {
+  const input: PlanInput = { versions, fixStaleRuns: config.fixStaleRuns, airflowNeedsRepair: false };
+  if (versions.openmetadata) {
+    const distribution = readDistribution(config.migrators.omHome);
+    const current = versions.openmetadata.current;
+    const target = config.targetVersion ?? distribution?.reach;
+    input.openmetadata = {
+      distribution,
+      target,
+      expected: distribution ? expectedVersion(distribution, target) : target,
+      pending: distribution ? pendingVersions(distribution, current, target) : undefined,
+      migrator: migratorCommand(config.migrators),
+    };
+  }
+  const airflow = targets.find((t) => t.role === 'airflow');
+  if (airflow && versions.airflow) {
+    const state = await detectAirflowState(airflow.dialect);
+    input.airflowNeedsRepair = state.kind === 'half-applied';
+    input.airflow = { state, ...(await airflowPending(config, airflow)) };
+  }
+  return input;
+}
+
+/** Asks the installed Airflow (airflow db check-migrations, or --airflow-check) whether it has migrations to apply. */
+async function airflowPending(config: RunConfig, target: ConnectedTarget): Promise<{ pending: boolean | undefined; pendingSource: string }> {
+  const check = config.migrators.airflowCheck;
+  if (!check) return { pending: undefined, pendingSource: 'no check command for a custom migrator: --airflow-check' };
+  const argv = /[|&;<>()$`*?[\]{}~]/.test(check) ? ['/bin/sh', '-c', check] : splitCommandLine(check);
+  const result = await spawnChild({
+    argv, env: migratorEnvironment(target, process.env), stdout: 'lines', stderr: 'lines',
+    redactor: configRedactor(config), timeoutMs: 120_000,
+  }).exit;
+  if (result.spawnError !== undefined || result.code === 127 || result.timedOut) {
+    return { pending: undefined, pendingSource: `${check} could not tell (${result.spawnError ?? (result.timedOut ? 'timed out' : `exit ${result.code}`)})` };
+  }
+  return { pending: result.code !== 0, pendingSource: `${check} exited ${result.code}` };
+}
