@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { describeRevision, isBeforeUuidPrimaryKey } from '../../src/config/airflowRevisions.js';
 import { formatBytes, parseDuration, parseSize } from '../../src/config/units.js';
-import { UPGRADE_NOTES } from '../../src/config/upgradeNotes.js';
 import { compareVersions, currentOpenMetadataVersion, numericVersion, parseTargetVersion } from '../../src/config/versions.js';
 import { OmMigrateError } from '../../src/errors.js';
 import { TRICKY_VERSIONS } from '../fixtures/openmetadata/serverChangeLog.js';
@@ -118,13 +117,5 @@ describe('Airflow revisions', () => {
     for (const head of ['1949afb29106', '686269002441', '5f2621c13b39']) assert.equal(isBeforeUuidPrimaryKey(head), true, head);
     for (const head of ['29ce7909c52b', 'fe199e1abd77', 'cc92b33c6709', '509b94a1042d']) assert.equal(isBeforeUuidPrimaryKey(head), false, head);
     assert.doesNotMatch(describeRevision('1949afb29106'), /not a revision om-migrate knows/);
-  });
-});
-
-describe('upgrade notes', () => {
-  it('cover the releases the issue names, in ascending order', () => {
-    assert.deepEqual(UPGRADE_NOTES.map((n) => n.version), ['1.4.0', '1.6.0', '1.6.2', '1.6.4', '1.7.0', '1.9.0', '1.11.0']);
-    for (const n of UPGRADE_NOTES) assert.ok(n.title && n.action, `${n.version} has a title and an action`);
-    assert.equal(UPGRADE_NOTES.find((n) => n.version === '1.6.4')!.check, 'airflow-mysql-driver');
   });
 });
