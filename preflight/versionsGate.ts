@@ -30,7 +30,9 @@ function openMetadataFindings(ctx: GateContext): Finding[] {
     pending: om.pending ?? null, migrator: om.migrator.form };
 
   if (!dist && om.migrator.form !== 'custom') {
-    findings.push(finding(GATE, 'openmetadata', 'block', `no OpenMetadata distribution at ${ctx.config.migrators.omHome}: its migrator cannot be run`,
+    // up cannot run the migrator without it; a preflight from elsewhere (a laptop) still checks the databases.
+    findings.push(finding(GATE, 'openmetadata', ctx.command === 'up' ? 'block' : 'warn',
+      `no OpenMetadata distribution at ${ctx.config.migrators.omHome}: what is pending cannot be read, and up could not run the migrator`,
       'Run om-migrate where OpenMetadata is installed (its server image, /opt/openmetadata), or give --om-home, or your own --om-migrator.', data));
   } else if (dist && om.migrator.form === 'ops-script' && !dist.hasOpsScript) {
     findings.push(finding(GATE, 'openmetadata', 'block', `${ctx.config.migrators.omHome} has migration folders but no bootstrap/openmetadata-ops.sh`,
@@ -42,7 +44,8 @@ function openMetadataFindings(ctx: GateContext): Finding[] {
       `Install OpenMetadata ${requested} (its server image) and run om-migrate there, or leave --to out to migrate to ${dist.reach}.`, data));
   }
   if (current && om.target && semver.lt(om.target, current)) {
-    findings.push(finding(GATE, 'openmetadata', 'block', `the target ${om.target} is lower than the database's ${current}: a downgrade`,
+    const what = requested ? `--to ${requested}` : `the distribution's ${om.target}`;
+    findings.push(finding(GATE, 'openmetadata', 'block', `${what} is lower than the database's ${current}: a downgrade`,
       `Migrations only go forward: restore a backup taken at ${om.target} instead (om-migrate restore), or install a newer distribution.`, data));
   }
   const force = forceFinding(ctx, current);
@@ -82,20 +85,29 @@ function forceFinding(ctx: GateContext, current: string | undefined): Finding | 
     'Leave --force out, or use a 1.11.4 or later distribution, whose recover command om-migrate runs after it.');
 }
 
+/**
+ * A breaking change of a crossed release (src/config/upgradeNotes.ts, from OpenMetadata's upgrade pages): a warning
+ * with its action when it is something to do before; an ok line for something to do after, which up's summary lists.
+ * A note about Airflow's database shows only when there is one.
+ */
 function noteFinding(note: UpgradeNote, ctx: GateContext): Finding | undefined {
-  const data = { note: note.version, check: note.check ?? null };
-  if (note.check === 'airflow-mysql-driver') {
-    const airflow = ctx.config.airflow;
-    if (!airflow) return undefined;
+  const airflow = ctx.config.airflow;
+  if (note.concerns === 'airflow' && !airflow) return undefined;
+  const target = note.concerns === 'airflow' ? 'airflow' : 'openmetadata';
+  const data = { note: note.id, version: note.version, when: note.when, check: note.check ?? null, source: note.source };
+  if (note.check === 'airflow-mysql-driver' && airflow) {
     if (airflow.engine === 'mysql' && airflow.driver && airflow.driver !== 'mysqldb') {
       return finding(GATE, 'airflow', 'warn', `${note.version}: ${note.title}; the Airflow URL uses mysql+${airflow.driver}`,
         'Set DB_SCHEME=mysql+mysqldb for the ingestion container (AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=mysql+mysqldb://…).',
         { ...data, driver: airflow.driver });
     }
-    return finding(GATE, 'airflow', 'ok', `${note.version}: ${note.title}; the Airflow URL's driver is ${airflow.driver ?? 'the default'}`,
-      undefined, data);
+    return finding(GATE, 'airflow', 'ok', `${note.version}: ${note.title}; the Airflow URL's driver is ${airflow.driver ?? 'the default'}`, undefined, data);
   }
-  return finding(GATE, 'openmetadata', 'warn', `${note.version}: ${note.title}`, note.action, data);
+  if (note.check === 'airflow-3-binlog') {
+    return finding(GATE, target, 'ok', `${note.version}: ${note.title}: checked by the log_bin_trust_function_creators gate`, undefined, data);
+  }
+  if (note.when === 'after') return finding(GATE, target, 'ok', `after the upgrade (${note.version}): ${note.title}`, note.action, data);
+  return finding(GATE, target, 'warn', `${note.version}: ${note.title}`, note.action, data);
 }
 
 function airflowFindings(ctx: GateContext): Finding[] {

@@ -39,6 +39,8 @@ export interface UpSummary {
   before: VersionFacts;
   after: VersionFacts;
   warnings: Finding[];
+  /** What the crossed releases ask of the operator once the new version runs (OpenMetadata's upgrade pages). */
+  afterUpgrade: Finding[];
   leftoversReverted: number;
   /** Journal rows that did not validate: reported, never run. */
   rejectedJournalRows: Array<{ id: string; journal: string; reason: string }>;

@@ -9,8 +9,17 @@ export interface Progress {
 
 const SILENT: Progress = { update: () => undefined, succeed: () => undefined, fail: () => undefined };
 
+/**
+ * A spinner only on a terminal that says how wide it is: docker, kubectl and CI give pseudo-terminals of 0 columns,
+ * on which a spinner's line wrapping never ends (4 GB of escape codes, the event loop too busy for SIGTERM).
+ */
+export function spinnerTerminal(out: Output): boolean {
+  const columns = process.stderr.columns ?? 0;
+  return out.isTTY && !out.json && Boolean(process.stderr.isTTY) && columns >= 20;
+}
+
 export async function startProgress(out: Output, text: string): Promise<Progress> {
-  if (!out.isTTY || out.json || !process.stderr.isTTY) return SILENT;
+  if (!spinnerTerminal(out)) return SILENT;
   // Loaded only when a spinner will actually be shown.
   const { default: ora } = await import('ora');
   const spinner = ora({ text, stream: process.stderr }).start();
@@ -35,7 +44,7 @@ export interface PhaseReporter {
 }
 
 export async function startPhases(out: Output): Promise<PhaseReporter> {
-  if (!out.isTTY || out.json || !process.stderr.isTTY) {
+  if (!spinnerTerminal(out)) {
     return {
       phase: (text) => { if (!out.json) out.line(`om-migrate: ${text}`); },
       update: () => undefined,

@@ -12,6 +12,7 @@ import { runPreflight, PreflightReport } from '../../src/api/preflight.js';
 import { createPipelineTables, insertPipelineRuns } from '../fixtures/openmetadata/pipelineStatus.js';
 import { createServerChangeLog, insertVersions, TRICKY_VERSIONS } from '../fixtures/openmetadata/serverChangeLog.js';
 import { specUrl } from '../helpers/cli.js';
+import { createDistribution, type Distribution } from '../fixtures/openmetadata/distribution.js';
 import { freePort } from '../helpers/binlogMariadb.js';
 import { createScratchDatabase, ScratchDatabase, SERVERS, uniqueName } from '../helpers/servers.js';
 
@@ -51,87 +52,111 @@ for (const server of SERVERS) {
     });
 
     describe('versions', () => {
-      it('a database without SERVER_CHANGE_LOG is a fresh install', async () => {
-        const report = await runPreflight(configFor(db.appSpec, { to: '1.11.0' }));
-        const v = only(report, 'versions');
-        assert.equal(v.severity, 'ok');
-        assert.match(v.summary, /fresh install \(no SERVER_CHANGE_LOG table\)/);
+      /** The OpenMetadata 1.11.0 distribution the migrator comes from (the stand-in's, laid out as the real one). */
+      let dist: Distribution;
+      before(async () => {
+        dist = await createDistribution('1.11.0');
+      });
+      after(async () => {
+        await dist?.cleanup();
+      });
+      const withDist = (input: ConfigInput = {}) => configFor(db.appSpec, { omHome: dist.home, ...input });
+      /** The one line that says where the database is, where it goes, and what is pending. */
+      const head = (report: PreflightReport) => {
+        const found = all(report, 'versions').filter((f) => f.target === 'openmetadata' && f.data?.pending !== undefined && f.severity === 'ok');
+        assert.equal(found.length, 1, JSON.stringify(all(report, 'versions'), null, 1));
+        return found[0];
+      };
+
+      it('a database without SERVER_CHANGE_LOG is a fresh install: every folder of the distribution is pending', async () => {
+        const report = await runPreflight(withDist());
+        const v = head(report);
+        assert.match(v.summary, /fresh install \(no SERVER_CHANGE_LOG table\) → 1\.11\.0: \d+ version\(s\) pending/);
         assert.equal(v.data?.current, null);
+        assert.equal(v.data?.target, '1.11.0', '--to defaults to what the distribution carries');
+        assert.equal((v.data?.pending as string[]).at(-1), '1.11.0');
       });
 
       it('an empty SERVER_CHANGE_LOG is a fresh install too', async () => {
         await createServerChangeLog(app);
-        const report = await runPreflight(configFor(db.appSpec));
-        assert.match(only(report, 'versions').summary, /fresh install \(SERVER_CHANGE_LOG is empty\)/);
+        const report = await runPreflight(withDist());
+        assert.match(head(report).summary, /fresh install \(SERVER_CHANGE_LOG is empty\)/);
       });
 
-      it('reads 1.10.2 from the tricky mix, not the 1.9.5 a string MAX() would give', async () => {
+      it('reads 1.10.2 from the tricky mix, not the 1.9.5 a string MAX() would give; pending are the folders above it', async () => {
         await insertVersions(app, TRICKY_VERSIONS);
-        const report = await runPreflight(configFor(db.appSpec));
-        const v = only(report, 'versions');
-        assert.equal(v.severity, 'ok');
+        const report = await runPreflight(withDist());
+        const v = head(report);
         assert.equal(v.data?.current, '1.10.2');
-        assert.match(v.summary, /at 1\.10\.2/);
+        assert.match(v.summary, /OpenMetadata 1\.10\.2 → 1\.11\.0/);
+        assert.ok((v.data?.pending as string[]).every((folder) => /^1\.1[01]\./.test(folder) && folder !== '1.10.2'), JSON.stringify(v.data?.pending));
       });
 
       it('blocks a --to below the current version as a downgrade', async () => {
-        const report = await runPreflight(configFor(db.appSpec, { to: '1.9.5' }));
-        const v = only(report, 'versions');
-        assert.equal(v.severity, 'block');
-        assert.match(v.summary, /1\.9\.5 is lower than the database's 1\.10\.2: a downgrade/);
-        assert.match(v.fix ?? '', /restore/);
+        const report = await runPreflight(withDist({ to: '1.9.5' }));
+        const block = all(report, 'versions').find((f) => f.severity === 'block');
+        assert.match(block?.summary ?? '', /1\.9\.5 is lower than the database's 1\.10\.2: a downgrade/);
+        assert.match(block?.fix ?? '', /restore/);
         assert.equal(report.blocked, true);
       });
 
-      it('has nothing to migrate when --to equals the current version', async () => {
-        const report = await runPreflight(configFor(db.appSpec, { to: '1.10.2' }));
-        const v = only(report, 'versions');
-        assert.equal(v.severity, 'ok');
-        assert.match(v.summary, /nothing to migrate/);
-        assert.equal(all(report, 'versions').length, 1, 'no breaking-change notes');
+      it('blocks a --to the installed distribution cannot reach, naming what it can', async () => {
+        const report = await runPreflight(withDist({ to: '99.0.0' }));
+        const block = all(report, 'versions').find((f) => f.severity === 'block');
+        assert.match(block?.summary ?? '', /--to 99\.0\.0 is beyond what the distribution at .* can migrate to \(1\.11\.0\)/);
+        assert.equal(report.blocked, true);
       });
 
-      it('1.9.5 → 1.11.0 crosses only the 1.11.0 notes', async () => {
+      it('has nothing pending when --to equals the current version, and crosses no release', async () => {
+        const report = await runPreflight(withDist({ to: '1.10.2' }));
+        assert.match(head(report).summary, /→ 1\.10\.2: nothing pending/);
+        assert.equal(all(report, 'versions').filter((f) => f.data?.note).length, 0, 'no breaking-change notes');
+      });
+
+      it('without a distribution, preflight warns that it cannot read what is pending (up would block)', async () => {
+        const report = await runPreflight(configFor(db.appSpec, { omHome: join(BACKUP_DIR, 'no-such-home') }));
+        const warn = all(report, 'versions').find((f) => f.severity === 'warn' && /no OpenMetadata distribution/.test(f.summary));
+        assert.ok(warn, JSON.stringify(all(report, 'versions')));
+        assert.match(warn.fix ?? '', /--om-home/);
+      });
+
+      it('1.9.5 → 1.11.0 crosses only 1.11.0\'s notes; Airflow\'s only with an Airflow database', async () => {
         await app.knex.raw(db.server.engine === 'mysql' ? 'DELETE FROM SERVER_CHANGE_LOG' : 'DELETE FROM server_change_log');
         await insertVersions(app, ['1.9.0', '1.9.5']);
-        const report = await runPreflight(configFor(db.appSpec, { to: '1.11.0' }));
-        const head = all(report, 'versions').find((f) => f.data?.breakingChanges);
-        assert.ok(head);
-        assert.match(head.summary, /1\.9\.5 → 1\.11\.0/);
-        assert.deepEqual(head.data?.breakingChanges, ['1.11.0']);
+        const report = await runPreflight(withDist({ to: '1.11.0' }));
+        assert.match(head(report).summary, /1\.9\.5 → 1\.11\.0/);
         const notes = all(report, 'versions').filter((f) => f.data?.note);
-        assert.deepEqual(notes.map((n) => n.data?.note), ['1.11.0']);
-        assert.equal(notes[0].severity, 'warn');
-        assert.match(notes[0].summary, /Airflow 3/);
+        assert.ok(notes.length > 0);
+        assert.deepEqual([...new Set(notes.map((n) => n.data?.version))], ['1.11.0']);
+        assert.ok(notes.every((n) => n.target === 'openmetadata'), 'no Airflow note without an Airflow database');
+        for (const n of notes.filter((x) => x.severity === 'warn')) assert.ok(n.fix && !/^fix/i.test(n.fix), `${n.data?.note} says what to do`);
+        const withAirflow = await runPreflight(withDist({ to: '1.11.0', airflowUrl: specUrl(db.appSpec, db.server.engine === 'mysql' ? 'mysql+mysqldb' : 'postgresql+psycopg2') }));
+        assert.ok(all(withAirflow, 'versions').some((f) => f.data?.note && f.target === 'airflow'), 'Airflow 3\'s note once Airflow is configured');
       });
 
-      it('1.5 → 1.11 crosses 1.6.0 … 1.11.0', async () => {
+      it('1.5 → 1.11 crosses the notes of 1.6.0 … 1.11.0, in order', async () => {
         await app.knex.raw(db.server.engine === 'mysql' ? 'DELETE FROM SERVER_CHANGE_LOG' : 'DELETE FROM server_change_log');
         await insertVersions(app, ['1.1.0-extension', '1.5.0', '1.5.11']);
-        const report = await runPreflight(configFor(db.appSpec, { to: '1.11' }));
-        const notes = all(report, 'versions').filter((f) => f.data?.note);
-        assert.deepEqual(notes.map((n) => n.data?.note), ['1.6.0', '1.6.2', '1.6.4', '1.7.0', '1.9.0', '1.11.0']);
-        for (const n of notes) assert.ok(n.fix, `${n.data?.note} says what to do`);
+        const report = await runPreflight(withDist({ to: '1.11' }));
+        const versions = [...new Set(all(report, 'versions').filter((f) => f.data?.note).map((n) => n.data?.version))];
+        assert.deepEqual(versions, ['1.6.0', '1.6.2', '1.7.0', '1.9.0', '1.11.0']);
       });
 
       it('the 1.6.4 note checks the Airflow URL\'s driver', async () => {
+        const driverNote = (r: PreflightReport) => all(r, 'versions').find((f) => f.data?.check === 'airflow-mysql-driver');
         if (server.engine === 'mysql') {
-          const pymysql = await runPreflight(configFor(db.appSpec, { to: '1.11.0', airflowUrl: specUrl(db.appSpec, 'mysql+pymysql') }));
-          const warn = all(pymysql, 'versions').find((f) => f.data?.note === '1.6.4');
+          const pymysql = await runPreflight(withDist({ to: '1.11.0', airflowUrl: specUrl(db.appSpec, 'mysql+pymysql') }));
+          const warn = driverNote(pymysql);
           assert.equal(warn?.severity, 'warn');
           assert.equal(warn?.target, 'airflow');
           assert.match(warn?.summary ?? '', /mysql\+pymysql/);
           assert.match(warn?.fix ?? '', /DB_SCHEME=mysql\+mysqldb/);
-          const mysqldb = await runPreflight(configFor(db.appSpec, { to: '1.11.0', airflowUrl: specUrl(db.appSpec, 'mysql+mysqldb') }));
-          const ok = all(mysqldb, 'versions').find((f) => f.data?.note === '1.6.4');
-          assert.equal(ok?.severity, 'ok');
-          assert.match(ok?.summary ?? '', /mysqldb/);
+          const mysqldb = await runPreflight(withDist({ to: '1.11.0', airflowUrl: specUrl(db.appSpec, 'mysql+mysqldb') }));
+          assert.equal(driverNote(mysqldb)?.severity, 'ok');
+          assert.match(driverNote(mysqldb)?.summary ?? '', /mysqldb/);
         } else {
-          // PostgreSQL's Airflow URL has no mysql driver to check: the note stays a plain reminder.
-          const report = await runPreflight(configFor(db.appSpec, { to: '1.11.0', airflowUrl: specUrl(db.appSpec, 'postgresql+psycopg2') }));
-          const note = all(report, 'versions').find((f) => f.data?.note === '1.6.4');
-          assert.equal(note?.severity, 'warn');
-          assert.equal(note?.target, 'openmetadata');
+          const report = await runPreflight(withDist({ to: '1.11.0', airflowUrl: specUrl(db.appSpec, 'postgresql+psycopg2') }));
+          assert.equal(driverNote(report)?.severity, 'ok', 'a PostgreSQL URL has no MySQL driver to get wrong');
         }
       });
     });

@@ -49,4 +49,5 @@ export function renderSummary(s: UpSummary, out: Output): void {
   for (const r of s.rejectedJournalRows) out.line(`  ${paint(out, 'yellow', 'journal')}      row ${r.id} in ${r.journal} was not run: ${r.reason}`);
   for (const st of s.steps) out.line(`  step         ${st.name}: ${st.status} in ${(st.durationMs / 1000).toFixed(1)} s — ${st.detail}`);
   for (const w of s.warnings) out.line(`  ${paint(out, 'yellow', 'warn')}         ${w.summary}${w.fix ? ` (${w.fix})` : ''}`);
+  for (const a of s.afterUpgrade) out.line(`  after        ${a.summary.replace(/^after the upgrade /, '')}${a.fix ? `: ${a.fix}` : ''}`);
 }

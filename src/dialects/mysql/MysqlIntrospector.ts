@@ -76,7 +76,7 @@ export class MysqlIntrospector implements SchemaIntrospector {
          FROM information_schema.PROCESSLIST
         WHERE DB = DATABASE() AND ID <> CONNECTION_ID() AND COMMAND = 'Query'
           AND (INFO REGEXP '^[[:space:]]*(ALTER|CREATE|DROP|RENAME|TRUNCATE|OPTIMIZE)[[:space:]]'
-               OR INFO REGEXP '^[[:space:]]*UPDATE[[:space:]]+\`?task_instance\`?[[:space:]]')`);
+               OR INFO REGEXP '^[[:space:]]*UPDATE[[:space:]]+[\`]*task_instance[\`]*[[:space:]]')`);
   }
 }
 

@@ -82,7 +82,7 @@ export class PostgresIntrospector implements SchemaIntrospector {
               EXTRACT(EPOCH FROM now() - query_start)::int AS seconds, left(query, 200) AS statement
          FROM pg_stat_activity
         WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active'
-          AND (query ~* '^\\s*(ALTER|CREATE|DROP|TRUNCATE|REINDEX)\\s' OR query ~* '^\\s*UPDATE\\s+"?task_instance"?\\s')`);
+          AND (query ~* '^\\s*(ALTER|CREATE|DROP|TRUNCATE|REINDEX)\\s' OR query ~* '^\\s*UPDATE\\s+"{0,1}task_instance"{0,1}\\s')`);
   }
 }
 
