@@ -33,12 +33,23 @@ export const serverMigrateStep: Step = {
     if (!target || !om) throw new OmMigrateError('INTERNAL', `${NAME} planned without an OpenMetadata database`);
     const current = async () => currentOpenMetadataVersion((await target.dialect.openmetadata.changeLogVersions()) ?? []);
     const before = await current();
-    const result = await ctx.runMigrator({ role: 'openmetadata', argv: om.migrator.argv, cwd: om.migrator.cwd, label: NAME });
+    const seen = { indexFailures: 0, forcedFailures: [] as string[] };
+    const result = await ctx.runMigrator({
+      role: 'openmetadata', argv: om.migrator.argv, cwd: om.migrator.cwd, label: NAME,
+      onLine(line) {
+        if (INDEX_FAILURE.test(line)) seen.indexFailures += 1;
+        else if (/\b(failed|error)\b/i.test(line)) seen.forcedFailures.push(line);
+      },
+    });
     const after = await current();
     const reached = om.expected === undefined ? after !== undefined : after !== undefined && semver.gte(after, om.expected);
     const detail = `${before ?? 'fresh'} → ${after ?? 'no version'}`;
-    const warnings: Finding[] = [...indexWarnings(result.tail, result.code === 0 || reached, om), ...forcedFailures(result.tail, ctx)];
-    if (result.code !== 0 && !(result.code === 1 && reached && before !== after)) {
+    const migratedButFailed = result.code === 1 && reached && before !== after;
+    const warnings: Finding[] = [
+      ...indexWarnings(seen.indexFailures > 0 || migratedButFailed, result.code === 0 || reached, om),
+      ...forcedFailures(seen.forcedFailures, ctx),
+    ];
+    if (result.code !== 0 && !migratedButFailed) {
       const how = result.timedOut ? 'ran past its time limit and was stopped' : result.signal ? `was killed by ${result.signal}`
         : result.spawnError ? `could not be started (${result.spawnError})` : `exited with ${result.code}`;
       throw new OmMigrateError('STEP_FAILED', `OpenMetadata's migrator ${how}; the database is at ${after ?? 'no version'}`, {
@@ -58,19 +69,20 @@ export const serverMigrateStep: Step = {
   },
 };
 
-/** The search-index update after the database: exit 1 with the database migrated, or "Failed to Update Index" lines. */
-function indexWarnings(tail: string, databaseMigrated: boolean, om: NonNullable<PlanInput['openmetadata']>): Finding[] {
-  const failedIndex = /Failed to Update Index|search.*(unreachable|refused)|Connection refused.*9200/i.test(tail);
-  if (!databaseMigrated || !failedIndex) return [];
+/** What OpenMetadata logs when an index update fails (SearchRepository.updateIndex catches and logs every exception). */
+const INDEX_FAILURE = /Failed to Update Index|Failed to create index template/i;
+
+/** The search-index update after the database: exit 1 with the database migrated, or index failures in the output. */
+function indexWarnings(failed: boolean, databaseMigrated: boolean, om: NonNullable<PlanInput['openmetadata']>): Finding[] {
+  if (!databaseMigrated || !failed) return [];
   return [finding('server-migrate', 'openmetadata', 'warn', 'the database is migrated, but updating the search indexes failed',
     `Once the search service is reachable: cd ${om.migrator.cwd} && ./bootstrap/openmetadata-ops.sh reindex (or reindex from the UI).`,
     { code: 'search-reindex-needed' })];
 }
 
 /** --force swallows step failures and exits 0: they show only in its output. */
-function forcedFailures(tail: string, ctx: StepContext): Finding[] {
+function forcedFailures(failed: string[], ctx: StepContext): Finding[] {
   if (!ctx.config.migrators.omArgs.includes('--force')) return [];
-  const failed = tail.split('\n').filter((line) => /\b(failed|error)\b/i.test(line) && !/Failed to Update Index/i.test(line));
   return failed.length === 0 ? [] : [finding('server-migrate', 'openmetadata', 'warn',
     `--force let ${failed.length} failure(s) pass: ${failed.slice(0, 3).join(' | ')}`,
     'Read the migrator output; a forced run records every version as done even where a step failed.', { code: 'forced-failures', lines: failed })];

@@ -30,8 +30,9 @@ export interface BackupPhase {
  */
 export async function backupAll(phase: BackupPhase): Promise<UpSummary['backups']> {
   const { config, ledger } = phase;
-  const previous = await ledger.lastUnfinishedRun(phase.planId);
-  const earlier = previous && previous.runId !== phase.runId ? await ledger.ofRun(previous.runId) : [];
+  // This run's own row is already there: the run before it is the one that may be resumed.
+  const previous = await ledger.lastUnfinishedRun(phase.planId, phase.runId);
+  const earlier = previous ? await ledger.ofRun(previous.runId) : [];
   const result: UpSummary['backups'] = [];
   for (const target of phase.targets) {
     const step = `backup/${target.role}`;

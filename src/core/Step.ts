@@ -16,6 +16,8 @@ export interface MigratorRun {
   argv: string[];
   cwd?: string;
   label: string;
+  /** Sees every line of the migrator's output as it comes (redacted): a step looks for what only the output says. */
+  onLine?(line: string): void;
 }
 
 export interface StepContext {

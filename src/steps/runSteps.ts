@@ -57,7 +57,8 @@ export async function runSteps(run: StepRun): Promise<void> {
           ...context,
           log,
           runMigrator: (m) => runMigrator(m, {
-            target: run.targets.find((t) => t.role === m.role)!, redactor, signal, onLine: log, onChild: run.onChild,
+            target: run.targets.find((t) => t.role === m.role)!, redactor, signal, onChild: run.onChild,
+            onLine: (line) => { log(line); m.onLine?.(line); },
             timeoutMs: run.config.stepTimeoutMs ?? step.defaultTimeoutMs,
           }),
         });

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { currentOpenMetadataVersion } from '../../src/config/versions.js';
 import { connect } from '../../src/dialects/connect.js';
 import type { LedgerEntry } from '../../src/dialects/types.js';
+import { createServer, type Server } from 'node:net';
 import { CLI, createUpScenario, type ScenarioOptions, type UpScenario } from '../fixtures/upScenario.js';
 import { startBinlogMariadb, type BinlogMariadb } from './binlogMariadb.js';
 import { SERVERS, type TestServer } from './servers.js';
@@ -214,14 +215,21 @@ export interface UpTestServers {
 /** The servers and scenario bookkeeping every up test file shares; registers its own before/after hooks. */
 export function upTestServers(): UpTestServers {
   let binlog: BinlogMariadb | undefined;
+  // Something listening where the migrator looks for the search service, so that its index update after the
+  // database succeeds unless a test says otherwise (docs/facts/openmetadata.md, "Search after the database").
+  let search: Server | undefined;
   const scenarios: UpScenario[] = [];
   before(async () => {
     binlog = await startBinlogMariadb();
+    search = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => search!.listen(0, '127.0.0.1', resolve));
   });
   after(async () => {
     await Promise.allSettled(scenarios.map((s) => s.cleanup()));
     await binlog?.stop();
+    await new Promise((resolve) => search?.close(resolve));
   });
+  const searchAddress = () => ({ host: '127.0.0.1', port: (search!.address() as { port: number }).port });
   const binlogServer = (): BinlogMariadb => {
     if (!binlog) throw new Error('the binlog MariaDB is started in before()');
     return binlog;
@@ -233,9 +241,10 @@ export function upTestServers(): UpTestServers {
       { label: 'PostgreSQL', server: () => SERVERS.find((s) => s.engine === 'postgres')! },
     ],
     async scenario(server, options = {}) {
-      const sc = server === binlog?.server && options.airflowStoppedAfter !== undefined
-        ? await withGlobal(server, 'log_bin_trust_function_creators', '1', () => createUpScenario(server, options))
-        : await createUpScenario(server, options);
+      const withSearch = { search: searchAddress(), ...options };
+      const sc = server === binlog?.server && (options.airflowStoppedAfter ?? 0) > 1
+        ? await withGlobal(server, 'log_bin_trust_function_creators', '1', () => createUpScenario(server, withSearch))
+        : await createUpScenario(server, withSearch);
       scenarios.push(sc);
       return sc;
     },

@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { AIRFLOW_STANDIN, type UpScenario } from '../fixtures/upScenario.js';
+import { AIRFLOW_HEAD, type UpScenario } from '../fixtures/upScenario.js';
+import { controlsEnv } from '../fixtures/airflow/python/pythonAirflow.js';
 import {
   airflowRevision, alive, assertParametersAsBefore, backupFiles, childProcessGroups, killHard, ledgerByStep, ledgerRows,
   omVersion, parameterSnapshot, runCli, startCli, upTestServers, waitFor, type LiveRun,
 } from '../helpers/upHarness.js';
 
 /**
- * `up` interrupted: killed outright during a step (a container kill), stopped by SIGINT, and failed by its
- * OpenMetadata migrator. Each time the parameters must end where they were, and the next `up` must resume.
+ * `up` interrupted: killed outright during a step, stopped by SIGINT, failed by its OpenMetadata migrator. Each time the
+ * parameters must end where they were, the migrator must not outlive om-migrate, and the next `up` must re-plan from
+ * the live database (only a backup of an unchanged database is ever taken over) and finish the upgrade.
  */
 const live: LiveRun[] = [];
 // Registered before the servers' own after hook, so that no om-migrate run is left alive when they are dropped.
@@ -23,87 +25,88 @@ function start(sc: UpScenario, args: string[], extra: NodeJS.ProcessEnv = {}): L
   return run;
 }
 
-
 /** The step's ledger row is `running` and its migrator has printed `line`: the kill lands inside the step. */
 async function waitInsideStep(sc: UpScenario, run: LiveRun, step: string, line: RegExp): Promise<void> {
   await waitFor(`${step} running in the ledger`, async () =>
     (await ledgerRows(sc))?.some((r) => r.step === step && r.status === 'running'));
-  await waitFor(`the migrator of ${step} to print ${line}`, () => line.test(run.output().stderr));
+  await waitFor(`the migrator of ${step} to print ${line}`, () => line.test(run.output().stderr), 60_000);
+}
+
+/** SIGKILL to om-migrate alone, as the OOM killer or a `kill -9` of the main process does: its children are not told. */
+async function killOmMigrateOnly(run: LiveRun): Promise<number[]> {
+  const groups = childProcessGroups(run.child.pid!);
+  run.child.kill('SIGKILL');
+  const killed = await run.done;
+  assert.equal(killed.signal, 'SIGKILL');
+  return groups;
 }
 
 const steps = (json: { result: { steps: Array<{ name: string; status: string }> } }) => json.result.steps.map((s) => `${s.name}:${s.status}`);
 
 for (const engine of engines) {
   describe(`up killed and resumed: ${engine.label}`, () => {
-    it('SIGKILL during the OpenMetadata step: parameters stay raised and journaled; the next up puts them back, reuses the backup and resumes', async () => {
-      // On MariaDB, a half-applied Airflow makes the repair the first step, so the resumed run has one already done.
-      const mysql = engine.server().engine === 'mysql';
-      const sc = await scenario(engine.server(), mysql ? { airflowStoppedAfter: 4 } : {});
+    it('SIGKILL of om-migrate during the OpenMetadata step: the migrator dies with it, the parameters stay journaled, the next up puts them back and finishes from the live state', async () => {
+      const sc = await scenario(engine.server());
       const params = await parameterSnapshot(sc);
       const first = start(sc, ['up'], { OM_STANDIN_SLEEP_MS: '60000' });
-      await waitInsideStep(sc, first, 'openmetadata/server-migrate', /applied 1\.10\.5/);
-      const groups = killHard(first);
-      const killed = await first.done;
-      assert.equal(killed.signal, 'SIGKILL');
+      await waitInsideStep(sc, first, 'openmetadata/server-migrate', /Migration Run finished for Version: 1\.10\.3/);
+      const groups = await killOmMigrateOnly(first);
       assert.equal(groups.length, 1, 'one migrator was running');
-      await waitFor('the migrator to die', () => !alive(groups[0]));
+      await waitFor('the migrator to die with om-migrate', () => !alive(groups[0]), 20_000);
 
       // the values are still raised, and the journal says so
       assert.notDeepEqual(await parameterSnapshot(sc), params, 'the killed run could not put its parameters back');
       const status = await runCli(sc, ['status', '--json']);
       assert.equal(status.code, 0, status.stderr);
-      assert.ok(status.json.result.unreverted.length >= (mysql ? 2 : 2), JSON.stringify(status.json.result.unreverted));
-      for (const u of status.json.result.unreverted) assert.equal(u.runActive, false, 'the killed run is not active');
-      const parameters = status.json.result.unreverted.map((u: { parameter: string }) => u.parameter).sort();
-      assert.deepEqual(parameters, mysql ? ['log_bin_trust_function_creators', 'sort_buffer_size'] : ['work_mem', 'work_mem']);
+      const unreverted = status.json.result.unreverted;
+      for (const u of unreverted) assert.equal(u.runActive, false, 'the killed run is not active');
+      assert.deepEqual(unreverted.map((u: { parameter: string }) => u.parameter).sort(),
+        engine.server().engine === 'mysql' ? ['log_bin_trust_function_creators', 'sort_buffer_size'] : ['work_mem']);
       const text = await runCli(sc, ['status']);
       assert.match(text.stdout, /unreverted: .*run om-migrate revert-params/);
-      assert.match(text.stdout, /openmetadata\/server-migrate\s+running/);
-      assert.equal(await omVersion(sc), '1.10.5');
-      const dumpsAfterKill = backupFiles(sc).sort();
+      const reached = await omVersion(sc);
+      assert.ok(reached === '1.10.3', `the killed migrator got no further: ${reached}`);
 
-      // the second run: leftovers first, the same backup, the unfinished step again
+      // the second run: leftovers first; the database changed since the first run's backup, so a fresh one
       const second = await runCli(sc, ['up', '--json']);
       assert.equal(second.code, 0, second.stdout + second.stderr);
       const s = second.json.result;
-      assert.equal(s.leftoversReverted, status.json.result.unreverted.length);
-      assert.ok(s.backups.length === 2 && s.backups.every((b: { reused: boolean }) => b.reused), JSON.stringify(s.backups));
-      assert.deepEqual(backupFiles(sc).sort(), dumpsAfterKill, 'no second dump');
-      assert.deepEqual(steps(second.json), mysql
-        ? ['airflow/repair-uuid-pk:already-done', 'openmetadata/server-migrate:done', 'airflow/db-migrate:done']
-        : ['openmetadata/server-migrate:done', 'airflow/db-migrate:done']);
-      assert.match(s.steps.find((x: { name: string }) => x.name === 'openmetadata/server-migrate').detail, /1\.10\.5 → 1\.11\.0/);
+      assert.equal(s.leftoversReverted, unreverted.length);
+      assert.ok(s.backups.length === 2 && s.backups.every((b: { reused: boolean }) => !b.reused), JSON.stringify(s.backups));
+      assert.deepEqual(steps(second.json), ['openmetadata/server-migrate:done', 'airflow/db-migrate:done']);
+      assert.match(s.steps[0].detail, /1\.10\.3 → 1\.11\.0/);
       assert.equal(await omVersion(sc), '1.11.0');
-      assert.equal(await airflowRevision(sc), 'd59cbbef95eb');
+      assert.equal(await airflowRevision(sc), AIRFLOW_HEAD);
       await assertParametersAsBefore(sc, params);
-      // the killed attempt is recorded as cut off, not left "running" for ever
+      // the killed run is recorded as cut off, not left "running" for ever, and not called failed
       const rows = (await ledgerRows(sc))!;
       const ledger = ledgerByStep(rows);
-      assert.deepEqual(ledger['openmetadata/server-migrate'], ['failed', 'done']);
-      assert.match(rows.find((r) => r.step === 'openmetadata/server-migrate' && r.status === 'failed')!.outputTail ?? '', /interrupted/);
-      assert.deepEqual(ledger['backup/openmetadata'], ['done']);
+      assert.deepEqual(ledger.run, ['interrupted', 'done']);
+      assert.deepEqual(ledger['openmetadata/server-migrate'], ['interrupted', 'done']);
       assert.ok(!rows.some((r) => r.status === 'running'));
       const after = await runCli(sc, ['status', '--json']);
       assert.deepEqual(after.json.result.unreverted, []);
     });
 
-    it('SIGKILL during the Airflow step: the resumed run shows the OpenMetadata step already done and does not re-run it', async () => {
+    it('SIGKILL during the Airflow step: Airflow\'s migrator dies too, and the next up runs it again (never "already done")', async () => {
       const sc = await scenario(engine.server());
       const params = await parameterSnapshot(sc);
-      // The Airflow migrator is the configured command: one that takes its time before the real (stand-in) work.
-      const slowAirflow = `echo waiting; sleep 60; exec ${process.execPath} ${AIRFLOW_STANDIN}`;
-      const first = start(sc, ['up'], { OM_MIGRATE_AIRFLOW_COMMAND: slowAirflow });
-      await waitInsideStep(sc, first, 'airflow/db-migrate', /waiting/);
-      killHard(first);
-      await first.done;
+      const first = start(sc, ['up'], controlsEnv({ sleepAtStep: 3, sleepSeconds: 60 }));
+      await waitInsideStep(sc, first, 'airflow/db-migrate', /sleeping/);
+      const groups = await killOmMigrateOnly(first);
+      await waitFor('Airflow\'s migrator to die with om-migrate', () => groups.every((g) => !alive(g)), 20_000);
       const second = await runCli(sc, ['up', '--json']);
       assert.equal(second.code, 0, second.stdout + second.stderr);
-      assert.deepEqual(steps(second.json), ['openmetadata/server-migrate:already-done', 'airflow/db-migrate:done']);
-      assert.ok(second.json.result.backups.every((b: { reused: boolean }) => b.reused));
+      const expected = engine.server().engine === 'mysql'
+        // MySQL committed steps 1–2 of d59cbbef95eb before the kill: the repair brings it back first.
+        ? ['airflow/repair-uuid-pk:done', 'openmetadata/server-migrate:done', 'airflow/db-migrate:done']
+        : ['openmetadata/server-migrate:done', 'airflow/db-migrate:done'];
+      assert.deepEqual(steps(second.json), expected);
+      assert.match(second.json.result.steps.find((x: { name: string }) => x.name === 'openmetadata/server-migrate').detail, /1\.11\.0 → 1\.11\.0/,
+        'OpenMetadata\'s migrator ran again and found nothing to do');
       const ledger = ledgerByStep((await ledgerRows(sc))!);
-      assert.deepEqual(ledger['openmetadata/server-migrate'], ['done'], 'the OpenMetadata migrator ran once');
-      assert.deepEqual(ledger['airflow/db-migrate'], ['failed', 'done'], 'the killed attempt, then the resumed one');
-      assert.equal(await airflowRevision(sc), 'd59cbbef95eb');
+      assert.deepEqual(ledger['airflow/db-migrate'], ['interrupted', 'done'], 'the killed attempt, then the new one');
+      assert.equal(await airflowRevision(sc), AIRFLOW_HEAD);
       await assertParametersAsBefore(sc, params);
     });
   });
@@ -113,7 +116,7 @@ for (const engine of engines) {
       const sc = await scenario(engine.server());
       const params = await parameterSnapshot(sc);
       const run = start(sc, ['up'], { OM_STANDIN_SLEEP_MS: '60000' });
-      await waitInsideStep(sc, run, 'openmetadata/server-migrate', /applied 1\.10\.5/);
+      await waitInsideStep(sc, run, 'openmetadata/server-migrate', /Migration Run finished for Version: 1\.10\.3/);
       const [migrator] = childProcessGroups(run.child.pid!);
       assert.ok(migrator && alive(migrator));
       assert.notDeepEqual(await parameterSnapshot(sc), params, 'raised while the step runs');
@@ -121,55 +124,61 @@ for (const engine of engines) {
       const result = await run.done;
       assert.equal(result.code, 130, result.stdout + result.stderr);
       assert.match(result.stderr, /interrupted by SIGINT/);
-      await waitFor('the migrator to be stopped', () => !alive(migrator), 5000);
+      await waitFor('the migrator to be stopped', () => !alive(migrator), 15_000);
       await assertParametersAsBefore(sc, params);
-      assert.equal(await omVersion(sc), '1.10.5', 'the migrator did not go on to 1.11.0');
-      // The same failure as one JSON document: the error, and how far the run got.
-      const failedJson = await runCli(sc, ['up', '--json'], { OM_STANDIN_FAIL_AT: '1.11.0' });
-      assert.equal(failedJson.code, 8);
-      assert.equal(failedJson.json.error.code, 'STEP_FAILED');
-      const progress = failedJson.json.error.details.progress;
-      assert.deepEqual(progress.steps.map((x: { name: string; status: string }) => `${x.name}:${x.status}`).filter((x: string) => x.startsWith('openmetadata')),
-        ['openmetadata/server-migrate:failed']);
-      assert.ok(progress.backups.length >= 1 && progress.backups.every((f: string) => backupFiles(sc).some((b) => f.endsWith(b))));
+      assert.equal(await omVersion(sc), '1.10.3', 'the migrator did not go on');
       const status = await runCli(sc, ['status', '--json']);
       assert.deepEqual(status.json.result.unreverted, []);
       assert.equal(status.json.result.databases[0].lock, null, 'the lock went with the run');
+      assert.deepEqual(ledgerByStep((await ledgerRows(sc))!).run, ['interrupted']);
     });
   });
 
   describe(`up with a failing OpenMetadata migrator: ${engine.label}`, () => {
-    it('exits 8 naming the migrator\'s exit and the version reached, parameters restored; fixed, the next up resumes', async () => {
+    it('exits 8 naming the exit and the version reached, parameters restored; the next up re-plans and finishes', async () => {
       const sc = await scenario(engine.server());
       const params = await parameterSnapshot(sc);
-      const failed = await runCli(sc, ['up'], { OM_STANDIN_FAIL_AT: '1.11.0' });
+      const failed = await runCli(sc, ['up', '--json'], { OM_STANDIN_FAIL_AT: '1.11.0' });
       assert.equal(failed.code, 8, failed.stdout + failed.stderr);
-      assert.match(failed.stderr, /OpenMetadata's migrator exited with 1; the database is at 1\.10\.5/);
-      assert.match(failed.stderr, /migration 1\.11\.0 failed/, 'the migrator\'s own output is shown');
+      assert.equal(failed.json.error.code, 'STEP_FAILED');
+      assert.match(failed.json.error.message, /OpenMetadata's migrator exited with 1; the database is at 1\.10\.5/);
+      assert.match(failed.stderr, /data migration of 1\.11\.0 failed/, 'the migrator\'s own output is shown');
+      const progress = failed.json.error.details.progress;
+      assert.deepEqual(progress.steps.map((x: { name: string; status: string }) => `${x.name}:${x.status}`), ['openmetadata/server-migrate:failed']);
+      assert.ok(progress.backups.length === 2);
       await assertParametersAsBefore(sc, params);
       let ledger = ledgerByStep((await ledgerRows(sc))!);
       assert.deepEqual(ledger['openmetadata/server-migrate'], ['failed']);
+      assert.deepEqual(ledger.run, ['failed']);
       assert.equal(ledger['airflow/db-migrate'], undefined, 'the Airflow step did not start');
       const status = await runCli(sc, ['status', '--json']);
       assert.deepEqual(status.json.result.unreverted, []);
-      const failedRow = status.json.result.databases[0].ledger.find((e: { step: string }) => e.step === 'openmetadata/server-migrate');
-      assert.match(failedRow.outputTail, /migration 1\.11\.0 failed/);
 
       const again = await runCli(sc, ['up', '--json']);
       assert.equal(again.code, 0, again.stdout + again.stderr);
       assert.deepEqual(steps(again.json), ['openmetadata/server-migrate:done', 'airflow/db-migrate:done']);
-      assert.ok(again.json.result.backups.every((b: { reused: boolean }) => b.reused), 'the first run\'s verified backup is reused');
+      assert.ok(again.json.result.backups.every((b: { reused: boolean }) => !b.reused), 'the database changed (1.10.5): a new backup');
       assert.equal(await omVersion(sc), '1.11.0');
       await assertParametersAsBefore(sc, params);
       ledger = ledgerByStep((await ledgerRows(sc))!);
       assert.deepEqual(ledger['openmetadata/server-migrate'], ['failed', 'done']);
-      assert.deepEqual(ledger['airflow/db-migrate'], ['done']);
+    });
 
-      // once everything is done, a further up runs no migrator a second time for the same target
-      const third = await runCli(sc, ['up', '--json']);
-      assert.equal(third.code, 0, third.stdout + third.stderr);
-      assert.ok(third.json.result.steps.every((x: { status: string }) => x.status === 'already-done'), JSON.stringify(third.json.result.steps));
-      assert.deepEqual(ledgerByStep((await ledgerRows(sc))!)['airflow/db-migrate'], ['done'], 'the Airflow step is not re-run');
+    it('a run that failed before the database changed is resumed: the next up of the same plan takes over its verified backups', async () => {
+      const sc = await scenario(engine.server());
+      // 1.10.3 fails after its schema change but before its row: SERVER_CHANGE_LOG is as it was.
+      const failed = await runCli(sc, ['up', '--json'], { OM_STANDIN_FAIL_AT: '1.10.3' });
+      assert.equal(failed.code, 8, failed.stdout + failed.stderr);
+      assert.equal(await omVersion(sc), '1.10.2');
+      const dumps = backupFiles(sc).sort();
+      const again = await runCli(sc, ['up', '--json']);
+      assert.equal(again.code, 0, again.stdout + again.stderr);
+      const s = again.json.result;
+      assert.equal(s.plan.id, failed.json.error.details.progress.planId, 'the same plan from the same state');
+      assert.equal(s.resumedFrom, failed.json.error.details.progress.runId);
+      assert.ok(s.backups.every((b: { reused: boolean; reusedFrom: string }) => b.reused && b.reusedFrom === s.resumedFrom), JSON.stringify(s.backups));
+      assert.deepEqual(backupFiles(sc).sort(), dumps, 'no second dump');
+      assert.equal(await omVersion(sc), '1.11.0');
     });
   });
 }

@@ -9,6 +9,7 @@ import {
   airflowRevision, assertParametersAsBefore, backupFiles, ledgerRows, omVersion, parameterSnapshot, runCli, startCli, upTestServers,
   waitFor,
 } from '../helpers/upHarness.js';
+import { AIRFLOW_HEAD } from '../fixtures/upScenario.js';
 
 /** `up` against a lock held by another session, and the container entrypoint around `up`. */
 const markerDir = mkdtempSync(join(tmpdir(), 'omm-entrypoint-'));
@@ -61,8 +62,37 @@ for (const engine of engines) {
       assert.equal(run.code, 7, run.stdout + run.stderr);
       assert.ok(existsSync(marker), 'the wrapped command ran');
       assert.equal(await omVersion(sc), '1.11.0', 'after the migration');
-      assert.equal(await airflowRevision(sc), 'd59cbbef95eb');
-      assert.match(run.stdout, /om-migrate up: done/);
+      assert.equal(await airflowRevision(sc), AIRFLOW_HEAD);
+      assert.match(run.stdout, /om-migrate up: migrated/);
+    });
+
+    it('on every restart after that, nothing pending: no backup, no parameter change, one line, then the wrapped command', async () => {
+      const sc = await scenario(engine.server());
+      assert.equal((await runCli(sc, ['entrypoint', '--', process.execPath, '-e', 'process.exit(0)'])).code, 0);
+      const params = await parameterSnapshot(sc);
+      const files = backupFiles(sc).sort();
+      const restart = await runCli(sc, ['entrypoint', '--', process.execPath, '-e', 'process.exit(3)']);
+      assert.equal(restart.code, 3, restart.stdout + restart.stderr);
+      assert.match(restart.stdout, /om-migrate up: nothing pending/);
+      assert.deepEqual(backupFiles(sc).sort(), files, 'no backup');
+      await assertParametersAsBefore(sc, params);
+    });
+
+    it('waits for another pod\'s lock (10 minutes by default) instead of failing, then finds nothing to do', async () => {
+      const sc = await scenario(engine.server());
+      assert.equal((await runCli(sc, ['up'])).code, 0);
+      const other = await connect(sc.om.appSpec);
+      const lock = other.lock(runLockName(sc.om.appSpec));
+      assert.equal(await lock.tryAcquire(0), true);
+      const waiting = startCli(sc, ['entrypoint', '--', process.execPath, '-e', 'process.exit(0)']);
+      await waitFor('the entrypoint to wait for the lock', () => /waiting up to 600 s/.test(waiting.output().stdout), 30_000);
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(waiting.child.exitCode, null, 'still waiting, not failed');
+      await lock.release();
+      await other.close();
+      const run = await waiting.done;
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      assert.match(run.stdout, /nothing pending/);
     });
 
     it('forwards SIGTERM to the wrapped command and exits with its status', async () => {
@@ -110,8 +140,11 @@ describe('entrypoint refuses: MariaDB with binary logging', () => {
     assert.equal(existsSync(marker), false, 'the wrapped command never ran');
   });
 
-  it('no command after -- is a usage error (exit 2) before anything is migrated', async () => {
+  it('no command after --, or one that cannot be started, is a usage error (exit 2) before anything is migrated', async () => {
     const sc = await scenario(binlog().server);
+    const missing = await runCli(sc, ['entrypoint', '--', '/nonexistent/openmetadata-start.sh']);
+    assert.equal(missing.code, 2, missing.stdout + missing.stderr);
+    assert.match(missing.stderr, /entrypoint cannot run \/nonexistent\/openmetadata-start\.sh: no such file/);
     for (const args of [['entrypoint'], ['entrypoint', '--']]) {
       const run = await runCli(sc, args);
       assert.equal(run.code, 2, `${args.join(' ')}: ${run.stdout}${run.stderr}`);

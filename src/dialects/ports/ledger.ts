@@ -40,6 +40,6 @@ export interface LedgerStore {
   /** Every row of one run, oldest first. */
   ofRun(runId: string): Promise<LedgerEntry[]>;
   /** The newest run of a plan that did not finish well (interrupted or failed), if any. */
-  lastUnfinishedRun(planId: string): Promise<LedgerEntry | undefined>;
+  lastUnfinishedRun(planId: string, exceptRunId: string): Promise<LedgerEntry | undefined>;
   recent(limit: number): Promise<LedgerEntry[]>;
 }

@@ -96,9 +96,9 @@ export class LedgerTable implements LedgerStore {
     return entries(await this.knex.table(LEDGER_TABLE).where({ run_id: runId }).orderBy('id'));
   }
 
-  async lastUnfinishedRun(planId: string): Promise<LedgerEntry | undefined> {
+  async lastUnfinishedRun(planId: string, exceptRunId: string): Promise<LedgerEntry | undefined> {
     if (!(await this.exists())) return undefined;
-    const [row] = await this.knex.table(LEDGER_TABLE).where({ plan_id: planId, step: RUN_STEP })
+    const [row] = await this.knex.table(LEDGER_TABLE).where({ plan_id: planId, step: RUN_STEP }).whereNot({ run_id: exceptRunId })
       .orderBy('id', 'desc').limit(1) as LedgerRow[];
     const entry = row ? entries([row])[0] : undefined;
     return entry && (entry.status === 'interrupted' || entry.status === 'failed') ? entry : undefined;
