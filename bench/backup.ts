@@ -76,7 +76,7 @@ async function benchDatabase(server: TestServer, name: string, sizeMb: number): 
   const spec: ConnectionSpec = { ...server.admin, user, password, database: name, source: 'test' };
   const db = await connect(spec);
   const have = await db.knex.raw('SELECT COUNT(*) AS n FROM bench').then(
-    (r: any) => Number(server.engine === 'mysql' ? r[0][0].n : r.rows[0].n), () => -1);
+    (r: unknown) => Number(server.engine === 'mysql' ? (r as Array<Array<{ n: unknown }>>)[0][0].n : (r as { rows: Array<{ n: unknown }> }).rows[0].n), () => -1);
   if (have === rows) reused = true;
   else {
     if (have >= 0) await db.knex.raw('DROP TABLE bench');

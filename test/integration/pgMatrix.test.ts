@@ -24,7 +24,7 @@ import { schemaSnapshot } from '../fixtures/airflow/schemaSnapshot.js';
 import { FIXTURE_OM_VERSION, loadFixture, objectsWork, tableDigests } from '../fixtures/backupFixture.js';
 import { createPipelineTables, insertPipelineRuns } from '../fixtures/openmetadata/pipelineStatus.js';
 import { createServerChangeLog, insertVersions, TRICKY_VERSIONS } from '../fixtures/openmetadata/serverChangeLog.js';
-import { createUpScenario, type UpScenario } from '../fixtures/upScenario.js';
+import { AIRFLOW_HEAD, createUpScenario, type UpScenario } from '../fixtures/upScenario.js';
 import { omArgs, runCli } from '../helpers/cli.js';
 import { EMBEDDED_MAJORS, type EmbeddedMajor, type EmbeddedPostgres, startEmbeddedPostgres } from '../helpers/embeddedPostgres.js';
 import { createScratchDatabase, type ScratchDatabase } from '../helpers/servers.js';
@@ -419,7 +419,7 @@ describe(`PostgreSQL matrix (${MAJORS.join(', ') || 'none'}; pg_dump on PATH: ${
           const run = await runUpCli(sc, ['up', '--json', '--work-mem-scope', 'system']);
           assert.equal(run.code, 0, run.stdout + run.stderr);
           assert.equal(await omVersion(sc), '1.11.0');
-          assert.equal(await airflowRevision(sc), 'd59cbbef95eb');
+          assert.equal(await airflowRevision(sc), AIRFLOW_HEAD);
           assert.deepEqual(run.json.result.parameters.map((p: { parameter: string; scope: string; restored: string }) => `${p.parameter}@${p.scope}:${p.restored}`),
             ['work_mem@system:reverted'], 'one ALTER SYSTEM for both databases of the server');
           assert.equal(run.json.result.backups.length, 2);
