@@ -3,7 +3,7 @@ import { finding, Finding, Gate, GateContext } from '../src/core/Gate.js';
 const GATE = 'airflow-state';
 
 /**
- * A half-applied d59cbbef95eb (FACTS.md: "How it gets stuck") makes `airflow db migrate` fail again on the next start.
+ * A half-applied d59cbbef95eb (docs/facts/airflow.md, "How `airflow db migrate` runs it") makes `airflow db migrate` fail again on the next start.
  * preflight blocks on it; up repairs it as its first step, after the backup, so there it is not a block.
  */
 export const airflowStateGate: Gate = {

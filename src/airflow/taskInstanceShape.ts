@@ -2,7 +2,7 @@ import type { TaskInstanceForeignKey } from '../dialects/types.js';
 
 /**
  * The names revision d59cbbef95eb touches, and what revision 05234396c6fc looks like around task_instance.
- * Source: apache/airflow migrations 0042 (d59cbbef95eb) and the Airflow 2.10 models (FACTS.md).
+ * Source: apache/airflow migrations 0042 (d59cbbef95eb) and the Airflow 2.10 models (docs/facts/airflow.md).
  */
 export const TASK_INSTANCE = 'task_instance';
 export const TASK_INSTANCE_KEY = ['dag_id', 'task_id', 'run_id', 'map_index'] as const;

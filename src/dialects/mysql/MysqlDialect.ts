@@ -1,3 +1,4 @@
+import semver from 'semver';
 import knexFactory, { Knex } from 'knex';
 import type { ConnectionSpec } from '../../config/ConnectionSpec.js';
 import { tlsRequested } from '../../config/ConnectionSpec.js';
@@ -108,7 +109,7 @@ export class MysqlDialect implements Dialect {
       versionText: `${row.v} (${row.c})`,
       managed: await this.managedService(row.b, row.c),
       floor: FLOORS[flavour],
-      belowFloor: compareDotted(version, FLOORS[flavour]) < 0,
+      belowFloor: semver.lt(semver.coerce(version) ?? '0.0.0', FLOORS[flavour]),
     };
   }
 
@@ -165,12 +166,3 @@ export class MysqlDialect implements Dialect {
   }
 }
 
-function compareDotted(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
-  for (let i = 0; i < 3; i += 1) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
-}
