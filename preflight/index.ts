@@ -1,4 +1,5 @@
 import type { Gate } from '../src/core/Gate.js';
+import { airflowIntegrityGate } from './airflowIntegrityGate.js';
 import { airflowStateGate } from './airflowStateGate.js';
 import { backupReadinessGate } from './backupReadinessGate.js';
 import { connectionGate } from './connectionGate.js';
@@ -17,6 +18,7 @@ export const GATES: readonly Gate[] = [
   sortMemoryGate,
   logBinTrustGate,
   airflowStateGate,
+  airflowIntegrityGate,
   staleRunsGate,
   lockGate,
   runningMigratorGate,
