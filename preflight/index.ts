@@ -1,4 +1,5 @@
 import type { Gate } from '../src/core/Gate.js';
+import { airflowDriverGate } from './airflowDriverGate.js';
 import { airflowIntegrityGate } from './airflowIntegrityGate.js';
 import { airflowStateGate } from './airflowStateGate.js';
 import { backupReadinessGate } from './backupReadinessGate.js';
@@ -19,6 +20,7 @@ export const GATES: readonly Gate[] = [
   logBinTrustGate,
   airflowStateGate,
   airflowIntegrityGate,
+  airflowDriverGate,
   staleRunsGate,
   lockGate,
   runningMigratorGate,
