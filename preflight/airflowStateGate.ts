@@ -13,6 +13,24 @@ export const airflowStateGate: Gate = {
     // Read once for the whole plan (readPlanInput): the gate judges what the repair step will be planned from.
     const state = ctx.input.airflow?.state;
     if (!state) return [];
+    const extra = await pgcryptoFinding(ctx);
+    return [...judge(ctx, state), ...(extra ? [extra] : [])];
+  },
+};
+
+/**
+ * d59cbbef95eb installs pgcrypto on PostgreSQL when it may and leaves it (docs/facts/airflow.md): reported so the
+ * operator knows where it came from, and never dropped by om-migrate, because other code may use it.
+ */
+async function pgcryptoFinding(ctx: GateContext): Promise<Finding | undefined> {
+  const target = ctx.targets.find((t) => t.role === 'airflow');
+  const schema = await target?.dialect.airflow.pgcryptoSchema();
+  if (schema === undefined) return undefined;
+  return finding(GATE, 'airflow', 'ok', `the pgcrypto extension is installed (schema ${schema}); Airflow's d59cbbef95eb installs it when it may`,
+    'om-migrate leaves it: other code may use it. Drop it yourself only if nothing else does.', { pgcrypto: schema });
+}
+
+function judge(ctx: GateContext, state: NonNullable<GateContext['input']['airflow']>['state']): Finding[] {
     const data = { kind: state.kind, damage: state.damage, revision: state.facts.revision ?? null,
       malformedIds: state.facts.malformedIdCount, repairable: state.kind === 'half-applied' };
     switch (state.kind) {
@@ -35,5 +53,4 @@ export const airflowStateGate: Gate = {
         return [finding(GATE, 'airflow', 'block', state.summary,
           'Inspect task_instance by hand (or restore a backup); om-migrate will not guess at a shape it does not know.', data)];
     }
-  },
-};
+}

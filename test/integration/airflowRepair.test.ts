@@ -7,7 +7,7 @@ import { connect } from '../../src/dialects/connect.js';
 import type { Dialect } from '../../src/dialects/types.js';
 import { OmMigrateError } from '../../src/errors.js';
 import { createAirflowSchema, rowCounts, seedTaskInstances } from '../fixtures/airflow/airflowSchema.js';
-import { SimulatedCrash, runStandInMigration } from '../fixtures/airflow/airflowMigrationSteps.js';
+import { SimulatedCrash, runStandInMigration } from '../fixtures/airflow/python/migrateToUuidPk.js';
 import { schemaSnapshot } from '../fixtures/airflow/schemaSnapshot.js';
 import { SERVERS, ScratchDatabase, TestServer, createScratchDatabase } from '../helpers/servers.js';
 

@@ -18,7 +18,7 @@ import type { ConnectedTarget } from '../../src/core/Gate.js';
 import { applyParameterChanges, createParameterRun, findUnreverted, sortMemoryRequest } from '../../src/params/index.js';
 import { acquireRunLock } from '../../src/lock/runLock.js';
 import { withParameterGuard } from '../../src/params/withParameterGuard.js';
-import { SimulatedCrash, runStandInMigration } from '../fixtures/airflow/airflowMigrationSteps.js';
+import { SimulatedCrash, runStandInMigration } from '../fixtures/airflow/python/migrateToUuidPk.js';
 import { createAirflowSchema, rowCounts, seedTaskInstances } from '../fixtures/airflow/airflowSchema.js';
 import { schemaSnapshot } from '../fixtures/airflow/schemaSnapshot.js';
 import { FIXTURE_OM_VERSION, loadFixture, objectsWork, tableDigests } from '../fixtures/backupFixture.js';

@@ -9,7 +9,7 @@ import { detectAirflowState } from '../../src/airflow/detectAirflowState.js';
 import { connect } from '../../src/dialects/connect.js';
 import type { Dialect } from '../../src/dialects/types.js';
 import { createAirflowSchema, seedTaskInstances } from '../fixtures/airflow/airflowSchema.js';
-import { SimulatedCrash, runStandInMigration } from '../fixtures/airflow/airflowMigrationSteps.js';
+import { SimulatedCrash, runStandInMigration } from '../fixtures/airflow/python/migrateToUuidPk.js';
 import { SERVERS, ScratchDatabase, createScratchDatabase } from '../helpers/servers.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));

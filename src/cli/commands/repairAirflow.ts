@@ -16,6 +16,7 @@ export const repairAirflowCommand: CommandSpec = {
       backup: input.backup !== false,
       truncateTaskInstance: Boolean(input.truncateTaskInstance),
       fixMalformedIds: Boolean(input.fixMalformedIds),
+      deleteOrphans: Boolean(input.deleteOrphans),
       onBackup: out.json ? undefined : (event) => {
         if (event.phase === 'started') out.line(`backing up ${event.database} first…`);
         else out.line(`backup verified: ${event.file}`);

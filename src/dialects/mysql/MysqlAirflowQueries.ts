@@ -7,6 +7,26 @@ import { rows } from './rows.js';
 export const MALFORMED_ID_CONDITION =
   "id IS NOT NULL AND id NOT REGEXP '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'";
 
+/** Only the fixed table names of the seven dependants reach these statements; anything else is a bug. */
+function table(name: string): string {
+  if (!/^[a-z_]+$/.test(name)) throw new Error(`not a dependant table name: ${name}`);
+  return name;
+}
+
+/**
+ * The rows of a dependant table that the foreign key d59cbbef95eb re-creates would refuse: all four key columns set
+ * (a key with a NULL column is not checked, MATCH SIMPLE) and no task_instance with that key.
+ */
+export function orphanCondition(name: string): string {
+  const t = table(name);
+  return `${t}.dag_id IS NOT NULL AND ${t}.task_id IS NOT NULL AND ${t}.run_id IS NOT NULL AND ${t}.map_index IS NOT NULL`
+    + ` AND NOT EXISTS (SELECT 1 FROM task_instance ti WHERE ti.dag_id = ${t}.dag_id AND ti.task_id = ${t}.task_id`
+    + ` AND ti.run_id = ${t}.run_id AND ti.map_index = ${t}.map_index)`;
+}
+
+const DUPLICATE_KEYS = 'SELECT dag_id, task_id, run_id, map_index, COUNT(*) AS copies FROM task_instance'
+  + ' GROUP BY dag_id, task_id, run_id, map_index HAVING COUNT(*) > 1';
+
 export class MysqlAirflowQueries implements AirflowQueries {
   constructor(private readonly knex: Knex, private readonly introspect: SchemaIntrospector) {}
 
@@ -31,5 +51,32 @@ export class MysqlAirflowQueries implements AirflowQueries {
       'SELECT ID AS id, USER AS user, HOST AS client, TIME AS seconds, LEFT(INFO, 200) AS statement FROM information_schema.PROCESSLIST WHERE ID = ?',
       [String(used.id)]);
     return session ?? { connectionId: String(used.id), user: undefined, client: undefined, seconds: undefined, statement: undefined };
+  }
+
+  async leftoverFunctionExists(): Promise<boolean> {
+    return this.introspect.functionExists('uuid_generate_v7');
+  }
+
+  async pgcryptoSchema(): Promise<string | undefined> {
+    return undefined;
+  }
+
+  async orphanCount(name: string): Promise<number> {
+    const [row] = rows<{ n: string | number }>(await this.knex.raw(`SELECT COUNT(*) AS n FROM ${table(name)} WHERE ${orphanCondition(name)}`));
+    return Number(row.n);
+  }
+
+  orphanListQuery(name: string): string {
+    return `SELECT * FROM ${table(name)} WHERE ${orphanCondition(name)}`;
+  }
+
+  async duplicateKeyCount(): Promise<{ keys: number; rows: number }> {
+    const [row] = rows<{ k: string | number; r: string | number | null }>(await this.knex.raw(
+      `SELECT COUNT(*) AS k, SUM(copies) AS r FROM (${DUPLICATE_KEYS}) d`));
+    return { keys: Number(row.k), rows: Number(row.r ?? 0) };
+  }
+
+  duplicateListQuery(): string {
+    return `${DUPLICATE_KEYS} ORDER BY dag_id, task_id, run_id, map_index`;
   }
 }

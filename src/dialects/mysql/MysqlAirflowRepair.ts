@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { AirflowRepairSql, IdReference, TaskInstanceForeignKey } from '../types.js';
-import { MALFORMED_ID_CONDITION } from './MysqlAirflowQueries.js';
+import { MALFORMED_ID_CONDITION, orphanCondition } from './MysqlAirflowQueries.js';
 
 const KEY = 'dag_id, task_id, run_id, map_index';
 const MAP_TABLE = 'om_migrate_ti_id_map';
@@ -25,6 +25,10 @@ export class MysqlAirflowRepair implements AirflowRepairSql {
 
   dropLeftoverFunction(): string[] {
     return ['DROP FUNCTION IF EXISTS uuid_generate_v7'];
+  }
+
+  deleteOrphans(table: string): string[] {
+    return [`DELETE FROM ${table} WHERE ${orphanCondition(table)}`];
   }
 
   truncateTaskInstance(dependantTables: string[]): string[] {

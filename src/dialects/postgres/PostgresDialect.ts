@@ -68,6 +68,9 @@ export class PostgresDialect implements Dialect {
         ssl: tlsRequested(spec) ? { rejectUnauthorized: sslmode.startsWith('verify') } : false,
         connectionTimeoutMillis: timeoutMs,
         application_name: program.slice(0, 63),
+        // libpq's startup options, as SQLAlchemy passes ?options=-csearch_path%3Dairflow on: the same search_path
+        // makes current_schema() the one Airflow uses, and om-migrate's own tables land there too.
+        ...(spec.params.options ? { options: spec.params.options } : {}),
       } as Knex.PgConnectionConfig,
       // One connection, kept: advisory locks are session-level, and idle_session_timeout (14+) or
       // idle_in_transaction_session_timeout set for the server or the role would end it during a long step.
