@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../helpers/embeddedPostgres.js';
-import { locatePgRestoreFor, locatePgTool } from '../helpers/pgToolDiscovery.draft.js';
+import { locatePgRestoreFor, locatePgTool } from '../../src/dialects/postgres/pgToolDiscovery.js';
 
 /**
  * The pg_dump discovery draft against real servers: Debian's client tools reached only through a custom directory
