@@ -46,8 +46,10 @@ async function dumpToolFindings(t: ConnectedTarget, ctx: GateContext): Promise<F
   const search = { pgBinDir: ctx.config.pgBinDir };
   let tool = tooling.locate(t.server, process.env, search);
   if (!tool.problem && tooling.probe) tool = await tooling.probe(t.dialect.spec, tool, t.server, process.env);
-  if (tool.problem) return [finding(GATE, t.role, 'block', tool.problem, tool.fix, { tool: tool.name })];
-  const found = [finding(GATE, t.role, 'ok', `${tool.name} found: ${tool.version}`, undefined, { tool: tool.name, path: tool.path, version: tool.version })];
+  const privileges = (await t.dialect.dumpPrivilegeProblems(t.server))
+    .map((p) => finding(GATE, t.role, p.severity, p.summary, p.fix, { tool: tool.name, privileges: true }));
+  if (tool.problem) return [finding(GATE, t.role, 'block', tool.problem, tool.fix, { tool: tool.name }), ...privileges];
+  const found = [...privileges,finding(GATE, t.role, 'ok', `${tool.name} found: ${tool.version}`, undefined, { tool: tool.name, path: tool.path, version: tool.version })];
   if (tooling.format === 'custom') {
     // The backup is verified by listing the archive: without a pg_restore that reads it there is no verified backup.
     const lister = tooling.locateRestore(t.server, process.env, search);

@@ -13,6 +13,13 @@ export interface DumpToolCheck {
   fix: string | undefined;
 }
 
+/** Something the dump would fail on (block) or silently leave out (warn) for lack of a privilege, and its GRANT. */
+export interface DumpPrivilegeProblem {
+  severity: 'block' | 'warn';
+  summary: string;
+  fix: string;
+}
+
 /** Where to look for a client tool besides PATH, and what it must be able to read. */
 export interface DumpToolSearch {
   /** --pg-bin-dir / OM_MIGRATE_PG_BIN_DIR: a directory of PostgreSQL client tools, preferred when they qualify. */
