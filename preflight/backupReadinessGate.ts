@@ -49,7 +49,9 @@ async function dumpToolFindings(t: ConnectedTarget, ctx: GateContext): Promise<F
   const privileges = (await t.dialect.dumpPrivilegeProblems(t.server))
     .map((p) => finding(GATE, t.role, p.severity, p.summary, p.fix, { tool: tool.name, privileges: true }));
   if (tool.problem) return [finding(GATE, t.role, 'block', tool.problem, tool.fix, { tool: tool.name }), ...privileges];
-  const found = [...privileges,finding(GATE, t.role, 'ok', `${tool.name} found: ${tool.version}`, undefined, { tool: tool.name, path: tool.path, version: tool.version })];
+  const found = [...privileges, tool.warning
+    ? finding(GATE, t.role, 'warn', tool.warning, tool.fix, { tool: tool.name, path: tool.path, version: tool.version })
+    : finding(GATE, t.role, 'ok', `${tool.name} found: ${tool.version}`, undefined, { tool: tool.name, path: tool.path, version: tool.version })];
   if (tooling.format === 'custom') {
     // The backup is verified by listing the archive: without a pg_restore that reads it there is no verified backup.
     const lister = tooling.locateRestore(t.server, process.env, search);

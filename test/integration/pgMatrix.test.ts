@@ -11,6 +11,8 @@ import { runRepair } from '../../src/airflow/runRepair.js';
 import { manifestPathFor, restoreBackup, runBackup, verifyBackup } from '../../src/backup/index.js';
 import type { ConnectionSpec } from '../../src/config/ConnectionSpec.js';
 import type { WorkMemScope } from '../../src/config/resolveConfig.js';
+import { runPreflight } from '../../src/api/preflight.js';
+import { resolveConfig } from '../../src/config/resolveConfig.js';
 import { connect } from '../../src/dialects/connect.js';
 import { locatePgTool } from '../../src/dialects/postgres/pgToolDiscovery.js';
 import type { Dialect } from '../../src/dialects/types.js';
@@ -185,6 +187,28 @@ describe(`PostgreSQL matrix (${MAJORS.join(', ') || 'none'}; pg_dump on PATH: ${
           assert.equal(r.code, 4, r.stderr);
           assert.equal(report.blocked, true);
         }
+      });
+
+      it('preflight --dry-run --work-mem-scope system: nothing changes on the server or in the database, the plan names ALTER SYSTEM and its revert', async () => {
+        const db = await scratch('omm_dry');
+        const app = await connect(db.appSpec);
+        open.push(app);
+        await createServerChangeLog(app);
+        await insertVersions(app, TRICKY_VERSIONS);
+        const backupDir = join(work, 'dry-backups');
+        const config = resolveConfig({ dbScheme: 'postgresql', dbHost: db.appSpec.host, dbPort: String(db.appSpec.port), dbUser: db.appSpec.user,
+          database: db.name, adminUrl: `postgresql://postgres@127.0.0.1:${pg.port}/postgres`, to: '1.11.0', backupDir, workMemScope: 'system' },
+        { DB_USER_PASSWORD: db.appSpec.password! });
+        const before = { server: await serverSettingsSnapshot(pg.server.admin), schema: await schemaSnapshot(db.root) };
+        const report = await runPreflight(config, { dryRun: true });
+        assert.deepEqual({ server: await serverSettingsSnapshot(pg.server.admin), schema: await schemaSnapshot(db.root) }, before);
+        assert.deepEqual(readdirSync(work).filter((f) => f === 'dry-backups'), [], 'the backup directory is not created');
+        const sort = report.plan?.parameterChanges.find((c) => c.gate === 'sort-memory');
+        assert.deepEqual(sort?.sql, ["ALTER SYSTEM SET work_mem = '20MB'", 'SELECT pg_reload_conf()'], JSON.stringify(report.plan));
+        assert.deepEqual(sort?.revertSql, ['ALTER SYSTEM RESET work_mem', 'SELECT pg_reload_conf()']);
+        assert.match(report.plan?.backups[0]?.file ?? '', new RegExp(`^${backupDir}/${db.name}-om1\\.10\\.2-\\d{8}T\\d{6}Z\\.dump$`));
+        const tool = report.findings.find((f) => f.gate === 'backup' && /pg_dump/.test(f.summary));
+        assert.equal(tool?.severity, PATH_PG_DUMP_MAJOR >= major ? 'ok' : 'block', JSON.stringify(tool));
       });
 
       for (const scope of ['database', 'role', 'system'] as WorkMemScope[]) {
@@ -443,6 +467,18 @@ describe(`PostgreSQL matrix (${MAJORS.join(', ') || 'none'}; pg_dump on PATH: ${
           // restore takes OM_MIGRATE_PG_BIN_DIR through the CLI's configuration; here the config field directly.
           await restoreBackup(manifestPathFor(join(dir, manifest.file)), { openmetadata: source.appSpec, airflow: undefined, pgBinDir: binDir }, { into: target.name });
           assert.deepEqual(await tableDigests(target.root), await tableDigests(source.root));
+        });
+
+        it('a --pg-bin-dir pg_dump that claims 17.0 but is really older is not taken at its word: preflight blocks on the header it writes', async () => {
+          const binDir = wrapperBinDir(join(work, 'liar17-bin'), '17.0');
+          const db = await scratch('omm_liar');
+          const { args, env } = omArgs(db.appSpec);
+          const r = await runCli(['preflight', '--json', '--pg-bin-dir', binDir, '--backup-dir', join(work, 'liar17-backups'), ...args], { env });
+          const report = (JSON.parse(r.stdout) as { result: { findings: Array<{ gate: string; severity: string; summary: string; fix?: string }> } }).result;
+          const f = report.findings.find((x) => x.gate === 'backup' && /pg_dump/.test(x.summary));
+          assert.equal(f?.severity, 'block', JSON.stringify(report.findings.filter((x) => x.gate === 'backup')));
+          assert.match(f?.summary ?? '', new RegExp(`reports pg_dump \\(PostgreSQL\\) 17\\.0 but the dump it wrote says pg_dump ${PATH_PG_DUMP_MAJOR}\\.`));
+          assert.equal(r.code, 4, r.stderr);
         });
 
         it('up end to end with --work-mem-scope system: backups, both migrations, ALTER SYSTEM put back', async () => {

@@ -11,6 +11,8 @@ export interface DumpToolCheck {
   /** Why it cannot be used (missing, too old for the server); undefined when it can. */
   problem: string | undefined;
   fix: string | undefined;
+  /** Usable, with a consequence worth saying (another family's tool than the server's, say). */
+  warning?: string;
 }
 
 /** Something the dump would fail on (block) or silently leave out (warn) for lack of a privilege, and its GRANT. */
