@@ -51,7 +51,7 @@ const PROGRESS_EVERY_MS = 250;
  * verifies it, and writes its manifest. Anything short of a verified backup removes the partial file and throws
  * BACKUP_FAILED with the tool's own message, so `up` stops before it changes anything.
  */
-export async function runBackup(source: BackupSource, config: Pick<RunConfig, 'backupDir' | 'backupCompress' | 'backupKeep'>,
+export async function runBackup(source: BackupSource, config: Pick<RunConfig, 'backupDir' | 'backupCompress' | 'backupKeep'> & Partial<Pick<RunConfig, 'pgBinDir'>>,
   options: BackupOptions = {}): Promise<BackupManifest> {
   const { dialect } = source;
   const env = options.env ?? process.env;
@@ -60,8 +60,9 @@ export async function runBackup(source: BackupSource, config: Pick<RunConfig, 'b
   const server = source.server ?? await dialect.serverInfo();
   const tooling = dialect.dumpTool;
 
-  const tool = usable(tooling.locate(server, env), database);
-  const lister = tooling.format === 'custom' ? usable(tooling.locateRestore(server, env), database) : undefined;
+  const search = { pgBinDir: config.pgBinDir };
+  const tool = usable(tooling.locate(server, env, search), database);
+  const lister = tooling.format === 'custom' ? usable(tooling.locateRestore(server, env, search), database) : undefined;
   const compression = tooling.format === 'sql' ? config.backupCompress : 'none';
   checkCompression(compression, env);
 

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../helpers/embeddedPostgres.js';
-import { locatePgRestoreFor, locatePgTool } from '../helpers/pgToolDiscovery.draft.js';
+import { locatePgRestoreFor, locatePgTool } from '../../src/dialects/postgres/pgToolDiscovery.js';
 
 /**
- * The pg_dump discovery draft against real servers: Debian's client tools reached only through a custom directory
+ * pg_dump discovery (src/dialects/postgres/pgToolDiscovery.ts) against real servers: Debian's client tools reached only through a custom directory
  * of symlinks (as --pg-bin-dir would name it), an older fake pg_dump first on PATH, and a PostgreSQL 14 server it
  * must dump.
  */
@@ -23,7 +23,7 @@ function newestDebianBin(): { dir: string; major: number } | undefined {
 
 const debian = newestDebianBin();
 
-describe('pg_dump discovery (draft) on real servers', { skip: debian ? false : 'no Debian client tools of major ≥ 14 under /usr/lib/postgresql' }, () => {
+describe('pg_dump discovery on real servers', { skip: debian ? false : 'no Debian client tools of major ≥ 14 under /usr/lib/postgresql' }, () => {
   const work = mkdtempSync(join(tmpdir(), 'omm-pgtools-it-'));
   const custom = join(work, 'pg-bin');
   const fake = join(work, 'fake-old');

@@ -4,7 +4,8 @@ import type { ConnectionSpec } from '../../config/ConnectionSpec.js';
 import { tlsRequested } from '../../config/ConnectionSpec.js';
 import { connectError } from '../connectionErrors.js';
 import { QUIET_KNEX_LOG } from '../quietKnexLog.js';
-import type { AdvisoryLock, Capabilities, Dialect, JournalStore, Privileges, ServerInfo } from '../types.js';
+import type { AdvisoryLock, Capabilities, Dialect, DumpPrivilegeProblem, JournalStore, Privileges, ServerInfo } from '../types.js';
+import { mysqlDumpPrivilegeProblems } from './mysqlDumpPrivileges.js';
 import { classifyMysqlError } from './classifyMysqlError.js';
 import { MysqlAirflowQueries } from './MysqlAirflowQueries.js';
 import { MysqlAirflowRepair } from './MysqlAirflowRepair.js';
@@ -139,6 +140,10 @@ export class MysqlDialect implements Dialect {
       superuser: superPriv,
       summary: global.join('; ') || 'no global privileges',
     };
+  }
+
+  dumpPrivilegeProblems(server: ServerInfo): Promise<DumpPrivilegeProblem[]> {
+    return mysqlDumpPrivilegeProblems(this.knex, this.spec.database, server);
   }
 
   /** A database of om-migrate's own: MySQL has no owners, so its trust rests on canWriteOwnJournalLocation. */

@@ -3,7 +3,8 @@ import type { ConnectionSpec } from '../../config/ConnectionSpec.js';
 import { tlsRequested } from '../../config/ConnectionSpec.js';
 import { connectError } from '../connectionErrors.js';
 import { QUIET_KNEX_LOG } from '../quietKnexLog.js';
-import type { AdvisoryLock, Capabilities, Dialect, JournalStore, Privileges, ServerInfo } from '../types.js';
+import type { AdvisoryLock, Capabilities, Dialect, DumpPrivilegeProblem, JournalStore, Privileges, ServerInfo } from '../types.js';
+import { postgresDumpPrivilegeProblems } from './postgresDumpPrivileges.js';
 import { classifyPostgresError } from './classifyPostgresError.js';
 import { PostgresAirflowQueries } from './PostgresAirflowQueries.js';
 import { PostgresAirflowRepair } from './PostgresAirflowRepair.js';
@@ -137,6 +138,10 @@ export class PostgresDialect implements Dialect {
       superuser: row.superuser,
       summary: [row.superuser ? 'superuser' : 'not superuser', row.owner ? 'database owner' : 'not the database owner'].join(', '),
     };
+  }
+
+  dumpPrivilegeProblems(_server: ServerInfo): Promise<DumpPrivilegeProblem[]> {
+    return postgresDumpPrivilegeProblems(this.knex);
   }
 
   /**
