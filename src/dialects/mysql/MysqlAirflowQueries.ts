@@ -4,8 +4,9 @@ import { sessions } from './MysqlIntrospector.js';
 import { rows } from './rows.js';
 
 /** A task_instance.id that is not 8-4-4-4-12 hex digits (apache/airflow#54554 left the last group with 8). */
-export const MALFORMED_ID_CONDITION =
-  "id IS NOT NULL AND id NOT REGEXP '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'";
+export const malformedIdCondition = (column = 'id'): string =>
+  `${column} IS NOT NULL AND ${column} NOT REGEXP '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'`;
+export const MALFORMED_ID_CONDITION = malformedIdCondition();
 
 /** Only the fixed table names of the seven dependants reach these statements; anything else is a bug. */
 function table(name: string): string {
