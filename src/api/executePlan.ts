@@ -154,6 +154,7 @@ export async function executePlan(run: PlanExecution): Promise<UpSummary> {
     })),
     steps,
     rowCounts: rowCounts!,
+    rehearsal: report.findings.find((f) => f.gate === 'rehearsal') ?? null,
   };
 }
 

@@ -50,6 +50,8 @@ export interface UpSummary {
   steps: StepSummary[];
   /** The watched tables' row counts before and after the steps, and every table whose count changed. */
   rowCounts: RowCountReport;
+  /** The last rehearsal of this plan, as the preflight judged it ("rehearsed 14 min ago: 6 min 12 s, passed"). */
+  rehearsal: Finding | null;
 }
 
 /** The "nothing lost" proof: counts before and after, what changed, what lost rows, and the backups to restore from. */
