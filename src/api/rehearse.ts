@@ -183,6 +183,7 @@ async function lockedRehearse(config: RunConfig, targets: ConnectedTarget[], adm
       // A copy on another server (--rehearse-admin-url) is changed through that server's account.
       ...(config.rehearseAdmin ? { admin: config.rehearseAdmin, airflowAdmin: config.rehearseAdmin } : {}),
     };
+    interruption.signal.throwIfAborted();
     const copyOpened = await openTargets(copyConfig, 'rehearse-copy');
     const progress: { steps: StepSummary[] } = { steps: [] };
     runStart = Date.now();
