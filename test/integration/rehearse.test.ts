@@ -132,6 +132,17 @@ for (const server of SERVERS) {
       for (const name of left) assert.ok(next.json.result.removedLeftovers.includes(name), `${name} removed`);
       assert.deepEqual(await copiesOf(sc), []);
       await assertParametersAsBefore(sc, params);
+
+      // SIGTERM while OpenMetadata's migrator runs on the copy: stopped, parameters put back, the copy dropped
+      const stopped = startCli(sc, ['rehearse', '--json'], { OM_STANDIN_SLEEP_MS: '3000' });
+      await waitFor('the migrator on the copy', () => /Migration Run started/.test(stopped.output().stderr));
+      stopped.child.kill('SIGTERM');
+      const end = await stopped.done;
+      assert.equal(end.code, 130, end.stdout + end.stderr);
+      assert.equal(end.json.result.outcome, 'interrupted');
+      assert.deepEqual(await copiesOf(sc), []);
+      await assertParametersAsBefore(sc, params);
+      assert.equal(await omVersion(sc), '1.10.2');
     });
 
     it('up catches a migrator that deletes rows: a loud warning naming the backup, and status shows the comparison', async () => {
