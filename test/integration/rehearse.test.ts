@@ -1,35 +1,27 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { connect } from '../../src/dialects/connect.js';
 import { COPY_PREFIX } from '../../src/rehearsal/copySpec.js';
 import { seedEntities } from '../fixtures/openmetadata/entities.js';
-import { AIRFLOW_HEAD, createUpScenario, type UpScenario } from '../fixtures/upScenario.js';
+import { AIRFLOW_HEAD, type UpScenario } from '../fixtures/upScenario.js';
 import {
-  airflowRevision, assertParametersAsBefore, killHard, ledgerRows, omVersion, parameterSnapshot, runCli, startCli, waitFor,
+  airflowRevision, assertParametersAsBefore, killHard, ledgerRows, omVersion, parameterSnapshot, runCli, startCli, upTestServers, waitFor,
 } from '../helpers/upHarness.js';
-import { SERVERS, type TestServer } from '../helpers/servers.js';
+import type { TestServer } from '../helpers/servers.js';
 
 /**
- * `om-migrate rehearse` and up's row-count comparison, end to end on the real servers with the faithful stand-ins
+ * `om-migrate rehearse` and up's row-count comparison, end to end on both engines (a throw-away MariaDB with binary
+ * logging, and the local PostgreSQL) with the faithful stand-ins
  * (OpenMetadata's distribution, Airflow's migration under Debian's alembic): the copy is made, migrated and dropped,
  * the real databases stay as they were, and up shows (or requires) the rehearsal.
  */
-let search: Server | undefined;
-const scenarios: UpScenario[] = [];
-before(async () => {
-  search = createServer((socket) => socket.destroy());
-  await new Promise<void>((resolve) => search!.listen(0, '127.0.0.1', resolve));
-});
-after(async () => {
-  await Promise.allSettled(scenarios.map((s) => s.cleanup()));
-  await new Promise((resolve) => search?.close(resolve));
-});
+// The MariaDB is the harness's throw-away one with binary logging (as MySQL 8 runs): the shared server's GET_LOCK
+// names (Airflow's migration lock among them) are server-wide, and other suites' migrations would block this one's.
+const servers = upTestServers();
 
 async function scenario(server: TestServer): Promise<UpScenario> {
-  const sc = await createUpScenario(server, { search: { host: '127.0.0.1', port: (search!.address() as { port: number }).port } });
-  scenarios.push(sc);
+  const sc = await servers.scenario(server);
   await seedEntities(sc.om, 20);
   return sc;
 }
@@ -45,10 +37,10 @@ async function copiesOf(sc: UpScenario): Promise<string[]> {
   }
 }
 
-for (const server of SERVERS) {
-  describe(`rehearse: ${server.label}`, () => {
+for (const engine of servers.engines) {
+  describe(`rehearse: ${engine.label}`, () => {
     it('is required by --require-rehearsal; reports each step and its time, drops the copy, leaves the real databases; up then shows it', async (t) => {
-      const sc = await scenario(server);
+      const sc = await scenario(engine.server());
       const params = await parameterSnapshot(sc);
 
       const blocked = await runCli(sc, ['up', '--require-rehearsal', '--json']);
@@ -62,7 +54,7 @@ for (const server of SERVERS) {
       const r = run.json.result;
       assert.equal(r.outcome, 'passed');
       // For docs/rehearse.md: what the rehearsal cost next to the backup it was restored from (not asserted).
-      t.diagnostic(`overhead ${server.label}: backup ${r.timings.backupMs} ms, restore ${r.timings.restoreMs} ms, run ${r.timings.runMs} ms, `
+      t.diagnostic(`overhead ${engine.label}: backup ${r.timings.backupMs} ms, restore ${r.timings.restoreMs} ms, run ${r.timings.runMs} ms, `
         + `total ${r.timings.totalMs} ms; steps ${r.steps.map((x: { name: string; durationMs: number }) => `${x.name} ${x.durationMs} ms`).join(', ')}`);
       assert.deepEqual(r.steps.map((s: { name: string; status: string }) => `${s.name}:${s.status}`),
         ['openmetadata/server-migrate:done', 'airflow/db-migrate:done']);
@@ -104,7 +96,7 @@ for (const server of SERVERS) {
     });
 
     it('a failing step is reported with its output and the copy dropped; a killed rehearsal\'s copy is removed by the next one', async () => {
-      const sc = await scenario(server);
+      const sc = await scenario(engine.server());
       const params = await parameterSnapshot(sc);
       const failed = await runCli(sc, ['rehearse', '--json'], { OM_STANDIN_FAIL_AT: '1.11.0' });
       assert.equal(failed.code, 8, failed.stdout + failed.stderr);
@@ -146,7 +138,7 @@ for (const server of SERVERS) {
     });
 
     it('up catches a migrator that deletes rows: a loud warning naming the backup, and status shows the comparison', async () => {
-      const sc = await scenario(server);
+      const sc = await scenario(engine.server());
       const up = await runCli(sc, ['up', '--json'], { OM_STANDIN_DELETE_ROWS: 'entity_relationship:5' });
       assert.equal(up.code, 0, up.stdout + up.stderr);
       const s = up.json.result;
