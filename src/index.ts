@@ -15,6 +15,8 @@ export { runPreflight, preflightWithInput } from './api/preflight.js';
 export type { PreflightOptions, PreflightReport, PreflightResult, RunPlan, TargetSummary } from './api/preflight.js';
 export { runUp } from './api/up.js';
 export type { ParameterSummary, StepSummary, UpEvent, UpOptions, UpSummary } from './api/up.js';
+export { runRehearse } from './api/rehearse.js';
+export type { RehearsalSummary, RehearseOptions } from './api/rehearse.js';
 export { backupDatabases } from './api/backup.js';
 export type { BackupEvents, BackupResult } from './api/backup.js';
 export { restoreDatabase } from './api/restore.js';

@@ -8,6 +8,7 @@ import { isOmMigrateError } from '../errors.js';
 import { runLockName } from '../lock/lockName.js';
 import { buildPlan, type RunPlan } from '../plan/buildPlan.js';
 import { readPlanInput } from '../plan/readPlanInput.js';
+import { rehearsalFinding } from '../rehearsal/rehearsalRecord.js';
 import { openTargets, type OpenedTargets } from '../targets/openTargets.js';
 import { readVersions, type VersionFacts } from '../targets/readVersions.js';
 
@@ -40,6 +41,8 @@ export interface PreflightOptions {
   heldLocks?: ReadonlySet<TargetRole>;
   /** The lock holder rows as they were before this run took the locks (up). */
   previousHolder?(role: TargetRole): RunHolderRow | undefined;
+  /** Judge the last rehearsal of the plan (default true; false on the rehearsal's own copy). */
+  checkRehearsal?: boolean;
 }
 
 /** The report, and what it was judged on: up executes `plan` with `input`. */
@@ -100,7 +103,17 @@ export async function preflightWithInput(config: RunConfig, options: PreflightOp
       blocked: findings.some((f) => f.severity === 'block'),
       unreachable: opened.failures.length > 0,
     };
-    if ((options.dryRun || options.command === 'up') && input && !report.unreachable) report.plan = await buildPlan(ctx, findings);
+    const command = options.command ?? 'preflight';
+    const judgeRehearsal = options.checkRehearsal !== false && (command === 'up' || command === 'preflight');
+    if ((options.dryRun || command === 'up' || judgeRehearsal) && input && !report.unreachable) {
+      const plan = await buildPlan(ctx, findings);
+      if (options.dryRun || command === 'up') report.plan = plan;
+      const rehearsal = judgeRehearsal ? await rehearsalFinding(opened.targets, plan, config.requireRehearsal, ctx.now) : undefined;
+      if (rehearsal) {
+        findings.push(rehearsal);
+        report.blocked = findings.some((f) => f.severity === 'block');
+      }
+    }
     return { report, input };
   } finally {
     if (!options.opened) await opened.close();

@@ -1,6 +1,7 @@
 import type { ErrorCode } from '../errors.js';
 import type { BackupResult } from './backup.js';
 import type { PreflightReport } from './preflight.js';
+import type { RehearsalSummary } from './rehearse.js';
 import type { AirflowState } from '../airflow/detectAirflowState.js';
 import type { RepairAction } from '../airflow/planRepair.js';
 import type { RestoreResult } from './restore.js';
@@ -13,6 +14,7 @@ export interface CommandResults {
   preflight: PreflightReport;
   up: UpSummary;
   entrypoint: UpSummary;
+  rehearse: RehearsalSummary;
   backup: BackupResult;
   restore: RestoreResult;
   'repair-airflow': RepairAirflowReport;

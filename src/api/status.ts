@@ -6,11 +6,16 @@ import { findUnreverted, type UnrevertedEntry } from '../params/index.js';
 import { readVersions, type VersionFacts } from '../targets/readVersions.js';
 import { describeLockHolder, type LockHolderDescription } from '../lock/runLock.js';
 import { openTargets } from '../targets/openTargets.js';
+import { ledgerTargetOf } from '../rehearsal/rehearsalRecord.js';
+import { ROW_COUNT_STEP } from './executePlan.js';
+import type { RowCountReport } from './upTypes.js';
 
 export interface StatusReport {
   databases: Array<{ role: TargetRole; connection: string; lock: LockHolderDescription | null; ledger: LedgerEntry[] }>;
   versions: VersionFacts;
   unreverted: UnrevertedEntry[];
+  /** The last run's row-count comparison (the "nothing lost" proof), from the ledger; null before any. */
+  lastRowCounts: { runId: string; finishedAt: string | null; lost: boolean; comparison: RowCountReport | null } | null;
 }
 
 const LEDGER_ROWS = 20;
@@ -29,8 +34,22 @@ export async function readStatus(config: RunConfig): Promise<StatusReport> {
         ledger: (await t.dialect.ledger.exists()) ? await t.dialect.ledger.recent(LEDGER_ROWS) : [],
       });
     }
-    return { databases, versions: await readVersions(opened.targets), unreverted: await findUnreverted(opened.targets, { journalDir: config.journalDir, adminFor: opened.adminFor }) };
+    const ledger = ledgerTargetOf(opened.targets)?.dialect.ledger;
+    const last = ledger ? await ledger.lastOf(ROW_COUNT_STEP) : undefined;
+    return {
+      databases, versions: await readVersions(opened.targets),
+      unreverted: await findUnreverted(opened.targets, { journalDir: config.journalDir, adminFor: opened.adminFor }),
+      lastRowCounts: last ? { runId: last.runId, finishedAt: last.finishedAt, lost: last.status === 'failed', comparison: parse(last.stateAfter) } : null,
+    };
   } finally {
     await opened.close();
+  }
+}
+
+function parse(text: string | null): RowCountReport | null {
+  try {
+    return text ? JSON.parse(text) as RowCountReport : null;
+  } catch {
+    return null;
   }
 }

@@ -3,6 +3,7 @@ import type { TargetRole } from '../config/ConnectionSpec.js';
 import type { Finding } from '../core/Gate.js';
 import type { StepEvent, StepSummary } from '../core/Step.js';
 import type { RunPlan } from '../plan/buildPlan.js';
+import type { RowCountComparison, TargetRowCounts } from '../targets/rowCounts.js';
 import type { VersionFacts } from '../targets/readVersions.js';
 
 export type { StepSummary } from '../core/Step.js';
@@ -47,4 +48,15 @@ export interface UpSummary {
   backups: Array<{ target: TargetRole; file: string; manifest: string; bytes: number; sha256: string; reused: boolean; reusedFrom: string | null }>;
   parameters: ParameterSummary[];
   steps: StepSummary[];
+  /** The watched tables' row counts before and after the steps, and every table whose count changed. */
+  rowCounts: RowCountReport;
+  /** The last rehearsal of this plan, as the preflight judged it ("rehearsed 14 min ago: 6 min 12 s, passed"). */
+  rehearsal: Finding | null;
+}
+
+/** The "nothing lost" proof: counts before and after, what changed, what lost rows, and the backups to restore from. */
+export interface RowCountReport extends RowCountComparison {
+  before: TargetRowCounts[];
+  after: TargetRowCounts[];
+  backups: Array<{ target: TargetRole; manifest: string }>;
 }

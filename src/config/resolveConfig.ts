@@ -50,6 +50,8 @@ export interface RunConfig {
   stepTimeoutMs: number | undefined;
   fixStaleRuns: boolean;
   requireRehearsal: boolean;
+  /** --rehearse-admin-url: the server and account the rehearsal's copy is made on (default: the database's own). */
+  rehearseAdmin: ConnectionSpec | undefined;
   json: boolean;
   yes: boolean;
   verbose: boolean;
@@ -94,6 +96,7 @@ export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = proce
   }
   const airflowCommand = read.string('airflowMigrator')?.value ?? DEFAULT_AIRFLOW_COMMAND;
   const stepTimeout = read.string('stepTimeout');
+  const rehearseAdmin = read.string('rehearseAdminUrl');
   const omArgs = splitCommandLine(read.string('omMigratorArgs')?.value ?? '');
   return {
     command: options.command,
@@ -125,6 +128,7 @@ export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = proce
     stepTimeoutMs: stepTimeout === undefined ? undefined : checkedDuration(stepTimeout, LIMITS.stepTimeout, 60_000),
     fixStaleRuns: read.boolean('fixStaleRuns'),
     requireRehearsal: read.boolean('requireRehearsal'),
+    rehearseAdmin: rehearseAdmin === undefined ? undefined : parseAdminUrl(rehearseAdmin.value, rehearseAdmin.source),
     json: read.boolean('json'),
     yes: read.boolean('yes'),
     verbose: read.boolean('verbose'),

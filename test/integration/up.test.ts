@@ -69,7 +69,7 @@ for (const engine of engines) {
       const rows = (await ledgerRows(sc))!;
       assert.deepEqual(ledgerByStep(rows), {
         run: ['done'], 'backup/openmetadata': ['done'], 'backup/airflow': ['done'],
-        'openmetadata/server-migrate': ['done'], 'airflow/db-migrate': ['done'],
+        'openmetadata/server-migrate': ['done'], 'airflow/db-migrate': ['done'], 'verify/row-counts': ['done'],
       });
       for (const r of rows) {
         assert.equal(r.runId, s.runId);

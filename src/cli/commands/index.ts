@@ -22,6 +22,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./up.js')).upCommand,
   },
   {
+    command: 'rehearse',
+    describe: 'run the plan of up on a scratch copy restored from a verified backup: each step\'s time, what changed, row counts; the copy is dropped',
+    load: async () => (await import('./rehearse.js')).rehearseCommand,
+  },
+  {
     command: 'backup',
     describe: 'verified dump of each configured database (mariadb-dump/mysqldump, pg_dump -Fc) with a manifest beside it',
     load: async () => (await import('./backup.js')).backupCommand,

@@ -3,6 +3,7 @@ import { resolveConfig } from '../../config/resolveConfig.js';
 import { readStatus } from '../../api/status.js';
 import { EXIT } from '../exitCodes.js';
 import { paint } from '../output.js';
+import { describeChange } from '../../targets/rowCounts.js';
 import type { CommandSpec } from './CommandSpec.js';
 
 export const statusCommand: CommandSpec = {
@@ -21,6 +22,17 @@ export const statusCommand: CommandSpec = {
         for (const e of db.ledger) {
           out.line(`  ${e.startedAt}  ${e.step.padEnd(34)} ${e.status.padEnd(7)} --to ${e.targetVersion}  run ${e.runId.slice(0, 8)}`);
         }
+      }
+      const rc = status.lastRowCounts;
+      if (!rc) out.line('row counts: no run compared them yet');
+      else if (!rc.comparison) out.line(`row counts: run ${rc.runId.slice(0, 8)} did not finish comparing`);
+      else {
+        out.line(`row counts (run ${rc.runId.slice(0, 8)}, ${rc.finishedAt ?? 'unfinished'}): ${rc.comparison.compared} tables compared, ${rc.comparison.changed.length} changed`);
+        for (const c of rc.comparison.changed) {
+          const line = `  ${rc.comparison.lost.some((l) => l.role === c.role && l.table === c.table) ? 'LOST ' : ''}${describeChange(c)}`;
+          out.line(rc.comparison.lost.some((l) => l.table === c.table) ? paint(out, 'red', line) : line);
+        }
+        for (const b of rc.lost ? rc.comparison.backups : []) out.line(paint(out, 'red', `  restore from: ${b.manifest}`));
       }
       if (status.unreverted.length === 0) out.line('parameters: every change put back');
       for (const u of status.unreverted) {

@@ -4,6 +4,7 @@ import { EXIT } from '../exitCodes.js';
 import { Output, paint } from '../output.js';
 import { formatBytes } from '../../config/units.js';
 import { startPhases } from '../progress.js';
+import { describeChange } from '../../targets/rowCounts.js';
 import type { CommandSpec } from './CommandSpec.js';
 
 export const upCommand: CommandSpec = {
@@ -42,12 +43,22 @@ export async function eventPrinter(out: Output): Promise<(e: UpEvent) => void> {
 
 export function renderSummary(s: UpSummary, out: Output): void {
   out.line(paint(out, 'bold', `om-migrate up: ${s.message} (run ${s.runId})`));
+  if (s.rehearsal) out.line(`  rehearsal    ${s.rehearsal.severity === 'ok' ? s.rehearsal.summary : paint(out, 'yellow', s.rehearsal.summary)}`);
   if (s.resumedFrom) out.line(`  resumed      the unfinished run ${s.resumedFrom}: its verified backups were taken over`);
   for (const b of s.backups) out.line(`  backup       ${b.target}: ${b.file} (${formatBytes(b.bytes)}${b.reused ? `, reused from run ${b.reusedFrom}` : ''})`);
   for (const p of s.parameters) out.line(`  parameter    ${p.target}: ${p.parameter} ${p.previous ?? '(not set)'} → ${p.raisedTo} → ${p.restored}`);
   if (s.leftoversReverted > 0) out.line(`  parameter    ${s.leftoversReverted} change(s) left by an earlier run put back first`);
   for (const r of s.rejectedJournalRows) out.line(`  ${paint(out, 'yellow', 'journal')}      row ${r.id} in ${r.journal} was not run: ${r.reason}`);
   for (const st of s.steps) out.line(`  step         ${st.name}: ${st.status} in ${(st.durationMs / 1000).toFixed(1)} s — ${st.detail}`);
-  for (const w of s.warnings) out.line(`  ${paint(out, 'yellow', 'warn')}         ${w.summary}${w.fix ? ` (${w.fix})` : ''}`);
+  if (s.rowCounts) {
+    out.line(`  rows         ${s.rowCounts.compared} tables compared, ${s.rowCounts.changed.length} changed${s.rowCounts.estimated.length ? ` (${s.rowCounts.estimated.length} estimated)` : ''}`);
+    for (const c of s.rowCounts.changed) if (!s.rowCounts.lost.includes(c)) out.line(`  rows         ${describeChange(c)}`);
+  }
+  for (const w of s.warnings.filter((x) => x.gate !== 'row-counts' && x.gate !== 'rehearsal')) out.line(`  ${paint(out, 'yellow', 'warn')}         ${w.summary}${w.fix ? ` (${w.fix})` : ''}`);
+  // Lost rows last and loud: the one line nobody may miss on upgrade night.
+  for (const w of s.warnings.filter((x) => x.gate === 'row-counts')) {
+    out.line(paint(out, 'red', paint(out, 'bold', `  !! ${w.summary}`)));
+    if (w.fix) out.line(paint(out, 'red', `     ${w.fix}`));
+  }
   for (const a of s.afterUpgrade) out.line(`  after        ${a.summary.replace(/^after the upgrade /, '')}${a.fix ? `: ${a.fix}` : ''}`);
 }

@@ -1,5 +1,7 @@
 import semver from 'semver';
 import knexFactory, { Knex } from 'knex';
+import { MysqlRowCounter } from './MysqlRowCounter.js';
+import { MysqlScratch } from './MysqlScratch.js';
 import type { ConnectionSpec } from '../../config/ConnectionSpec.js';
 import { tlsRequested } from '../../config/ConnectionSpec.js';
 import { connectError } from '../connectionErrors.js';
@@ -33,6 +35,8 @@ export class MysqlDialect implements Dialect {
     functionCreationNeedsTrust: true,
   };
   readonly introspect: MysqlIntrospector;
+  readonly rowCounts: MysqlRowCounter;
+  readonly scratch: MysqlScratch;
   readonly openmetadata: MysqlOpenMetadataQueries;
   readonly airflow: MysqlAirflowQueries;
   readonly airflowRepair: MysqlAirflowRepair;
@@ -46,6 +50,8 @@ export class MysqlDialect implements Dialect {
 
   private constructor(readonly spec: ConnectionSpec, readonly knex: Knex) {
     this.introspect = new MysqlIntrospector(knex);
+    this.rowCounts = new MysqlRowCounter(knex);
+    this.scratch = new MysqlScratch(knex);
     this.openmetadata = new MysqlOpenMetadataQueries(knex, this.introspect);
     this.airflow = new MysqlAirflowQueries(knex, this.introspect);
     this.airflowRepair = new MysqlAirflowRepair(knex);

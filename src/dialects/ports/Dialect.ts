@@ -7,7 +7,7 @@ import type { LedgerStore } from './ledger.js';
 import type { AdvisoryLock, RunRegistry } from './lock.js';
 import type { OpenMetadataQueries } from './openmetadata.js';
 import type { ParameterCoordination, ParameterReader, ServerProbe } from './params.js';
-import type { SchemaIntrospector } from './schema.js';
+import type { RowCounter, SchemaIntrospector, ScratchDatabases } from './schema.js';
 import type { Capabilities, Privileges, ServerInfo } from './server.js';
 
 /** One open, pinned connection to one database and everything engine-specific about it. */
@@ -18,6 +18,9 @@ export interface Dialect {
   /** The single pinned connection; session state (SET, locks) lives on it. Used only inside src/dialects. */
   readonly knex: Knex;
   readonly introspect: SchemaIntrospector;
+  readonly rowCounts: RowCounter;
+  /** Scratch databases on this server (the rehearsal's copy): only through a connection allowed to create them. */
+  readonly scratch: ScratchDatabases;
   readonly openmetadata: OpenMetadataQueries;
   readonly airflow: AirflowQueries;
   readonly airflowRepair: AirflowRepairSql;

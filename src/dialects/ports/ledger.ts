@@ -42,4 +42,6 @@ export interface LedgerStore {
   /** The newest run of a plan that did not finish well (interrupted or failed), if any. */
   lastUnfinishedRun(planId: string, exceptRunId: string): Promise<LedgerEntry | undefined>;
   recent(limit: number): Promise<LedgerEntry[]>;
+  /** The newest row of `step` (of `planId`, when given), if any. */
+  lastOf(step: string, planId?: string): Promise<LedgerEntry | undefined>;
 }

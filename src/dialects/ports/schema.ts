@@ -53,3 +53,43 @@ export interface SchemaIntrospector {
    */
   activeDdl(): Promise<SessionInfo[]>;
 }
+
+/** One table's row count: exact (COUNT(*)), or the server's estimate when the table is huge or counting ran out of time. */
+export interface RowCount {
+  table: string;
+  rows: number;
+  exact: boolean;
+  /** Why an estimate stands in: "over 5000000 rows (estimate)", "count timed out after 10 s". */
+  note?: string;
+}
+
+export interface RowCountOptions {
+  /** Tables the server estimates above this many rows are not counted: their estimate is reported, marked. */
+  exactUpTo: number;
+  /** Each exact count is cut off after this long (then the estimate is used). */
+  timeoutMs: number;
+}
+
+/** Row counts of tables of the connected database (current schema), for the before/after comparison of a run. */
+export interface RowCounter {
+  /** The tables of the connected database (current schema only), as their names are spelled there. */
+  tableNames(): Promise<string[]>;
+  countRows(tables: string[], options: RowCountOptions): Promise<RowCount[]>;
+}
+
+/**
+ * Scratch databases on the connected server (the rehearsal's copy), made and removed through this connection. Names
+ * are chosen by the caller and validated here ([a-z0-9_] only), so they never need quoting beyond the identifier's.
+ */
+export interface ScratchDatabases {
+  /** This connection's account as the server names it (MySQL 'user@host', PostgreSQL the role): who the copy is for. */
+  account(): Promise<string>;
+  /** Whether this connection may create and drop databases; `summary` says which privilege is missing. */
+  canCreate(account?: string): Promise<{ ok: boolean; summary: string }>;
+  /** Creates `name` and gives `user` (an application user of the same server) all privileges on it / ownership. */
+  create(name: string, account: string, like?: string): Promise<void>;
+  /** Drops `name` (sessions on it are ended first where the engine allows) and takes back what `create` granted. */
+  drop(name: string): Promise<void>;
+  /** Databases whose names start with `prefix`, exactly. */
+  list(prefix: string): Promise<string[]>;
+}

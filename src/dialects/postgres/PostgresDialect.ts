@@ -1,4 +1,6 @@
 import knexFactory, { Knex } from 'knex';
+import { PostgresRowCounter } from './PostgresRowCounter.js';
+import { PostgresScratch } from './PostgresScratch.js';
 import type { ConnectionSpec } from '../../config/ConnectionSpec.js';
 import { tlsRequested } from '../../config/ConnectionSpec.js';
 import { connectError } from '../connectionErrors.js';
@@ -31,6 +33,8 @@ export class PostgresDialect implements Dialect {
     functionCreationNeedsTrust: false,
   };
   readonly introspect: PostgresIntrospector;
+  readonly rowCounts: PostgresRowCounter;
+  readonly scratch: PostgresScratch;
   readonly openmetadata: PostgresOpenMetadataQueries;
   readonly airflow: PostgresAirflowQueries;
   readonly airflowRepair: PostgresAirflowRepair;
@@ -44,6 +48,8 @@ export class PostgresDialect implements Dialect {
 
   private constructor(readonly spec: ConnectionSpec, readonly knex: Knex) {
     this.introspect = new PostgresIntrospector(knex);
+    this.rowCounts = new PostgresRowCounter(knex);
+    this.scratch = new PostgresScratch(knex);
     this.openmetadata = new PostgresOpenMetadataQueries(knex, this.introspect);
     this.airflow = new PostgresAirflowQueries(knex, this.introspect);
     this.airflowRepair = new PostgresAirflowRepair(knex);

@@ -104,6 +104,14 @@ export class LedgerTable implements LedgerStore {
     return entry && (entry.status === 'interrupted' || entry.status === 'failed') ? entry : undefined;
   }
 
+  async lastOf(step: string, planId?: string): Promise<LedgerEntry | undefined> {
+    if (!(await this.exists())) return undefined;
+    const query = this.knex.table(LEDGER_TABLE).where({ step });
+    if (planId !== undefined) query.andWhere({ plan_id: planId });
+    const found = await query.orderBy('id', 'desc').limit(1) as LedgerRow[];
+    return found.length > 0 ? entries(found)[0] : undefined;
+  }
+
   async recent(limit: number): Promise<LedgerEntry[]> {
     if (!(await this.exists())) return [];
     return entries(await this.knex.table(LEDGER_TABLE).orderBy('id', 'desc').limit(limit));

@@ -1,0 +1,223 @@
+import type { RunConfig } from '../config/resolveConfig.js';
+import type { PlanInput } from '../core/PlanInput.js';
+import type { ConnectedTarget, OpenedTargets } from '../core/Target.js';
+import type { Finding } from '../core/Gate.js';
+import { isConnectionLoss } from '../dialects/connectionErrors.js';
+import { RUN_STEP, type JournalEntry, type LedgerStore } from '../dialects/types.js';
+import { isOmMigrateError, OmMigrateError } from '../errors.js';
+import type { RunLock } from '../lock/runLock.js';
+import { applyParameterChanges, createParameterRun, revertLeftovers, type RevertReport } from '../params/index.js';
+import { withParameterGuard } from '../params/withParameterGuard.js';
+import { parameterRequests, type RunPlan } from '../plan/buildPlan.js';
+import type { Interruption } from '../process/Interruption.js';
+import { runSteps } from '../steps/runSteps.js';
+import { readVersions, type VersionFacts } from '../targets/readVersions.js';
+import { compareRowCounts, countWatchedRows, describeChange, type TargetRowCounts } from '../targets/rowCounts.js';
+import { preflightWithInput } from './preflight.js';
+import { backupAll } from './upBackups.js';
+import type { RowCountReport, StepSummary, UpEvent, UpSummary } from './upTypes.js';
+
+/** The ledger step under which a run's row counts before and after are recorded (status shows the last one). */
+export const ROW_COUNT_STEP = 'verify/row-counts';
+
+export interface PlanExecution {
+  config: RunConfig;
+  /** The databases the plan runs on: the real ones (up) or the rehearsal's copies. */
+  opened: OpenedTargets;
+  /** The run lock, held on the real databases either way. */
+  lock: Pick<RunLock, 'runId' | 'previousHolder' | 'recordChild'>;
+  interruption: Interruption;
+  emit: (e: UpEvent) => void;
+  /** up: a verified backup of each database first. A rehearsal runs on a copy restored from one, so it takes none. */
+  takeBackups: boolean;
+  /** Whether the preflight judges the last rehearsal of the plan (not on the rehearsal's own copy). */
+  checkRehearsal: boolean;
+}
+
+/**
+ * The one execution of a plan, behind `up` and `rehearse` alike, lock already held: every preflight check and the plan
+ * (a block stops here with nothing changed) → earlier runs' unreverted parameters put back → backup of each database
+ * (up) → row counts → parameter bumps → the steps (Umzug, over the ledger) → parameters reverted → row counts again,
+ * compared → summary. With nothing pending the migrators still run (their no-op is the proof), but nothing is backed
+ * up or raised.
+ */
+export async function executePlan(run: PlanExecution): Promise<UpSummary> {
+  const { config, opened, lock, interruption, emit } = run;
+  const { targets } = opened;
+  const runId = lock.runId;
+  emit({ type: 'phase', text: 'running the preflight checks' });
+  const preflight = async () => {
+    const { report, input } = await preflightWithInput(config, {
+      command: 'up', opened, heldLocks: new Set(targets.map((t) => t.role)), previousHolder: (role) => lock.previousHolder(role),
+      checkRehearsal: run.checkRehearsal,
+    });
+    const blocks = report.findings.filter((f) => f.severity === 'block');
+    if (blocks.length > 0 || !report.plan || !input) {
+      const first = blocks[0];
+      const running = first && ['running-migrator', 'lock'].includes(first.gate);
+      throw new OmMigrateError(running ? 'MIGRATION_RUNNING' : 'BLOCKED',
+        `${blocks.length} preflight check(s) block the upgrade: ${first?.summary ?? 'no plan could be made'}; nothing was changed`, {
+          hint: first?.fix ?? 'Run om-migrate preflight for the whole report.',
+          details: { blocks },
+        });
+    }
+    return { report, plan: report.plan, input };
+  };
+  let checked = await preflight();
+  const before = checked.report.versions;
+
+  const parameterRun = createParameterRun({
+    runId, targets, adminFor: (t) => opened.adminFor(t), command: config.command ?? 'up', journalDir: config.journalDir,
+    observer: { warning: (text) => emit({ type: 'phase', text: `warning: ${text}` }) },
+  });
+  emit({ type: 'phase', text: 'putting back parameters left changed by earlier runs' });
+  const leftovers = await revertLeftovers(parameterRun);
+  // The gates saw the values an interrupted run left raised (log_bin_trust_function_creators already 1, say) and
+  // asked for nothing; now that those are back, what this run must raise is only known by checking again.
+  if (leftovers.reverted.length > 0) checked = await preflight();
+  const { plan, input, report } = checked;
+
+  const ledgerTarget = targets.find((t) => t.role === 'openmetadata') ?? targets[0];
+  const ledger = ledgerTarget.dialect.ledger;
+  await ledger.ensureTable();
+  // Holding the lock, no other run is alive: a run still marked running was cut off and will never finish.
+  await ledger.abandon(runId, 'interrupted: its run ended before it finished (killed or crashed)');
+  const targetVersion = plan.targetVersion ?? '-';
+  const runRow = await ledger.start({ runId, planId: plan.id, step: RUN_STEP, targetVersion, stateBefore: JSON.stringify(plan.state) });
+
+  let backups: UpSummary['backups'] = [];
+  const steps: StepSummary[] = [];
+  const warnings: Finding[] = report.findings.filter((f) => f.severity === 'warn');
+  const applied: JournalEntry[] = [];
+  let revert: RevertReport | undefined;
+  let after: VersionFacts;
+  let countsBefore: TargetRowCounts[] | undefined;
+  let rowCounts: RowCountReport | undefined;
+  try {
+    if (plan.nothingPending) {
+      emit({ type: 'phase', text: 'nothing pending: no backup, no parameter change; running the migrators to prove it' });
+    } else if (run.takeBackups) {
+      backups = await backupAll({ config, targets, ledger, runId, planId: plan.id, targetVersion, emit, signal: interruption.signal });
+    }
+    emit({ type: 'phase', text: 'counting the rows of the entity, relationship, DAG and task tables' });
+    countsBefore = await countWatchedRows(targets);
+    await withParameterGuard(parameterRun, async (signal) => {
+      const requests = plan.nothingPending ? [] : parameterRequests({ targets, config }, report.findings);
+      if (requests.length > 0) emit({ type: 'phase', text: 'raising server parameters for the migration' });
+      applied.push(...(await applyParameterChanges(parameterRun, requests)));
+      await runSteps({
+        config, input, targets, ledger, runId, planId: plan.id, targetVersion, planned: plan.steps.map((s) => s.name), signal,
+        emit, onChild: (pgid) => lock.recordChild(pgid), summaries: steps, warnings,
+      });
+    }, {
+      interruption,
+      onReverted: (r) => { revert = r; },
+      onInterrupted: (reason) => emit({ type: 'phase', text: `${reason.message}: stopping the step, then putting parameters back` }),
+    });
+    after = await readVersions(targets);
+    emit({ type: 'phase', text: 'counting the rows again and comparing' });
+    rowCounts = await recordRowCounts(targets, ledger, { runId, planId: plan.id, targetVersion }, countsBefore, backups);
+    warnings.push(...lossWarnings(rowCounts));
+    await ledger.finish(runRow, 'done', { stateAfter: JSON.stringify(after) });
+  } catch (error) {
+    await ledger.finish(runRow, interruption.signal.aborted ? 'interrupted' : 'failed', { outputTail: firstLine(error) }).catch(() => undefined);
+    // A failed step may have lost rows too: compare what can be compared (never hiding the failure itself).
+    if (countsBefore && !rowCounts && !interruption.signal.aborted) {
+      rowCounts = await recordRowCounts(targets, ledger, { runId, planId: plan.id, targetVersion }, countsBefore, backups).catch(() => undefined);
+    }
+    // With --json the failure is all an automation sees: say how far this run got, and where its backups are.
+    throw withProgress(error, { runId, planId: plan.id, backups: backups.map((b) => b.file), steps, ...(rowCounts ? { rowCounts } : {}) });
+  }
+  const resumedFrom = backups.find((b) => b.reusedFrom)?.reusedFrom ?? null;
+  return {
+    runId,
+    outcome: plan.nothingPending ? 'nothing-pending' : 'migrated',
+    message: message(plan, input, before, after, warnings.filter((w) => w.data?.postCheck === true)),
+    targetVersion: plan.targetVersion,
+    plan,
+    resumedFrom,
+    before,
+    after,
+    warnings,
+    afterUpgrade: report.findings.filter((f) => f.gate === 'versions' && f.data?.when === 'after'),
+    leftoversReverted: leftovers.reverted.length,
+    rejectedJournalRows: [...leftovers.rejected, ...(revert?.rejected ?? [])].map((r) => ({ id: r.entry.id, journal: r.journal, reason: r.reason })),
+    backups,
+    parameters: applied.map((entry) => ({
+      target: targetOf(targets, entry),
+      parameter: entry.parameter,
+      scope: entry.scope,
+      previous: entry.previous,
+      raisedTo: entry.next,
+      restored: revert?.reverted.some((r) => r.id === entry.id) ? 'reverted'
+        : revert?.deferred.some((r) => r.id === entry.id) ? 'deferred' : 'not-reverted',
+    })),
+    steps,
+    rowCounts: rowCounts!,
+    rehearsal: report.findings.find((f) => f.gate === 'rehearsal') ?? null,
+  };
+}
+
+/** Counts again, compares with `before`, and records both in the ledger for status. */
+async function recordRowCounts(targets: ConnectedTarget[], ledger: LedgerStore, run: { runId: string; planId: string; targetVersion: string },
+  before: TargetRowCounts[], backups: UpSummary['backups']): Promise<RowCountReport> {
+  const id = await ledger.start({ ...run, step: ROW_COUNT_STEP, stateBefore: JSON.stringify(before) });
+  const afterCounts = await countWatchedRows(targets);
+  const comparison = compareRowCounts(before, afterCounts);
+  const report: RowCountReport = { ...comparison, before, after: afterCounts, backups: backups.map((b) => ({ target: b.target, manifest: b.manifest })) };
+  await ledger.finish(id, comparison.lost.length > 0 ? 'failed' : 'done', {
+    stateAfter: JSON.stringify(report),
+    outputTail: comparison.changed.length === 0 ? `${comparison.compared} tables compared: no count changed`
+      : comparison.changed.map(describeChange).join('\n'),
+  });
+  return report;
+}
+
+function lossWarnings(report: RowCountReport): Finding[] {
+  return report.lost.map((c) => {
+    const backup = report.backups.find((b) => b.target === c.role);
+    return {
+      gate: 'row-counts', target: c.role, severity: 'warn' as const,
+      summary: `ROWS LOST: ${describeChange(c)}`,
+      fix: backup ? `Check the migration's output; to get the rows back, restore ${backup.manifest} (om-migrate restore --manifest ${backup.manifest} --into <empty database>)`
+        : 'Check the migration\'s output; the backup of this database is the one to restore from (om-migrate restore --manifest …)',
+      data: { code: 'rows-lost', table: c.table, before: c.before, after: c.after, delta: c.delta, backup: backup?.manifest ?? null },
+    };
+  });
+}
+
+function targetOf(targets: ConnectedTarget[], entry: JournalEntry) {
+  return targets.find((t) => t.spec.database === entry.database)?.role ?? targets[0].role;
+}
+
+/** Never "migrated" alone over a result the post-checks warn about: the first words say it needs action. */
+function message(plan: RunPlan, input: PlanInput, before: VersionFacts, after: VersionFacts, postCheck: Finding[]): string {
+  const needs = postCheck.length > 0 ? `needs action (${postCheck.map((w) => `${w.summary}: ${w.fix}`).join('; ')}); ` : '';
+  if (plan.nothingPending) return `${needs}nothing pending: ${plan.summary}; the migrators ran and changed nothing`;
+  const parts: string[] = [];
+  if (input.openmetadata) parts.push(`OpenMetadata ${before.openmetadata?.current ?? 'fresh'} → ${after.openmetadata?.current ?? 'no version'}`);
+  if (input.airflow) parts.push(`Airflow ${before.airflow?.revision ?? 'empty'} → ${after.airflow?.revision ?? 'empty'}`);
+  return `${needs}migrated: ${parts.join('; ')}`;
+}
+
+function firstLine(error: unknown): string {
+  return String((error as Error)?.message ?? error).split('\n')[0];
+}
+
+function withProgress(error: unknown, progress: Record<string, unknown>): unknown {
+  const typed = asTyped(error);
+  if (!isOmMigrateError(typed)) return typed;
+  return new OmMigrateError(typed.code, typed.message, {
+    hint: typed.hint, cause: typed.cause ?? typed, details: { ...typed.details, progress },
+  });
+}
+
+/** A database that went away mid-run is an expected fault with its own code, not "report the stack trace". */
+export function asTyped(error: unknown): unknown {
+  if (isOmMigrateError(error) || !isConnectionLoss(error)) return error;
+  return new OmMigrateError('DB_UNAVAILABLE', `lost the database server during the run: ${firstLine(error)}`, {
+    hint: 'It restarted, failed over or the network broke. Once it is back, om-migrate status shows what is left (a restart resets '
+      + 'what SET GLOBAL raised), and om-migrate up carries on.',
+    cause: error,
+  });
+}
