@@ -70,8 +70,11 @@ async function recheck(dialect: Dialect, plan: RepairPlan, index: number): Promi
   } catch {
     replanned = []; // nothing to repair, or a shape it will not repair: either way not the remaining actions
   }
-  // A prefix, not equality: a plan cut short on purpose (a test, a future --until) still matches the start.
-  const same = remaining.length <= replanned.length && remaining.every((a, i) => a.sql.join('\n') === replanned[i].sql.join('\n'));
+  // A prefix, not equality: a plan cut short on purpose (a test, a future --until) still matches the start. Compared
+  // by what each action is and says (its counts and columns), not its SQL text: the id rewrite salts its new ids
+  // afresh each time it is planned.
+  const key = (a: RepairAction) => `${a.id}\n${a.description}`;
+  const same = remaining.length <= replanned.length && remaining.every((a, i) => key(a) === key(replanned[i]));
   if (!same) {
     throw new OmMigrateError('BLOCKED', `the Airflow database changed while the repair ran: ${live.summary}; stopped before "${plan.actions[index].description}"`, {
       hint: 'Something else is changing task_instance. Make sure no migrator or client is running, then run repair-airflow again: it plans from the new state.',
