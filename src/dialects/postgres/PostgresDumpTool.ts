@@ -41,6 +41,8 @@ export class PostgresDumpTool implements DumpTooling {
     if (tool.problem || !tool.path) return tool;
     const args = ['--schema-only', '--exclude-schema=*', '--no-password', `--dbname=${conninfo(spec)}`];
     const invocation = plain(tool, args, spec);
+    // Untranslated messages: "server version mismatch" is matched below, and pg_dump's NLS would translate it.
+    invocation.env.LC_ALL = 'C';
     let dumpedBy: string | undefined;
     let lines = 0;
     const child = spawnChild({
