@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,7 +15,11 @@ import { connect } from '../../src/dialects/connect.js';
 import type { Dialect } from '../../src/dialects/types.js';
 import { OmMigrateError } from '../../src/errors.js';
 import { createAirflowSchema, rowCounts, seedTaskInstances } from '../fixtures/airflow/airflowSchema.js';
-import { controlsEnv, createDagTable, sqlAlchemyUrl, startPythonAirflow } from '../fixtures/airflow/python/pythonAirflow.js';
+import {
+  PYTHON, STANDIN_SCRIPT, controlsEnv, createDagTable, sqlAlchemyUrl, startPythonAirflow,
+} from '../fixtures/airflow/python/pythonAirflow.js';
+import { AIRFLOW_HEAD } from '../fixtures/upScenario.js';
+import { airflowRevision } from '../helpers/upHarness.js';
 import { runCli, upTestServers } from '../helpers/upHarness.js';
 import { SERVERS, createScratchDatabase, type ScratchDatabase, type TestServer } from '../helpers/servers.js';
 
@@ -317,9 +322,44 @@ describe('issue 11: URLs as SQLAlchemy reads them', () => {
 describe('issue 11: up checks what Airflow\'s migrator produced', () => {
   const { engines, scenario } = upTestServers();
   const binlogEngine = engines.find((e) => /MariaDB/.test(e.label))!;
+  const pgEngine = engines.find((e) => /PostgreSQL/.test(e.label))!;
   let sc: Awaited<ReturnType<typeof scenario>>;
   before(async () => {
     sc = await scenario(binlogEngine.server());
+  });
+
+  it('an airflow db migrate started after preflight (during the OpenMetadata step) stops up before its Airflow step: exit 5, no race', async () => {
+    const pgSc = await scenario(pgEngine.server());
+    const work = mkdtempSync(join(tmpdir(), 'omm-af11-race-'));
+    try {
+      const log = join(work, 'airflow.log');
+      const pidFile = join(work, 'airflow.pid');
+      // The OpenMetadata migrator of this run first starts an ingestion container's `airflow db migrate` of its own (the
+      // stand-in, in its own session so that up's step supervision does not end it), waits until it holds Airflow's
+      // lock inside d59cbbef95eb, then migrates OpenMetadata as shipped.
+      const om = `(AIRFLOW_STANDIN_SLEEP_AT_STEP=3 AIRFLOW_STANDIN_SLEEP_SECONDS=20 PYTHONDONTWRITEBYTECODE=1 setsid ${PYTHON} ${STANDIN_SCRIPT} db migrate`
+        + ` > ${log} 2>&1 & echo $! > ${pidFile}); while ! grep -q 'sleeping 20s before step 3' ${log}; do kill -0 "$(cat ${pidFile})" 2>/dev/null || exit 1; sleep 0.2; done;`
+        + ' ./bootstrap/openmetadata-ops.sh migrate';
+      const run = await runCli(pgSc, ['up', '--json'], { OM_MIGRATE_OM_COMMAND: om });
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      assert.equal(run.code, 5, run.stdout + run.stderr);
+      assert.equal(run.json.error.code, 'MIGRATION_RUNNING');
+      assert.match(run.json.error.message, /Airflow's migration lock is held: an airflow db migrate is running \(session \d+/);
+      assert.match(run.json.error.message, /not starting airflow db migrate/);
+      // The other migrator is left alone to finish; it, not om-migrate, brings Airflow to the head.
+      for (;;) {
+        try {
+          process.kill(pid, 0);
+        } catch {
+          break;
+        }
+        await sleep(250);
+      }
+      assert.match(readFileSync(log, 'utf8'), /Database migrating done!/);
+      assert.equal(await airflowRevision(pgSc), AIRFLOW_HEAD);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 
   it('ids malformed by a 3.0.0–3.0.5 migrator (#54554): the summary says "needs action" with the fixing command, never just "migrated"', async () => {
