@@ -20,6 +20,7 @@ import {
 } from '../fixtures/airflow/python/pythonAirflow.js';
 import { AIRFLOW_HEAD } from '../fixtures/upScenario.js';
 import { airflowRevision } from '../helpers/upHarness.js';
+import { runCli as runBuiltCli } from '../helpers/cli.js';
 import { runCli, upTestServers } from '../helpers/upHarness.js';
 import { SERVERS, createScratchDatabase, type ScratchDatabase, type TestServer } from '../helpers/servers.js';
 
@@ -218,6 +219,29 @@ for (const server of SERVERS) {
 }
 
 const mysql = SERVERS.find((s) => s.engine === 'mysql')!;
+
+describe('issue 11: repair-airflow --delete-orphans on the command line', () => {
+  it('blocked (exit 4) with the flag named; --delete-orphans without --yes is a usage error (exit 2); with --yes it backs up and deletes', async () => {
+    const af = await airflowDb(mysql);
+    try {
+      await insertOrphan(af, 'mysql', 'task_map');
+      const cli = (...args: string[]) => runBuiltCli(['repair-airflow', '--airflow-url', af.url(), '--backup-dir', BACKUP_DIR, '--json', ...args]);
+      const blocked = await cli();
+      assert.equal(blocked.code, 4, blocked.stdout + blocked.stderr);
+      assert.match(JSON.parse(blocked.stdout).error.hint, /--delete-orphans --yes/);
+      const noYes = await cli('--delete-orphans');
+      assert.equal(noYes.code, 2, noYes.stdout + noYes.stderr);
+      const done = await cli('--delete-orphans', '--yes');
+      assert.equal(done.code, 0, done.stdout + done.stderr);
+      const result = JSON.parse(done.stdout).result;
+      assert.deepEqual(result.actions.map((a: { id: string }) => a.id), ['delete-orphans']);
+      assert.ok(existsSync(result.backup));
+      assert.equal(await af.app.airflow.orphanCount('task_map'), 0);
+    } finally {
+      await af.cleanup();
+    }
+  });
+});
 const postgres = SERVERS.find((s) => s.engine === 'postgres')!;
 
 describe('issue 11: the Airflow URL\'s MySQL driver', () => {
