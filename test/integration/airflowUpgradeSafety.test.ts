@@ -220,6 +220,25 @@ for (const server of SERVERS) {
 
 const mysql = SERVERS.find((s) => s.engine === 'mysql')!;
 
+describe('issue 11: MySQL lock names are server-wide', () => {
+  it('another database\'s airflow db migrate holding airflow_MIGRATIONS on the same server does not block this database\'s repair', async () => {
+    const af = await airflowDb(mysql);
+    const other = await createScratchDatabase(mysql, 'omm_af11_other');
+    const holder = await connect(other.appSpec);
+    try {
+      await af.app.knex.raw("UPDATE alembic_version SET version_num = 'd59cbbef95eb'");
+      assert.equal(rowsOf('mysql', await holder.knex.raw("SELECT GET_LOCK('airflow_MIGRATIONS', 5) AS got"))[0].got, 1);
+      const done = await repairAirflow(af.config({ yes: true }), { backup: false });
+      assert.equal(done.dryRun, false);
+      assert.equal((await detectAirflowState(af.app)).kind, 'healthy-before');
+    } finally {
+      await holder.close();
+      await other.drop();
+      await af.cleanup();
+    }
+  });
+});
+
 describe('issue 11: repair-airflow --delete-orphans on the command line', () => {
   it('blocked (exit 4) with the flag named; --delete-orphans without --yes is a usage error (exit 2); with --yes it backs up and deletes', async () => {
     const af = await airflowDb(mysql);
