@@ -224,7 +224,12 @@ describe('issue 11: MySQL lock names are server-wide', () => {
   it('another database\'s airflow db migrate holding airflow_MIGRATIONS on the same server does not block this database\'s repair', async () => {
     const af = await airflowDb(mysql);
     const other = await createScratchDatabase(mysql, 'omm_af11_other');
-    const holder = await connect(other.appSpec);
+    // The same user on both databases, so that it may see the holder's session (without PROCESS, a session of another
+    // user is invisible, and an invisible holder still counts).
+    for (const host of ['%', 'localhost']) {
+      await other.root.knex.raw(`GRANT ALL PRIVILEGES ON \`${other.name}\`.* TO '${af.db.appSpec.user}'@'${host}'`);
+    }
+    const holder = await connect({ ...af.db.appSpec, database: other.name });
     try {
       await af.app.knex.raw("UPDATE alembic_version SET version_num = 'd59cbbef95eb'");
       assert.equal(rowsOf('mysql', await holder.knex.raw("SELECT GET_LOCK('airflow_MIGRATIONS', 5) AS got"))[0].got, 1);
