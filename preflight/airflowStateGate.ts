@@ -31,26 +31,26 @@ async function pgcryptoFinding(ctx: GateContext): Promise<Finding | undefined> {
 }
 
 function judge(ctx: GateContext, state: NonNullable<GateContext['input']['airflow']>['state']): Finding[] {
-    const data = { kind: state.kind, damage: state.damage, revision: state.facts.revision ?? null,
-      malformedIds: state.facts.malformedIdCount, repairable: state.kind === 'half-applied' };
-    switch (state.kind) {
-      case 'half-applied':
-        return [ctx.command === 'up'
-          ? finding(GATE, 'airflow', 'warn', `${state.summary}: up repairs it first, after the backup`, undefined, data)
-          : finding(GATE, 'airflow', 'block', state.summary,
-            'Run om-migrate repair-airflow (or om-migrate up, which repairs it first, after the backup).', data)];
-      case 'fully-migrated':
-        return [state.facts.malformedIdCount > 0
-          ? finding(GATE, 'airflow', 'warn', state.summary,
-            'The scheduler will fail on them ("invalid group length in group 4"): run om-migrate repair-airflow --fix-malformed-ids.', data)
-          : finding(GATE, 'airflow', 'ok', state.summary, undefined, data)];
-      case 'healthy-before':
-        return [finding(GATE, 'airflow', 'ok', state.summary, undefined, data)];
-      case 'unrecognised':
-        if (!state.facts.taskInstanceExists && !state.facts.revision) {
-          return [finding(GATE, 'airflow', 'ok', 'no Airflow tables yet: airflow db migrate will create them', undefined, data)];
-        }
-        return [finding(GATE, 'airflow', 'block', state.summary,
-          'Inspect task_instance by hand (or restore a backup); om-migrate will not guess at a shape it does not know.', data)];
-    }
+  const data = { kind: state.kind, damage: state.damage, revision: state.facts.revision ?? null,
+    malformedIds: state.facts.malformedIdCount, repairable: state.kind === 'half-applied' };
+  switch (state.kind) {
+    case 'half-applied':
+      return [ctx.command === 'up'
+        ? finding(GATE, 'airflow', 'warn', `${state.summary}: up repairs it first, after the backup`, undefined, data)
+        : finding(GATE, 'airflow', 'block', state.summary,
+          'Run om-migrate repair-airflow (or om-migrate up, which repairs it first, after the backup).', data)];
+    case 'fully-migrated':
+      return [state.facts.malformedIdCount > 0
+        ? finding(GATE, 'airflow', 'warn', state.summary,
+          'The scheduler will fail on them ("invalid group length in group 4"): run om-migrate repair-airflow --fix-malformed-ids.', data)
+        : finding(GATE, 'airflow', 'ok', state.summary, undefined, data)];
+    case 'healthy-before':
+      return [finding(GATE, 'airflow', 'ok', state.summary, undefined, data)];
+    case 'unrecognised':
+      if (!state.facts.taskInstanceExists && !state.facts.revision) {
+        return [finding(GATE, 'airflow', 'ok', 'no Airflow tables yet: airflow db migrate will create them', undefined, data)];
+      }
+      return [finding(GATE, 'airflow', 'block', state.summary,
+        'Inspect task_instance by hand (or restore a backup); om-migrate will not guess at a shape it does not know.', data)];
+  }
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,7 +15,12 @@ import { connect } from '../../src/dialects/connect.js';
 import type { Dialect } from '../../src/dialects/types.js';
 import { OmMigrateError } from '../../src/errors.js';
 import { createAirflowSchema, rowCounts, seedTaskInstances } from '../fixtures/airflow/airflowSchema.js';
-import { controlsEnv, createDagTable, sqlAlchemyUrl, startPythonAirflow } from '../fixtures/airflow/python/pythonAirflow.js';
+import {
+  PYTHON, STANDIN_SCRIPT, controlsEnv, createDagTable, sqlAlchemyUrl, startPythonAirflow,
+} from '../fixtures/airflow/python/pythonAirflow.js';
+import { AIRFLOW_HEAD } from '../fixtures/upScenario.js';
+import { airflowRevision } from '../helpers/upHarness.js';
+import { runCli as runBuiltCli } from '../helpers/cli.js';
 import { runCli, upTestServers } from '../helpers/upHarness.js';
 import { SERVERS, createScratchDatabase, type ScratchDatabase, type TestServer } from '../helpers/servers.js';
 
@@ -213,6 +219,53 @@ for (const server of SERVERS) {
 }
 
 const mysql = SERVERS.find((s) => s.engine === 'mysql')!;
+
+describe('issue 11: MySQL lock names are server-wide', () => {
+  it('another database\'s airflow db migrate holding airflow_MIGRATIONS on the same server does not block this database\'s repair', async () => {
+    const af = await airflowDb(mysql);
+    const other = await createScratchDatabase(mysql, 'omm_af11_other');
+    // The same user on both databases, so that it may see the holder's session (without PROCESS, a session of another
+    // user is invisible, and an invisible holder still counts).
+    for (const host of ['%', 'localhost']) {
+      await other.root.knex.raw(`GRANT ALL PRIVILEGES ON \`${other.name}\`.* TO '${af.db.appSpec.user}'@'${host}'`);
+    }
+    const holder = await connect({ ...af.db.appSpec, database: other.name });
+    try {
+      await af.app.knex.raw("UPDATE alembic_version SET version_num = 'd59cbbef95eb'");
+      assert.equal(rowsOf('mysql', await holder.knex.raw("SELECT GET_LOCK('airflow_MIGRATIONS', 5) AS got"))[0].got, 1);
+      const done = await repairAirflow(af.config({ yes: true }), { backup: false });
+      assert.equal(done.dryRun, false);
+      assert.equal((await detectAirflowState(af.app)).kind, 'healthy-before');
+    } finally {
+      await holder.close();
+      await other.drop();
+      await af.cleanup();
+    }
+  });
+});
+
+describe('issue 11: repair-airflow --delete-orphans on the command line', () => {
+  it('blocked (exit 4) with the flag named; --delete-orphans without --yes is a usage error (exit 2); with --yes it backs up and deletes', async () => {
+    const af = await airflowDb(mysql);
+    try {
+      await insertOrphan(af, 'mysql', 'task_map');
+      const cli = (...args: string[]) => runBuiltCli(['repair-airflow', '--airflow-url', af.url(), '--backup-dir', BACKUP_DIR, '--json', ...args]);
+      const blocked = await cli();
+      assert.equal(blocked.code, 4, blocked.stdout + blocked.stderr);
+      assert.match(JSON.parse(blocked.stdout).error.hint, /--delete-orphans --yes/);
+      const noYes = await cli('--delete-orphans');
+      assert.equal(noYes.code, 2, noYes.stdout + noYes.stderr);
+      const done = await cli('--delete-orphans', '--yes');
+      assert.equal(done.code, 0, done.stdout + done.stderr);
+      const result = JSON.parse(done.stdout).result;
+      assert.deepEqual(result.actions.map((a: { id: string }) => a.id), ['delete-orphans']);
+      assert.ok(existsSync(result.backup));
+      assert.equal(await af.app.airflow.orphanCount('task_map'), 0);
+    } finally {
+      await af.cleanup();
+    }
+  });
+});
 const postgres = SERVERS.find((s) => s.engine === 'postgres')!;
 
 describe('issue 11: the Airflow URL\'s MySQL driver', () => {
@@ -317,9 +370,44 @@ describe('issue 11: URLs as SQLAlchemy reads them', () => {
 describe('issue 11: up checks what Airflow\'s migrator produced', () => {
   const { engines, scenario } = upTestServers();
   const binlogEngine = engines.find((e) => /MariaDB/.test(e.label))!;
+  const pgEngine = engines.find((e) => /PostgreSQL/.test(e.label))!;
   let sc: Awaited<ReturnType<typeof scenario>>;
   before(async () => {
     sc = await scenario(binlogEngine.server());
+  });
+
+  it('an airflow db migrate started after preflight (during the OpenMetadata step) stops up before its Airflow step: exit 5, no race', async () => {
+    const pgSc = await scenario(pgEngine.server());
+    const work = mkdtempSync(join(tmpdir(), 'omm-af11-race-'));
+    try {
+      const log = join(work, 'airflow.log');
+      const pidFile = join(work, 'airflow.pid');
+      // The OpenMetadata migrator of this run first starts an ingestion container's `airflow db migrate` of its own (the
+      // stand-in, in its own session so that up's step supervision does not end it), waits until it holds Airflow's
+      // lock inside d59cbbef95eb, then migrates OpenMetadata as shipped.
+      const om = `(AIRFLOW_STANDIN_SLEEP_AT_STEP=3 AIRFLOW_STANDIN_SLEEP_SECONDS=20 PYTHONDONTWRITEBYTECODE=1 setsid ${PYTHON} ${STANDIN_SCRIPT} db migrate`
+        + ` > ${log} 2>&1 & echo $! > ${pidFile}); while ! grep -q 'sleeping 20s before step 3' ${log}; do kill -0 "$(cat ${pidFile})" 2>/dev/null || exit 1; sleep 0.2; done;`
+        + ' ./bootstrap/openmetadata-ops.sh migrate';
+      const run = await runCli(pgSc, ['up', '--json'], { OM_MIGRATE_OM_COMMAND: om });
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      assert.equal(run.code, 5, run.stdout + run.stderr);
+      assert.equal(run.json.error.code, 'MIGRATION_RUNNING');
+      assert.match(run.json.error.message, /Airflow's migration lock is held: an airflow db migrate is running \(session \d+/);
+      assert.match(run.json.error.message, /not starting airflow db migrate/);
+      // The other migrator is left alone to finish; it, not om-migrate, brings Airflow to the head.
+      for (;;) {
+        try {
+          process.kill(pid, 0);
+        } catch {
+          break;
+        }
+        await sleep(250);
+      }
+      assert.match(readFileSync(log, 'utf8'), /Database migrating done!/);
+      assert.equal(await airflowRevision(pgSc), AIRFLOW_HEAD);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 
   it('ids malformed by a 3.0.0–3.0.5 migrator (#54554): the summary says "needs action" with the fixing command, never just "migrated"', async () => {
