@@ -16,7 +16,7 @@ const ROWS = 60;
 
 /** A scratch Airflow database at 05234396c6fc, built by its own (non-super) user as Airflow's would be. */
 async function airflowDatabase(server: TestServer): Promise<{ db: ScratchDatabase; app: Dialect; cleanup(): Promise<void> }> {
-  const db = await createScratchDatabase(server, 'omm_af');
+  const db = await createScratchDatabase(server, 'omm_af', { seesOtherSessions: true });
   const app = await connect(db.appSpec);
   await createAirflowSchema(app, server.engine);
   await seedTaskInstances(app, server.engine, ROWS);

@@ -44,7 +44,7 @@ interface AirflowDb {
 }
 
 async function airflowDb(server: TestServer): Promise<AirflowDb> {
-  const db = await createScratchDatabase(server, 'omm_af11');
+  const db = await createScratchDatabase(server, 'omm_af11', { seesOtherSessions: true });
   const app = await connect(db.appSpec);
   await createAirflowSchema(app, server.engine);
   await seedTaskInstances(app, server.engine, ROWS);

@@ -25,7 +25,7 @@ describe('om-migrate repair-airflow (CLI) on MariaDB', () => {
   const dumps = () => readdirSync(backupDir).filter((f) => f.endsWith('.sql'));
 
   before(async () => {
-    db = await createScratchDatabase(server, 'omm_af_cli');
+    db = await createScratchDatabase(server, 'omm_af_cli', { seesOtherSessions: true });
     app = await connect(db.appSpec);
     await createAirflowSchema(app, 'mysql');
     await seedTaskInstances(app, 'mysql', 20);
