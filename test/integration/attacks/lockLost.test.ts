@@ -108,7 +108,7 @@ done
       const params = await parameterSnapshot(sc);
       // Airflow's migrator holds its own migration lock while it sleeps before step 3; setsid takes it out of the group
       // that om-migrate's supervisor kills.
-      const first = startCli(sc, ['up'], { ...controlsEnv({ sleepAtStep: 3, sleepSeconds: 300 }), OM_MIGRATE_AIRFLOW_COMMAND: `exec setsid ${sc.env.OM_MIGRATE_AIRFLOW_COMMAND}` });
+      const first = startCli(sc, ['up'], { ...controlsEnv({ sleepAtStep: 3, sleepSeconds: 300 }), OM_MIGRATE_AIRFLOW_COMMAND: `setsid ${sc.env.OM_MIGRATE_AIRFLOW_COMMAND}` });
       live.push(first);
       await waitFor('Airflow\'s migrator to hold its lock and sleep', () => /sleeping .*\(pid (\d+)\)/.test(first.output().stderr), 180_000)
         .catch((error: Error) => { throw new Error(`${error.message}: ${first.output().stderr.slice(-2000)}`); });
