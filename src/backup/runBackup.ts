@@ -165,13 +165,22 @@ function usable(check: DumpToolCheck, database: string): DumpToolCheck {
   return check;
 }
 
-/** 0700 when we create it: a backup holds every row of the catalogue. An existing directory is left as it is. */
+/**
+ * 0700 when we create it: a backup holds every row of the catalogue. An existing directory is left as it is, unless
+ * anyone may write it and it is not ours: whoever owns it (or any local user) could swap or read our files there.
+ */
 async function ensureDirectory(dir: string): Promise<void> {
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 });
   } catch (error) {
     throw failed(`cannot create the backup directory ${dir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
       'Create it, or set --backup-dir (OM_MIGRATE_BACKUP_DIR) to a writable directory.', error);
+  }
+  const stat = await lstat(dir).catch(() => undefined);
+  const uid = process.getuid?.();
+  if (stat && uid !== undefined && (stat.mode & 0o002) !== 0 && stat.uid !== uid) {
+    throw failed(`${dir} is writable by every user and owned by uid ${stat.uid}, not this user (uid ${uid}); nothing was written`,
+      `Use a directory of your own (mkdir -m 0700), or set --backup-dir (OM_MIGRATE_BACKUP_DIR) to one.`);
   }
 }
 

@@ -174,7 +174,7 @@ export class ParameterRun {
   }
 
   /** Every journal that may hold entries for a target, read-only: the application table, the admin's, the file. */
-  async readableJournals(target: ConnectedTarget, onUnreadable?: (reason: string) => void): Promise<JournalSource[]> {
+  async readableJournals(target: ConnectedTarget, onUnreadable?: (reason: string, error: unknown) => void): Promise<JournalSource[]> {
     return readableJournals(target, await this.adminForTarget(target), this.journalDir, onUnreadable);
   }
 }
@@ -204,14 +204,14 @@ function fileJournal(target: ConnectedTarget, dir: string): FileJournalStore {
  * is gone, the schema is not ours) the others are still returned and `onUnreadable` says why, or the error is thrown.
  */
 export async function readableJournals(target: ConnectedTarget, admin: Dialect | undefined, dir: string,
-  onUnreadable?: (reason: string) => void): Promise<JournalSource[]> {
+  onUnreadable?: (reason: string, error: unknown) => void): Promise<JournalSource[]> {
   const list: JournalSource[] = [{ store: target.dialect.journal, kind: 'application' }];
   try {
     const own = admin ? await admin.existingOwnJournal() : undefined;
     if (own) list.push({ store: own, kind: 'admin' });
   } catch (error) {
     if (!onUnreadable) throw error;
-    onUnreadable(`${target.role}: the admin journal could not be read: ${firstLine(error)}`);
+    onUnreadable(`${target.role}: the admin journal could not be read: ${firstLine(error)}`, error);
   }
   const file = fileJournal(target, dir);
   if (file.exists()) list.push({ store: file, kind: 'file' });

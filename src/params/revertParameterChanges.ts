@@ -1,5 +1,6 @@
 import type { ConnectedTarget } from '../core/Target.js';
 import type { Dialect, JournalEntry, JournalVia, Privileges } from '../dialects/types.js';
+import { isConnectionLoss } from '../dialects/connectionErrors.js';
 import { OmMigrateError } from '../errors.js';
 import { firstLine, needKey, type JournalSource, type ParameterRun } from './ParameterRun.js';
 
@@ -40,7 +41,10 @@ export interface Located {
  */
 export async function revertParameterChanges(run: ParameterRun, options: RevertOptions = {}): Promise<RevertReport> {
   const ownRun = options.entries === undefined;
-  const { located, unreadable } = await locate(run, options.entries);
+  const { located, unreadable, lost: lostReading } = await locate(run, options.entries);
+  // Set when the server itself went away: then nothing here can be put back by hand either, and a restart resets
+  // what SET GLOBAL raised; that is an outage to report as one, not a revert to do by hand.
+  let lost = lostReading;
   const report: RevertReport = { reverted: [], deferred: [], rejected: [] };
   const failures: Array<{ item?: Located; reason: string }> = unreadable.map((reason) => ({ reason }));
   for (const item of [...located].reverse()) {
@@ -73,7 +77,10 @@ export async function revertParameterChanges(run: ParameterRun, options: RevertO
         }
       }
       const outcome = await restoreEntry(run, item, executor);
-      if ('failed' in outcome) failures.push({ item, reason: outcome.failed });
+      if ('failed' in outcome) {
+        failures.push({ item, reason: outcome.failed });
+        lost ||= isConnectionLoss(outcome.error);
+      }
       else report.reverted.push({ ...entry, status: 'reverted', note: outcome.note });
     };
     try {
@@ -81,10 +88,11 @@ export async function revertParameterChanges(run: ParameterRun, options: RevertO
       else await (run.needs.get(key) ?? target.dialect).coordination.exclusive(restore);
     } catch (error) {
       failures.push({ item, reason: firstLine(error) });
+      lost ||= isConnectionLoss(error);
     }
   }
   if (ownRun && options.releaseNeeds !== false) await releaseNeeds(run);
-  if (failures.length > 0) throw revertFailed(failures);
+  if (failures.length > 0) throw lost ? serverGone(failures) : revertFailed(failures);
   return report;
 }
 
@@ -128,13 +136,13 @@ export async function releaseNeeds(run: ParameterRun): Promise<void> {
 }
 
 /** Reads the live value, puts the previous one back if needed, reads it back and marks the entry. */
-async function restoreEntry(run: ParameterRun, { entry, source }: Located, executor: Dialect): Promise<{ note: string | null } | { failed: string }> {
+async function restoreEntry(run: ParameterRun, { entry, source }: Located, executor: Dialect): Promise<{ note: string | null } | { failed: string; error?: unknown }> {
   const params = executor.params;
   let live: string | null;
   try {
     live = await params.readBack(entry);
   } catch (error) {
-    return { failed: `could not read ${entry.parameter}: ${firstLine(error)}` };
+    return { failed: `could not read ${entry.parameter}: ${firstLine(error)}`, error };
   }
   let note: string | null = null;
   if (params.sameValue(live, entry.previous)) {
@@ -146,13 +154,13 @@ async function restoreEntry(run: ParameterRun, { entry, source }: Located, execu
     try {
       await params.revert(entry);
     } catch (error) {
-      return { failed: firstLine(error) };
+      return { failed: firstLine(error), error };
     }
     let now: string | null;
     try {
       now = await params.readBack(entry);
     } catch (error) {
-      return { failed: `could not read ${entry.parameter} back: ${firstLine(error)}` };
+      return { failed: `could not read ${entry.parameter} back: ${firstLine(error)}`, error };
     }
     if (!params.sameValue(now, entry.previous)) {
       return { failed: `read back ${entry.parameter} = ${now ?? '(no setting)'}, expected ${entry.previous ?? '(no setting)'}` };
@@ -162,10 +170,20 @@ async function restoreEntry(run: ParameterRun, { entry, source }: Located, execu
   try {
     await source.store.setStatus(entry.id, 'reverted', note);
   } catch (error) {
-    return { failed: `restored, but the journal could not be updated: ${firstLine(error)}` };
+    return { failed: `restored, but the journal could not be updated: ${firstLine(error)}`, error };
   }
   await run.observer.reverted?.(entry);
   return { note };
+}
+
+/** The server went away before everything was put back: the journal keeps what is left for the next run. */
+function serverGone(failures: Array<{ item?: Located; reason: string }>): OmMigrateError {
+  return new OmMigrateError('DB_UNAVAILABLE',
+    `lost the database server while putting parameters back: ${failures.map((f) => f.reason).slice(0, 2).join('; ')}`, {
+      hint: 'Once it is back, om-migrate status shows what is left (a restart resets what SET GLOBAL raised), and '
+        + 'om-migrate revert-params (or the next up) puts back the rest.',
+      details: { unreverted: failures.flatMap(({ item }) => (item ? [{ id: item.entry.id, parameter: item.entry.parameter, scope: item.entry.scope }] : [])) },
+    });
 }
 
 function revertFailed(failures: Array<{ item?: Located; reason: string }>): OmMigrateError {
@@ -192,12 +210,22 @@ function revertFailed(failures: Array<{ item?: Located; reason: string }>): OmMi
  * Finds the journal and target of each entry; without entries, every unreverted entry of this run. Only a target's
  * own database's rows are considered: the admin's journal on a MySQL server is shared by every installation on it.
  */
-async function locate(run: ParameterRun, entries: JournalEntry[] | undefined): Promise<{ located: Located[]; unreadable: string[] }> {
+async function locate(run: ParameterRun, entries: JournalEntry[] | undefined): Promise<{ located: Located[]; unreadable: string[]; lost: boolean }> {
   const found: Located[] = [];
   const unreadable: string[] = [];
+  let lost = false;
   const seen = new Set<string>();
   for (const target of run.targets) {
-    for (const source of await run.readableJournals(target, (reason) => unreadable.push(reason))) {
+    const readable = await run.readableJournals(target, (reason, error) => {
+      unreadable.push(reason);
+      lost ||= isConnectionLoss(error);
+    }).catch((error: unknown) => {
+      if (!isConnectionLoss(error)) throw error;
+      unreadable.push(`${target.role}: ${firstLine(error)}`);
+      lost = true;
+      return [];
+    });
+    for (const source of readable) {
       let candidates: JournalEntry[];
       try {
         candidates = entries === undefined
@@ -205,6 +233,7 @@ async function locate(run: ParameterRun, entries: JournalEntry[] | undefined): P
           : (await source.store.unreverted()).filter((e) => entries.some((w) => w.id === e.id));
       } catch (error) {
         unreadable.push(`${source.store.location} could not be read: ${firstLine(error)}`);
+        lost ||= isConnectionLoss(error);
         continue;
       }
       for (const entry of candidates) {
@@ -215,5 +244,5 @@ async function locate(run: ParameterRun, entries: JournalEntry[] | undefined): P
     }
   }
   found.sort((a, b) => a.entry.createdAt.localeCompare(b.entry.createdAt) || a.entry.id.localeCompare(b.entry.id));
-  return { located: found, unreadable };
+  return { located: found, unreadable, lost };
 }

@@ -26,7 +26,10 @@ export function wrappedCommandProblem(program: string, env: NodeJS.ProcessEnv = 
  * forwarded, and the child's exit status becomes ours (128 + n when a signal ended it).
  */
 export async function runWrapped(command: string[]): Promise<number> {
-  const child = spawn(command[0], command.slice(1), { stdio: 'inherit' });
+  // The wrapped server runs for months: it keeps its environment, not om-migrate's own settings (the admin URL with
+  // root's password would sit in /proc/<pid>/environ and in whatever the server dumps of its environment).
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('OM_MIGRATE_')));
+  const child = spawn(command[0], command.slice(1), { stdio: 'inherit', env });
   const forward = (signal: NodeJS.Signals) => {
     child.kill(signal);
   };

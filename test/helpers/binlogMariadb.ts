@@ -15,6 +15,10 @@ import type { TestServer } from './servers.js';
 export interface BinlogMariadb {
   server: TestServer;
   port: number;
+  /** An outage: SIGKILL to mariadbd, data kept (what a crash or an OOM kill does). */
+  crash(): Promise<void>;
+  /** Starts it again on the same data directory and port, after crash(). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -44,12 +48,23 @@ export async function startBinlogMariadb(): Promise<BinlogMariadb> {
   chownSync(tmp, mysqlUid, mysqlGid);
   const port = await freePort();
   const socket = join(dir, 'sock');
-  const child: ChildProcess = spawn('mariadbd', ['--no-defaults', '--user=mysql', `--datadir=${dir}/data`, `--port=${port}`,
+  const launch = (): ChildProcess => spawn('mariadbd', ['--no-defaults', '--user=mysql', `--datadir=${dir}/data`, `--port=${port}`,
     `--socket=${socket}`, `--tmpdir=${tmp}`, `--log-bin=${dir}/data/binlog`, '--server-id=1', '--bind-address=127.0.0.1',
     '--innodb-buffer-pool-size=32M', '--skip-name-resolve'], { stdio: 'ignore', detached: false });
+  let child = launch();
   const password = 'binlog-root-pw';
+  const crash = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+  };
+  const restart = async () => {
+    child = launch();
+    await waitForSocket(socket, child);
+  };
   const stop = async () => {
-    if (child.exitCode === null) {
+    if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
     }
@@ -71,7 +86,7 @@ export async function startBinlogMariadb(): Promise<BinlogMariadb> {
   const admin: ConnectionSpec = {
     engine: 'mysql', host: '127.0.0.1', port, user: 'root', password, database: '', params: {}, source: 'test binlog server',
   };
-  return { server: { engine: 'mysql', label: 'MariaDB with binary logging', admin }, port, stop };
+  return { server: { engine: 'mysql', label: 'MariaDB with binary logging', admin }, port, crash, restart, stop };
 }
 
 async function waitForSocket(socket: string, child: ChildProcess): Promise<void> {

@@ -13,6 +13,11 @@ export const revertParamsCommand: CommandSpec = {
         return;
       }
       for (const e of result.reverted) {
+        // Found already back (a restart) or changed by someone since: say so, never print a change that did not happen.
+        if (e.note) {
+          out.line(`nothing to put back for ${e.parameter} (${e.scope}${e.object ? ` ${e.object}` : ''}) on ${e.database}: ${e.note}; journal entry cleared`);
+          continue;
+        }
         out.line(`put back ${e.parameter} (${e.scope}${e.object ? ` ${e.object}` : ''}) on ${e.database}: ${e.next} → ${e.previous ?? '(no setting)'}${e.note ? ` (${e.note})` : ''}`);
       }
       for (const e of result.deferred) out.line(`left ${e.parameter} at ${e.next} on ${e.database}: ${e.note ?? 'another run still needs it'}`);

@@ -40,7 +40,14 @@ export const statusCommand: CommandSpec = {
           out.line(paint(out, 'yellow', `journal row ${u.id} in ${u.journal} will never be run: ${u.problem}`));
           continue;
         }
-        out.line(paint(out, 'yellow', `unreverted: ${u.parameter} on ${u.server} (${u.scope}) was ${u.previous ?? '(not set)'}, now ${u.next}; `
+        if (u.alreadyBack) {
+          // A restart resets what SET GLOBAL raised: say what the server has, not what the journal last wrote.
+          out.line(`journaled: ${u.parameter} on ${u.server} (${u.scope}) is back at ${u.previous ?? '(not set)'} already; `
+            + `${u.runActive ? 'its run is still going' : 'om-migrate revert-params clears the entry'}`);
+          continue;
+        }
+        const now = u.live === undefined ? `${u.next} as journaled (the live value could not be read)` : u.live ?? '(not set)';
+        out.line(paint(out, 'yellow', `unreverted: ${u.parameter} on ${u.server} (${u.scope}) was ${u.previous ?? '(not set)'}, now ${now}; `
           + `${u.runActive ? 'its run is still going' : 'run om-migrate revert-params'}`));
       }
     });

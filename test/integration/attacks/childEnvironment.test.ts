@@ -109,6 +109,19 @@ for (const engine of engines) {
       }
     });
 
+    it('the command the entrypoint wraps (the server, for months) runs without om-migrate\'s settings or the admin password', async () => {
+      const sc = await scenario(engine.server());
+      const out = mkdtempSync(join(tmpdir(), 'omm-child-env-'));
+      dirs.push(out);
+      const admin = secretAdmin(sc);
+      const run = await runCli(sc, ['entrypoint', '--', '/bin/sh', '-c', `env > ${out}/wrapped.env`], { OM_MIGRATE_ADMIN_URL: admin.url });
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      const { env } = parseEnv(readFileSync(join(out, 'wrapped.env'), 'utf8'));
+      assert.deepEqual(Object.keys(env).filter((n) => n.startsWith('OM_MIGRATE_')), []);
+      assert.deepEqual(Object.keys(env).filter((n) => env[n].includes(admin.secret)), []);
+      assert.equal(env.DB_USER, sc.om.appSpec.user, 'the server keeps its own environment');
+    });
+
     it('AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD runs without om-migrate\'s settings or the admin password', async () => {
       const sc = await scenario(engine.server());
       const out = mkdtempSync(join(tmpdir(), 'omm-child-env-'));
