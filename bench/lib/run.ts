@@ -55,7 +55,7 @@ export async function generate(db: Dialect, rows: number): Promise<void> {
       ? `INSERT INTO bench SELECT seq, CONCAT('{"v":"', REPEAT(CONCAT(SHA2(RAND(), 256), MD5(RAND())), 42), '"}') FROM seq_${start}_to_${end}`
       // Hex that does not repeat within a row: pg_dump -Fc compresses (about 2:1 here, as JSON), a repeated string it would
       // shrink to nothing.
-      : `INSERT INTO bench SELECT g, '{"v":"' || (SELECT string_agg(md5(random()::text || g), '') FROM generate_series(1, 127)) || '"}'
+      : `INSERT INTO bench SELECT g, '{"v":"' || (SELECT string_agg(md5(random()::text || g || s), '') FROM generate_series(1, 127) s) || '"}'
            FROM generate_series(${start}, ${end}) g`);
   }
 }
