@@ -5,7 +5,7 @@ import type { RunConfig } from '../config/resolveConfig.js';
 import { compareVersions, currentOpenMetadataVersion } from '../config/versions.js';
 import { connect } from '../dialects/connect.js';
 import type { Dialect } from '../dialects/types.js';
-import { configError, OmMigrateError } from '../errors.js';
+import { configError, OmMigrateError, usageError } from '../errors.js';
 import type { BackupManifest } from './BackupManifest.js';
 import { decompressor } from './compression.js';
 import { DumpMeter } from './DumpMeter.js';
@@ -21,6 +21,8 @@ export interface RestoreOptions {
   force?: boolean;
   env?: NodeJS.ProcessEnv;
   onProgress?: (event: RestoreProgress) => void;
+  /** pg_restore --jobs for a custom-format archive: parallel, and no longer one transaction. */
+  jobs?: number;
 }
 
 export type RestoreProgress =
@@ -54,6 +56,11 @@ export async function restoreBackup(manifestPath: string, config: Pick<RunConfig
     throw refused(`the backup does not verify: ${verification.problems.join('; ')}`,
       'Use an intact copy of the backup and its manifest; never restore a file whose checksum does not match.');
   }
+  const jobs = options.jobs ?? 1;
+  if (jobs > 1 && manifest.format !== 'custom') {
+    throw usageError(`--jobs ${jobs}: ${file} is a SQL dump, which its client restores in one session`,
+      'Leave --jobs out; parallel restore applies to PostgreSQL custom-format archives only.');
+  }
   const spec = targetSpec(manifest, config, options.into);
   const dialect = await connect(spec, { purpose: 'restore' });
   try {
@@ -63,7 +70,7 @@ export async function restoreBackup(manifestPath: string, config: Pick<RunConfig
     if (tool.problem || !tool.path) {
       throw new OmMigrateError('RESTORE_FAILED', `cannot restore: ${tool.problem ?? `${tool.name} not found`}`, { hint: tool.fix });
     }
-    const { invocation, stdin } = dialect.dumpTool.restoreInvocation(spec, tool, file, { replace: relations.length > 0 });
+    const { invocation, stdin } = dialect.dumpTool.restoreInvocation(spec, tool, file, { replace: relations.length > 0, jobs });
     try {
       const running = spawnChild({
         argv: invocation.argv, env: toolEnvironment(env, invocation), stdin: stdin ? 'pipe' : 'ignore', stderr: 'lines',
@@ -88,7 +95,9 @@ export async function restoreBackup(manifestPath: string, config: Pick<RunConfig
       if (!exit || !succeeded(exit)) {
         throw new OmMigrateError('RESTORE_FAILED',
           `restore into ${describeSpec(spec)} failed: ${exit ? describeExit(tool.name, exit) : `${tool.name} failed`}`,
-          { hint: dialect.capabilities.transactionalDdl
+          { hint: jobs > 1
+            ? `pg_restore ran with --jobs ${jobs}, not in one transaction: the database may be partly restored. Fix what it reports and run restore again with --force.`
+            : dialect.capabilities.transactionalDdl
             ? 'pg_restore ran in one transaction: the database is as it was. Fix what it reports and run restore again.'
             : 'The database may be partly restored. Fix what the client reports and run restore again with --force.' });
       }

@@ -238,6 +238,41 @@ for (const server of SERVERS) {
       }
     });
 
+    it('reports no per-byte progress when asked not to (no TTY), and the backup is the same: hashed, verified, 0600', async () => {
+      const dir = freshDir();
+      const events: string[] = [];
+      const manifest = await runBackup({ role: 'openmetadata', dialect: app }, config(dir),
+        { onProgress: (e) => events.push(e.phase), byteProgress: false });
+      const file = join(dir, manifest.file);
+      assert.ok(!events.includes('dumping'), events.join(','));
+      assert.ok(events.includes('started') && events.includes('verifying'), events.join(','));
+      assert.equal(manifest.sha256, sha256Of(file));
+      assert.equal(statSync(file).mode & 0o777, 0o600);
+      assert.ok((await verifyBackup(manifestPathFor(file))).ok);
+      assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.partial') || n.endsWith('.tmp')), []);
+    });
+
+    if (server.engine === 'postgres') {
+      it('restore --jobs 2 runs pg_restore in parallel (not one transaction) into a fresh database, every table identical', async () => {
+        const dir = freshDir();
+        const manifest = await runBackup({ role: 'openmetadata', dialect: app }, config(dir));
+        const target = await freshTarget();
+        const commands: string[][] = [];
+        await restoreBackup(manifestPathFor(join(dir, manifest.file)), restoreConfig(), { into: target.name, jobs: 2,
+          onProgress: (e) => { if (e.phase === 'restoring') commands.push(e.command); } });
+        assert.ok(commands[0].includes('--jobs=2') && !commands[0].includes('--single-transaction'), commands[0].join(' '));
+        assert.deepEqual(await tableDigests(target.root), await tableDigests(source.root));
+      });
+    } else {
+      it('restore --jobs on a SQL dump is a usage error, before the target is touched', async () => {
+        const dir = freshDir();
+        const manifest = await runBackup({ role: 'openmetadata', dialect: app }, config(dir));
+        const target = await freshTarget();
+        await rejectsWith(restoreBackup(manifestPathFor(join(dir, manifest.file)), restoreConfig(), { into: target.name, jobs: 2 }), 'USAGE', /--jobs 2/);
+        assert.deepEqual(await target.root.introspect.relationNames(), []);
+      });
+    }
+
     describe('restore guards', () => {
       let manifestPath: string;
       let manifest: BackupManifest;

@@ -14,6 +14,10 @@ export const restoreCommand: CommandSpec = {
       throw usageError('restore needs --manifest FILE', 'Give the .manifest.json written beside the backup.');
     }
     const config = resolveConfig(input, process.env, { command: 'restore' });
+    const jobs = input.jobs === undefined ? 1 : Number(input.jobs);
+    if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) {
+      throw usageError(`--jobs "${String(input.jobs)}" is not a whole number from 1 to 64`, 'Give the number of parallel pg_restore sessions, e.g. --jobs 4.');
+    }
     const progress = await startProgress(out, `verifying ${input.manifest}`);
     const onProgress = (event: RestoreProgress) => {
       if (event.phase === 'restoring') progress.update(`restoring into ${event.database}`);
@@ -21,7 +25,7 @@ export const restoreCommand: CommandSpec = {
     };
     let result;
     try {
-      result = await restoreDatabase(input.manifest, config, { into: input.into, force: Boolean(input.force), onProgress });
+      result = await restoreDatabase(input.manifest, config, { into: input.into, force: Boolean(input.force), onProgress, jobs });
     } catch (error) {
       progress.fail('restore did not happen');
       throw error;

@@ -53,8 +53,9 @@ export interface DumpTooling {
   listInvocation(tool: DumpToolCheck, file: string): ToolInvocation | undefined;
   /**
    * Restores into `spec.database`. `stdin` says whether the (decompressed) dump is fed on standard input (SQL) or
-   * the tool opens `file` itself (custom archive). `replace` lets it drop what is already there.
+   * the tool opens `file` itself (custom archive). `replace` lets it drop what is already there. `jobs` > 1: parallel
+   * sessions instead of one transaction (custom archives only).
    */
-  restoreInvocation(spec: ConnectionSpec, tool: DumpToolCheck, file: string, options: { replace: boolean }):
+  restoreInvocation(spec: ConnectionSpec, tool: DumpToolCheck, file: string, options: { replace: boolean; jobs?: number }):
     { invocation: ToolInvocation; stdin: boolean };
 }

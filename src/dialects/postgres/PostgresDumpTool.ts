@@ -95,12 +95,14 @@ export class PostgresDumpTool implements DumpTooling {
     return { argv: [tool.path as string, '--list', '--', file], env: {}, display: [tool.name, '--list', '--', file], dispose: () => undefined };
   }
 
-  restoreInvocation(spec: ConnectionSpec, tool: DumpToolCheck, file: string, options: { replace: boolean }):
+  restoreInvocation(spec: ConnectionSpec, tool: DumpToolCheck, file: string, options: { replace: boolean; jobs?: number }):
     { invocation: ToolInvocation; stdin: boolean } {
+    const jobs = options.jobs ?? 1;
     const args = [
       '--no-password', `--dbname=${conninfo(spec)}`,
-      // All or nothing: a failed restore leaves the database as it was instead of half-loaded.
-      '--single-transaction', '--exit-on-error',
+      // All or nothing: a failed restore leaves the database as it was instead of half-loaded. pg_restore cannot run
+      // parallel jobs in one transaction, so --jobs gives that up (the operator asked for it).
+      ...(jobs > 1 ? [`--jobs=${jobs}`] : ['--single-transaction']), '--exit-on-error',
       // The restoring role owns what it creates; the original owner may not exist on this server.
       '--no-owner',
       ...(options.replace ? ['--clean', '--if-exists'] : []),
