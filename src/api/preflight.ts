@@ -110,7 +110,9 @@ export async function preflightWithInput(config: RunConfig, options: PreflightOp
       // Plain preflight builds the plan only to look its rehearsal up: a plan it cannot build is not its finding to make.
       const plan = planned ? await buildPlan(ctx, findings) : await buildPlan(ctx, findings).catch(() => undefined);
       if (planned) report.plan = plan;
-      const rehearsal = judgeRehearsal && plan ? await rehearsalFinding(opened.targets, plan, config.requireRehearsal, ctx.now) : undefined;
+      const rehearsal = judgeRehearsal && plan
+        ? await rehearsalFinding(opened.targets, plan, config.requireRehearsal, ctx.now).catch((error: unknown) => couldNotCheck('rehearsal', error))
+        : undefined;
       if (rehearsal) {
         findings.push(rehearsal);
         report.blocked = findings.some((f) => f.severity === 'block');
