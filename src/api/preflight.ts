@@ -111,7 +111,7 @@ export async function preflightWithInput(config: RunConfig, options: PreflightOp
       const plan = planned ? await buildPlan(ctx, findings) : await buildPlan(ctx, findings).catch(() => undefined);
       if (planned) report.plan = plan;
       const rehearsal = judgeRehearsal && plan
-        ? await rehearsalFinding(opened.targets, plan, config.requireRehearsal, ctx.now).catch((error: unknown) => couldNotCheck('rehearsal', error))
+        ? await rehearsalFinding(opened.targets, plan, config.requireRehearsal, ctx.now).catch((error: unknown) => ({ ...couldNotCheck('rehearsal', error), severity: config.requireRehearsal ? 'block' as const : 'warn' as const }))
         : undefined;
       if (rehearsal) {
         findings.push(rehearsal);
