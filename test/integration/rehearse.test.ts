@@ -93,6 +93,9 @@ for (const engine of servers.engines) {
       assert.deepEqual(up.json.result.rowCounts.lost, []);
       assert.equal(await omVersion(sc), '1.11.0');
       assert.equal(await airflowRevision(sc), AIRFLOW_HEAD);
+      const status = await runCli(sc, ['status']);
+      assert.match(status.stdout, /rehearsal: passed .*, plan [0-9a-f]{16}, .*; report /);
+      assert.match(status.stdout, /row counts \(run [0-9a-f]{8}, .*\): \d+ tables compared, 0 changed/);
     });
 
     it('a failing step is reported with its output and the copy dropped; a killed rehearsal\'s copy is removed by the next one', async () => {
