@@ -131,6 +131,10 @@ for (const engine of servers.engines) {
       // SIGTERM while OpenMetadata's migrator runs on the copy: stopped, parameters put back, the copy dropped
       const stopped = startCli(sc, ['rehearse', '--json'], { OM_STANDIN_SLEEP_MS: '3000' });
       await waitFor('the migrator on the copy', () => /Migration Run started/.test(stopped.output().stderr));
+      // the real databases' run lock is held meanwhile: up cannot start
+      const refused = await runCli(sc, ['up', '--json']);
+      assert.equal(refused.code, 5, refused.stdout + refused.stderr);
+      assert.match(refused.json.error.message, /rehearse/);
       stopped.child.kill('SIGTERM');
       const end = await stopped.done;
       assert.equal(end.code, 130, end.stdout + end.stderr);
