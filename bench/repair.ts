@@ -7,7 +7,7 @@ import { runRepair } from '../src/airflow/runRepair.js';
 import type { ConnectionSpec } from '../src/config/ConnectionSpec.js';
 import { connect } from '../src/dialects/connect.js';
 import { createAirflowSchema, seedTaskInstances } from '../test/fixtures/airflow/airflowSchema.js';
-import { SimulatedCrash, runStandInMigration } from '../test/fixtures/airflow/airflowMigrationSteps.js';
+import { SimulatedCrash, runStandInMigration } from '../test/fixtures/airflow/python/migrateToUuidPk.js';
 import { SERVERS, createScratchDatabase } from '../test/helpers/servers.js';
 
 /**

@@ -3,7 +3,7 @@ import { finding, Finding, Gate, GateContext } from '../src/core/Gate.js';
 const GATE = 'airflow-state';
 
 /**
- * A half-applied d59cbbef95eb (FACTS.md: "How it gets stuck") makes `airflow db migrate` fail again on the next start.
+ * A half-applied d59cbbef95eb (docs/facts/airflow.md, "How `airflow db migrate` runs it") makes `airflow db migrate` fail again on the next start.
  * preflight blocks on it; up repairs it as its first step, after the backup, so there it is not a block.
  */
 export const airflowStateGate: Gate = {
@@ -13,27 +13,44 @@ export const airflowStateGate: Gate = {
     // Read once for the whole plan (readPlanInput): the gate judges what the repair step will be planned from.
     const state = ctx.input.airflow?.state;
     if (!state) return [];
-    const data = { kind: state.kind, damage: state.damage, revision: state.facts.revision ?? null,
-      malformedIds: state.facts.malformedIdCount, repairable: state.kind === 'half-applied' };
-    switch (state.kind) {
-      case 'half-applied':
-        return [ctx.command === 'up'
-          ? finding(GATE, 'airflow', 'warn', `${state.summary}: up repairs it first, after the backup`, undefined, data)
-          : finding(GATE, 'airflow', 'block', state.summary,
-            'Run om-migrate repair-airflow (or om-migrate up, which repairs it first, after the backup).', data)];
-      case 'fully-migrated':
-        return [state.facts.malformedIdCount > 0
-          ? finding(GATE, 'airflow', 'warn', state.summary,
-            'The scheduler will fail on them ("invalid group length in group 4"): run om-migrate repair-airflow --fix-malformed-ids.', data)
-          : finding(GATE, 'airflow', 'ok', state.summary, undefined, data)];
-      case 'healthy-before':
-        return [finding(GATE, 'airflow', 'ok', state.summary, undefined, data)];
-      case 'unrecognised':
-        if (!state.facts.taskInstanceExists && !state.facts.revision) {
-          return [finding(GATE, 'airflow', 'ok', 'no Airflow tables yet: airflow db migrate will create them', undefined, data)];
-        }
-        return [finding(GATE, 'airflow', 'block', state.summary,
-          'Inspect task_instance by hand (or restore a backup); om-migrate will not guess at a shape it does not know.', data)];
-    }
+    const extra = await pgcryptoFinding(ctx);
+    return [...judge(ctx, state), ...(extra ? [extra] : [])];
   },
 };
+
+/**
+ * d59cbbef95eb installs pgcrypto on PostgreSQL when it may and leaves it (docs/facts/airflow.md): reported so the
+ * operator knows where it came from, and never dropped by om-migrate, because other code may use it.
+ */
+async function pgcryptoFinding(ctx: GateContext): Promise<Finding | undefined> {
+  const target = ctx.targets.find((t) => t.role === 'airflow');
+  const schema = await target?.dialect.airflow.pgcryptoSchema();
+  if (schema === undefined) return undefined;
+  return finding(GATE, 'airflow', 'ok', `the pgcrypto extension is installed (schema ${schema}); Airflow's d59cbbef95eb installs it when it may`,
+    'om-migrate leaves it: other code may use it. Drop it yourself only if nothing else does.', { pgcrypto: schema });
+}
+
+function judge(ctx: GateContext, state: NonNullable<GateContext['input']['airflow']>['state']): Finding[] {
+  const data = { kind: state.kind, damage: state.damage, revision: state.facts.revision ?? null,
+    malformedIds: state.facts.malformedIdCount, repairable: state.kind === 'half-applied' };
+  switch (state.kind) {
+    case 'half-applied':
+      return [ctx.command === 'up'
+        ? finding(GATE, 'airflow', 'warn', `${state.summary}: up repairs it first, after the backup`, undefined, data)
+        : finding(GATE, 'airflow', 'block', state.summary,
+          'Run om-migrate repair-airflow (or om-migrate up, which repairs it first, after the backup).', data)];
+    case 'fully-migrated':
+      return [state.facts.malformedIdCount > 0
+        ? finding(GATE, 'airflow', 'warn', state.summary,
+          'The scheduler will fail on them ("invalid group length in group 4"): run om-migrate repair-airflow --fix-malformed-ids.', data)
+        : finding(GATE, 'airflow', 'ok', state.summary, undefined, data)];
+    case 'healthy-before':
+      return [finding(GATE, 'airflow', 'ok', state.summary, undefined, data)];
+    case 'unrecognised':
+      if (!state.facts.taskInstanceExists && !state.facts.revision) {
+        return [finding(GATE, 'airflow', 'ok', 'no Airflow tables yet: airflow db migrate will create them', undefined, data)];
+      }
+      return [finding(GATE, 'airflow', 'block', state.summary,
+        'Inspect task_instance by hand (or restore a backup); om-migrate will not guess at a shape it does not know.', data)];
+  }
+}

@@ -1,7 +1,7 @@
 import { accessSync, constants, statfsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { formatBytes } from '../src/config/units.js';
-import { finding, Finding, Gate, GateContext } from '../src/core/Gate.js';
+import { type ConnectedTarget, finding, Finding, Gate, GateContext } from '../src/core/Gate.js';
 
 const GATE = 'backup';
 /** Dumps are text and usually larger than the data files; 1.2x is the margin the issue asks for. */
@@ -15,10 +15,7 @@ export const backupReadinessGate: Gate = {
     const findings: Finding[] = [];
     let needed = 0;
     for (const t of ctx.targets) {
-      const tool = t.dialect.dumpTool.locate(t.server);
-      findings.push(tool.problem
-        ? finding(GATE, t.role, 'block', tool.problem, tool.fix, { tool: tool.name })
-        : finding(GATE, t.role, 'ok', `${tool.name} found: ${tool.version}`, undefined, { tool: tool.name, path: tool.path, version: tool.version }));
+      findings.push(...await dumpToolFindings(t, ctx));
       needed += Math.ceil((await t.dialect.introspect.databaseSizeBytes()) * SPACE_FACTOR);
     }
     if (ctx.targets.length === 0) return findings;
@@ -39,6 +36,31 @@ export const backupReadinessGate: Gate = {
     return findings;
   },
 };
+
+/**
+ * The tool the backup will run, found the same way runBackup finds it, then (where the dialect can) run for real
+ * against the server, read-only: a block here costs nothing, the same failure at backup time costs a failed `up`.
+ */
+async function dumpToolFindings(t: ConnectedTarget, ctx: GateContext): Promise<Finding[]> {
+  const tooling = t.dialect.dumpTool;
+  const search = { pgBinDir: ctx.config.pgBinDir };
+  let tool = tooling.locate(t.server, process.env, search);
+  if (!tool.problem && tooling.probe) tool = await tooling.probe(t.dialect.spec, tool, t.server, process.env);
+  const privileges = (await t.dialect.dumpPrivilegeProblems(t.server))
+    .map((p) => finding(GATE, t.role, p.severity, p.summary, p.fix, { tool: tool.name, privileges: true }));
+  if (tool.problem) return [finding(GATE, t.role, 'block', tool.problem, tool.fix, { tool: tool.name }), ...privileges];
+  const found = [...privileges, tool.warning
+    ? finding(GATE, t.role, 'warn', tool.warning, tool.fix, { tool: tool.name, path: tool.path, version: tool.version })
+    : finding(GATE, t.role, 'ok', `${tool.name} found: ${tool.version}`, undefined, { tool: tool.name, path: tool.path, version: tool.version })];
+  if (tooling.format === 'custom') {
+    // The backup is verified by listing the archive: without a pg_restore that reads it there is no verified backup.
+    const lister = tooling.locateRestore(t.server, process.env, search);
+    found.push(lister.problem
+      ? finding(GATE, t.role, 'block', lister.problem, lister.fix, { tool: lister.name })
+      : finding(GATE, t.role, 'ok', `${lister.name} found: ${lister.version}`, undefined, { tool: lister.name, path: lister.path, version: lister.version }));
+  }
+  return found;
+}
 
 /** The directory itself when it exists, else the closest ancestor that does (where it would be created). */
 function nearestExistingDirectory(path: string): string | undefined {

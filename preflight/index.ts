@@ -1,4 +1,6 @@
 import type { Gate } from '../src/core/Gate.js';
+import { airflowDriverGate } from './airflowDriverGate.js';
+import { airflowIntegrityGate } from './airflowIntegrityGate.js';
 import { airflowStateGate } from './airflowStateGate.js';
 import { backupReadinessGate } from './backupReadinessGate.js';
 import { connectionGate } from './connectionGate.js';
@@ -17,6 +19,8 @@ export const GATES: readonly Gate[] = [
   sortMemoryGate,
   logBinTrustGate,
   airflowStateGate,
+  airflowIntegrityGate,
+  airflowDriverGate,
   staleRunsGate,
   lockGate,
   runningMigratorGate,

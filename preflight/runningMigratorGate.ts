@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
+import { describeSession as describe } from '../src/airflow/migrationActivity.js';
 import { finding, Finding, Gate, GateContext } from '../src/core/Gate.js';
-import type { SessionInfo } from '../src/dialects/types.js';
 import { groupAlive } from '../src/process/spawnChild.js';
 
 const GATE = 'running-migrator';
@@ -44,9 +44,3 @@ export const runningMigratorGate: Gate = {
     return findings;
   },
 };
-
-function describe(s: SessionInfo): string {
-  const who = [s.user, s.client].filter(Boolean).join('@');
-  const how = s.seconds !== undefined ? ` for ${s.seconds} s` : '';
-  return `session ${s.connectionId}${who ? ` (${who})` : ''}${how}${s.statement ? `: ${s.statement.replace(/\s+/g, ' ').slice(0, 120)}` : ''}`;
-}

@@ -6,7 +6,7 @@ import { parameterGroupHint } from '../src/params/managedHint.js';
 const GATE = 'sort-memory';
 
 /**
- * sort_buffer_size / work_mem of at least 20 MB for OpenMetadata's migrator ("Out of sort memory", FACTS.md). It is
+ * sort_buffer_size / work_mem of at least 20 MB for OpenMetadata's migrator ("Out of sort memory", docs/facts/parameters.md). It is
  * OpenMetadata's requirement, not Airflow's: the Airflow database is not judged, and with nothing pending for
  * OpenMetadata nothing is asked for (no global is raised for a migrator that will do nothing). A `warn` finding with
  * data.raise is what the plan turns into a parameter change.

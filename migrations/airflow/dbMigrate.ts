@@ -1,4 +1,5 @@
 import { detectAirflowState } from '../../src/airflow/detectAirflowState.js';
+import { assertNoMigrationRunning } from '../../src/airflow/migrationActivity.js';
 import { splitCommandLine } from '../../src/config/splitCommandLine.js';
 import { finding, type Finding } from '../../src/core/Gate.js';
 import type { Step, StepContext } from '../../src/core/Step.js';
@@ -25,6 +26,9 @@ export const airflowDbMigrateStep: Step = {
   async run(ctx: StepContext) {
     const target = ctx.target('airflow');
     if (!target) throw new OmMigrateError('INTERNAL', `${NAME} planned without an Airflow database`);
+    // Preflight checked this before the backups and the OpenMetadata migration; an ingestion container may have
+    // started its own `airflow db migrate` since. Two migrators must never run at once.
+    await assertNoMigrationRunning(target.dialect, 'starting airflow db migrate');
     const before = await target.dialect.airflow.revision();
     const command = ctx.config.migrators.airflowCommand;
     const result = await ctx.runMigrator({ role: 'airflow', argv: argvOf(command), label: NAME });
@@ -37,17 +41,24 @@ export const airflowDbMigrateStep: Step = {
         details: { step: NAME, exitCode: result.code, before: before ?? null, after: after ?? null, outputTail: result.tail },
       });
     }
+    // Checked as preflight would check it: a "done" over ids the scheduler will reject, or over a shape preflight
+    // would block on, would be a lie.
     const warnings: Finding[] = [];
     const state = await detectAirflowState(target.dialect);
     if (state.facts.malformedIdCount > 0) {
       warnings.push(finding('airflow-state', 'airflow', 'warn', `${state.facts.malformedIdCount} task_instance ids are malformed (apache/airflow#54554)`,
         'The scheduler fails on them ("invalid group length in group 4"): run om-migrate repair-airflow --fix-malformed-ids.',
-        { code: 'malformed-ids', count: state.facts.malformedIdCount }));
+        { code: 'malformed-ids', count: state.facts.malformedIdCount, postCheck: true }));
     }
-    return { detail: `${before ?? 'empty'} → ${after ?? 'empty'}`, outputTail: result.tail, warnings };
+    if (state.kind === 'half-applied' || (state.kind === 'unrecognised' && state.facts.taskInstanceExists)) {
+      warnings.push(finding('airflow-state', 'airflow', 'warn', `after the migrator: ${state.summary}`,
+        state.kind === 'half-applied' ? 'Run om-migrate repair-airflow, then om-migrate up again.' : 'Inspect task_instance by hand.',
+        { code: state.kind, damage: state.damage, postCheck: true }));
+    }
+    const checked = warnings.length > 0 ? `; NOT clean: ${warnings.map((w) => `${w.summary} (${w.fix})`).join('; ')}` : '';
+    return { detail: `${before ?? 'empty'} → ${after ?? 'empty'}${checked}`, outputTail: result.tail, warnings };
   },
 };
-
 /** A command line with no shell syntax runs as it is; anything else (pipes, variables) through /bin/sh. */
 function argvOf(command: string): string[] {
   return /[|&;<>()$`*?[\]{}~]/.test(command) ? ['/bin/sh', '-c', command] : splitCommandLine(command);

@@ -100,7 +100,7 @@ async function readFacts(dialect: Dialect): Promise<TaskInstanceFacts> {
       && (found.onUpdate === 'CASCADE') === expected.onUpdateCascade;
     (intact ? facts.presentForeignKeys : facts.missingForeignKeys).push(expected);
   }
-  facts.leftoverFunction = await introspect.functionExists(UUID_FUNCTION);
+  facts.leftoverFunction = await dialect.airflow.leftoverFunctionExists();
   return facts;
 }
 

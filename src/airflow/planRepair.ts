@@ -3,10 +3,14 @@ import type { AirflowRepairSql, TaskInstanceForeignKey } from '../dialects/types
 import { OmMigrateError } from '../errors.js';
 import type { AirflowState } from './detectAirflowState.js';
 import { idReferencesAt, knownIdReferenceRevisions } from './idReferences.js';
+import { orphanTotal, type AirflowIntegrity } from './readIntegrity.js';
 
 export type RepairActionId =
   | 'drop-function' | 'truncate-task-instance' | 'restore-primary-key' | 'drop-composite-key' | 'drop-id'
-  | 'create-foreign-key' | 'stamp-revision' | 'fix-malformed-ids';
+  | 'create-foreign-key' | 'stamp-revision' | 'fix-malformed-ids' | 'delete-orphans';
+
+/** Actions that change rows, not the shape: a re-plan from the shape alone does not repeat them. */
+export const DATA_ACTIONS: readonly RepairActionId[] = ['truncate-task-instance', 'delete-orphans'];
 
 export interface RepairAction {
   id: RepairActionId;
@@ -22,6 +26,8 @@ export interface RepairPlan {
   transactional: boolean;
   /** What the database must look like afterwards. */
   expect: 'healthy-before' | 'fully-migrated';
+  /** The options it was planned with, so that runRepair can re-plan from the live shape before each statement. */
+  options: RepairOptions;
 }
 
 export interface RepairOptions {
@@ -33,6 +39,10 @@ export interface RepairOptions {
   confirmed?: boolean;
   /** The backup gate produced a verified backup in this run. */
   backupVerified?: boolean;
+  /** Delete the orphan rows d59cbbef95eb's foreign keys refuse. Needs `confirmed` and a verified backup. */
+  deleteOrphans?: boolean;
+  /** Orphans and duplicates as counted before planning; undefined skips both checks (a re-plan of the shape only). */
+  integrity?: AirflowIntegrity;
 }
 
 /**
@@ -49,17 +59,40 @@ export function planRepair(state: AirflowState, sql: AirflowRepairSql, options: 
     });
   }
   if (state.kind === 'fully-migrated') return planFullyMigrated(state, sql, options);
-  if (state.kind === 'healthy-before') {
-    throw new OmMigrateError('NOTHING_TO_DO', `Nothing to repair: ${state.summary}`, { details: { revision: state.facts.revision } });
-  }
   const f = state.facts;
   const actions: RepairAction[] = [];
   const add = (id: RepairActionId, description: string, statements: string[]) => actions.push({ id, description, sql: statements });
+  const orphans = options.integrity && !options.truncateTaskInstance ? orphanTotal(options.integrity) : 0;
+  if (orphans > 0 && !options.deleteOrphans) {
+    throw new OmMigrateError('BLOCKED', `${orphans} rows of task_instance's dependant tables point at no task instance: `
+      + `${describeOrphans(options.integrity!)}; the foreign keys ${state.kind === 'healthy-before' ? 'airflow db migrate' : 'the repair'} re-creates refuse them`, {
+      hint: `Run repair-airflow --delete-orphans --yes to delete them after a verified backup; list them with: ${Object.values(options.integrity!.orphanQueries).join('; ')}`,
+      details: { orphans: options.integrity!.orphans, queries: options.integrity!.orphanQueries },
+    });
+  }
+  // Without the composite primary key nothing stops duplicates; restoring the key over them fails (1062 / 23505).
+  const duplicates = options.integrity?.duplicates;
+  if (duplicates && duplicates.keys > 0 && !options.truncateTaskInstance) {
+    throw new OmMigrateError('BLOCKED', `${duplicates.keys} (dag_id, task_id, run_id, map_index) keys are held by ${duplicates.rows} task_instance rows; `
+      + 'the composite key cannot be restored over them, and om-migrate does not choose which row to keep', {
+      hint: `Keep one row of each key and delete the others by hand (after a backup); list them with: ${options.integrity!.duplicateQuery}`,
+      details: { duplicateKeys: duplicates.keys, duplicateRows: duplicates.rows, query: options.integrity!.duplicateQuery },
+    });
+  }
+  if (state.kind === 'healthy-before' && orphans === 0) {
+    throw new OmMigrateError('NOTHING_TO_DO', `Nothing to repair: ${state.summary}`, { details: { revision: state.facts.revision } });
+  }
   if (f.leftoverFunction) add('drop-function', 'drop the leftover uuid_generate_v7 function', sql.dropLeftoverFunction());
   if (options.truncateTaskInstance) {
     requireTruncateConsent(options);
     add('truncate-task-instance', `empty task_instance and its dependants (${f.dependantTables.join(', ') || 'none'})`,
       sql.truncateTaskInstance(f.dependantTables));
+  }
+  if (orphans > 0) {
+    requireConsent(options, '--delete-orphans deletes rows', 'delete-orphans');
+    for (const [table, n] of Object.entries(options.integrity!.orphans)) {
+      if (n > 0) add('delete-orphans', `delete ${n} rows of ${table} that point at no task instance`, sql.deleteOrphans(table));
+    }
   }
   if (!f.compositePrimaryKey) {
     add('restore-primary-key', f.idIsPrimaryKey
@@ -79,7 +112,7 @@ export function planRepair(state: AirflowState, sql: AirflowRepairSql, options: 
   if (f.revision !== BEFORE_UUID_PK_REVISION) {
     add('stamp-revision', `set alembic_version from ${f.revision} to ${BEFORE_UUID_PK_REVISION}`, sql.stampRevision(BEFORE_UUID_PK_REVISION));
   }
-  return { state, actions, transactional: !state.partialStatePossible, expect: 'healthy-before' };
+  return { state, actions, transactional: !state.partialStatePossible, expect: 'healthy-before', options };
 }
 
 function planFullyMigrated(state: AirflowState, sql: AirflowRepairSql, options: RepairOptions): RepairPlan {
@@ -106,7 +139,21 @@ function planFullyMigrated(state: AirflowState, sql: AirflowRepairSql, options: 
       + (references.length ? ` with ${references.map((r) => `${r.table}.${r.column}`).join(', ')}` : ''),
     sql: sql.rewriteMalformedIds(references),
   };
-  return { state, actions: [action], transactional: true, expect: 'fully-migrated' };
+  return { state, actions: [action], transactional: true, expect: 'fully-migrated', options };
+}
+
+function describeOrphans(integrity: AirflowIntegrity): string {
+  return Object.entries(integrity.orphans).filter(([, n]) => n > 0).map(([t, n]) => `${t} ${n}`).join(', ');
+}
+
+function requireConsent(options: RepairOptions, what: string, flag: string): void {
+  if (!options.confirmed) {
+    throw new OmMigrateError('USAGE', `${what} and needs --yes`, { hint: `Add --yes once you have looked at them, or leave --${flag} out.` });
+  }
+  if (!options.backupVerified) {
+    throw new OmMigrateError('BLOCKED', `--${flag} needs a verified backup of the Airflow database first`,
+      { hint: 'Run without --no-backup so that a backup is taken and verified.' });
+  }
 }
 
 function requireTruncateConsent(options: RepairOptions): void {

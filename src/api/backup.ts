@@ -14,6 +14,8 @@ export interface BackupEvents {
   /** A database's backup begins; then its progress; then done or failed. */
   onStart?(database: string, role: TargetRole): void;
   onProgress?(database: string, event: BackupProgress): void;
+  /** false: no per-byte 'dumping' events (nothing to show them on). */
+  byteProgress?: boolean;
   onDone?(manifest: BackupManifest, path: string): void;
   onFailed?(database: string): void;
 }
@@ -29,7 +31,7 @@ export async function backupDatabases(config: RunConfig, events: BackupEvents = 
       events.onStart?.(database, target.role);
       try {
         const manifest = await withInterrupt((signal) => runBackup(target, config, {
-          onProgress: (event) => events.onProgress?.(database, event), signal,
+          onProgress: (event) => events.onProgress?.(database, event), byteProgress: events.byteProgress, signal,
         }));
         const path = join(config.backupDir, manifest.file);
         backups.push({ ...manifest, path, manifestPath: manifestPathFor(path) });

@@ -132,7 +132,7 @@ export async function executePlan(run: PlanExecution): Promise<UpSummary> {
   return {
     runId,
     outcome: plan.nothingPending ? 'nothing-pending' : 'migrated',
-    message: message(plan, input, before, after),
+    message: message(plan, input, before, after, warnings.filter((w) => w.data?.postCheck === true)),
     targetVersion: plan.targetVersion,
     plan,
     resumedFrom,
@@ -190,12 +190,14 @@ function targetOf(targets: ConnectedTarget[], entry: JournalEntry) {
   return targets.find((t) => t.spec.database === entry.database)?.role ?? targets[0].role;
 }
 
-function message(plan: RunPlan, input: PlanInput, before: VersionFacts, after: VersionFacts): string {
-  if (plan.nothingPending) return `nothing pending: ${plan.summary}; the migrators ran and changed nothing`;
+/** Never "migrated" alone over a result the post-checks warn about: the first words say it needs action. */
+function message(plan: RunPlan, input: PlanInput, before: VersionFacts, after: VersionFacts, postCheck: Finding[]): string {
+  const needs = postCheck.length > 0 ? `needs action (${postCheck.map((w) => `${w.summary}: ${w.fix}`).join('; ')}); ` : '';
+  if (plan.nothingPending) return `${needs}nothing pending: ${plan.summary}; the migrators ran and changed nothing`;
   const parts: string[] = [];
   if (input.openmetadata) parts.push(`OpenMetadata ${before.openmetadata?.current ?? 'fresh'} → ${after.openmetadata?.current ?? 'no version'}`);
   if (input.airflow) parts.push(`Airflow ${before.airflow?.revision ?? 'empty'} → ${after.airflow?.revision ?? 'empty'}`);
-  return `migrated: ${parts.join('; ')}`;
+  return `${needs}migrated: ${parts.join('; ')}`;
 }
 
 function firstLine(error: unknown): string {

@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { detectAirflowState } from '../airflow/detectAirflowState.js';
 import { planRepair, type RepairAction, type RepairOptions, type RepairPlan } from '../airflow/planRepair.js';
+import { assertNoMigrationRunning } from '../airflow/migrationActivity.js';
+import { readIntegrity } from '../airflow/readIntegrity.js';
 import { runRepair, type RepairResult } from '../airflow/runRepair.js';
 import { runBackup } from '../backup/runBackup.js';
 import type { RunConfig } from '../config/resolveConfig.js';
@@ -34,16 +36,20 @@ export async function repairAirflow(config: RunConfig, options: RepairAirflowOpt
   try {
     if (options.dryRun) {
       // Read-only: no lock, no backup; planning also validates the flags.
-      const plan = planRepair(await detectAirflowState(dialect), dialect.airflowRepair, { ...repairOptions, backupVerified: true });
+      const state = await detectAirflowState(dialect);
+      const plan = planRepair(state, dialect.airflowRepair, { ...repairOptions, backupVerified: true, integrity: await readIntegrity(dialect, state) });
       return { dryRun: true, plan };
     }
     const target = { role: 'airflow' as const, spec, dialect, server: await dialect.serverInfo(), privileges: await dialect.privileges() };
     // The same run lock as up's, with a holder row, so either names the other when they meet.
     const lock = await acquireRunLock([target], config.lockTimeoutMs, { command: 'repair-airflow' });
     try {
+      // Airflow's own migrator does not take om-migrate's lock: check its lock and running DDL before the snapshot.
+      await assertNoMigrationRunning(dialect, 'repairing');
       const state = await detectAirflowState(dialect);
+      const integrity = await readIntegrity(dialect, state);
       // Planned once without the backup so that NOTHING_TO_DO and refusals come before a backup is taken.
-      planRepair(state, dialect.airflowRepair, { ...repairOptions, backupVerified: true });
+      planRepair(state, dialect.airflowRepair, { ...repairOptions, backupVerified: true, integrity });
       let backup: string | undefined;
       if (options.backup !== false) {
         options.onBackup?.({ phase: 'started', database: spec.database });
@@ -51,7 +57,7 @@ export async function repairAirflow(config: RunConfig, options: RepairAirflowOpt
         backup = join(config.backupDir, manifest.file);
         options.onBackup?.({ phase: 'done', file: backup });
       }
-      const plan = planRepair(state, dialect.airflowRepair, { ...repairOptions, backupVerified: backup !== undefined });
+      const plan = planRepair(state, dialect.airflowRepair, { ...repairOptions, backupVerified: backup !== undefined, integrity });
       const result = await runRepair(dialect, plan, { onAction: options.onAction });
       return { dryRun: false, plan, result, backup };
     } finally {

@@ -8,6 +8,8 @@ export interface RevertParamsResult {
   found: number;
   reverted: JournalEntry[];
   deferred: JournalEntry[];
+  /** Rows that do not validate (forged, or not om-migrate's): never run, reported so that someone looks at them. */
+  rejected: Array<{ id: string; journal: string; reason: string }>;
   entries: UnrevertedEntry[];
 }
 
@@ -25,8 +27,11 @@ export async function revertParams(config: RunConfig): Promise<RevertParamsResul
       const run = createParameterRun({
         runId: lock.runId, targets: opened.targets, adminFor: opened.adminFor, command: 'revert-params', journalDir: config.journalDir,
       });
-      const { found, reverted, deferred } = await revertLeftovers(run);
-      return { found: found.length, reverted, deferred, entries: found };
+      const { found, reverted, deferred, rejected } = await revertLeftovers(run);
+      return {
+        found: found.length, reverted, deferred, entries: found,
+        rejected: rejected.map((r) => ({ id: r.entry.id, journal: r.journal, reason: r.reason })),
+      };
     } finally {
       await lock.release();
     }

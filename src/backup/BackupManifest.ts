@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Engine, TargetRole } from '../config/ConnectionSpec.js';
 import type { DumpFormat, Flavour } from '../dialects/types.js';
@@ -59,7 +59,17 @@ export function backupFileOf(manifestPath: string, manifest: BackupManifest): st
 export async function writeManifest(backupFile: string, manifest: BackupManifest): Promise<string> {
   const path = manifestPathFor(backupFile);
   const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  const handle = await open(temporary, 'wx', 0o600);
+  try {
+    await handle.writeFile(`${JSON.stringify(manifest, null, 2)}\n`);
+    // Its content durable before its name: after a crash the manifest is complete or absent, never empty.
+    await handle.sync();
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await unlink(temporary).catch(() => undefined);
+    throw error;
+  }
+  await handle.close();
   try {
     await rename(temporary, path);
   } catch (error) {

@@ -10,10 +10,9 @@ import { failed } from './backupFailed.js';
 import type { Compression } from './backupFileName.js';
 import { CodecStage, compressor } from './compression.js';
 import { DumpMeter } from './DumpMeter.js';
-import { hashFile, HashedFile, readTail } from './hashFile.js';
+import { hashFile, HashedFile } from './hashFile.js';
 
 const PROGRESS_EVERY_MS = 250;
-const EARLY_SYNC_BYTES = 64 * 1024 * 1024;
 
 export interface DumpContext {
   file: string;
@@ -45,34 +44,28 @@ export interface Dumped {
  * restore). Either way the hash is of the bytes that are in the file, not of bytes that passed through a pipe.
  */
 export async function dumpToFile(invocation: ToolInvocation, handle: FileHandle, format: DumpFormat, context: DumpContext,
-  dumpStarted: (pid: number | undefined) => void, report: (dumped: number, written: number) => void): Promise<Dumped> {
+  dumpStarted: (pid: number | undefined) => void, report: ((dumped: number, written: number) => void) | undefined): Promise<Dumped> {
   const running = spawnChild({
     argv: invocation.argv, env: toolEnvironment(context.env, invocation), stdout: handle.fd, stderr: 'lines',
     redactor: context.redactor, signal: context.signal,
   });
   dumpStarted(running.pgid);
   const stop = running.stop;
+  const onBytes = report ? (bytes: number) => report(bytes, bytes) : undefined;
   let following: Promise<HashedFile> | undefined;
   if (format === 'sql') {
-    following = hashFile(handle, { follow: running.exit, onBytes: (bytes) => report(bytes, bytes) });
+    following = hashFile(handle, { follow: running.exit, onBytes });
     // A read error: stop the tool rather than let it fill the disk for nothing.
     following.catch(stop);
   }
-  // Flush as it grows, so the final fsync has little left to write: the kernel would otherwise hold gigabytes dirty
-  // (dirty_background_ratio) and the backup would wait for all of them at the end.
-  let synced = 0;
-  let syncing: Promise<void> | undefined;
-  const progress = setInterval(() => {
-    handle.stat().then((s) => {
-      if (!following) report(s.size, s.size);
-      if (!syncing && s.size - synced >= EARLY_SYNC_BYTES) {
-        syncing = handle.datasync().then(() => { synced = s.size; }, () => undefined).finally(() => { syncing = undefined; });
-      }
-    }, () => undefined);
-  }, PROGRESS_EVERY_MS);
+  // No fsync while the tool writes: one at the end (runBackup's, before the rename and the manifest) is what makes it
+  // durable, and periodic ones only cost this process CPU (the writeback is charged to whoever asks for it) without
+  // making the end faster (measured: docs/performance.md). The archive's size is polled only for someone watching.
+  const progress = report && !following
+    ? setInterval(() => { handle.stat().then((s) => report(s.size, s.size), () => undefined); }, PROGRESS_EVERY_MS)
+    : undefined;
   const exit = await running.exit;
-  clearInterval(progress);
-  await syncing;
+  if (progress) clearInterval(progress);
   const [hashed] = await Promise.allSettled([following ?? Promise.resolve(undefined)]);
   if (context.signal?.aborted) {
     throw new OmMigrateError('INTERRUPTED', `backup of ${context.database} interrupted; the partial file was removed`);
@@ -85,24 +78,24 @@ export async function dumpToFile(invocation: ToolInvocation, handle: FileHandle,
   if (hashed.status === 'rejected') {
     throw failed(`reading ${context.file} back failed: ${(hashed.reason as Error).message}`, 'Check the disk and the backup directory.', hashed.reason);
   }
-  const result = hashed.value ?? await hashFile(handle, { onBytes: (bytes) => report(bytes, bytes) });
+  const result = hashed.value ?? await hashFile(handle, { onBytes });
   const size = (await handle.stat()).size;
   if (result.bytes !== size) {
     throw failed(`${context.file} changed while it was being hashed (${result.bytes} bytes hashed, ${size} on disk)`, 'Make sure nothing else writes into --backup-dir.');
   }
-  return { bytes: size, sha256: result.sha256, dumpBytes: size, tail: format === 'sql' ? await readTail(handle, size) : '' };
+  return { bytes: size, sha256: result.sha256, dumpBytes: size, tail: format === 'sql' ? result.tail : '' };
 }
 
 /** Compressed (MySQL family only): the dump passes through Node's zlib or a zstd process on its way to the file. */
 export async function dumpThroughCodec(invocation: ToolInvocation, handle: FileHandle, compression: Exclude<Compression, 'none'>, context: DumpContext,
-  dumpStarted: (pid: number | undefined) => void, report: (dumped: number, written: number) => void): Promise<Dumped> {
+  dumpStarted: (pid: number | undefined) => void, report: ((dumped: number, written: number) => void) | undefined): Promise<Dumped> {
   const running = spawnChild({
     argv: invocation.argv, env: toolEnvironment(context.env, invocation), stdout: 'pipe', stderr: 'lines',
     redactor: context.redactor, signal: context.signal,
   });
   dumpStarted(running.pgid);
   const codec: CodecStage = compressor(compression, context.env);
-  const dumped = new DumpMeter({ hash: false, tail: true, onChunk: () => report(dumped.bytes, written.bytes) });
+  const dumped = new DumpMeter({ hash: false, tail: true, onChunk: report && (() => report(dumped.bytes, written.bytes)) });
   const written = new DumpMeter({ hash: true, tail: false });
   // A bigger write buffer than the default 16 KB: fewer, larger writes. The stream closes the handle when it ends.
   const sink = handle.createWriteStream({ highWaterMark: 1024 * 1024 } as Parameters<FileHandle['createWriteStream']>[0]);

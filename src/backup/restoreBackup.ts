@@ -44,7 +44,7 @@ const PROGRESS_EVERY_MS = 250;
  * Restores a verified backup with the stock client, after checking its SHA-256 and that the target is not newer than
  * the backup (OpenMetadata version) and is empty — each refusal is RESTORE_REFUSED unless `force`.
  */
-export async function restoreBackup(manifestPath: string, config: Pick<RunConfig, 'openmetadata' | 'airflow'>,
+export async function restoreBackup(manifestPath: string, config: Pick<RunConfig, 'openmetadata' | 'airflow'> & Partial<Pick<RunConfig, 'pgBinDir'>>,
   options: RestoreOptions = {}): Promise<RestoreResult> {
   const env = options.env ?? process.env;
   options.onProgress?.({ phase: 'verifying', file: manifestPath });
@@ -59,7 +59,7 @@ export async function restoreBackup(manifestPath: string, config: Pick<RunConfig
   try {
     const { versionBefore, relations } = await guard(dialect, manifest, options.force ?? false);
     const server = await dialect.serverInfo();
-    const tool = dialect.dumpTool.locateRestore(server, env);
+    const tool = dialect.dumpTool.locateRestore(server, env, { pgBinDir: config.pgBinDir, archiveToolVersion: manifest.tool.version });
     if (tool.problem || !tool.path) {
       throw new OmMigrateError('RESTORE_FAILED', `cannot restore: ${tool.problem ?? `${tool.name} not found`}`, { hint: tool.fix });
     }

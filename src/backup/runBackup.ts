@@ -38,6 +38,8 @@ export interface BackupOptions {
   runId?: string;
   /** The environment the dump tool is looked up in and runs with (PATH, TMPDIR...); process.env by default. */
   env?: NodeJS.ProcessEnv;
+  /** false: no 'dumping' events (the phases are still reported); for a caller that has nowhere to show them. */
+  byteProgress?: boolean;
   /** Aborting kills the dump tool and removes the partial file. */
   signal?: AbortSignal;
   /** The clock, so the file name and manifest times agree. */
@@ -51,7 +53,7 @@ const PROGRESS_EVERY_MS = 250;
  * verifies it, and writes its manifest. Anything short of a verified backup removes the partial file and throws
  * BACKUP_FAILED with the tool's own message, so `up` stops before it changes anything.
  */
-export async function runBackup(source: BackupSource, config: Pick<RunConfig, 'backupDir' | 'backupCompress' | 'backupKeep'>,
+export async function runBackup(source: BackupSource, config: Pick<RunConfig, 'backupDir' | 'backupCompress' | 'backupKeep'> & Partial<Pick<RunConfig, 'pgBinDir'>>,
   options: BackupOptions = {}): Promise<BackupManifest> {
   const { dialect } = source;
   const env = options.env ?? process.env;
@@ -60,8 +62,9 @@ export async function runBackup(source: BackupSource, config: Pick<RunConfig, 'b
   const server = source.server ?? await dialect.serverInfo();
   const tooling = dialect.dumpTool;
 
-  const tool = usable(tooling.locate(server, env), database);
-  const lister = tooling.format === 'custom' ? usable(tooling.locateRestore(server, env), database) : undefined;
+  const search = { pgBinDir: config.pgBinDir };
+  const tool = usable(tooling.locate(server, env, search), database);
+  const lister = tooling.format === 'custom' ? usable(tooling.locateRestore(server, env, search), database) : undefined;
   const compression = tooling.format === 'sql' ? config.backupCompress : 'none';
   checkCompression(compression, env);
 
@@ -82,12 +85,14 @@ export async function runBackup(source: BackupSource, config: Pick<RunConfig, 'b
   let removeFile = true;
   try {
     let lastReport = 0;
-    const report = (bytesDumped: number, bytesWritten: number) => {
+    const onProgress = options.byteProgress === false ? undefined : options.onProgress;
+    // Nobody watching the bytes: no clock reads, no events, no size polling while the tool runs.
+    const report = onProgress && ((bytesDumped: number, bytesWritten: number) => {
       const t = Date.now();
       if (t - lastReport < PROGRESS_EVERY_MS) return;
       lastReport = t;
-      options.onProgress?.({ phase: 'dumping', database, bytesDumped, bytesWritten, elapsedMs: t - started.getTime(), estimatedBytes });
-    };
+      onProgress({ phase: 'dumping', database, bytesDumped, bytesWritten, elapsedMs: t - started.getTime(), estimatedBytes });
+    });
     const dumpStarted = (pid: number | undefined) =>
       options.onProgress?.({ phase: 'started', database, file, pid, command: invocation.display, estimatedBytes });
     const context = { file: partial, toolName: tool.name, redactor: new Redactor([dialect.spec.password]), dir: config.backupDir, env,
@@ -107,7 +112,8 @@ export async function runBackup(source: BackupSource, config: Pick<RunConfig, 'b
       if (!listed.ok) throw failed(`the archive does not list: ${listed.message}`, `pg_dump produced an unreadable archive; run ${tool.name} by hand.`);
       entries = listed.entries;
     }
-    // The compressing path's write stream has closed the handle by now.
+    // The one fsync of the dump, before it gets its real name and a manifest. The compressing path's write stream
+    // has closed the handle by now.
     if (compression === 'none') await handle.sync();
     else await syncPath(partial);
     const manifest: BackupManifest = {

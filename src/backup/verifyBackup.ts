@@ -48,7 +48,7 @@ export async function verifyBackup(manifestPath: string, options: { env?: NodeJS
   if (sha256 !== manifest.sha256) problems.push(`SHA-256 of ${file} is ${sha256}, the manifest says ${manifest.sha256}: the file was changed or damaged`);
   if (manifest.format === 'sql' && !tooling.dumpCompleted(tailMeter.tail())) problems.push(`${file} does not end with the dump's completion line`);
   if (manifest.format === 'custom' && problems.length === 0) {
-    const restoreTool = tooling.locateRestore(serverOf(manifest), env);
+    const restoreTool = tooling.locateRestore(serverOf(manifest), env, { archiveToolVersion: manifest.tool.version });
     if (restoreTool.problem) problems.push(`cannot list the archive: ${restoreTool.problem}`);
     else {
       const listed = await listArchive(tooling.listInvocation(restoreTool, file)!, env);

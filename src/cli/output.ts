@@ -1,3 +1,4 @@
+import type { CommandResults, CommandWithResult, JsonEnvelope } from '../api/results.js';
 /** Writing to the terminal: colour only on a TTY and never with NO_COLOR; JSON always on stdout, one document. */
 export interface Output {
   json: boolean;
@@ -11,17 +12,10 @@ export interface Output {
    * A command's outcome, once: with --json the one envelope every command prints ({ ok, exitCode, command, result }),
    * otherwise `render` writes the human form.
    */
-  result(command: string, exitCode: number, result: unknown, render: () => void): void;
+  result<C extends CommandWithResult>(command: C, exitCode: number, result: CommandResults[C], render: () => void): void;
 }
 
-/** The --json document of every command; failures carry `error` instead of `result` (src/cli/failure.ts). */
-export interface JsonEnvelope {
-  ok: boolean;
-  exitCode: number;
-  command: string;
-  result?: unknown;
-  error?: { code: string; message: string; hint?: string; details?: Record<string, unknown> };
-}
+export type { JsonEnvelope } from '../api/results.js';
 
 export function createOutput(options: { json: boolean; verbose: boolean }): Output {
   const isTTY = Boolean(process.stdout.isTTY);
@@ -40,7 +34,7 @@ export function createOutput(options: { json: boolean; verbose: boolean }): Outp
       process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
     },
     result(command, exitCode, result, render) {
-      if (this.json) this.printJson({ ok: exitCode === 0, exitCode, command, result } satisfies JsonEnvelope);
+      if (this.json) this.printJson({ ok: exitCode === 0, exitCode, command, result } as JsonEnvelope);
       else render();
     },
   };

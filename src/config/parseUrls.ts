@@ -30,7 +30,9 @@ export function parseSqlAlchemyUrl(url: string, source: string): ConnectionSpec 
       'om-migrate supports mysql, mariadb and postgresql URLs.',
     );
   }
-  const spec = parseHierarchicalUrl(url.trim(), engine, source);
+  // mysqlclient (and PyMySQL) take ?unix_socket=; libmysqlclient uses it when the host is empty or "localhost" and
+  // TCP otherwise. Read it the same way, or om-migrate would check localhost:3306, which may be another server.
+  const spec = parseHierarchicalUrl(url.trim(), engine, source, engine === 'mysql' ? 'unix_socket' : undefined);
   if (match[2]) spec.driver = match[2].toLowerCase();
   return spec;
 }
@@ -53,7 +55,7 @@ export function parseAdminUrl(url: string, source: string): ConnectionSpec {
   return parseSqlAlchemyUrl(url, source);
 }
 
-function parseHierarchicalUrl(text: string, engine: Engine, source: string): ConnectionSpec {
+function parseHierarchicalUrl(text: string, engine: Engine, source: string, socketParam?: string): ConnectionSpec {
   // The WHATWG parser refuses user info without a host (postgresql://user@/db?host=/run/postgresql), which libpq
   // accepts: parse it with a placeholder host and take the host from the query.
   const emptyHost = /^[a-z0-9+]+:\/\/[^/?#]*@(?=[/?#]|$)/i.exec(text);
@@ -77,7 +79,9 @@ function parseHierarchicalUrl(text: string, engine: Engine, source: string): Con
     params[key] = value;
   });
   // libpq allows the host (a socket directory) as a query parameter: postgresql://user@/db?host=/run/postgresql
-  const host = (emptyHost ? '' : decode(url.hostname.replace(/^\[|\]$/g, ''), 'host')) || params.host || '';
+  let host = (emptyHost ? '' : decode(url.hostname.replace(/^\[|\]$/g, ''), 'host')) || params.host || '';
+  const socket = socketParam ? params[socketParam] : undefined;
+  if (socket && (host === '' || host.toLowerCase() === 'localhost')) host = socket;
   if (!host) throw configError(`${source} has no host`, 'Write the server as user@host:port in the URL.');
   let port = DEFAULT_PORT[engine];
   if (url.port) port = parsePort(url.port, source);

@@ -319,7 +319,9 @@ function expandEnvironment(text: string, env: NodeJS.ProcessEnv): string {
 /** Runs a command without a shell, as Airflow's _CMD does, and returns its output (a trailing newline dropped). */
 function commandOutput(argv: string[], source: string, env: NodeJS.ProcessEnv): string {
   if (argv.length === 0) throw configError(`${source} is empty`);
-  const result = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', env, timeout: 30_000 });
+  // The operator's command needs their environment, not om-migrate's own settings (the admin URLs with root's password).
+  const childEnv = Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('OM_MIGRATE_')));
+  const result = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', env: childEnv, timeout: 30_000 });
   if (result.error || result.status !== 0) {
     const why = result.error ? result.error.message : `exit status ${result.status}`;
     throw configError(`${source} failed: ${why}`, 'Run the command by hand; it must print the SQLAlchemy URL.');

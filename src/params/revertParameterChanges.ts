@@ -1,5 +1,5 @@
 import type { ConnectedTarget } from '../core/Target.js';
-import type { Dialect, JournalEntry } from '../dialects/types.js';
+import type { Dialect, JournalEntry, JournalVia, Privileges } from '../dialects/types.js';
 import { OmMigrateError } from '../errors.js';
 import { firstLine, needKey, type JournalSource, type ParameterRun } from './ParameterRun.js';
 
@@ -50,7 +50,7 @@ export async function revertParameterChanges(run: ParameterRun, options: RevertO
       failures.push({ item, reason: 'it was made through the admin connection: give --admin-url to put it back' });
       continue;
     }
-    const problem = await entryProblem(entry, target, executor);
+    const problem = await entryProblem(entry, target, executor, source.kind === 'file' ? entry.via : source.kind);
     if (problem) {
       report.rejected.push({ entry, journal: source.store.location, reason: problem });
       continue;
@@ -90,16 +90,33 @@ export async function revertParameterChanges(run: ParameterRun, options: RevertO
 
 /**
  * Why an entry must not be run: it fails the dialect's allow-list, belongs to another database's target, names an
- * object other than the target's own database or role, or a server other than the one this connection reaches.
+ * object other than the target's own database or role, or a server other than the one this connection reaches; or it
+ * sits in the application's journal but describes a change the application connection may not make (only the admin
+ * could have made it, and the admin never journals there): a row the application user wrote to have a privileged
+ * value put back, or to have the operator told to run it by hand.
  */
-export async function entryProblem(entry: JournalEntry, target: ConnectedTarget, executor: Dialect): Promise<string | undefined> {
+export async function entryProblem(entry: JournalEntry, target: ConnectedTarget, executor: Dialect,
+  via: JournalVia = 'admin'): Promise<string | undefined> {
   const invalid = executor.params.validate(entry);
   if (invalid) return invalid;
   const expected = entry.scope === 'database' ? target.spec.database : entry.scope === 'role' ? target.spec.user : null;
   if (entry.object !== expected) return `it names ${entry.object ?? 'nothing'} where ${target.role}'s ${entry.scope} scope is ${expected ?? 'nothing'}`;
+  if (via === 'application' && !applicationMayChange(entry, target.privileges)) {
+    return `${target.spec.user} may not change ${entry.parameter} at ${entry.scope} scope, so om-migrate never made this change through it`;
+  }
   const server = await executor.params.serverIdentity();
   if (entry.server !== server) return `it was written for server ${entry.server}, not ${server}`;
   return undefined;
+}
+
+/** Whether the application connection itself could have made a change at this scope. */
+function applicationMayChange(entry: JournalEntry, privileges: Privileges): boolean {
+  switch (entry.scope) {
+    case 'global': return privileges.canSetGlobal;
+    case 'system': return privileges.superuser;
+    case 'database': return privileges.databaseOwner || privileges.superuser;
+    default: return true; // a role may change its own settings
+  }
 }
 
 /** Releases every need this run still holds (values it needed but did not change). */

@@ -37,7 +37,7 @@ export async function findUnreverted(targets: ConnectedTarget[], options: {
         if (entry.database !== target.spec.database) continue;
         const via = source.kind === 'file' ? entry.via : source.kind;
         const executor = via === 'admin' ? admin : target.dialect;
-        const problem = executor ? await entryProblem(entry, target, executor) : undefined;
+        const problem = executor ? await entryProblem(entry, target, executor, via) : undefined;
         const live = executor && !problem ? await executor.params.readBack(entry).catch(() => undefined) : undefined;
         out.push({
           ...entry, target: target.role, journal: source.store.location, runActive: activeRun === entry.runId, live,

@@ -1,4 +1,5 @@
 import { detectAirflowState } from '../airflow/detectAirflowState.js';
+import { readMigrationActivity } from '../airflow/migrationActivity.js';
 import type { RunConfig } from '../config/resolveConfig.js';
 import type { PlanInput } from '../core/PlanInput.js';
 import type { ConnectedTarget, VersionFacts } from '../core/Target.js';
@@ -29,7 +30,10 @@ export async function readPlanInput(config: RunConfig, targets: ConnectedTarget[
     };
   }
   const airflow = targets.find((t) => t.role === 'airflow');
-  if (airflow && versions.airflow) {
+  // While Airflow's migrator runs, PostgreSQL's task_instance sits behind its ACCESS EXCLUSIVE lock until it commits:
+  // reading the shape would wait for the whole migration. Read nothing then; the running-migrator gate blocks.
+  const migrating = airflow ? await readMigrationActivity(airflow.dialect) : undefined;
+  if (airflow && versions.airflow && !migrating?.lockHolder && migrating?.ddl.length === 0) {
     const state = await detectAirflowState(airflow.dialect);
     input.airflowNeedsRepair = state.kind === 'half-applied';
     input.airflow = { state, ...(await airflowPending(config, airflow)) };

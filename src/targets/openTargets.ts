@@ -64,7 +64,19 @@ async function verifiedAdmin(config: RunConfig, target: ConnectedTarget, open: (
     throw new OmMigrateError('BLOCKED', `${spec.source} is a ${engineName(spec)} URL, but the ${target.role} database is ${engineName(target.spec)}: `
       + `${describeSpec(target.spec)}`, { hint: `Give ${spec.source} for the ${target.role} database's own server.` });
   }
-  const admin = await open(spec);
+  let admin: Dialect;
+  try {
+    admin = await open(spec);
+  } catch (error) {
+    // An admin URL without a database is tried on the target's database; on another server that database is usually
+    // missing, and "does not exist" would hide the real mistake: say which server the URL reaches instead.
+    if (!isOmMigrateError(error) || error.details?.failure !== 'unknown-database' || chosen.namedDatabase) throw error;
+    const elsewhere = await serverOf({ ...spec, database: spec.engine === 'mysql' ? '' : 'postgres' }, open).catch(() => undefined);
+    const mine = await target.dialect.params.serverIdentity();
+    if (elsewhere === undefined || elsewhere === mine) throw error;
+    if (optional) return undefined;
+    throw mismatch(spec, target, elsewhere, mine);
+  }
   const marker = await target.dialect.probe.mark();
   let same: boolean;
   try {
@@ -75,7 +87,15 @@ async function verifiedAdmin(config: RunConfig, target: ConnectedTarget, open: (
   if (same) return admin;
   if (optional) return undefined;
   const [mine, theirs] = await Promise.all([target.dialect.params.serverIdentity(), admin.params.serverIdentity()]);
-  throw new OmMigrateError('BLOCKED',
+  throw mismatch(spec, target, theirs, mine);
+}
+
+async function serverOf(spec: ConnectionSpec, open: (spec: ConnectionSpec) => Promise<Dialect>): Promise<string> {
+  return (await open(spec)).params.serverIdentity();
+}
+
+function mismatch(spec: ConnectionSpec, target: ConnectedTarget, theirs: string, mine: string): OmMigrateError {
+  return new OmMigrateError('BLOCKED',
     `${spec.source} reaches another server than the ${target.role} database: ${describeSpec(spec)} is ${theirs}, `
     + `${describeSpec(target.spec)} is ${mine}; nothing was changed`,
     { hint: `Point ${spec.source} at the server that holds ${target.spec.database}, or leave it out.`,
@@ -91,7 +111,7 @@ function engineName(spec: ConnectionSpec): string {
  * --admin-url, which is optional there when an OpenMetadata database is configured too (it may be another server).
  * It connects to the target's database unless the URL names one.
  */
-export function adminSpecFor(config: RunConfig, target: { role: TargetRole; spec: ConnectionSpec }): { spec: ConnectionSpec; optional: boolean } | undefined {
+export function adminSpecFor(config: RunConfig, target: { role: TargetRole; spec: ConnectionSpec }): { spec: ConnectionSpec; optional: boolean; namedDatabase: boolean } | undefined {
   let admin = config.admin;
   let optional = false;
   if (target.role === 'airflow') {
@@ -99,5 +119,5 @@ export function adminSpecFor(config: RunConfig, target: { role: TargetRole; spec
     optional = config.airflowAdmin === undefined && config.openmetadata !== undefined;
   }
   if (!admin) return undefined;
-  return { spec: { ...admin, database: admin.database || target.spec.database }, optional };
+  return { spec: { ...admin, database: admin.database || target.spec.database }, optional, namedDatabase: Boolean(admin.database) };
 }

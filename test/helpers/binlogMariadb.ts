@@ -9,7 +9,7 @@ import { connect } from '../../src/dialects/connect.js';
 import type { TestServer } from './servers.js';
 
 /**
- * A throw-away MariaDB with binary logging on, like MySQL 8's default, started by the test itself (FACTS.md:
+ * A throw-away MariaDB with binary logging on, like MySQL 8's default, started by the test itself (docs/facts/parameters.md:
  * "Test servers on this kind of machine"). Its root has a password and reaches it over TCP.
  */
 export interface BinlogMariadb {

@@ -44,7 +44,17 @@ export interface ScratchDatabase {
   drop(): Promise<void>;
 }
 
-export async function createScratchDatabase(server: TestServer, prefix = 'omm'): Promise<ScratchDatabase> {
+export interface ScratchOptions {
+  /**
+   * MySQL: give the application user PROCESS, so that it sees other users' sessions. Airflow's lock name
+   * (airflow_MIGRATIONS) is server-wide on MySQL, and a holder whose session cannot be seen counts as a migration of
+   * this database (src/airflow/migrationActivity.ts); tests that repair or migrate Airflow on the shared server use it
+   * so that another test file's stand-in, busy with its own database, does not block them at random.
+   */
+  seesOtherSessions?: boolean;
+}
+
+export async function createScratchDatabase(server: TestServer, prefix = 'omm', options: ScratchOptions = {}): Promise<ScratchDatabase> {
   const name = uniqueName(prefix);
   const user = `${name}_app`;
   const password = `pw-${randomBytes(6).toString('hex')}`;
@@ -55,6 +65,7 @@ export async function createScratchDatabase(server: TestServer, prefix = 'omm'):
       for (const host of ['%', 'localhost']) {
         await admin.knex.raw(`CREATE USER '${user}'@'${host}' IDENTIFIED BY '${password}'`);
         await admin.knex.raw(`GRANT ALL PRIVILEGES ON \`${name}\`.* TO '${user}'@'${host}'`);
+        if (options.seesOtherSessions) await admin.knex.raw(`GRANT PROCESS ON *.* TO '${user}'@'${host}'`);
       }
     } else {
       await admin.knex.raw(`CREATE ROLE "${user}" LOGIN PASSWORD '${password}'`);

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { detectAirflowState } from '../../src/airflow/detectAirflowState.js';
 import { planRepair } from '../../src/airflow/planRepair.js';
@@ -8,15 +7,15 @@ import { runRepair } from '../../src/airflow/runRepair.js';
 import { connect } from '../../src/dialects/connect.js';
 import type { Dialect } from '../../src/dialects/types.js';
 import { createAirflowSchema, rowCounts, seedTaskInstances } from '../fixtures/airflow/airflowSchema.js';
+import { sqlAlchemyUrl, standInArgv, standInEnv } from '../fixtures/airflow/python/pythonAirflow.js';
 import { BinlogMariadb, startBinlogMariadb } from '../helpers/binlogMariadb.js';
 import { ScratchDatabase, createScratchDatabase } from '../helpers/servers.js';
 
-const STAND_IN = fileURLToPath(new URL('../fixtures/airflow/standInAirflowMigrate.js', import.meta.url));
-
+/** `airflow db migrate -r d59cbbef95eb` by the Python stand-in under mysqlclient: the errors are the server's. */
 function standIn(db: ScratchDatabase): { status: number | null; stdout: string; stderr: string } {
-  const { user, password, host, port, database } = db.appSpec;
-  const url = `mysql+mysqldb://${user}:${encodeURIComponent(password ?? '')}@${host}:${port}/${database}`;
-  const r = spawnSync(process.execPath, [STAND_IN], { env: { ...process.env, AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: url }, encoding: 'utf8' });
+  const [cmd, ...args] = standInArgv(['db', 'migrate', '-r', 'd59cbbef95eb']);
+  const env = standInEnv({ AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: sqlAlchemyUrl(db.appSpec, 'mysqldb') });
+  const r = spawnSync(cmd, args, { env, encoding: 'utf8' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -44,11 +43,13 @@ describe('Airflow on MariaDB with binary logging, non-SUPER user', () => {
     const first = standIn(db);
     assert.equal(first.status, 1, first.stderr);
     if (process.env.OM_MIGRATE_TEST_VERBOSE) process.stderr.write(first.stderr);
-    assert.match(first.stderr, /Error closing cursor: \(1419, 'You do not have the SUPER privilege and binary logging is enabled/);
+    // SQLAlchemy logs the 1419 of the second statement while closing the cursor, and goes on (docs/facts/airflow.md);
+    // Airflow's log lines go to stdout, the final traceback to stderr.
+    assert.match(first.stdout, /Error closing cursor[\s\S]*\(1419, 'You do not have the SUPER privilege and binary logging is enabled/);
     assert.match(first.stderr, new RegExp(`\\(1305, 'FUNCTION ${db.name}\\.uuid_generate_v7 does not exist'\\)`));
     const again = standIn(db);
     assert.equal(again.status, 1);
-    assert.match(again.stderr, /\(1060, 'Duplicate column name 'id''\)/);
+    assert.match(again.stderr, /\(1060, "Duplicate column name 'id'"\)/);
   });
 
   it('is detected as half-applied and repaired by the same non-SUPER user; the migration then succeeds once trusted', async () => {

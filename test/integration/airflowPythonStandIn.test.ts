@@ -94,7 +94,7 @@ interface AirflowDb {
 }
 
 async function airflowDb(server: TestServer, rows = ROWS): Promise<AirflowDb> {
-  const db = await createScratchDatabase(server, 'omm_afpy');
+  const db = await createScratchDatabase(server, 'omm_afpy', { seesOtherSessions: true });
   const engine = server.engine;
   const app = openKnex(db.appSpec);
   await createAirflowSchema(app, engine);

@@ -7,7 +7,8 @@ import { connect } from '../../src/dialects/connect.js';
 import type { Dialect } from '../../src/dialects/types.js';
 import { OmMigrateError } from '../../src/errors.js';
 import { createAirflowSchema, rowCounts, seedTaskInstances } from '../fixtures/airflow/airflowSchema.js';
-import { SimulatedCrash, runStandInMigration } from '../fixtures/airflow/airflowMigrationSteps.js';
+import { SimulatedCrash, runStandInMigration } from '../fixtures/airflow/python/migrateToUuidPk.js';
+import { addIdReferenceColumns, strayReferences } from '../fixtures/airflow/idReferenceColumns.js';
 import { schemaSnapshot } from '../fixtures/airflow/schemaSnapshot.js';
 import { SERVERS, ScratchDatabase, TestServer, createScratchDatabase } from '../helpers/servers.js';
 
@@ -15,7 +16,7 @@ const ROWS = 60;
 
 /** A scratch Airflow database at 05234396c6fc, built by its own (non-super) user as Airflow's would be. */
 async function airflowDatabase(server: TestServer): Promise<{ db: ScratchDatabase; app: Dialect; cleanup(): Promise<void> }> {
-  const db = await createScratchDatabase(server, 'omm_af');
+  const db = await createScratchDatabase(server, 'omm_af', { seesOtherSessions: true });
   const app = await connect(db.appSpec);
   await createAirflowSchema(app, server.engine);
   await seedTaskInstances(app, server.engine, ROWS);
@@ -177,6 +178,36 @@ for (const server of SERVERS) {
           const unknown = await detectAirflowState(app);
           assert.equal(unknown.facts.malformedIdCount, 1);
           assert.throws(() => planRepair(unknown, app.airflowRepair, { fixMalformedIds: true }), isCode('BLOCKED'));
+        } finally {
+          await cleanup();
+        }
+      });
+
+      it('--fix-malformed-ids rewrites the referencing columns to the same new ids, in one transaction: all or nothing', async () => {
+        const { db, app, cleanup } = await airflowDatabase(server);
+        try {
+          await runStandInMigration(db.appSpec, { malformedIds: true });
+          await addIdReferenceColumns(db.root.knex);
+          const state = await detectAirflowState(app);
+          assert.equal(state.facts.revision, '29ce7909c52b');
+          assert.equal(state.facts.malformedIdCount, ROWS);
+          const plan = planRepair(state, app.airflowRepair, { fixMalformedIds: true });
+          const ids = async () => (await db.root.knex.raw('SELECT id FROM task_instance ORDER BY id'))[0].map((r: { id: string }) => r.id).join();
+          const before = await ids();
+
+          // A statement that fails half-way (a reference column that is not there): nothing may have changed.
+          const broken = { ...plan, actions: plan.actions.map((a) => ({ ...a, sql: [...a.sql.slice(0, -2), 'UPDATE task_instance_note SET no_such_column = 1', ...a.sql.slice(-2)] })) };
+          await assert.rejects(runRepair(app, broken));
+          assert.equal(await ids(), before);
+          assert.equal(await strayReferences(db.root.knex), 0);
+
+          await runRepair(app, plan);
+          assert.equal(await app.airflow.malformedIdCount(), 0);
+          assert.notEqual(await ids(), before);
+          // Every copy of an id follows it, with or without ON UPDATE CASCADE on its foreign key.
+          assert.equal(await strayReferences(db.root.knex), 0);
+          const [[fk]] = await db.root.knex.raw('SELECT @@foreign_key_checks AS on_') as [[{ on_: number }]];
+          assert.equal(Number(fk.on_), 1);
         } finally {
           await cleanup();
         }

@@ -182,8 +182,17 @@ for (const server of SERVERS) {
 
     it('fails clearly when the dump tool is not on PATH', async () => {
       const dir = freshDir();
-      await rejectsWith(runBackup({ role: 'openmetadata', dialect: app }, config(dir), { env: { ...process.env, PATH: '/nonexistent' } }),
-        'BACKUP_FAILED', /(is not|nor .*is) on PATH/);
+      if (server.engine === 'mysql') {
+        await rejectsWith(runBackup({ role: 'openmetadata', dialect: app }, config(dir), { env: { ...process.env, PATH: '/nonexistent' } }),
+          'BACKUP_FAILED', /(is not|nor .*is) on PATH/);
+      } else {
+        // pg_dump is also looked for under /usr/lib/postgresql/<major>/bin, whatever PATH says; an explicit
+        // --pg-bin-dir without one is what leaves it without a tool (it is never silently replaced by another).
+        const empty = freshDir();
+        mkdirSync(empty, { recursive: true });
+        await rejectsWith(runBackup({ role: 'openmetadata', dialect: app }, { ...config(dir), pgBinDir: empty }, { env: { ...process.env, PATH: '/nonexistent' } }),
+          'BACKUP_FAILED', new RegExp(`--pg-bin-dir ${empty} holds no runnable pg_dump`));
+      }
       assert.ok(!existsSync(dir) || readdirSync(dir).length === 0);
     });
 

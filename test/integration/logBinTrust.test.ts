@@ -13,7 +13,7 @@ const BACKUP_DIR = join(tmpdir(), 'omm-logbin-test-backups');
 
 /**
  * The managed-database situation for real: a MariaDB with binary logging, where an ordinary user may neither create a
- * function (1419) nor SET GLOBAL — what Airflow's d59cbbef95eb runs into (FACTS.md).
+ * function (1419) nor SET GLOBAL — what Airflow's d59cbbef95eb runs into (docs/facts/parameters.md).
  */
 describe('log_bin_trust_function_creators on a MariaDB with binary logging', () => {
   let binlog: BinlogMariadb;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -11,20 +11,23 @@ import { runRepair } from '../../src/airflow/runRepair.js';
 import { manifestPathFor, restoreBackup, runBackup, verifyBackup } from '../../src/backup/index.js';
 import type { ConnectionSpec } from '../../src/config/ConnectionSpec.js';
 import type { WorkMemScope } from '../../src/config/resolveConfig.js';
+import { runPreflight } from '../../src/api/preflight.js';
+import { resolveConfig } from '../../src/config/resolveConfig.js';
 import { connect } from '../../src/dialects/connect.js';
+import { locatePgTool } from '../../src/dialects/postgres/pgToolDiscovery.js';
 import type { Dialect } from '../../src/dialects/types.js';
 import { isOmMigrateError } from '../../src/errors.js';
 import type { ConnectedTarget } from '../../src/core/Gate.js';
 import { applyParameterChanges, createParameterRun, findUnreverted, sortMemoryRequest } from '../../src/params/index.js';
 import { acquireRunLock } from '../../src/lock/runLock.js';
 import { withParameterGuard } from '../../src/params/withParameterGuard.js';
-import { SimulatedCrash, runStandInMigration } from '../fixtures/airflow/airflowMigrationSteps.js';
+import { SimulatedCrash, runStandInMigration } from '../fixtures/airflow/python/migrateToUuidPk.js';
 import { createAirflowSchema, rowCounts, seedTaskInstances } from '../fixtures/airflow/airflowSchema.js';
 import { schemaSnapshot } from '../fixtures/airflow/schemaSnapshot.js';
 import { FIXTURE_OM_VERSION, loadFixture, objectsWork, tableDigests } from '../fixtures/backupFixture.js';
 import { createPipelineTables, insertPipelineRuns } from '../fixtures/openmetadata/pipelineStatus.js';
 import { createServerChangeLog, insertVersions, TRICKY_VERSIONS } from '../fixtures/openmetadata/serverChangeLog.js';
-import { createUpScenario, type UpScenario } from '../fixtures/upScenario.js';
+import { AIRFLOW_HEAD, createUpScenario, type UpScenario } from '../fixtures/upScenario.js';
 import { omArgs, runCli } from '../helpers/cli.js';
 import { EMBEDDED_MAJORS, type EmbeddedMajor, type EmbeddedPostgres, startEmbeddedPostgres } from '../helpers/embeddedPostgres.js';
 import { createScratchDatabase, type ScratchDatabase } from '../helpers/servers.js';
@@ -36,12 +39,15 @@ import { airflowRevision, omVersion, runCli as runUpCli } from '../helpers/upHar
  * changes — ALTER SYSTEM, idle_session_timeout, allow_alter_system — are finally testable without touching a shared
  * server. Two majors run at a time (2 cores); OM_MIGRATE_PG_MATRIX picks majors ("12,17"; "none" skips the file).
  *
- * The backup cases follow the pg_dump first on PATH, as om-migrate does today: a server it can dump gets a real
- * backup and restore, a newer one must be refused by preflight's backup gate before anything changes.
+ * The backup cases follow the pg_dump om-migrate chooses (the newest on PATH or under /usr/lib/postgresql/<major>/bin):
+ * a server it can dump gets a real backup and restore, a newer one must be refused by preflight's backup gate before
+ * anything changes. --pg-bin-dir is exercised with wrapper scripts around Debian's real binaries.
  */
 const MAJORS: EmbeddedMajor[] = selectedMajors(process.env.OM_MIGRATE_PG_MATRIX);
 const CONCURRENCY = Math.max(1, Math.min(2, Number(process.env.OM_MIGRATE_PG_MATRIX_CONCURRENCY ?? 2)));
-const PATH_PG_DUMP_MAJOR = pathPgDumpMajor();
+const PATH_PG_DUMP_MAJOR = bestPgDumpMajor();
+/** Debian's real binaries, which the --pg-bin-dir wrappers exec. */
+const DEBIAN_BIN = PATH_PG_DUMP_MAJOR ? `/usr/lib/postgresql/${PATH_PG_DUMP_MAJOR}/bin` : undefined;
 const BYTES = 20 * 1024 * 1024;
 const HOUR = 3_600_000;
 const CHILD = fileURLToPath(new URL('../fixtures/paramsChild.js', import.meta.url));
@@ -54,10 +60,24 @@ function selectedMajors(text: string | undefined): EmbeddedMajor[] {
   return wanted as EmbeddedMajor[];
 }
 
-/** The major of the pg_dump om-migrate would run now (the first on PATH), or 0 when there is none. */
-function pathPgDumpMajor(): number {
-  const r = spawnSync('pg_dump', ['--version'], { encoding: 'utf8' });
-  return Number(/\(PostgreSQL\) (\d+)/.exec(r.stdout ?? '')?.[1] ?? 0);
+/** The major of the newest pg_dump om-migrate can find here without --pg-bin-dir, or 0 when there is none. */
+function bestPgDumpMajor(): number {
+  return locatePgTool('pg_dump', 0, { env: { PATH: process.env.PATH } }).chosen?.major ?? 0;
+}
+
+/**
+ * A --pg-bin-dir of shell scripts named pg_dump and pg_restore that exec Debian's binaries: a directory nothing else
+ * searches, so a backup made through it proves the option was used. `claim` makes pg_dump print another version for
+ * --version while still running the real one (a mislabelled install).
+ */
+function wrapperBinDir(dir: string, claim?: string): string {
+  mkdirSync(dir, { recursive: true });
+  for (const tool of ['pg_dump', 'pg_restore']) {
+    const lie = claim && tool === 'pg_dump' ? `if [ "$1" = "--version" ]; then echo "pg_dump (PostgreSQL) ${claim}"; exit 0; fi\n` : '';
+    writeFileSync(join(dir, tool), `#!/bin/sh\n${lie}exec ${DEBIAN_BIN}/${tool} "$@"\n`);
+    chmodSync(join(dir, tool), 0o755);
+  }
+  return dir;
 }
 
 type Rows = Array<Record<string, unknown>>;
@@ -162,11 +182,33 @@ describe(`PostgreSQL matrix (${MAJORS.join(', ') || 'none'}; pg_dump on PATH: ${
           assert.equal(report.blocked, false);
         } else {
           assert.equal(tool?.severity, 'block', JSON.stringify(gate('backup')));
-          assert.equal(tool?.summary, `pg_dump ${PATH_PG_DUMP_MAJOR} cannot dump a PostgreSQL ${major} server`);
+          assert.match(tool?.summary ?? '', new RegExp(`^pg_dump ${PATH_PG_DUMP_MAJOR} cannot dump a PostgreSQL ${major} server`));
           assert.match(tool?.fix ?? '', new RegExp(`postgresql-client-${major}`));
           assert.equal(r.code, 4, r.stderr);
           assert.equal(report.blocked, true);
         }
+      });
+
+      it('preflight --dry-run --work-mem-scope system: nothing changes on the server or in the database, the plan names ALTER SYSTEM and its revert', async () => {
+        const db = await scratch('omm_dry');
+        const app = await connect(db.appSpec);
+        open.push(app);
+        await createServerChangeLog(app);
+        await insertVersions(app, TRICKY_VERSIONS);
+        const backupDir = join(work, 'dry-backups');
+        const config = resolveConfig({ dbScheme: 'postgresql', dbHost: db.appSpec.host, dbPort: String(db.appSpec.port), dbUser: db.appSpec.user,
+          database: db.name, adminUrl: `postgresql://postgres@127.0.0.1:${pg.port}/postgres`, to: '1.11.0', backupDir, workMemScope: 'system' },
+        { DB_USER_PASSWORD: db.appSpec.password! });
+        const before = { server: await serverSettingsSnapshot(pg.server.admin), schema: await schemaSnapshot(db.root) };
+        const report = await runPreflight(config, { dryRun: true });
+        assert.deepEqual({ server: await serverSettingsSnapshot(pg.server.admin), schema: await schemaSnapshot(db.root) }, before);
+        assert.deepEqual(readdirSync(work).filter((f) => f === 'dry-backups'), [], 'the backup directory is not created');
+        const sort = report.plan?.parameterChanges.find((c) => c.gate === 'sort-memory');
+        assert.deepEqual(sort?.sql, ["ALTER SYSTEM SET work_mem = '20MB'", 'SELECT pg_reload_conf()'], JSON.stringify(report.plan));
+        assert.deepEqual(sort?.revertSql, ['ALTER SYSTEM RESET work_mem', 'SELECT pg_reload_conf()']);
+        assert.match(report.plan?.backups[0]?.file ?? '', new RegExp(`^${backupDir}/${db.name}-om1\\.10\\.2-\\d{8}T\\d{6}Z\\.dump$`));
+        const tool = report.findings.find((f) => f.gate === 'backup' && /pg_dump/.test(f.summary));
+        assert.equal(tool?.severity, PATH_PG_DUMP_MAJOR >= major ? 'ok' : 'block', JSON.stringify(tool));
       });
 
       for (const scope of ['database', 'role', 'system'] as WorkMemScope[]) {
@@ -242,10 +284,9 @@ describe(`PostgreSQL matrix (${MAJORS.join(', ') || 'none'}; pg_dump on PATH: ${
       });
 
       if (major >= 14) {
-        // FINDING (14+): a DBA's idle_session_timeout ends the pinned lock session while om-migrate waits on a long step;
-        // knex's pool opens a new session without a word, so the run carries on without its lock and a second run
-        // takes it. Wanted: om-migrate's sessions SET idle_session_timeout = 0, and the lock is re-checked.
-        it('the run lock survives a server-wide idle_session_timeout', { todo: 'src: SET idle_session_timeout = 0 on om-migrate sessions (14+) and re-check the lock session' }, async () => {
+        // 14+: a DBA's idle_session_timeout would end the pinned lock session while om-migrate waits on a long step, and
+        // knex's pool would open a new one without a word; the lock connection sets idle_session_timeout = 0.
+        it('the run lock survives a server-wide idle_session_timeout', async () => {
           const db = await scratch('omm_idle');
           await pg.reconfigure({ idle_session_timeout: '1s' });
           const first = await connectTarget(db.appSpec);
@@ -264,15 +305,14 @@ describe(`PostgreSQL matrix (${MAJORS.join(', ') || 'none'}; pg_dump on PATH: ${
       }
 
       if (major >= 17) {
-        // FINDING (17+): allow_alter_system = off (what Patroni and Kubernetes operators set) makes ALTER SYSTEM fail with
-        // 0A000 "ALTER SYSTEM is not allowed in this environment". Preflight still says "will be raised"; the apply is not
-        // taken for a refusal, the journal entry stays pending, the guard's ALTER SYSTEM RESET fails the same way, and the
-        // run ends REVERT_FAILED (exit 9) asking the operator to run SQL by hand although nothing was changed.
+        // 17+: allow_alter_system = off (what Patroni and Kubernetes operators set) makes ALTER SYSTEM fail with 0A000
+        // "ALTER SYSTEM is not allowed in this environment". Preflight must block on it, and an apply refused so must
+        // end BLOCKED with nothing journaled to put back (before the fix: REVERT_FAILED, exit 9, nothing changed).
         describe('allow_alter_system = off', { concurrency: 1 }, () => {
           before(async () => pg.reconfigure({ allow_alter_system: 'off' }));
           after(async () => pg.reconfigure({ allow_alter_system: undefined }));
 
-          it('preflight --work-mem-scope system blocks, naming allow_alter_system', { todo: 'src: sort-memory gate reads current_setting(\'allow_alter_system\', true) on 17+' }, async () => {
+          it('preflight --work-mem-scope system blocks, naming allow_alter_system', async () => {
             const db = await scratch('omm_aas');
             const { args, env } = omArgs(db.appSpec);
             const r = await runCli(['preflight', '--json', '--work-mem-scope', 'system', '--backup-dir', join(work, 'aas-backups'), ...args],
@@ -283,7 +323,7 @@ describe(`PostgreSQL matrix (${MAJORS.join(', ') || 'none'}; pg_dump on PATH: ${
             assert.match(f?.summary ?? '', /allow_alter_system/);
           });
 
-          it('an ALTER SYSTEM refused by allow_alter_system is BLOCKED with nothing to put back', { todo: 'src: PostgresParameterReader.isPrivilegeRefusal (or a sibling) takes 0A000 from ALTER SYSTEM as a refusal' }, async () => {
+          it('an ALTER SYSTEM refused by allow_alter_system is BLOCKED with nothing to put back', async () => {
             const db = await scratch('omm_aas');
             const before = await serverSettingsSnapshot(pg.server.admin);
             const t = await connectTarget(db.appSpec);
@@ -413,19 +453,63 @@ describe(`PostgreSQL matrix (${MAJORS.join(', ') || 'none'}; pg_dump on PATH: ${
           }
         });
 
+        it('backup and restore through --pg-bin-dir: the wrappers there are the tools that run, recorded in the manifest', async () => {
+          const binDir = wrapperBinDir(join(work, 'wrapped-bin'));
+          const source = await scratch('omm_bd');
+          const app = await connect(source.appSpec);
+          open.push(app);
+          await loadFixture(app);
+          const dir = join(work, 'bindir-backups');
+          const manifest = await runBackup({ role: 'openmetadata', dialect: app }, { backupDir: dir, backupCompress: 'none', backupKeep: undefined, pgBinDir: binDir });
+          assert.equal(manifest.tool.path, join(binDir, 'pg_dump'), 'the pg_dump under --pg-bin-dir ran, not Debian\'s on PATH');
+          const target = await scratch('omm_bdr');
+          await target.root.knex.raw(`ALTER DATABASE "${target.name}" OWNER TO "${source.appSpec.user}"`);
+          // restore takes OM_MIGRATE_PG_BIN_DIR through the CLI's configuration; here the config field directly.
+          await restoreBackup(manifestPathFor(join(dir, manifest.file)), { openmetadata: source.appSpec, airflow: undefined, pgBinDir: binDir }, { into: target.name });
+          assert.deepEqual(await tableDigests(target.root), await tableDigests(source.root));
+        });
+
+        it('a --pg-bin-dir pg_dump that claims 17.0 but is really older is not taken at its word: preflight blocks on the header it writes', async () => {
+          const binDir = wrapperBinDir(join(work, 'liar17-bin'), '17.0');
+          const db = await scratch('omm_liar');
+          const { args, env } = omArgs(db.appSpec);
+          const r = await runCli(['preflight', '--json', '--pg-bin-dir', binDir, '--backup-dir', join(work, 'liar17-backups'), ...args], { env });
+          const report = (JSON.parse(r.stdout) as { result: { findings: Array<{ gate: string; severity: string; summary: string; fix?: string }> } }).result;
+          const f = report.findings.find((x) => x.gate === 'backup' && /pg_dump/.test(x.summary));
+          assert.equal(f?.severity, 'block', JSON.stringify(report.findings.filter((x) => x.gate === 'backup')));
+          assert.match(f?.summary ?? '', new RegExp(`reports pg_dump \\(PostgreSQL\\) 17\\.0 but the dump it wrote says pg_dump ${PATH_PG_DUMP_MAJOR}\\.`));
+          assert.equal(r.code, 4, r.stderr);
+        });
+
         it('up end to end with --work-mem-scope system: backups, both migrations, ALTER SYSTEM put back', async () => {
           const sc = await scenario();
           const before = await serverSettingsSnapshot(pg.server.admin);
           const run = await runUpCli(sc, ['up', '--json', '--work-mem-scope', 'system']);
           assert.equal(run.code, 0, run.stdout + run.stderr);
           assert.equal(await omVersion(sc), '1.11.0');
-          assert.equal(await airflowRevision(sc), 'd59cbbef95eb');
+          assert.equal(await airflowRevision(sc), AIRFLOW_HEAD);
           assert.deepEqual(run.json.result.parameters.map((p: { parameter: string; scope: string; restored: string }) => `${p.parameter}@${p.scope}:${p.restored}`),
             ['work_mem@system:reverted'], 'one ALTER SYSTEM for both databases of the server');
           assert.equal(run.json.result.backups.length, 2);
           assert.deepEqual(await serverSettingsSnapshot(pg.server.admin), before);
         });
       } else {
+        it(`a --pg-bin-dir pg_dump that claims ${major}.0 but is really ${PATH_PG_DUMP_MAJOR}: preflight runs it, sees the refusal, blocks (exit 4)`, async () => {
+          const binDir = wrapperBinDir(join(work, 'liar-bin'), `${major}.0`);
+          const db = await scratch('omm_liar');
+          const before = await serverSettingsSnapshot(pg.server.admin);
+          const { args, env } = omArgs(db.appSpec);
+          const r = await runCli(['preflight', '--json', '--pg-bin-dir', binDir, '--backup-dir', join(work, 'liar-backups'), ...args], { env });
+          const report = (JSON.parse(r.stdout) as { result: { findings: Array<{ gate: string; severity: string; summary: string; fix?: string }> } }).result;
+          const f = report.findings.find((x) => x.gate === 'backup' && /pg_dump/.test(x.summary));
+          assert.equal(f?.severity, 'block', JSON.stringify(report.findings.filter((x) => x.gate === 'backup')));
+          assert.match(f?.summary ?? '', new RegExp(`${binDir}/pg_dump reports pg_dump \\(PostgreSQL\\) ${major}\\.0 but refused the PostgreSQL ${major}\\.`));
+          assert.match(f?.summary ?? '', /server version mismatch|pg_dump version/);
+          assert.match(f?.fix ?? '', new RegExp(`postgresql-client-${major}.*--pg-bin-dir`));
+          assert.equal(r.code, 4, r.stderr);
+          assert.deepEqual(await serverSettingsSnapshot(pg.server.admin), before);
+        });
+
         it(`pg_dump ${PATH_PG_DUMP_MAJOR} cannot dump PostgreSQL ${major}: up is BLOCKED by the backup gate (exit 4), nothing changed`, async () => {
           const sc = await scenario();
           const before = await serverSettingsSnapshot(pg.server.admin);

@@ -5,10 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../helpers/embeddedPostgres.js';
-import { locatePgRestoreFor, locatePgTool } from '../helpers/pgToolDiscovery.draft.js';
+import { locatePgRestoreFor, locatePgTool } from '../../src/dialects/postgres/pgToolDiscovery.js';
+import { PostgresDumpTool } from '../../src/dialects/postgres/PostgresDumpTool.js';
+import type { ServerInfo } from '../../src/dialects/types.js';
 
 /**
- * The pg_dump discovery draft against real servers: Debian's client tools reached only through a custom directory
+ * pg_dump discovery (src/dialects/postgres/pgToolDiscovery.ts) against real servers: Debian's client tools reached only through a custom directory
  * of symlinks (as --pg-bin-dir would name it), an older fake pg_dump first on PATH, and a PostgreSQL 14 server it
  * must dump.
  */
@@ -23,7 +25,7 @@ function newestDebianBin(): { dir: string; major: number } | undefined {
 
 const debian = newestDebianBin();
 
-describe('pg_dump discovery (draft) on real servers', { skip: debian ? false : 'no Debian client tools of major ≥ 14 under /usr/lib/postgresql' }, () => {
+describe('pg_dump discovery on real servers', { skip: debian ? false : 'no Debian client tools of major ≥ 14 under /usr/lib/postgresql' }, () => {
   const work = mkdtempSync(join(tmpdir(), 'omm-pgtools-it-'));
   const custom = join(work, 'pg-bin');
   const fake = join(work, 'fake-old');
@@ -76,6 +78,18 @@ describe('pg_dump discovery (draft) on real servers', { skip: debian ? false : '
     assert.equal(choice.chosen?.path, join(custom, 'pg_dump'));
     assert.equal(choice.candidates.filter((c) => c.major === debian!.major && c.source === 'debian').length, 0,
       'the Debian path is the same file as the symlink: listed once, under the directory that named it first');
+  });
+
+  it(`restore: an archive written by pg_dump ${(debian?.major ?? 0) + 2} needs a pg_restore that new, even into an older server`, () => {
+    const server: ServerInfo = { flavour: 'postgres', version: '14.23', versionText: '', managed: undefined, floor: '12.0', belowFloor: false };
+    const tooling = new PostgresDumpTool();
+    const own = tooling.locateRestore(server, env(), { archiveToolVersion: `pg_dump (PostgreSQL) ${debian!.major}.1` });
+    assert.equal(own.path, join(custom, 'pg_restore'), own.problem);
+    const newer = debian!.major + 2;
+    const refused = tooling.locateRestore(server, env(), { archiveToolVersion: `pg_dump (PostgreSQL) ${newer}.1` });
+    assert.equal(refused.path, undefined);
+    assert.match(refused.problem ?? '', new RegExp(`pg_restore ${debian!.major}\\.\\d+ in --pg-bin-dir .* cannot read an archive written by pg_dump ${newer}`));
+    assert.match(refused.fix ?? '', new RegExp(`postgresql-client-${newer}`));
   });
 
   it('the fake 13 alone on PATH blocks PostgreSQL 14 with the fix', () => {

@@ -9,7 +9,7 @@ import { detectAirflowState } from '../../src/airflow/detectAirflowState.js';
 import { connect } from '../../src/dialects/connect.js';
 import type { Dialect } from '../../src/dialects/types.js';
 import { createAirflowSchema, seedTaskInstances } from '../fixtures/airflow/airflowSchema.js';
-import { SimulatedCrash, runStandInMigration } from '../fixtures/airflow/airflowMigrationSteps.js';
+import { SimulatedCrash, runStandInMigration } from '../fixtures/airflow/python/migrateToUuidPk.js';
 import { SERVERS, ScratchDatabase, createScratchDatabase } from '../helpers/servers.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -25,7 +25,7 @@ describe('om-migrate repair-airflow (CLI) on MariaDB', () => {
   const dumps = () => readdirSync(backupDir).filter((f) => f.endsWith('.sql'));
 
   before(async () => {
-    db = await createScratchDatabase(server, 'omm_af_cli');
+    db = await createScratchDatabase(server, 'omm_af_cli', { seesOtherSessions: true });
     app = await connect(db.appSpec);
     await createAirflowSchema(app, 'mysql');
     await seedTaskInstances(app, 'mysql', 20);

@@ -48,7 +48,18 @@ describe('dump command lines', () => {
     onMysql.dispose();
     onMaria.dispose();
     assert.ok(onMysql.argv.includes('--set-gtid-purged=OFF'));
+    assert.ok(!onMysql.argv.includes('--column-statistics=0'), 'MySQL 8 has COLUMN_STATISTICS');
     assert.ok(onMaria.argv.includes('--column-statistics=0'));
+    assert.ok(onMaria.argv.includes('--set-gtid-purged=OFF'), 'AUTO would ask MariaDB for @@GTID_MODE (1193)');
+  });
+
+  it('MariaDB\'s dump tool gets neither MySQL-only flag, on either family (it rejects both as unknown variables)', () => {
+    const maria = tool('mariadb-dump', 'mariadb-dump Ver 10.19 Distrib 10.11.19-MariaDB');
+    for (const server of [mariadb, mysql8]) {
+      const inv = new MysqlDumpTool().dumpInvocation(spec('mysql'), maria, server);
+      inv.dispose();
+      assert.ok(!inv.argv.some((a) => /^--(set-gtid-purged|column-statistics)/.test(a)), server.flavour);
+    }
   });
 
   it('PostgreSQL: PGPASSWORD in the environment, custom format, nothing secret in argv', () => {

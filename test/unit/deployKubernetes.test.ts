@@ -14,7 +14,9 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const HELM = `${ROOT}deploy/helm/`;
 const OM_VERSION = '1.11.13';
 
-type Obj = Record<string, any>; // parsed YAML of many shapes
+// Parsed YAML of many shapes, walked by path in assertions that fail loudly on a wrong shape.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Obj = Record<string, any>;
 const yaml11 = (text: string, what: string): Obj => {
   const doc = parse(text, { version: '1.1' }) as Obj;
   assert.ok(doc && typeof doc === 'object', `${what} is a YAML mapping`);

@@ -4,7 +4,7 @@ import { resolveConfig } from '../../config/resolveConfig.js';
 import { formatBytes } from '../../config/units.js';
 import { EXIT } from '../exitCodes.js';
 import { paint, type Output } from '../output.js';
-import { startProgress, type Progress } from '../progress.js';
+import { spinnerTerminal, startProgress, type Progress } from '../progress.js';
 import type { CommandSpec } from './CommandSpec.js';
 
 export const backupCommand: CommandSpec = {
@@ -14,6 +14,8 @@ export const backupCommand: CommandSpec = {
     let progress: Progress | undefined;
     let started = 0;
     const result = await backupDatabases(config, {
+      // Without a spinner there is nothing to show the bytes on: the dump runs without progress bookkeeping.
+      byteProgress: spinnerTerminal(out),
       onStart: async (database) => {
         started = Date.now();
         progress = await startProgress(out, `backing up ${database}`);

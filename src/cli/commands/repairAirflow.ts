@@ -1,5 +1,6 @@
 import { repairAirflow } from '../../api/repairAirflow.js';
 import type { RepairPlan } from '../../airflow/planRepair.js';
+import type { RepairAirflowReport } from '../../api/results.js';
 import { resolveConfig } from '../../config/resolveConfig.js';
 import { EXIT } from '../exitCodes.js';
 import { Output, paint } from '../output.js';
@@ -15,6 +16,7 @@ export const repairAirflowCommand: CommandSpec = {
       backup: input.backup !== false,
       truncateTaskInstance: Boolean(input.truncateTaskInstance),
       fixMalformedIds: Boolean(input.fixMalformedIds),
+      deleteOrphans: Boolean(input.deleteOrphans),
       onBackup: out.json ? undefined : (event) => {
         if (event.phase === 'started') out.line(`backing up ${event.database} first…`);
         else out.line(`backup verified: ${event.file}`);
@@ -24,7 +26,7 @@ export const repairAirflowCommand: CommandSpec = {
         for (const sql of action.sql) out.line(paint(out, 'dim', `    ${sql}`));
       },
     });
-    const result = { dryRun, state: outcome.plan.state, actions: outcome.plan.actions,
+    const result: RepairAirflowReport = { dryRun, state: outcome.plan.state, actions: outcome.plan.actions,
       after: outcome.dryRun ? undefined : outcome.result.after, backup: outcome.dryRun ? undefined : outcome.backup };
     out.result('repair-airflow', EXIT.OK, result, () => {
       if (outcome.dryRun) renderPlan(outcome.plan, out);

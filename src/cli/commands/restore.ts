@@ -1,5 +1,4 @@
-import { restoreBackup } from '../../backup/index.js';
-import type { RestoreProgress } from '../../backup/index.js';
+import { restoreDatabase, type RestoreProgress } from '../../api/restore.js';
 import { resolveConfig } from '../../config/resolveConfig.js';
 import { formatBytes } from '../../config/units.js';
 import { usageError } from '../../errors.js';
@@ -22,7 +21,7 @@ export const restoreCommand: CommandSpec = {
     };
     let result;
     try {
-      result = await restoreBackup(input.manifest, config, { into: input.into, force: Boolean(input.force), onProgress });
+      result = await restoreDatabase(input.manifest, config, { into: input.into, force: Boolean(input.force), onProgress });
     } catch (error) {
       progress.fail('restore did not happen');
       throw error;

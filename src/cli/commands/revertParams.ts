@@ -16,6 +16,8 @@ export const revertParamsCommand: CommandSpec = {
         out.line(`put back ${e.parameter} (${e.scope}${e.object ? ` ${e.object}` : ''}) on ${e.database}: ${e.next} → ${e.previous ?? '(no setting)'}${e.note ? ` (${e.note})` : ''}`);
       }
       for (const e of result.deferred) out.line(`left ${e.parameter} at ${e.next} on ${e.database}: ${e.note ?? 'another run still needs it'}`);
+      // Silence here would hide an attempt to make the admin connection run someone else's values.
+      for (const r of result.rejected) out.line(`journal row ${r.id} in ${r.journal} was not run: ${r.reason}`);
     });
     return EXIT.OK;
   },

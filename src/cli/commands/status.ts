@@ -43,6 +43,10 @@ export const statusCommand: CommandSpec = {
       }
       if (status.unreverted.length === 0) out.line('parameters: every change put back');
       for (const u of status.unreverted) {
+        if (u.problem !== undefined) {
+          out.line(paint(out, 'yellow', `journal row ${u.id} in ${u.journal} will never be run: ${u.problem}`));
+          continue;
+        }
         out.line(paint(out, 'yellow', `unreverted: ${u.parameter} on ${u.server} (${u.scope}) was ${u.previous ?? '(not set)'}, now ${u.next}; `
           + `${u.runActive ? 'its run is still going' : 'run om-migrate revert-params'}`));
       }

@@ -4,8 +4,29 @@ import { sessions } from './MysqlIntrospector.js';
 import { rows } from './rows.js';
 
 /** A task_instance.id that is not 8-4-4-4-12 hex digits (apache/airflow#54554 left the last group with 8). */
-export const MALFORMED_ID_CONDITION =
-  "id IS NOT NULL AND id NOT REGEXP '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'";
+export const malformedIdCondition = (column = 'id'): string =>
+  `${column} IS NOT NULL AND ${column} NOT REGEXP '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'`;
+export const MALFORMED_ID_CONDITION = malformedIdCondition();
+
+/** Only the fixed table names of the seven dependants reach these statements; anything else is a bug. */
+function table(name: string): string {
+  if (!/^[a-z_]+$/.test(name)) throw new Error(`not a dependant table name: ${name}`);
+  return name;
+}
+
+/**
+ * The rows of a dependant table that the foreign key d59cbbef95eb re-creates would refuse: all four key columns set
+ * (a key with a NULL column is not checked, MATCH SIMPLE) and no task_instance with that key.
+ */
+export function orphanCondition(name: string): string {
+  const t = table(name);
+  return `${t}.dag_id IS NOT NULL AND ${t}.task_id IS NOT NULL AND ${t}.run_id IS NOT NULL AND ${t}.map_index IS NOT NULL`
+    + ` AND NOT EXISTS (SELECT 1 FROM task_instance ti WHERE ti.dag_id = ${t}.dag_id AND ti.task_id = ${t}.task_id`
+    + ` AND ti.run_id = ${t}.run_id AND ti.map_index = ${t}.map_index)`;
+}
+
+const DUPLICATE_KEYS = 'SELECT dag_id, task_id, run_id, map_index, COUNT(*) AS copies FROM task_instance'
+  + ' GROUP BY dag_id, task_id, run_id, map_index HAVING COUNT(*) > 1';
 
 export class MysqlAirflowQueries implements AirflowQueries {
   constructor(private readonly knex: Knex, private readonly introspect: SchemaIntrospector) {}
@@ -24,12 +45,47 @@ export class MysqlAirflowQueries implements AirflowQueries {
     return Number(row.n);
   }
 
+  /**
+   * GET_LOCK names are server-wide: another Airflow database's migration on the same server holds the same name
+   * (docs/facts/airflow.md). Its holder session is connected to that database, so only a holder connected to this one
+   * (or one whose database cannot be read) counts as a migration of this database.
+   */
   async migrationLockHolder(): Promise<SessionInfo | undefined> {
     const [used] = rows<{ id: string | number | null }>(await this.knex.raw("SELECT IS_USED_LOCK('airflow_MIGRATIONS') AS id"));
     if (used.id === null) return undefined;
+    const [where] = rows<{ db: string | null; mine: string | null }>(await this.knex.raw(
+      'SELECT DB AS db, DATABASE() AS mine FROM information_schema.PROCESSLIST WHERE ID = ?', [String(used.id)]));
+    if (where?.db != null && where.mine != null && where.db !== where.mine) return undefined;
     const [session] = await sessions(this.knex,
       'SELECT ID AS id, USER AS user, HOST AS client, TIME AS seconds, LEFT(INFO, 200) AS statement FROM information_schema.PROCESSLIST WHERE ID = ?',
       [String(used.id)]);
     return session ?? { connectionId: String(used.id), user: undefined, client: undefined, seconds: undefined, statement: undefined };
+  }
+
+  async leftoverFunctionExists(): Promise<boolean> {
+    return this.introspect.functionExists('uuid_generate_v7');
+  }
+
+  async pgcryptoSchema(): Promise<string | undefined> {
+    return undefined;
+  }
+
+  async orphanCount(name: string): Promise<number> {
+    const [row] = rows<{ n: string | number }>(await this.knex.raw(`SELECT COUNT(*) AS n FROM ${table(name)} WHERE ${orphanCondition(name)}`));
+    return Number(row.n);
+  }
+
+  orphanListQuery(name: string): string {
+    return `SELECT * FROM ${table(name)} WHERE ${orphanCondition(name)}`;
+  }
+
+  async duplicateKeyCount(): Promise<{ keys: number; rows: number }> {
+    const [row] = rows<{ k: string | number; r: string | number | null }>(await this.knex.raw(
+      `SELECT COUNT(*) AS k, SUM(copies) AS r FROM (${DUPLICATE_KEYS}) d`));
+    return { keys: Number(row.k), rows: Number(row.r ?? 0) };
+  }
+
+  duplicateListQuery(): string {
+    return `${DUPLICATE_KEYS} ORDER BY dag_id, task_id, run_id, map_index`;
   }
 }

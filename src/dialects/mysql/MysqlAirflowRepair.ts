@@ -1,20 +1,22 @@
+import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { AirflowRepairSql, IdReference, TaskInstanceForeignKey } from '../types.js';
-import { MALFORMED_ID_CONDITION } from './MysqlAirflowQueries.js';
+import { malformedIdCondition, orphanCondition } from './MysqlAirflowQueries.js';
 
 const KEY = 'dag_id, task_id, run_id, map_index';
-const MAP_TABLE = 'om_migrate_ti_id_map';
 
 /**
- * UUIDv7 from a timestamp, in plain SQL rather than a stored function: creating a function is exactly what binary
- * logging refuses to non-SUPER users (the failure this repair exists for). 48 bits of milliseconds, version 7, 12
- * random bits, variant 10xx, 62 random bits.
+ * UUIDv7 in plain SQL rather than a stored function: creating a function is exactly what binary logging refuses to
+ * non-SUPER users (the failure this repair exists for). 48 bits of milliseconds of `timestamp`, version 7, then 74
+ * bits taken from MD5(salt, old id) for the random part: a function of the old id, so the referencing columns and
+ * task_instance itself can each be rewritten by one statement to the same new id, with no map table in between; the
+ * salt (random per run) keeps them unpredictable, and the old ids being unique keeps them apart.
  */
-function uuidV7Of(timestamp: string): string {
+function uuidV7Of(timestamp: string, oldId: string, salt: string): string {
   const ms = `LPAD(LOWER(HEX(CAST(FLOOR(UNIX_TIMESTAMP(${timestamp}) * 1000) AS UNSIGNED))), 12, '0')`;
-  const rnd = 'MD5(CONCAT(UUID(), RAND()))';
-  return `CONCAT(SUBSTRING(${ms}, 1, 8), '-', SUBSTRING(${ms}, 9, 4), '-7', SUBSTRING(${rnd}, 1, 3), '-', `
-    + `SUBSTRING('89ab', 1 + FLOOR(RAND() * 4), 1), SUBSTRING(${rnd}, 1, 3), '-', SUBSTRING(${rnd}, 1, 12))`;
+  const h = `MD5(CONCAT('${salt}', ${oldId}))`;
+  return `CONCAT(SUBSTRING(${ms}, 1, 8), '-', SUBSTRING(${ms}, 9, 4), '-7', SUBSTRING(${h}, 1, 3), '-', `
+    + `SUBSTRING('89ab', 1 + CONV(SUBSTRING(${h}, 4, 1), 16, 10) % 4, 1), SUBSTRING(${h}, 5, 3), '-', SUBSTRING(${h}, 8, 12))`;
 }
 
 /** MySQL commits every DDL statement on its own, so each action is one statement and a re-run continues. */
@@ -25,6 +27,10 @@ export class MysqlAirflowRepair implements AirflowRepairSql {
 
   dropLeftoverFunction(): string[] {
     return ['DROP FUNCTION IF EXISTS uuid_generate_v7'];
+  }
+
+  deleteOrphans(table: string): string[] {
+    return [`DELETE FROM ${table} WHERE ${orphanCondition(table)}`];
   }
 
   truncateTaskInstance(dependantTables: string[]): string[] {
@@ -60,15 +66,18 @@ export class MysqlAirflowRepair implements AirflowRepairSql {
   }
 
   rewriteMalformedIds(references: IdReference[]): string[] {
-    const timestamp = 'COALESCE(queued_dttm, start_date, NOW(3))';
+    const salt = randomBytes(8).toString('hex');
+    // One clock for every statement, so a row without times gets the same id in task_instance and its references.
+    const timestamp = (ti: string) => `COALESCE(${ti}.queued_dttm, ${ti}.start_date, @om_migrate_now)`;
     return [
-      // Children are rewritten by hand through the map, so the foreign keys on ti_id must not interfere meanwhile.
+      // The referencing columns are rewritten by hand, before task_instance, so their foreign keys (with or without
+      // ON UPDATE CASCADE) must not act meanwhile. The plan runs these in one transaction: all or nothing.
       'SET FOREIGN_KEY_CHECKS = 0',
-      `CREATE TEMPORARY TABLE ${MAP_TABLE} (PRIMARY KEY (old_id)) AS SELECT id AS old_id, ${uuidV7Of(timestamp)} AS new_id `
-        + `FROM task_instance WHERE ${MALFORMED_ID_CONDITION}`,
-      ...references.map((r) => `UPDATE ${r.table} JOIN ${MAP_TABLE} m ON ${r.table}.${r.column} = m.old_id SET ${r.table}.${r.column} = m.new_id`),
-      `UPDATE task_instance JOIN ${MAP_TABLE} m ON task_instance.id = m.old_id SET task_instance.id = m.new_id`,
-      `DROP TEMPORARY TABLE ${MAP_TABLE}`,
+      'SET @om_migrate_now = NOW(3)',
+      ...references.map((r) => `UPDATE ${r.table} JOIN task_instance ti ON ${r.table}.${r.column} = ti.id `
+        + `SET ${r.table}.${r.column} = ${uuidV7Of(timestamp('ti'), 'ti.id', salt)} WHERE ${malformedIdCondition('ti.id')}`),
+      // The table itself: one UPDATE with a computed expression, as fast as rewriting the key can be.
+      `UPDATE task_instance SET id = ${uuidV7Of(timestamp('task_instance'), 'task_instance.id', salt)} WHERE ${malformedIdCondition('task_instance.id')}`,
       'SET FOREIGN_KEY_CHECKS = 1',
     ];
   }

@@ -1,3 +1,4 @@
+import semver from 'semver';
 import knexFactory, { Knex } from 'knex';
 import { MysqlRowCounter } from './MysqlRowCounter.js';
 import { MysqlScratch } from './MysqlScratch.js';
@@ -5,7 +6,8 @@ import type { ConnectionSpec } from '../../config/ConnectionSpec.js';
 import { tlsRequested } from '../../config/ConnectionSpec.js';
 import { connectError } from '../connectionErrors.js';
 import { QUIET_KNEX_LOG } from '../quietKnexLog.js';
-import type { AdvisoryLock, Capabilities, Dialect, JournalStore, Privileges, ServerInfo } from '../types.js';
+import type { AdvisoryLock, Capabilities, Dialect, DumpPrivilegeProblem, JournalStore, Privileges, ServerInfo } from '../types.js';
+import { mysqlDumpPrivilegeProblems } from './mysqlDumpPrivileges.js';
 import { classifyMysqlError } from './classifyMysqlError.js';
 import { MysqlAirflowQueries } from './MysqlAirflowQueries.js';
 import { MysqlAirflowRepair } from './MysqlAirflowRepair.js';
@@ -114,7 +116,7 @@ export class MysqlDialect implements Dialect {
       versionText: `${row.v} (${row.c})`,
       managed: await this.managedService(row.b, row.c),
       floor: FLOORS[flavour],
-      belowFloor: compareDotted(version, FLOORS[flavour]) < 0,
+      belowFloor: semver.lt(semver.coerce(version) ?? '0.0.0', FLOORS[flavour]),
     };
   }
 
@@ -146,6 +148,10 @@ export class MysqlDialect implements Dialect {
     };
   }
 
+  dumpPrivilegeProblems(server: ServerInfo): Promise<DumpPrivilegeProblem[]> {
+    return mysqlDumpPrivilegeProblems(this.knex, this.spec.database, server);
+  }
+
   /** A database of om-migrate's own: MySQL has no owners, so its trust rests on canWriteOwnJournalLocation. */
   async ownJournal(): Promise<JournalStore> {
     await this.knex.raw(`CREATE DATABASE IF NOT EXISTS ${OWN_SCHEMA} CHARACTER SET utf8mb4`);
@@ -171,12 +177,3 @@ export class MysqlDialect implements Dialect {
   }
 }
 
-function compareDotted(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
-  for (let i = 0; i < 3; i += 1) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
-}

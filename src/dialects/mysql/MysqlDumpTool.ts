@@ -14,7 +14,28 @@ export class MysqlDumpTool implements DumpTooling {
 
   locate(server: ServerInfo, env: NodeJS.ProcessEnv = process.env): DumpToolCheck {
     const names = server.flavour === 'mariadb' ? ['mariadb-dump', 'mysqldump'] : ['mysqldump', 'mariadb-dump'];
-    return locateFirst(names, env);
+    const tool = locateFirst(names, env);
+    if (tool.problem) return tool;
+    // The name says little: Debian's mysqldump is a symlink to mariadb-dump. The --version line says whose it is.
+    const mariadbTool = /mariadb/i.test(tool.version ?? '');
+    if (server.flavour === 'mysql' && mariadbTool) {
+      return {
+        ...tool,
+        warning: `${tool.name} is MariaDB's (${tool.version}) and the server is MySQL ${server.version}: its dump starts with MariaDB's `
+          + '"sandbox mode" line (MDEV-21178), which MySQL\'s own mysql client rejects, so only a MariaDB client restores it '
+          + '(om-migrate restore picks one); it knows no --set-gtid-purged, so no GTID_PURGED is written either',
+        fix: 'Install MySQL\'s client tools (mysql-client 8.0 or newer) first on PATH for a dump MySQL\'s own client reads.',
+      };
+    }
+    if (server.flavour === 'mariadb' && !mariadbTool) {
+      return {
+        ...tool,
+        warning: `${tool.name} is MySQL's (${tool.version}) and the server is MariaDB ${server.version}: om-migrate passes it `
+          + '--column-statistics=0 and --set-gtid-purged=OFF, which MariaDB lacks the tables and variables for',
+        fix: 'Install MariaDB\'s client (mariadb-client) to dump with the server\'s own tool.',
+      };
+    }
+    return tool;
   }
 
   locateRestore(server: ServerInfo, env: NodeJS.ProcessEnv = process.env): DumpToolCheck {
@@ -32,7 +53,10 @@ export class MysqlDumpTool implements DumpTooling {
       '--no-tablespaces',
       '--default-character-set=utf8mb4',
       MAX_PACKET,
-      ...(oracleTool && server.flavour === 'mysql' ? ['--set-gtid-purged=OFF'] : []),
+      // MySQL's mysqldump defaults to --set-gtid-purged=AUTO, which writes SET @@GLOBAL.GTID_PURGED on a GTID server
+      // (a restore elsewhere then fails or rewrites its GTID history) and, on a server without gtid_mode — MariaDB —
+      // fails with 1193 "Unknown system variable 'GTID_MODE'". MariaDB's tool has no such option (unknown variable).
+      ...(oracleTool ? ['--set-gtid-purged=OFF'] : []),
       // MySQL 8's mysqldump asks information_schema.COLUMN_STATISTICS, which MariaDB does not have.
       ...(oracleTool && server.flavour === 'mariadb' ? ['--column-statistics=0'] : []),
     ];

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { ConnectionSpec, Engine } from '../../config/ConnectionSpec.js';
 import type { AirflowQueries, AirflowRepairSql } from './airflow.js';
-import type { DumpTooling } from './dump.js';
+import type { DumpPrivilegeProblem, DumpTooling } from './dump.js';
 import type { JournalStore } from './journal.js';
 import type { LedgerStore } from './ledger.js';
 import type { AdvisoryLock, RunRegistry } from './lock.js';
@@ -46,5 +46,7 @@ export interface Dialect {
   readonly runs: RunRegistry;
   serverInfo(): Promise<ServerInfo>;
   privileges(): Promise<Privileges>;
+  /** What this connection's user lacks for the dump the backup runs (read-only; empty when nothing). */
+  dumpPrivilegeProblems(server: ServerInfo): Promise<DumpPrivilegeProblem[]>;
   close(): Promise<void>;
 }

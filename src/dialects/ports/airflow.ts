@@ -10,6 +10,24 @@ export interface AirflowQueries {
    * (MySQL GET_LOCK('airflow_MIGRATIONS'), PostgreSQL pg_advisory_lock(1) in this database: docs/facts/airflow.md).
    */
   migrationLockHolder(): Promise<SessionInfo | undefined>;
+  /**
+   * Rows of `table` whose (dag_id, task_id, run_id, map_index) has all four values and matches no task_instance: the
+   * rows d59cbbef95eb's foreign key on that table refuses (1452 / ForeignKeyViolation). Read-only.
+   */
+  /**
+   * Airflow's own leftover uuid_generate_v7 in the current schema: MySQL's (any signature, MySQL has no overloading);
+   * on PostgreSQL only `uuid_generate_v7(timestamp with time zone)`, never another function of that name (pg_uuidv7's).
+   */
+  leftoverFunctionExists(): Promise<boolean>;
+  /** PostgreSQL: the schema of the pgcrypto extension d59cbbef95eb installs when it may; undefined when absent (MySQL). */
+  pgcryptoSchema(): Promise<string | undefined>;
+  orphanCount(table: string): Promise<number>;
+  /** The exact read-only statement that lists those rows, for the operator to run. */
+  orphanListQuery(table: string): string;
+  /** Keys (dag_id, task_id, run_id, map_index) held by more than one task_instance row, and how many rows hold them. */
+  duplicateKeyCount(): Promise<{ keys: number; rows: number }>;
+  /** The exact read-only statement that lists the duplicated keys with their counts. */
+  duplicateListQuery(): string;
 }
 
 /** A foreign key on (dag_id, task_id, run_id, map_index) that points at task_instance, as Airflow declares it. */
@@ -33,6 +51,8 @@ export interface AirflowRepairSql {
   /** PostgreSQL drops the foreign keys built on task_instance_composite_key's index together with it. */
   readonly compositeKeyDropTakesForeignKeys: boolean;
   dropLeftoverFunction(): string[];
+  /** Deletes the rows of `table` that orphanCount counts (--delete-orphans), one statement. */
+  deleteOrphans(table: string): string[];
   truncateTaskInstance(dependantTables: string[]): string[];
   /** The composite primary key, replacing the one on id when there is one. */
   restoreCompositePrimaryKey(replaceIdPrimaryKey: boolean): string[];

@@ -11,6 +11,23 @@ export interface DumpToolCheck {
   /** Why it cannot be used (missing, too old for the server); undefined when it can. */
   problem: string | undefined;
   fix: string | undefined;
+  /** Usable, with a consequence worth saying (another family's tool than the server's, say). */
+  warning?: string;
+}
+
+/** Something the dump would fail on (block) or silently leave out (warn) for lack of a privilege, and its GRANT. */
+export interface DumpPrivilegeProblem {
+  severity: 'block' | 'warn';
+  summary: string;
+  fix: string;
+}
+
+/** Where to look for a client tool besides PATH, and what it must be able to read. */
+export interface DumpToolSearch {
+  /** --pg-bin-dir / OM_MIGRATE_PG_BIN_DIR: a directory of PostgreSQL client tools, preferred when they qualify. */
+  pgBinDir?: string;
+  /** The --version line of the tool that wrote the archive to restore (its manifest): pg_restore must be as new. */
+  archiveToolVersion?: string;
 }
 
 /** 'sql': text a client replays (MySQL family, may be compressed by us); 'custom': pg_dump -Fc, compressed itself. */
@@ -19,9 +36,15 @@ export type DumpFormat = 'sql' | 'custom';
 /** The stock dump and restore tools of an engine. Every dump and restore flag lives behind this. */
 export interface DumpTooling {
   readonly format: DumpFormat;
-  locate(server: ServerInfo, env?: NodeJS.ProcessEnv): DumpToolCheck;
+  locate(server: ServerInfo, env?: NodeJS.ProcessEnv, search?: DumpToolSearch): DumpToolCheck;
   /** The tool that reads this engine's dumps back: mariadb/mysql, pg_restore (next to pg_dump when it can). */
-  locateRestore(server: ServerInfo, env?: NodeJS.ProcessEnv): DumpToolCheck;
+  locateRestore(server: ServerInfo, env?: NodeJS.ProcessEnv, search?: DumpToolSearch): DumpToolCheck;
+  /**
+   * Runs the located tool against the server in a way that reads catalogs only and writes nothing, so preflight
+   * learns what the backup would meet (a binary that is not the version it claims, a refused server) before
+   * anything changes. Absent where --version and SQL checks already tell everything.
+   */
+  probe?(spec: ConnectionSpec, tool: DumpToolCheck, server: ServerInfo, env?: NodeJS.ProcessEnv): Promise<DumpToolCheck>;
   /** Dumps `spec.database` to standard output, consistently and without locking, routines/triggers/events included. */
   dumpInvocation(spec: ConnectionSpec, tool: DumpToolCheck, server: ServerInfo): ToolInvocation;
   /** Whether the last bytes of an (uncompressed) dump prove the tool finished it; true when the format cannot tell. */

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { AIRFLOW_FUNCTION_SIGNATURE, orphanCondition } from './PostgresAirflowQueries.js';
 import type { AirflowRepairSql, IdReference, TaskInstanceForeignKey } from '../types.js';
 
 const KEY = 'dag_id, task_id, run_id, map_index';
@@ -9,8 +10,13 @@ export class PostgresAirflowRepair implements AirflowRepairSql {
 
   constructor(private readonly knex: Knex) {}
 
+  /** Only Airflow's signature: a bare name would drop another uuid_generate_v7 (or fail when there are several). */
   dropLeftoverFunction(): string[] {
-    return ['DROP FUNCTION IF EXISTS uuid_generate_v7'];
+    return [`DROP FUNCTION IF EXISTS ${AIRFLOW_FUNCTION_SIGNATURE}`];
+  }
+
+  deleteOrphans(table: string): string[] {
+    return [`DELETE FROM ${table} WHERE ${orphanCondition(table)}`];
   }
 
   truncateTaskInstance(dependantTables: string[]): string[] {

@@ -5,7 +5,8 @@ import type { ConnectionSpec } from '../../config/ConnectionSpec.js';
 import { tlsRequested } from '../../config/ConnectionSpec.js';
 import { connectError } from '../connectionErrors.js';
 import { QUIET_KNEX_LOG } from '../quietKnexLog.js';
-import type { AdvisoryLock, Capabilities, Dialect, JournalStore, Privileges, ServerInfo } from '../types.js';
+import type { AdvisoryLock, Capabilities, Dialect, DumpPrivilegeProblem, JournalStore, Privileges, ServerInfo } from '../types.js';
+import { postgresDumpPrivilegeProblems } from './postgresDumpPrivileges.js';
 import { classifyPostgresError } from './classifyPostgresError.js';
 import { PostgresAirflowQueries } from './PostgresAirflowQueries.js';
 import { PostgresAirflowRepair } from './PostgresAirflowRepair.js';
@@ -74,6 +75,9 @@ export class PostgresDialect implements Dialect {
         ssl: tlsRequested(spec) ? { rejectUnauthorized: sslmode.startsWith('verify') } : false,
         connectionTimeoutMillis: timeoutMs,
         application_name: program.slice(0, 63),
+        // libpq's startup options, as SQLAlchemy passes ?options=-csearch_path%3Dairflow on: the same search_path
+        // makes current_schema() the one Airflow uses, and om-migrate's own tables land there too.
+        ...(spec.params.options ? { options: spec.params.options } : {}),
       } as Knex.PgConnectionConfig,
       // One connection, kept: advisory locks are session-level, and idle_session_timeout (14+) or
       // idle_in_transaction_session_timeout set for the server or the role would end it during a long step.
@@ -140,6 +144,10 @@ export class PostgresDialect implements Dialect {
       superuser: row.superuser,
       summary: [row.superuser ? 'superuser' : 'not superuser', row.owner ? 'database owner' : 'not the database owner'].join(', '),
     };
+  }
+
+  dumpPrivilegeProblems(_server: ServerInfo): Promise<DumpPrivilegeProblem[]> {
+    return postgresDumpPrivilegeProblems(this.knex);
   }
 
   /**

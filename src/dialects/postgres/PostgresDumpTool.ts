@@ -1,21 +1,84 @@
-import { dirname } from 'node:path';
 import type { ConnectionSpec } from '../../config/ConnectionSpec.js';
-import { findExecutable, toolVersionText } from '../../process/findExecutable.js';
-import type { DumpToolCheck, DumpTooling, ServerInfo, ToolInvocation } from '../types.js';
+import { describeExit, spawnChild, succeeded } from '../../process/spawnChild.js';
+import { toolEnvironment } from '../../process/ToolInvocation.js';
+import type { DumpToolCheck, DumpTooling, DumpToolSearch, ServerInfo, ToolInvocation } from '../types.js';
+import { locatePgRestoreFor, locatePgTool, parsePgToolVersion, type PgToolChoice, type PgToolSearch } from './pgToolDiscovery.js';
 
-/** pg_dump (at least the server's major version) and pg_restore, which reads its custom-format archives. */
+/** How long the preflight probe may take: it reads catalogs only, but a busy server can be slow to answer. */
+const PROBE_TIMEOUT_MS = 120_000;
+
+/**
+ * pg_dump (at least the server's major version) and pg_restore, which reads its custom-format archives. Both are
+ * chosen among every copy on this machine (pgToolDiscovery): the first on PATH is often Debian's 15 while the
+ * server is 16 or 17.
+ */
 export class PostgresDumpTool implements DumpTooling {
   readonly format = 'custom' as const;
 
-  locate(server: ServerInfo, env: NodeJS.ProcessEnv = process.env): DumpToolCheck {
-    return locateVersioned('pg_dump', findExecutable('pg_dump', env), server, env);
+  locate(server: ServerInfo, env: NodeJS.ProcessEnv = process.env, search: DumpToolSearch = {}): DumpToolCheck {
+    return asCheck(locatePgTool('pg_dump', serverMajor(server), pgSearch(env, search)));
   }
 
-  locateRestore(server: ServerInfo, env: NodeJS.ProcessEnv = process.env): DumpToolCheck {
-    // pg_restore cannot read an archive from a newer pg_dump: prefer the one installed beside pg_dump.
-    const dump = findExecutable('pg_dump', env);
-    const beside = dump ? findExecutable('pg_restore', { ...env, PATH: dirname(dump) }) : undefined;
-    return locateVersioned('pg_restore', beside ?? findExecutable('pg_restore', env), server, env);
+  locateRestore(server: ServerInfo, env: NodeJS.ProcessEnv = process.env, search: DumpToolSearch = {}): DumpToolCheck {
+    const pg = pgSearch(env, search);
+    const archiveMajor = parsePgToolVersion(search.archiveToolVersion)?.major;
+    if (archiveMajor !== undefined) {
+      // Restoring a file: it must read what that pg_dump wrote and load into this server.
+      return asCheck(locatePgTool('pg_restore', serverMajor(server), pg, archiveMajor));
+    }
+    // Verifying what we are about to dump: the pg_restore of the same installation as the chosen pg_dump.
+    const dump = locatePgTool('pg_dump', serverMajor(server), pg);
+    return asCheck(dump.chosen ? locatePgRestoreFor(dump.chosen, serverMajor(server), pg) : locatePgTool('pg_restore', serverMajor(server), pg));
+  }
+
+  /**
+   * `--version` is only what a file prints: a script, or a wrapper that runs another binary, may claim any version.
+   * The probe runs the chosen pg_dump for real — schema only, every schema excluded, plain text to a pipe — so the
+   * binary itself checks the server's version (and libpq the connection), and the header it writes names the version
+   * that really ran. It takes no table lock and writes nothing.
+   */
+  async probe(spec: ConnectionSpec, tool: DumpToolCheck, server: ServerInfo, env: NodeJS.ProcessEnv = process.env): Promise<DumpToolCheck> {
+    if (tool.problem || !tool.path) return tool;
+    const args = ['--schema-only', '--exclude-schema=*', '--no-password', `--dbname=${conninfo(spec)}`];
+    const invocation = plain(tool, args, spec);
+    // Untranslated messages: "server version mismatch" is matched below, and pg_dump's NLS would translate it.
+    invocation.env.LC_ALL = 'C';
+    let dumpedBy: string | undefined;
+    let lines = 0;
+    const child = spawnChild({
+      argv: invocation.argv, env: toolEnvironment(env, invocation), stdout: 'lines', stderr: 'lines', timeoutMs: PROBE_TIMEOUT_MS,
+      onLine: (line) => {
+        lines += 1;
+        const m = /^-- Dumped by pg_dump version (\S+)/.exec(line);
+        if (m) dumpedBy = m[1];
+      },
+    });
+    const exit = await child.exit;
+    invocation.dispose();
+    const major = serverMajor(server);
+    if (!succeeded(exit)) {
+      const mismatch = /server version mismatch/.test(exit.tail);
+      return {
+        ...tool,
+        problem: mismatch
+          ? `${tool.path} reports ${tool.version ?? 'no version'} but refused the PostgreSQL ${server.version} server: ${describeExit(tool.name, exit, 2)}`
+          : `${tool.path} could not read the server's catalogs: ${describeExit(tool.name, exit, 2)}`,
+        fix: mismatch
+          ? `Install postgresql-client-${major}, or point --pg-bin-dir (OM_MIGRATE_PG_BIN_DIR) at a directory holding a real pg_dump ${major} or newer.`
+          : 'Fix what pg_dump reports (connection, TLS, privileges); the backup would fail the same way.',
+      };
+    }
+    const ranMajor = parsePgToolVersion(`pg_dump (PostgreSQL) ${dumpedBy ?? ''}`)?.major;
+    if (ranMajor === undefined || ranMajor < major || ranMajor !== parsePgToolVersion(tool.version)?.major) {
+      return {
+        ...tool,
+        problem: ranMajor === undefined
+          ? `${tool.path} reports ${tool.version ?? 'no version'} but did not write a pg_dump header (${lines} lines of output): it is not pg_dump`
+          : `${tool.path} reports ${tool.version ?? 'no version'} but the dump it wrote says pg_dump ${dumpedBy}`,
+        fix: `Point --pg-bin-dir (OM_MIGRATE_PG_BIN_DIR) at the bin directory of a real PostgreSQL ${major} or newer client installation.`,
+      };
+    }
+    return tool;
   }
 
   dumpInvocation(spec: ConnectionSpec, tool: DumpToolCheck): ToolInvocation {
@@ -67,26 +130,17 @@ function plain(tool: DumpToolCheck, args: string[], spec: ConnectionSpec): ToolI
   return { argv: [tool.path as string, ...args], env, display: [tool.name, ...args], dispose: () => undefined };
 }
 
-function locateVersioned(name: string, path: string | undefined, server: ServerInfo, env: NodeJS.ProcessEnv): DumpToolCheck {
-  const serverMajor = Number(server.version.split('.')[0]);
-  if (!path) {
-    return {
-      name, path, version: undefined, problem: `${name} is not on PATH`,
-      fix: `Install the PostgreSQL ${serverMajor} client tools (Debian: apt-get install postgresql-client) or add them to PATH.`,
-    };
-  }
-  const version = toolVersionText(path, env);
-  const toolMajor = Number(/(\d+)(?:\.\d+)?/.exec(version ?? '')?.[1]);
-  if (!version || Number.isNaN(toolMajor)) {
-    return { name, path, version, problem: `${path} does not run (--version failed)`, fix: 'Reinstall the PostgreSQL client tools.' };
-  }
-  if (toolMajor < serverMajor) {
-    return {
-      name, path, version,
-      problem: `${name} ${toolMajor} cannot ${name === 'pg_dump' ? 'dump' : 'restore into'} a PostgreSQL ${serverMajor} server`,
-      fix: `Install ${name} ${serverMajor} or newer (postgresql-client-${serverMajor}) and put it first on PATH.`,
-    };
-  }
-  return { name, path, version, problem: undefined, fix: undefined };
+function serverMajor(server: ServerInfo): number {
+  return Number(server.version.split('.')[0]);
 }
 
+function pgSearch(env: NodeJS.ProcessEnv, search: DumpToolSearch): PgToolSearch {
+  return { env, binDir: search.pgBinDir || env.OM_MIGRATE_PG_BIN_DIR || undefined };
+}
+
+function asCheck(choice: PgToolChoice): DumpToolCheck {
+  const c = choice.chosen;
+  return c
+    ? { name: choice.tool, path: c.path, version: c.versionText, problem: undefined, fix: undefined }
+    : { name: choice.tool, path: undefined, version: undefined, problem: choice.problem, fix: choice.fix };
+}

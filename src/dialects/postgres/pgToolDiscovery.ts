@@ -1,6 +1,4 @@
 /**
- * DRAFT for src/dialects/postgres/pgToolDiscovery.ts (self-contained: node built-ins only).
- *
  * Finds every pg_dump / pg_restore this machine has — an explicit directory (--pg-bin-dir, OM_MIGRATE_PG_BIN_DIR),
  * PATH, and Debian/Ubuntu's side-by-side installs under /usr/lib/postgresql/<major>/bin — asks each for its version,
  * and picks the newest one whose major is not older than the server's (pg_dump refuses a newer server: "aborting
@@ -10,8 +8,8 @@
  * the result blocks naming it instead of silently taking another one.
  */
 import { accessSync, constants, readdirSync, realpathSync, statSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import { delimiter, join } from 'node:path';
+import { toolVersionText } from '../../process/findExecutable.js';
 
 export type PgToolName = 'pg_dump' | 'pg_restore';
 export type PgToolSource = 'pg-bin-dir' | 'PATH' | 'debian';
@@ -64,9 +62,7 @@ export function parsePgToolVersion(text: string | undefined): { major: number; v
 }
 
 export function defaultVersionOf(path: string, env: NodeJS.ProcessEnv): string | undefined {
-  const r = spawnSync(path, ['--version'], { encoding: 'utf8', env, timeout: 10_000 });
-  if (r.status !== 0 || typeof r.stdout !== 'string') return undefined;
-  return r.stdout.split('\n')[0].trim() || undefined;
+  return toolVersionText(path, env) || undefined;
 }
 
 function executable(path: string): boolean {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import {
   choosePgTool, discoverPgTools, locatePgRestoreFor, locatePgTool, parsePgToolVersion, type PgToolCandidate,
-} from '../helpers/pgToolDiscovery.draft.js';
+} from '../../src/dialects/postgres/pgToolDiscovery.js';
 
 const root = mkdtempSync(join(tmpdir(), 'omm-pgtools-'));
 after(() => rmSync(root, { recursive: true, force: true }));
