@@ -106,9 +106,13 @@ export async function preflightWithInput(config: RunConfig, options: PreflightOp
     const command = options.command ?? 'preflight';
     const judgeRehearsal = options.checkRehearsal !== false && (command === 'up' || command === 'preflight');
     if ((options.dryRun || command === 'up' || judgeRehearsal) && input && !report.unreachable) {
-      const plan = await buildPlan(ctx, findings);
-      if (options.dryRun || command === 'up') report.plan = plan;
-      const rehearsal = judgeRehearsal ? await rehearsalFinding(opened.targets, plan, config.requireRehearsal, ctx.now) : undefined;
+      const planned = options.dryRun || command === 'up';
+      // Plain preflight builds the plan only to look its rehearsal up: a plan it cannot build is not its finding to make.
+      const plan = planned ? await buildPlan(ctx, findings) : await buildPlan(ctx, findings).catch(() => undefined);
+      if (planned) report.plan = plan;
+      const rehearsal = judgeRehearsal && plan
+        ? await rehearsalFinding(opened.targets, plan, config.requireRehearsal, ctx.now).catch((error: unknown) => ({ ...couldNotCheck('rehearsal', error), severity: config.requireRehearsal ? 'block' as const : 'warn' as const }))
+        : undefined;
       if (rehearsal) {
         findings.push(rehearsal);
         report.blocked = findings.some((f) => f.severity === 'block');

@@ -6,7 +6,7 @@ import { findUnreverted, type UnrevertedEntry } from '../params/index.js';
 import { readVersions, type VersionFacts } from '../targets/readVersions.js';
 import { describeLockHolder, type LockHolderDescription } from '../lock/runLock.js';
 import { openTargets } from '../targets/openTargets.js';
-import { ledgerTargetOf } from '../rehearsal/rehearsalRecord.js';
+import { ledgerTargetOf, REHEARSAL_STEP, type RehearsalRecord } from '../rehearsal/rehearsalRecord.js';
 import { ROW_COUNT_STEP } from './executePlan.js';
 import type { RowCountReport } from './upTypes.js';
 
@@ -16,6 +16,8 @@ export interface StatusReport {
   unreverted: UnrevertedEntry[];
   /** The last run's row-count comparison (the "nothing lost" proof), from the ledger; null before any. */
   lastRowCounts: { runId: string; finishedAt: string | null; lost: boolean; comparison: RowCountReport | null } | null;
+  /** The last rehearsal of any plan (up and preflight judge the one of their own plan). */
+  lastRehearsal: { runId: string; planId: string; status: string; finishedAt: string | null; record: RehearsalRecord | null } | null;
 }
 
 const LEDGER_ROWS = 20;
@@ -36,10 +38,13 @@ export async function readStatus(config: RunConfig): Promise<StatusReport> {
     }
     const ledger = ledgerTargetOf(opened.targets)?.dialect.ledger;
     const last = ledger ? await ledger.lastOf(ROW_COUNT_STEP) : undefined;
+    const rehearsal = ledger ? await ledger.lastOf(REHEARSAL_STEP) : undefined;
     return {
       databases, versions: await readVersions(opened.targets),
       unreverted: await findUnreverted(opened.targets, { journalDir: config.journalDir, adminFor: opened.adminFor }),
       lastRowCounts: last ? { runId: last.runId, finishedAt: last.finishedAt, lost: last.status === 'failed', comparison: parse(last.stateAfter) } : null,
+      lastRehearsal: rehearsal ? { runId: rehearsal.runId, planId: rehearsal.planId, status: rehearsal.status, finishedAt: rehearsal.finishedAt,
+        record: parse(rehearsal.stateAfter) as RehearsalRecord | null } : null,
     };
   } finally {
     await opened.close();

@@ -82,6 +82,6 @@ export function compareRowCounts(before: TargetRowCounts[], after: TargetRowCoun
 
 /** "task_instance 50 → 40 (−10)" */
 export function describeChange(c: RowCountChange): string {
-  const sign = c.delta > 0 ? `+${c.delta}` : `−${-c.delta}`;
+  const sign = c.delta >= 0 ? `+${c.delta}` : `−${-c.delta}`;
   return `${c.role}.${c.table} ${c.before ?? '(absent)'} → ${c.after ?? '(absent)'} (${sign}${c.exact ? '' : ', estimated'})`;
 }

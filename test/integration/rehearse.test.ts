@@ -93,6 +93,9 @@ for (const engine of servers.engines) {
       assert.deepEqual(up.json.result.rowCounts.lost, []);
       assert.equal(await omVersion(sc), '1.11.0');
       assert.equal(await airflowRevision(sc), AIRFLOW_HEAD);
+      const status = await runCli(sc, ['status']);
+      assert.match(status.stdout, /rehearsal: passed .*, plan [0-9a-f]{16}, .*; report /);
+      assert.match(status.stdout, /row counts \(run [0-9a-f]{8}, .*\): \d+ tables compared, 0 changed/);
     });
 
     it('a failing step is reported with its output and the copy dropped; a killed rehearsal\'s copy is removed by the next one', async () => {
@@ -128,6 +131,10 @@ for (const engine of servers.engines) {
       // SIGTERM while OpenMetadata's migrator runs on the copy: stopped, parameters put back, the copy dropped
       const stopped = startCli(sc, ['rehearse', '--json'], { OM_STANDIN_SLEEP_MS: '3000' });
       await waitFor('the migrator on the copy', () => /Migration Run started/.test(stopped.output().stderr));
+      // the real databases' run lock is held meanwhile: up cannot start
+      const refused = await runCli(sc, ['up', '--json']);
+      assert.equal(refused.code, 5, refused.stdout + refused.stderr);
+      assert.match(refused.json.error.message, /rehearse/);
       stopped.child.kill('SIGTERM');
       const end = await stopped.done;
       assert.equal(end.code, 130, end.stdout + end.stderr);

@@ -4,6 +4,7 @@ import { readStatus } from '../../api/status.js';
 import { EXIT } from '../exitCodes.js';
 import { paint } from '../output.js';
 import { describeChange } from '../../targets/rowCounts.js';
+import { formatDuration } from '../../rehearsal/rehearsalRecord.js';
 import type { CommandSpec } from './CommandSpec.js';
 
 export const statusCommand: CommandSpec = {
@@ -22,6 +23,12 @@ export const statusCommand: CommandSpec = {
         for (const e of db.ledger) {
           out.line(`  ${e.startedAt}  ${e.step.padEnd(34)} ${e.status.padEnd(7)} --to ${e.targetVersion}  run ${e.runId.slice(0, 8)}`);
         }
+      }
+      const rh = status.lastRehearsal;
+      if (rh) {
+        const outcome = rh.status === 'done' ? 'passed' : rh.status;
+        out.line(`rehearsal: ${outcome} ${rh.finishedAt ?? '(unfinished)'}, plan ${rh.planId}${rh.record ? `, ${formatDuration(rh.record.totalMs)}` : ''}`
+          + `${rh.record?.report ? `; report ${rh.record.report}` : ''}`);
       }
       const rc = status.lastRowCounts;
       if (!rc) out.line('row counts: no run compared them yet');

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { ConnectionSpec } from '../../src/config/ConnectionSpec.js';
+import { copyNameFor, copyPrefixFor, withDatabase } from '../../src/rehearsal/copySpec.js';
+import { formatDuration } from '../../src/rehearsal/rehearsalRecord.js';
+import { compareRowCounts, describeChange, watchedTable } from '../../src/targets/rowCounts.js';
+
+describe('rehearsal copy names', () => {
+  it('are unmistakable, within both engines\' limits, and found again by their prefix', () => {
+    const name = copyNameFor('openmetadata_db', '1a2b3c4d-0000-4000-8000-000000000000');
+    assert.equal(name, 'omm_rehearsal_openmetadata_db_1a2b3c4d');
+    assert.ok(name.startsWith(copyPrefixFor('openmetadata_db')));
+    const long = copyNameFor('A-Very-Long-Database-Name-For-OpenMetadata-In-Production-2026', 'ffffffff-0000');
+    assert.match(long, /^omm_rehearsal_[a-z0-9_]+_ffffffff$/);
+    assert.ok(long.length <= 63, `${long} is ${long.length} characters`);
+    assert.notEqual(copyPrefixFor('x'.repeat(40) + 'a'), copyPrefixFor('x'.repeat(40) + 'b'), 'long names stay apart');
+  });
+
+  it('point the Airflow URL at the copy and keep everything else', () => {
+    const spec: ConnectionSpec = { engine: 'mysql', host: 'db', port: 3306, user: 'airflow_user', password: 'p/w@', database: 'airflow_db',
+      params: {}, source: 'test', url: 'mysql+mysqldb://airflow_user:p%2Fw%40@db:3306/airflow_db?charset=utf8mb4' };
+    const copy = withDatabase(spec, 'omm_rehearsal_airflow_db_1a2b3c4d');
+    assert.equal(copy.database, 'omm_rehearsal_airflow_db_1a2b3c4d');
+    assert.equal(copy.url, 'mysql+mysqldb://airflow_user:p%2Fw%40@db:3306/omm_rehearsal_airflow_db_1a2b3c4d?charset=utf8mb4');
+    assert.equal(spec.database, 'airflow_db', 'the real spec is untouched');
+  });
+});
+
+describe('row-count comparison', () => {
+  it('lists every changed table and calls shrunk or vanished tables lost', () => {
+    const before = [{ role: 'openmetadata' as const, database: 'om', tables: [
+      { table: 'table_entity', rows: 10, exact: true }, { table: 'entity_relationship', rows: 20, exact: true },
+      { table: 'tag_usage', rows: 3, exact: true }, { table: 'user_entity', rows: 9_000_000, exact: false, note: 'over 5000000 rows' }] }];
+    const after = [{ role: 'openmetadata' as const, database: 'om', tables: [
+      { table: 'table_entity', rows: 12, exact: true }, { table: 'entity_relationship', rows: 15, exact: true },
+      { table: 'user_entity', rows: 9_000_000, exact: false, note: 'over 5000000 rows' }, { table: 'glossary_entity', rows: 0, exact: true }] }];
+    const c = compareRowCounts(before, after);
+    assert.equal(c.compared, 5);
+    assert.deepEqual(c.changed.map(describeChange), [
+      'openmetadata.entity_relationship 20 → 15 (−5)',
+      'openmetadata.glossary_entity (absent) → 0 (+0)',
+      'openmetadata.table_entity 10 → 12 (+2)',
+      'openmetadata.tag_usage 3 → (absent) (−3)',
+    ]);
+    assert.deepEqual(c.lost.map((x) => x.table), ['entity_relationship', 'tag_usage']);
+    assert.deepEqual(c.estimated, [{ role: 'openmetadata', table: 'user_entity', note: 'over 5000000 rows' }]);
+  });
+
+  it('watches the catalogue and Airflow\'s DAG and task tables, not om-migrate\'s own', () => {
+    for (const t of ['table_entity', 'entity_relationship', 'field_relationship', 'tag_usage']) assert.ok(watchedTable('openmetadata', t), t);
+    for (const t of ['SERVER_CHANGE_LOG', 'om_migrate_ledger', 'om_standin_1_11_0']) assert.ok(!watchedTable('openmetadata', t), t);
+    for (const t of ['dag', 'dag_run', 'task_instance', 'task_map', 'xcom']) assert.ok(watchedTable('airflow', t), t);
+    for (const t of ['alembic_version', 'om_migrate_journal', 'dagger']) assert.ok(!watchedTable('airflow', t), t);
+  });
+
+  it('durations read as people say them', () => {
+    assert.equal(formatDuration(372_000), '6 min 12 s');
+    assert.equal(formatDuration(2_400), '2.4 s');
+    assert.equal(formatDuration(7_380_000), '2 h 3 min');
+  });
+});
