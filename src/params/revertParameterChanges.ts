@@ -41,12 +41,11 @@ export interface Located {
  */
 export async function revertParameterChanges(run: ParameterRun, options: RevertOptions = {}): Promise<RevertReport> {
   const ownRun = options.entries === undefined;
-  const { located, unreadable, lost: lostReading } = await locate(run, options.entries);
-  // Set when the server itself went away: then nothing here can be put back by hand either, and a restart resets
-  // what SET GLOBAL raised; that is an outage to report as one, not a revert to do by hand.
-  let lost = lostReading;
+  const { located, unreadable } = await locate(run, options.entries);
   const report: RevertReport = { reverted: [], deferred: [], rejected: [] };
-  const failures: Array<{ item?: Located; reason: string }> = unreadable.map((reason) => ({ reason }));
+  // `lost`: the failure was the connection going away. When every failure is that, the server itself went away: a
+  // restart resets what SET GLOBAL raised and nothing can be run by hand now; an outage to report as one.
+  const failures: Array<{ item?: Located; reason: string; lost?: boolean }> = [...unreadable];
   for (const item of [...located].reverse()) {
     const { entry, target, source } = item;
     const executor = await run.revertExecutor(target, source, entry);
@@ -77,22 +76,18 @@ export async function revertParameterChanges(run: ParameterRun, options: RevertO
         }
       }
       const outcome = await restoreEntry(run, item, executor);
-      if ('failed' in outcome) {
-        failures.push({ item, reason: outcome.failed });
-        lost ||= isConnectionLoss(outcome.error);
-      }
+      if ('failed' in outcome) failures.push({ item, reason: outcome.failed, lost: isConnectionLoss(outcome.error) });
       else report.reverted.push({ ...entry, status: 'reverted', note: outcome.note });
     };
     try {
       if (key === undefined) await restore();
       else await (run.needs.get(key) ?? target.dialect).coordination.exclusive(restore);
     } catch (error) {
-      failures.push({ item, reason: firstLine(error) });
-      lost ||= isConnectionLoss(error);
+      failures.push({ item, reason: firstLine(error), lost: isConnectionLoss(error) });
     }
   }
   if (ownRun && options.releaseNeeds !== false) await releaseNeeds(run);
-  if (failures.length > 0) throw lost ? serverGone(failures) : revertFailed(failures);
+  if (failures.length > 0) throw failures.every((f) => f.lost) ? serverGone(failures) : revertFailed(failures);
   return report;
 }
 
@@ -210,21 +205,17 @@ function revertFailed(failures: Array<{ item?: Located; reason: string }>): OmMi
  * Finds the journal and target of each entry; without entries, every unreverted entry of this run. Only a target's
  * own database's rows are considered: the admin's journal on a MySQL server is shared by every installation on it.
  */
-async function locate(run: ParameterRun, entries: JournalEntry[] | undefined): Promise<{ located: Located[]; unreadable: string[]; lost: boolean }> {
+async function locate(run: ParameterRun, entries: JournalEntry[] | undefined): Promise<{ located: Located[]; unreadable: Array<{ reason: string; lost: boolean }> }> {
   const found: Located[] = [];
-  const unreadable: string[] = [];
-  let lost = false;
+  const unreadable: Array<{ reason: string; lost: boolean }> = [];
   const seen = new Set<string>();
   for (const target of run.targets) {
-    const readable = await run.readableJournals(target, (reason, error) => {
-      unreadable.push(reason);
-      lost ||= isConnectionLoss(error);
-    }).catch((error: unknown) => {
-      if (!isConnectionLoss(error)) throw error;
-      unreadable.push(`${target.role}: ${firstLine(error)}`);
-      lost = true;
-      return [];
-    });
+    const readable = await run.readableJournals(target, (reason, error) => unreadable.push({ reason, lost: isConnectionLoss(error) }))
+      .catch((error: unknown) => {
+        if (!isConnectionLoss(error)) throw error;
+        unreadable.push({ reason: `${target.role}: ${firstLine(error)}`, lost: true });
+        return [];
+      });
     for (const source of readable) {
       let candidates: JournalEntry[];
       try {
@@ -232,8 +223,7 @@ async function locate(run: ParameterRun, entries: JournalEntry[] | undefined): P
           ? (await source.store.ofRun(run.runId)).filter((e) => ['pending', 'applied', 'deferred'].includes(e.status))
           : (await source.store.unreverted()).filter((e) => entries.some((w) => w.id === e.id));
       } catch (error) {
-        unreadable.push(`${source.store.location} could not be read: ${firstLine(error)}`);
-        lost ||= isConnectionLoss(error);
+        unreadable.push({ reason: `${source.store.location} could not be read: ${firstLine(error)}`, lost: isConnectionLoss(error) });
         continue;
       }
       for (const entry of candidates) {
@@ -244,5 +234,5 @@ async function locate(run: ParameterRun, entries: JournalEntry[] | undefined): P
     }
   }
   found.sort((a, b) => a.entry.createdAt.localeCompare(b.entry.createdAt) || a.entry.id.localeCompare(b.entry.id));
-  return { located: found, unreadable, lost };
+  return { located: found, unreadable };
 }
