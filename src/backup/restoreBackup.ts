@@ -14,6 +14,9 @@ import { describeExit, spawnChild, succeeded } from '../process/spawnChild.js';
 import { toolEnvironment } from '../process/ToolInvocation.js';
 import { verifyBackup } from './verifyBackup.js';
 
+/** 1 MB reads instead of the stream default of 64 KB: a sixteenth of the chunks through the hash and the pipe. */
+const READ_CHUNK = 1024 * 1024;
+
 export interface RestoreOptions {
   /** The database to restore into; the manifest's own database by default. It must exist. */
   into?: string;
@@ -88,7 +91,7 @@ export async function restoreBackup(manifestPath: string, config: Pick<RunConfig
         } });
         const stages: NodeJS.ReadWriteStream[] = [meter];
         if (manifest.compression !== 'none') stages.push(decompressor(manifest.compression, env).stream);
-        feeding = pipeline([createReadStream(file), ...stages, running.stdin!]);
+        feeding = pipeline([createReadStream(file, { highWaterMark: READ_CHUNK }), ...stages, running.stdin!]);
       }
       const [fed, exited] = await Promise.allSettled([feeding, running.exit]);
       const exit = exited.status === 'fulfilled' ? exited.value : undefined;

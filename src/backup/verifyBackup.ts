@@ -9,6 +9,9 @@ import { decompressor } from './compression.js';
 import { DumpMeter } from './DumpMeter.js';
 import { listArchive } from './listArchive.js';
 
+/** 1 MB reads instead of the stream default of 64 KB: a sixteenth of the chunks through the hash and the pipe. */
+const READ_CHUNK = 1024 * 1024;
+
 export interface BackupVerification {
   ok: boolean;
   manifest: BackupManifest;
@@ -40,7 +43,7 @@ export async function verifyBackup(manifestPath: string, options: { env?: NodeJS
     stages.push(decompressor(manifest.compression, env).stream, tailMeter);
   }
   try {
-    await pipeline([createReadStream(file), ...stages, discard()]);
+    await pipeline([createReadStream(file, { highWaterMark: READ_CHUNK }), ...stages, discard()]);
   } catch (error) {
     problems.push(`reading ${file} failed: ${(error as Error).message}`);
   }
