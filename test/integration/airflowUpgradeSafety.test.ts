@@ -43,8 +43,8 @@ interface AirflowDb {
   cleanup(): Promise<void>;
 }
 
-async function airflowDb(server: TestServer): Promise<AirflowDb> {
-  const db = await createScratchDatabase(server, 'omm_af11', { seesOtherSessions: true });
+async function airflowDb(server: TestServer, options: { seesOtherSessions?: boolean } = { seesOtherSessions: true }): Promise<AirflowDb> {
+  const db = await createScratchDatabase(server, 'omm_af11', options);
   const app = await connect(db.appSpec);
   await createAirflowSchema(app, server.engine);
   await seedTaskInstances(app, server.engine, ROWS);
@@ -221,6 +221,21 @@ for (const server of SERVERS) {
 const mysql = SERVERS.find((s) => s.engine === 'mysql')!;
 
 describe('issue 11: MySQL lock names are server-wide', () => {
+  it('a holder of airflow_MIGRATIONS this user cannot see (another user, no PROCESS) still blocks the repair: it may be this database\'s', async () => {
+    const af = await airflowDb(mysql, { seesOtherSessions: false });
+    // root, on another database: with PROCESS this user would see it busy elsewhere and go on (the next test).
+    const holder = await connect({ ...mysql.admin, database: 'test' });
+    try {
+      await af.app.knex.raw("UPDATE alembic_version SET version_num = 'd59cbbef95eb'");
+      assert.equal(rowsOf('mysql', await holder.knex.raw("SELECT GET_LOCK('airflow_MIGRATIONS', 5) AS got"))[0].got, 1);
+      await assert.rejects(repairAirflow(af.config({ yes: true }), { backup: false }), isCode('MIGRATION_RUNNING', /airflow_MIGRATIONS|migration lock/));
+      assert.equal((await detectAirflowState(af.app)).facts.revision, 'd59cbbef95eb', 'nothing was repaired');
+    } finally {
+      await holder.close();
+      await af.cleanup();
+    }
+  });
+
   it('another database\'s airflow db migrate holding airflow_MIGRATIONS on the same server does not block this database\'s repair', async () => {
     const af = await airflowDb(mysql);
     const other = await createScratchDatabase(mysql, 'omm_af11_other');
