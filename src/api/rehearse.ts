@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { manifestPathFor, readManifest, type BackupManifest } from '../backup/BackupManifest.js';
@@ -12,16 +11,17 @@ import type { ConnectedTarget } from '../core/Target.js';
 import { connect } from '../dialects/connect.js';
 import type { Dialect } from '../dialects/types.js';
 import { isOmMigrateError, OmMigrateError } from '../errors.js';
-import { acquireRunLock, type RunLock } from '../lock/runLock.js';
+import type { RunLock } from '../lock/runLock.js';
 import type { RunPlan } from '../plan/buildPlan.js';
-import { Interruption } from '../process/Interruption.js';
+import type { Interruption } from '../process/Interruption.js';
 import { copyNameFor, copyPrefixFor, withDatabase } from '../rehearsal/copySpec.js';
 import { ledgerTargetOf, REHEARSAL_STEP, type RehearsalRecord } from '../rehearsal/rehearsalRecord.js';
 import { adminSpecFor, openTargets } from '../targets/openTargets.js';
 import { executePlan, asTyped } from './executePlan.js';
 import { preflightWithInput } from './preflight.js';
 import { writeRehearsalReport } from './rehearseReport.js';
-import { checkArguments, interruptible } from './up.js';
+import { checkArguments } from './up.js';
+import { withRunLock } from './withRunLock.js';
 import type { RowCountReport, StepSummary, UpEvent, UpSummary } from './upTypes.js';
 
 export interface RehearseOptions {
@@ -94,24 +94,10 @@ export async function runRehearse(config: RunConfig, options: RehearseOptions = 
   const emit = options.onEvent ?? (() => undefined);
   const started = Date.now();
   checkArguments(config);
-  const interruption = new Interruption();
-  const opened = await openTargets(config, 'rehearse');
-  try {
-    if (opened.failures.length > 0) throw opened.failures[0].error;
-    emit({ type: 'phase', text: 'taking the run lock of the real databases' });
-    const lock = await interruptible(acquireRunLock(opened.targets, config.lockTimeoutMs, { runId: randomUUID(), command: 'rehearse' }), interruption);
-    try {
-      lock.watch((lost) => interruption.abort(lost));
-      return await lockedRehearse(config, opened.targets, (t) => opened.adminFor(t), lock, interruption, emit, options, started);
-    } finally {
-      await lock.release();
-    }
-  } catch (error) {
-    throw asTyped(error);
-  } finally {
-    interruption.dispose();
-    await opened.close();
-  }
+  return withRunLock(config, {
+    purpose: 'rehearse', lockCommand: 'rehearse', phase: 'taking the run lock of the real databases',
+    emitPhase: (text) => emit({ type: 'phase', text }),
+  }, ({ opened, lock, interruption }) => lockedRehearse(config, opened.targets, (t) => opened.adminFor(t), lock, interruption, emit, options, started));
 }
 
 async function lockedRehearse(config: RunConfig, targets: ConnectedTarget[], adminFor: (t: ConnectedTarget) => Promise<Dialect | undefined>,
