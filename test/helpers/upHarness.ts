@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -249,4 +249,57 @@ export function upTestServers(): UpTestServers {
       return sc;
     },
   };
+}
+
+/**
+ * A migrator that will not stop when asked: it traps SIGTERM (and logs it), and every half second logs the parameter
+ * om-migrate raised, read as the migrator's own user sees it. The log shows whether the parameter was put back while
+ * the migrator still ran. Run it as OM_MIGRATE_OM_COMMAND.
+ */
+export interface StubbornMigrator {
+  /** The OM_MIGRATE_OM_COMMAND that runs it. */
+  command: string;
+  /** Its process id, once it has started. */
+  pid(): number;
+  /** Whether it has logged a reading yet. */
+  started(): boolean;
+  /** Its log: readings ("value …") and "TERM"; a poll cut short by the group's SIGTERM prints no value and is left out. */
+  lines(): string[];
+  /** A reading of the raised value. */
+  raised: RegExp;
+}
+
+export function stubbornMigrator(sc: UpScenario, dir: string): StubbornMigrator {
+  const log = join(dir, 'watch.log');
+  const script = join(dir, 'stubborn.sh');
+  writeFileSync(script, `#!/bin/sh
+echo $$ > '${dir}/pid'
+trap 'echo TERM >> "${log}"' TERM
+while :; do
+  echo "value $(${readRaised(sc)})" >> '${log}'
+  sleep 0.5
+done
+`);
+  const read = (): string => {
+    try {
+      return readFileSync(log, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  return {
+    command: `exec /bin/sh '${script}'`,
+    pid: () => Number(readFileSync(join(dir, 'pid'), 'utf8')),
+    started: () => read().includes('value '),
+    lines: () => read().trim().split('\n').filter((l) => l.trim() !== 'value'),
+    raised: sc.server.engine === 'mysql' ? /^value 20971520$/ : /^value work_mem=20MB$/,
+  };
+}
+
+/** A shell command that prints the value om-migrate raised, as the migrator's own user sees it (any user may read it). */
+function readRaised(sc: UpScenario): string {
+  if (sc.server.engine === 'mysql') {
+    return `MYSQL_PWD="$DB_USER_PASSWORD" mariadb -h "$DB_HOST" -P "$DB_PORT" -u "$DB_USER" -N -e 'SELECT @@GLOBAL.sort_buffer_size'`;
+  }
+  return `PGPASSWORD="$DB_USER_PASSWORD" psql -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" -d "$OM_DATABASE" -Atc "SELECT coalesce((SELECT c FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase, unnest(s.setconfig) c WHERE d.datname = current_database() AND s.setrole = 0 AND c LIKE 'work_mem=%'), 'none')"`;
 }

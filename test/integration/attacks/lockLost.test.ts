@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -8,7 +8,7 @@ import { runLockName } from '../../../src/lock/lockName.js';
 import { controlsEnv } from '../../fixtures/airflow/python/pythonAirflow.js';
 import type { UpScenario } from '../../fixtures/upScenario.js';
 import {
-  alive, assertParametersAsBefore, killHard, ledgerRows, parameterSnapshot, runCli, startCli, upTestServers, waitFor, type LiveRun,
+  alive, assertParametersAsBefore, killHard, ledgerRows, parameterSnapshot, runCli, startCli, stubbornMigrator, upTestServers, waitFor, type LiveRun,
 } from '../../helpers/upHarness.js';
 
 /**
@@ -35,13 +35,6 @@ after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-function readRaised(sc: UpScenario): string {
-  if (sc.server.engine === 'mysql') {
-    return `MYSQL_PWD="$DB_USER_PASSWORD" mariadb -h "$DB_HOST" -P "$DB_PORT" -u "$DB_USER" -N -e 'SELECT @@GLOBAL.sort_buffer_size'`;
-  }
-  return `PGPASSWORD="$DB_USER_PASSWORD" psql -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" -d "$OM_DATABASE" -Atc "SELECT coalesce((SELECT c FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase, unnest(s.setconfig) c WHERE d.datname = current_database() AND s.setrole = 0 AND c LIKE 'work_mem=%'), 'none')"`;
-}
-
 /** Ends the session holding the run lock of the OpenMetadata database, through the server's superuser. */
 async function killLockSession(sc: UpScenario): Promise<string> {
   const app = await connect(sc.om.appSpec);
@@ -65,37 +58,22 @@ for (const engine of engines) {
       const params = await parameterSnapshot(sc);
       const dir = mkdtempSync(join(tmpdir(), 'omm-locklost-'));
       dirs.push(dir);
-      const log = join(dir, 'watch.log');
-      writeFileSync(join(dir, 'stubborn.sh'), `#!/bin/sh
-echo $$ > '${dir}/pid'
-trap 'echo TERM >> "${log}"' TERM
-while :; do
-  echo "value $(${readRaised(sc)})" >> '${log}'
-  sleep 0.5
-done
-`);
-      const run = startCli(sc, ['up', '--json'], { OM_MIGRATE_OM_COMMAND: `exec /bin/sh '${join(dir, 'stubborn.sh')}'` });
+      const migrator = stubbornMigrator(sc, dir);
+      const run = startCli(sc, ['up', '--json'], { OM_MIGRATE_OM_COMMAND: migrator.command });
       live.push(run);
-      await waitFor('the migrator to run', () => {
-        try {
-          return readFileSync(log, 'utf8').includes('value ');
-        } catch {
-          return false;
-        }
-      }, 120_000);
+      await waitFor('the migrator to run', () => migrator.started(), 120_000);
       await killLockSession(sc);
       const result = await run.done;
       assert.equal(result.code, 12, result.stdout + result.stderr);
       assert.equal(result.json.error.code, 'LOCK_LOST');
       assert.match(result.json.error.message, /lost its lock/);
-      const pid = Number(readFileSync(join(dir, 'pid'), 'utf8'));
+      const pid = migrator.pid();
       await waitFor('the migrator to be reaped', () => !alive(pid), 5_000).catch(() => undefined);
       assert.equal(alive(pid), false, 'its migrator is gone');
-      // A poll whose client was ended by the group's SIGTERM prints no value: not a reading.
-      const lines = readFileSync(log, 'utf8').trim().split('\n').filter((l) => l.trim() !== 'value');
+      const lines = migrator.lines();
       const term = lines.indexOf('TERM');
       assert.ok(term > 0, 'the migrator was told to stop');
-      const raised = sc.server.engine === 'mysql' ? /^value 20971520$/ : /^value work_mem=20MB$/;
+      const raised = migrator.raised;
       assert.ok(lines.slice(term + 1).filter((l) => l.startsWith('value ')).every((l) => raised.test(l)),
         `never put back while the migrator still ran: ${lines.slice(term).join(' | ')}`);
       await assertParametersAsBefore(sc, params);
