@@ -3,12 +3,10 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runBackup } from '../../src/backup/index.js';
 import type { ConnectionSpec } from '../../src/config/ConnectionSpec.js';
-import { connect } from '../../src/dialects/connect.js';
-import type { DumpPrivilegeProblem } from '../../src/dialects/types.js';
 import { isOmMigrateError } from '../../src/errors.js';
 import { omArgs, runCli } from '../helpers/cli.js';
+import { backupAs as backup, dumpPrivilegeProblemsOf as problemsOf, runPrintedGrants as runFix } from '../helpers/dumpPrivileges.js';
 import { createScratchDatabase, SERVERS, uniqueName, type ScratchDatabase } from '../helpers/servers.js';
 
 /**
@@ -18,31 +16,6 @@ import { createScratchDatabase, SERVERS, uniqueName, type ScratchDatabase } from
  */
 const mysql = SERVERS.find((s) => s.engine === 'mysql')!;
 const work = mkdtempSync(join(tmpdir(), 'omm-dumppriv-'));
-
-async function problemsOf(spec: ConnectionSpec): Promise<DumpPrivilegeProblem[]> {
-  const d = await connect(spec);
-  try {
-    return await d.dumpPrivilegeProblems(await d.serverInfo());
-  } finally {
-    await d.close();
-  }
-}
-
-async function backup(spec: ConnectionSpec, dir: string) {
-  const d = await connect(spec);
-  try {
-    return await runBackup({ role: 'openmetadata', dialect: d }, { backupDir: dir, backupCompress: 'none', backupKeep: undefined });
-  } finally {
-    await d.close();
-  }
-}
-
-/** Runs the fix's GRANT statements (everything before the first "(" remark or "; or"), as root. */
-async function runFix(db: ScratchDatabase, fix: string): Promise<void> {
-  const grants = fix.split(/;\s*/).map((s) => s.trim()).filter((s) => /^GRANT /.test(s));
-  assert.ok(grants.length > 0, `a GRANT in: ${fix}`);
-  for (const g of grants) await db.root.knex.raw(g);
-}
 
 describe('backup privileges on MariaDB, checked by preflight before the dump', () => {
   let db: ScratchDatabase;

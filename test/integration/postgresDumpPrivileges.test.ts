@@ -3,12 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runBackup } from '../../src/backup/index.js';
-import type { ConnectionSpec } from '../../src/config/ConnectionSpec.js';
 import { connect } from '../../src/dialects/connect.js';
-import type { DumpPrivilegeProblem } from '../../src/dialects/types.js';
 import { isOmMigrateError } from '../../src/errors.js';
 import { omArgs, runCli } from '../helpers/cli.js';
+import { backupAs as backup, dumpPrivilegeProblemsOf as problemsOf, runPrintedGrants } from '../helpers/dumpPrivileges.js';
 import { createScratchDatabase, SERVERS, type ScratchDatabase } from '../helpers/servers.js';
 
 /**
@@ -18,24 +16,6 @@ import { createScratchDatabase, SERVERS, type ScratchDatabase } from '../helpers
  */
 const pgServer = SERVERS.find((s) => s.engine === 'postgres')!;
 const work = mkdtempSync(join(tmpdir(), 'omm-pgdumppriv-'));
-
-async function problemsOf(spec: ConnectionSpec): Promise<DumpPrivilegeProblem[]> {
-  const d = await connect(spec);
-  try {
-    return await d.dumpPrivilegeProblems(await d.serverInfo());
-  } finally {
-    await d.close();
-  }
-}
-
-async function backup(spec: ConnectionSpec, dir: string) {
-  const d = await connect(spec);
-  try {
-    return await runBackup({ role: 'openmetadata', dialect: d }, { backupDir: dir, backupCompress: 'none', backupKeep: undefined });
-  } finally {
-    await d.close();
-  }
-}
 
 describe('backup privileges on PostgreSQL, checked by preflight before the dump', () => {
   let db: ScratchDatabase;
@@ -70,7 +50,7 @@ describe('backup privileges on PostgreSQL, checked by preflight before the dump'
     assert.match(f!.summary, /public\.audit_by_dba, public\.audit_by_dba_id_seq/);
     assert.equal(r.code, 4, r.stderr);
 
-    for (const sql of f!.fix!.split(/;\s*/).map((s) => s.trim()).filter((s) => s.startsWith('GRANT '))) await db.root.knex.raw(sql);
+    await runPrintedGrants(db, f!.fix!);
     assert.deepEqual(await problemsOf(db.appSpec), []);
     assert.ok((await backup(db.appSpec, join(work, 'granted'))).bytes > 0);
   });
