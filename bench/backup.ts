@@ -50,12 +50,46 @@ async function rawDump(b: BenchDatabase, file: string, cpus: string | undefined)
   }
 }
 
-interface Row { engine: string; size: string; mode: string; dumpMb: number; raw: number[]; ours: number[]; ratio: number[]; cpuPerGib: number[]; floorPerGib: number[]; overFloor: number[]; rss: number[] }
+function backupFlags(engine: string, b: BenchDatabase, backupDir: string): string[] {
+  return ['backup', '--db-scheme', engine === 'mysql' ? 'mysql' : 'postgresql', '--db-host', b.spec.host, '--db-port', String(b.spec.port),
+    '--db-user', b.spec.user, '--database', b.spec.database, '--backup-dir', backupDir, '--json', ...(engine === 'mysql' ? ['--compress', COMPRESS] : [])];
+}
+
+interface Row {
+  engine: string; size: string; mode: string; dumpMb: number; raw: number[]; ours: number[]; ratio: number[]; cpuPerGib: number[]; floorPerGib: number[];
+  overFloor: number[]; rss: number[];
+  /** The fixed part: own CPU of a backup of an empty database on the same server, same mode (median of REPEAT). */
+  fixed: number;
+  /** (own CPU − fixed) ÷ floor: what each byte costs om-migrate against what hashing it costs. */
+  marginalOverFloor: number[];
+}
 
 async function benchEngine(engine: string, table: Row[]): Promise<void> {
   const server = engine === 'mysql' ? await startBenchMariadb() : await startBenchPostgres();
   const dir = mkdtempSync(join(tmpdir(), 'omm-bench-backup-'));
   try {
+    // The fixed cost of a backup (start-up, connection, checks, the tool's start, manifest), per mode: a database with
+    // one empty table, so that what remains of a large backup's own CPU is what its bytes cost.
+    const empty = await benchDatabase(server, 'bench_empty', 0);
+    await empty.db.close();
+    const fixed = new Map<string, number>();
+    for (const mode of MODES) {
+      const pinned = mode === 'pinned';
+      pin(server.pid, pinned ? '0' : '0,1');
+      const shims = pinned ? pinnedToolPath('0') : undefined;
+      try {
+        const env = { ...process.env, ...(shims ? { PATH: shims.path } : {}), DB_USER_PASSWORD: empty.spec.password ?? '' };
+        const cpu: number[] = [];
+        for (let i = 0; i < Math.max(3, REPEAT); i += 1) {
+          cpu.push((await ownRun(CLI, backupFlags(engine, empty, join(dir, 'empty')), env, pinned ? '1' : undefined, join(dir, 'usage.json'))).cpuSeconds);
+          rmSync(join(dir, 'empty'), { recursive: true, force: true });
+        }
+        fixed.set(mode, median(cpu));
+        console.log(`  ${server.server.label} empty database, ${mode}: own CPU ${spread(cpu)} s per backup (the fixed part)`);
+      } finally {
+        shims?.dispose();
+      }
+    }
     for (const factor of FACTORS) {
       const b = await benchDatabase(server, `bench_${factor}x`, SIZE_MB * factor);
       await b.db.close();
@@ -64,9 +98,11 @@ async function benchEngine(engine: string, table: Row[]): Promise<void> {
         pin(server.pid, pinned ? '0' : '0,1');
         const shims = pinned ? pinnedToolPath('0') : undefined;
         const env = { ...process.env, ...(shims ? { PATH: shims.path } : {}), DB_USER_PASSWORD: b.spec.password ?? '' };
-        const flags = ['backup', '--db-scheme', engine === 'mysql' ? 'mysql' : 'postgresql', '--db-host', b.spec.host, '--db-port', String(b.spec.port),
-          '--db-user', b.spec.user, '--database', b.spec.database, '--backup-dir', join(dir, 'ours'), '--json', ...(engine === 'mysql' ? ['--compress', COMPRESS] : [])];
-        const row: Row = { engine: server.server.label, size: `${SIZE_MB * factor} MB`, mode, dumpMb: 0, raw: [], ours: [], ratio: [], cpuPerGib: [], floorPerGib: [], overFloor: [], rss: [] };
+        const flags = backupFlags(engine, b, join(dir, 'ours'));
+        const row: Row = {
+          engine: server.server.label, size: `${SIZE_MB * factor} MB`, mode, dumpMb: 0, raw: [], ours: [], ratio: [], cpuPerGib: [], floorPerGib: [], overFloor: [], rss: [],
+          fixed: fixed.get(mode) ?? 0, marginalOverFloor: [],
+        };
         try {
           // A warm-up pass, so neither side pays for a cold cache.
           await rawDump(b, join(dir, 'warm'), pinned ? '0' : undefined);
@@ -84,6 +120,7 @@ async function benchEngine(engine: string, table: Row[]): Promise<void> {
             row.dumpMb = bytes / 1024 / 1024;
             row.raw.push(raw); row.ours.push(ours!.seconds); row.ratio.push(ours!.seconds / raw);
             row.cpuPerGib.push(ours!.cpuSeconds / (bytes / GIB)); row.floorPerGib.push(floor / (bytes / GIB)); row.overFloor.push(ours!.cpuSeconds / floor);
+            row.marginalOverFloor.push((ours!.cpuSeconds - row.fixed) / floor);
             row.rss.push(ours!.peakRssMb);
             console.log(`  ${row.engine} ${row.size} ${mode} run ${i + 1}: raw ${raw.toFixed(2)} s, om-migrate ${ours!.seconds.toFixed(2)} s (ratio ${(ours!.seconds / raw).toFixed(3)}), `
               + `own CPU ${ours!.userSeconds.toFixed(2)} user + ${ours!.systemSeconds.toFixed(2)} sys = ${ours!.cpuSeconds.toFixed(2)} s, hash floor ${floor.toFixed(2)} s, `
@@ -111,10 +148,11 @@ console.log(`bench:backup — ${CLI}; sizes ${FACTORS.map((f) => `${SIZE_MB * f}
 const table: Row[] = [];
 for (const engine of ENGINES) await benchEngine(engine, table);
 console.log('\nmedian [min–max] of the repeats; own CPU and the floor in CPU seconds per GiB of dump');
-console.log('engine      size      mode    dump MB  wall ratio           own CPU s/GiB       floor s/GiB         own/floor            peak RSS MB');
+console.log('(own−fixed)/floor: own CPU less the fixed part (an empty database\'s backup, same server and mode), against the floor');
+console.log('engine      size      mode    dump MB  wall ratio           own CPU s/GiB       floor s/GiB         own/floor            fixed s  (own−fixed)/floor    peak RSS MB');
 for (const r of table) {
   console.log(`${r.engine.padEnd(11)} ${r.size.padEnd(9)} ${r.mode.padEnd(7)} ${r.dumpMb.toFixed(0).padStart(7)}  ${spread(r.ratio, 3).padEnd(20)} ${spread(r.cpuPerGib).padEnd(19)} `
-    + `${spread(r.floorPerGib).padEnd(19)} ${spread(r.overFloor).padEnd(20)} ${spread(r.rss, 1)}`);
+    + `${spread(r.floorPerGib).padEnd(19)} ${spread(r.overFloor).padEnd(20)} ${r.fixed.toFixed(2).padStart(7)}  ${spread(r.marginalOverFloor).padEnd(18)} ${spread(r.rss, 1)}`);
 }
 for (const engine of new Set(table.map((r) => r.engine))) {
   const rows = table.filter((r) => r.engine === engine);
