@@ -60,10 +60,11 @@ export async function dumpToFile(invocation: ToolInvocation, handle: FileHandle,
     // A read error: stop the tool rather than let it fill the disk for nothing.
     following.catch(stop);
   }
-  // The archive's size is polled only for someone watching.
-  const progress = report && !following
-    ? setInterval(() => { handle.stat().then((s) => report(s.size, s.size), () => undefined); }, PROGRESS_EVERY_MS)
-    : undefined;
+  // pg_dump's archive is hashed once it is finished, but it can go to disk while pg_dump writes it (a flush never
+  // conflicts with pg_dump's later rewrite of its table of contents: the closing fsync writes that again): its size is
+  // polled for the flushes, and for someone watching.
+  const progress = following ? undefined
+    : setInterval(() => { handle.stat().then((s) => { report?.(s.size, s.size); flush(s.size); }, () => undefined); }, PROGRESS_EVERY_MS);
   const exit = await running.exit;
   if (progress) clearInterval(progress);
   const [hashed] = await Promise.allSettled([following ?? Promise.resolve(undefined)]);
@@ -137,12 +138,12 @@ async function diskFull(dir: string, said: string): Promise<boolean> {
 
 interface FlushBehind {
   (bytes: number): void;
-  /** Waits for the flush in flight; the first flush error, if any (it must fail the backup, see below). */
+  /** Starts no more flushes, waits for the one in flight; the first flush error, if any (it must fail the backup). */
   settled(): Promise<Error | undefined>;
 }
 
 /**
- * Writes the SQL dump back to disk behind the hasher, FLUSH_EVERY bytes at a time and one flush at a time, so that
+ * Writes the dump back to disk while it is being made, FLUSH_EVERY bytes at a time and one flush at a time, so that
  * the fsync that makes the file durable (runBackup's, before its rename and manifest) finds little left to write:
  * measured at 1 GiB on this machine, that fsync took 1.0–1.7 s without it and 30–40 ms with it, for no measurable
  * CPU (docs/performance.md). A flush error is kept and fails the backup: Linux reports a writeback error once per open
@@ -152,12 +153,14 @@ function flushBehind(handle: FileHandle): FlushBehind {
   let flushedAt = 0;
   let inFlight: Promise<void> | undefined;
   let error: Error | undefined;
+  let stopped = false;
   const flush = ((bytes: number) => {
-    if (inFlight || bytes - flushedAt < FLUSH_EVERY) return;
+    if (stopped || inFlight || bytes - flushedAt < FLUSH_EVERY) return;
     flushedAt = bytes;
     inFlight = handle.datasync().catch((e: unknown) => { error ??= e as Error; }).finally(() => { inFlight = undefined; });
   }) as FlushBehind;
   flush.settled = async () => {
+    stopped = true;
     await inFlight;
     return error;
   };
