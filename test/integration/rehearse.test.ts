@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from '../../src/dialects/connect.js';
 import { COPY_PREFIX } from '../../src/rehearsal/copySpec.js';
 import { seedEntities } from '../fixtures/openmetadata/entities.js';
@@ -8,6 +9,8 @@ import { AIRFLOW_HEAD, type UpScenario } from '../fixtures/upScenario.js';
 import {
   airflowRevision, assertParametersAsBefore, killHard, ledgerRows, omVersion, parameterSnapshot, runCli, startCli, upTestServers, waitFor,
 } from '../helpers/upHarness.js';
+import { startBinlogMariadb } from '../helpers/binlogMariadb.js';
+import { startEmbeddedPostgres } from '../helpers/embeddedPostgres.js';
 import type { TestServer } from '../helpers/servers.js';
 
 /**
@@ -26,9 +29,9 @@ async function scenario(server: TestServer): Promise<UpScenario> {
   return sc;
 }
 
-/** The rehearsal copies of this scenario's databases that exist on the server now. */
-async function copiesOf(sc: UpScenario): Promise<string[]> {
-  const admin = await connect(sc.server.admin);
+/** The rehearsal copies of this scenario's databases that exist on the server now (or on `on`). */
+async function copiesOf(sc: UpScenario, on: TestServer = sc.server): Promise<string[]> {
+  const admin = await connect(on.admin);
   try {
     const names = [...await admin.scratch.list(`${COPY_PREFIX}${sc.om.name}_`), ...await admin.scratch.list(`${COPY_PREFIX}${sc.airflow.name}_`)];
     return names;
@@ -142,6 +145,65 @@ for (const engine of servers.engines) {
       assert.deepEqual(await copiesOf(sc), []);
       await assertParametersAsBefore(sc, params);
       assert.equal(await omVersion(sc), '1.10.2');
+    });
+
+    it('--keep-copy leaves the migrated copies for inspection, reported as kept; the next rehearsal removes them first', async () => {
+      const sc = await scenario(engine.server());
+      const params = await parameterSnapshot(sc);
+      const kept = await runCli(sc, ['rehearse', '--keep-copy', '--json']);
+      assert.equal(kept.code, 0, kept.stdout + kept.stderr);
+      const copies: Array<{ role: string; copy: string; dropped: boolean }> = kept.json.result.copies;
+      assert.equal(copies.length, 2);
+      for (const c of copies) assert.equal(c.dropped, false, `${c.copy} reported as kept`);
+      assert.deepEqual((await copiesOf(sc)).sort(), copies.map((c) => c.copy).sort(), 'the copies are still there');
+      // they hold the migrated state; the real databases do not
+      const omCopy = copies.find((c) => c.role === 'openmetadata')!.copy;
+      const copyScenario = { ...sc, om: { ...sc.om, rootSpec: { ...sc.om.rootSpec, database: omCopy } } } as UpScenario;
+      assert.equal(await omVersion(copyScenario), '1.11.0');
+      assert.equal(await omVersion(sc), '1.10.2');
+      await assertParametersAsBefore(sc, params);
+
+      const next = await runCli(sc, ['rehearse', '--json']);
+      assert.equal(next.code, 0, next.stdout + next.stderr);
+      assert.deepEqual([...next.json.result.removedLeftovers].sort(), copies.map((c) => c.copy).sort());
+      assert.deepEqual(await copiesOf(sc), []);
+    });
+
+    it('--rehearse-admin-url makes, migrates and drops the copies on another server; the real server gets no copy', async () => {
+      const sc = await scenario(engine.server());
+      const params = await parameterSnapshot(sc);
+      // A staging server of the same engine: a second throw-away MariaDB with binary logging, or an embedded
+      // PostgreSQL 14 (pg_restore 15 restores into it).
+      const staging = sc.server.engine === 'mysql' ? await startBinlogMariadb() : await startEmbeddedPostgres(14);
+      try {
+        const a = staging.server.admin;
+        const url = `${a.engine === 'mysql' ? 'mysql' : 'postgresql'}://${a.user}${a.password ? `:${encodeURIComponent(a.password)}` : ''}@${a.host}:${a.port}/`;
+        const live = startCli(sc, ['rehearse', '--json'], { OM_MIGRATE_REHEARSE_ADMIN_URL: url, OM_STANDIN_SLEEP_MS: '2000' });
+        // Every copy that exists while it runs, on either server (each database's copy is made in turn).
+        const seen = new Set<string>();
+        let finished = false;
+        const ended = live.done.finally(() => { finished = true; });
+        while (!finished) {
+          for (const name of await copiesOf(sc, staging.server)) seen.add(name);
+          assert.deepEqual(await copiesOf(sc), [], 'nothing is restored on the real server');
+          await sleep(200);
+        }
+        const run = await ended;
+        assert.equal(run.code, 0, run.stdout + run.stderr);
+        const r = run.json.result;
+        assert.equal(r.outcome, 'passed');
+        for (const c of r.copies) {
+          assert.ok(seen.has(c.copy), `${c.copy} was made on the staging server (seen: ${[...seen].join(', ')})`);
+          assert.match(c.server, new RegExp(`:${staging.port}\\b`), `${c.copy} is reported on the staging server: ${c.server}`);
+          assert.equal(c.dropped, true);
+        }
+        assert.deepEqual(await copiesOf(sc, staging.server), [], 'dropped from the staging server');
+        assert.deepEqual(await copiesOf(sc), []);
+        assert.equal(await omVersion(sc), '1.10.2');
+        await assertParametersAsBefore(sc, params);
+      } finally {
+        await staging.stop();
+      }
     });
 
     it('up catches a migrator that deletes rows: a loud warning naming the backup, and status shows the comparison', async () => {
