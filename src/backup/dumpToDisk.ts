@@ -135,7 +135,6 @@ async function diskFull(dir: string, said: string): Promise<boolean> {
   return fs !== undefined && fs.bavail * fs.bsize < 64 * 1024;
 }
 
-
 interface FlushBehind {
   (bytes: number): void;
   /** Starts no more flushes, waits for the one in flight; the first flush error, if any (it must fail the backup). */

@@ -25,7 +25,7 @@ export function findExecutable(name: string, env: NodeJS.ProcessEnv = process.en
  * rewritten in place is asked again, and the exact environment the tool runs with, which decides what pg_wrapper
  * runs.
  */
-const versionCache = new Map<string, string | undefined>();
+const versionCache = new Map<string, string>();
 
 /**
  * The first line a tool prints for --version, or undefined if it does not run. It gets a stock tool's minimal
@@ -34,7 +34,8 @@ const versionCache = new Map<string, string | undefined>();
 export function toolVersionText(path: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const toolEnv = toolEnvironment(env, { env: {} });
   const key = fileIdentity(path) + JSON.stringify(toolEnv);
-  if (versionCache.has(key)) return versionCache.get(key);
+  const known = versionCache.get(key);
+  if (known !== undefined) return known;
   const result = spawnSync(path, ['--version'], { encoding: 'utf8', env: toolEnv, timeout: 10_000 });
   const text = result.status === 0 ? result.stdout.split('\n')[0].trim() : undefined;
   // A failure is not remembered: it may be passing (a timeout on a loaded machine).
