@@ -23,7 +23,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from '../src/dialects/connect.js';
 import { BenchDatabase, benchDatabase, hashFloor, OwnRun, ownRun, timed } from './lib/run.js';
-import { canPin, pin, pinnedToolPath, startBenchMariadb, startBenchPostgres } from './lib/servers.js';
+import { BenchServer, canPin, pin, pinnedToolPath, startBenchMariadb, startBenchPostgres } from './lib/servers.js';
 import { flag, median, spread } from './lib/stats.js';
 
 const args = process.argv.slice(2);
@@ -58,6 +58,22 @@ async function rawDump(b: BenchDatabase, file: string, cpus: string | undefined)
   }
 }
 
+/**
+ * Puts the server (and, through PATH shims, the dump tool) on core 0 for `pinned`, or on both cores for `shared`; the
+ * CPUs om-migrate and the floor run on, and the environment it runs with.
+ */
+function enterMode(server: BenchServer, mode: string, password: string | undefined): { env: NodeJS.ProcessEnv; ours: string | undefined; tool: string | undefined; dispose(): void } {
+  const pinned = mode === 'pinned';
+  pin(server.pid, pinned ? '0' : '0,1');
+  const shims = pinned ? pinnedToolPath('0') : undefined;
+  return {
+    env: { ...process.env, ...(shims ? { PATH: shims.path } : {}), DB_USER_PASSWORD: password ?? '' },
+    ours: pinned ? '1' : undefined,
+    tool: pinned ? '0' : undefined,
+    dispose: () => shims?.dispose(),
+  };
+}
+
 function backupFlags(engine: string, b: BenchDatabase, backupDir: string): string[] {
   return ['backup', '--db-scheme', engine === 'mysql' ? 'mysql' : 'postgresql', '--db-host', b.spec.host, '--db-port', String(b.spec.port),
     '--db-user', b.spec.user, '--database', b.spec.database, '--backup-dir', backupDir, '--json', ...(engine === 'mysql' ? ['--compress', COMPRESS] : [])];
@@ -84,30 +100,24 @@ async function benchEngine(engine: string, table: Row[]): Promise<void> {
     await empty.db.close();
     const fixed = new Map<string, number>();
     for (const mode of MODES) {
-      const pinned = mode === 'pinned';
-      pin(server.pid, pinned ? '0' : '0,1');
-      const shims = pinned ? pinnedToolPath('0') : undefined;
+      const m = enterMode(server, mode, empty.spec.password);
       try {
-        const env = { ...process.env, ...(shims ? { PATH: shims.path } : {}), DB_USER_PASSWORD: empty.spec.password ?? '' };
         const cpu: number[] = [];
         for (let i = 0; i < Math.max(3, REPEAT); i += 1) {
-          cpu.push((await ownRun(CLI, backupFlags(engine, empty, join(dir, 'empty')), env, pinned ? '1' : undefined, join(dir, 'usage.json'))).cpuSeconds);
+          cpu.push((await ownRun(CLI, backupFlags(engine, empty, join(dir, 'empty')), m.env, m.ours, join(dir, 'usage.json'))).cpuSeconds);
           rmSync(join(dir, 'empty'), { recursive: true, force: true });
         }
         fixed.set(mode, median(cpu));
         console.log(`  ${server.server.label} empty database, ${mode}: own CPU ${spread(cpu)} s per backup (the fixed part)`);
       } finally {
-        shims?.dispose();
+        m.dispose();
       }
     }
     for (const factor of FACTORS) {
       const b = await benchDatabase(server, `bench_${factor}x`, SIZE_MB * factor);
       await b.db.close();
       for (const mode of MODES) {
-        const pinned = mode === 'pinned';
-        pin(server.pid, pinned ? '0' : '0,1');
-        const shims = pinned ? pinnedToolPath('0') : undefined;
-        const env = { ...process.env, ...(shims ? { PATH: shims.path } : {}), DB_USER_PASSWORD: b.spec.password ?? '' };
+        const m = enterMode(server, mode, b.spec.password);
         const flags = backupFlags(engine, b, join(dir, 'ours'));
         const row: Row = {
           engine: server.server.label, size: `${SIZE_MB * factor} MB`, mode, dumpMb: 0, raw: [], ours: [], ratio: [], cpuPerGib: [], floorPerGib: [], overFloor: [], rss: [],
@@ -115,7 +125,7 @@ async function benchEngine(engine: string, table: Row[]): Promise<void> {
         };
         try {
           // A warm-up pass, so neither side pays for a cold cache.
-          await rawDump(b, join(dir, 'warm'), pinned ? '0' : undefined);
+          await rawDump(b, join(dir, 'warm'), m.tool);
           rmSync(join(dir, 'warm'), { force: true });
           for (let i = 0; i < REPEAT; i += 1) {
             // Alternate the order so that caches and the previous run's writeback favour neither side.
@@ -123,11 +133,11 @@ async function benchEngine(engine: string, table: Row[]): Promise<void> {
             let durable = 0;
             let ours: OwnRun | undefined;
             for (const which of i % 2 === 0 ? ['raw', 'ours'] : ['ours', 'raw']) {
-              if (which === 'raw') ({ seconds: raw, durableSeconds: durable } = await rawDump(b, join(dir, 'raw'), pinned ? '0' : undefined));
-              else ours = await ownRun(CLI, flags, env, pinned ? '1' : undefined, join(dir, 'usage.json'));
+              if (which === 'raw') ({ seconds: raw, durableSeconds: durable } = await rawDump(b, join(dir, 'raw'), m.tool));
+              else ours = await ownRun(CLI, flags, m.env, m.ours, join(dir, 'usage.json'));
             }
             const bytes = (JSON.parse(ours!.out) as { result: { backups: Array<{ bytes: number }> } }).result.backups[0].bytes;
-            const floor = await hashFloor(bytes, pinned ? '1' : undefined);
+            const floor = await hashFloor(bytes, m.ours);
             row.dumpMb = bytes / 1024 / 1024;
             row.raw.push(raw); row.ours.push(ours!.seconds); row.ratio.push(ours!.seconds / raw); row.durableRatio.push(ours!.seconds / durable);
             row.cpuPerGib.push(ours!.cpuSeconds / (bytes / GIB)); row.floorPerGib.push(floor / (bytes / GIB)); row.overFloor.push(ours!.cpuSeconds / floor);
@@ -140,7 +150,7 @@ async function benchEngine(engine: string, table: Row[]): Promise<void> {
             rmSync(join(dir, 'ours'), { recursive: true, force: true });
           }
         } finally {
-          shims?.dispose();
+          m.dispose();
         }
         table.push(row);
       }
