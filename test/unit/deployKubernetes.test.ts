@@ -273,3 +273,20 @@ describe('the documented Helm commands are the ones tested here', () => {
     assert.match(readme, /--timeout \d+h/);
   });
 });
+
+describe('the documented kubectl line makes the Secret the pods read', () => {
+  const line = 'kubectl create secret generic om-migrate-admin --from-file=admin-url=./admin-url --from-file=airflow-admin-url=./airflow-admin-url';
+  const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' });
+  it('deploy/README.md shows it; run with --dry-run=client it yields om-migrate-admin with the keys admin-url and airflow-admin-url', { skip: kubectl.status === 0 ? false : 'no kubectl client here' }, () => {
+    assert.ok(readFileSync(`${ROOT}deploy/README.md`, 'utf8').includes(line));
+    const dir = mkdtempSync(join(tmpdir(), 'om-kubectl-'));
+    writeFileSync(join(dir, 'admin-url'), 'mysql://root:pw@mysql:3306/');
+    writeFileSync(join(dir, 'airflow-admin-url'), 'mysql://root:pw@mysql:3306/');
+    const r = spawnSync('bash', ['-c', `${line} --dry-run=client -o yaml`], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir } });
+    assert.equal(r.status, 0, r.stderr);
+    const secret = yaml11(r.stdout);
+    assert.equal(secret.metadata.name, 'om-migrate-admin');
+    assert.deepEqual(Object.keys(secret.data).sort(), ['admin-url', 'airflow-admin-url']);
+    assert.equal(Buffer.from(secret.data['admin-url'], 'base64').toString(), 'mysql://root:pw@mysql:3306/', 'the file as it is, no newline added');
+  });
+});

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
@@ -159,5 +162,41 @@ describe('docker-compose.postgres.yml is docker-compose.yml on PostgreSQL, nothi
     for (const name of SERVICES) assert.deepEqual(normal(pg.services[name], 'postgresql'), normal(mysql.services[name], 'mysql'), name);
     assert.deepEqual(pg.secrets, mysql.secrets);
     assert.deepEqual(Object.keys(pg.volumes ?? {}).sort(), Object.keys(mysql.volumes ?? {}).sort());
+  });
+});
+
+describe('the documented compose commands, run as far as this machine can', { skip: SKIP }, () => {
+  const readme = readFileSync(`${ROOT}deploy/README.md`, 'utf8');
+  const FIRST = ['echo OM_VERSION=1.13.1 > .env',
+    "install -d -m 0700 om-migrate-secrets && printf '%s' 'mysql://root:password@mysql:3306/' > om-migrate-secrets/admin-url && chmod 0644 om-migrate-secrets/admin-url"];
+  const UPGRADE = "sed -i 's/^OM_VERSION=.*/OM_VERSION=1.13.2/' .env";
+
+  it('deploy/README.md shows these lines, and docker compose build, stop and up -d after them', () => {
+    for (const line of [...FIRST, UPGRADE, 'docker compose build && docker compose up -d', 'docker compose stop openmetadata-server ingestion', 'docker compose up -d']) {
+      assert.ok(readme.includes(line), line);
+    }
+  });
+
+  it('in a fresh directory: .env and the secret they make are what compose and om-migrate read; the upgrade line moves every image', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'om-stack-'));
+    copyFileSync(`${ROOT}docker-compose.yml`, join(dir, 'docker-compose.yml'));
+    for (const line of FIRST) assert.equal(spawnSync('bash', ['-c', line], { cwd: dir }).status, 0, line);
+    assert.equal(statSync(join(dir, 'om-migrate-secrets')).mode & 0o777, 0o700);
+    assert.equal(statSync(join(dir, 'om-migrate-secrets/admin-url')).mode & 0o777, 0o644);
+    const cfg = (): Compose => {
+      const r = spawnSync('docker-compose', ['config'], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir } });
+      assert.equal(r.status, 0, r.stderr);
+      return parse(r.stdout) as Compose;
+    };
+    const first = cfg();
+    assert.equal(first.services['execute-migrate-all'].image, 'om-migrate/server:1.13.1', 'OM_VERSION from .env');
+    const migrate = env(first, first.services['execute-migrate-all']);
+    const resolved = resolveConfig({}, migrate);
+    assert.equal(resolved.admin?.host, 'mysql', 'the secret the command wrote is an admin URL om-migrate accepts, for the stack\'s MySQL');
+    assert.equal(spawnSync('bash', ['-c', UPGRADE], { cwd: dir }).status, 0);
+    const upgraded = cfg();
+    for (const name of ['execute-migrate-all', 'openmetadata-server', 'execute-airflow-migrate', 'ingestion', 'mysql']) {
+      assert.match(String(upgraded.services[name].image), /:1\.13\.2$/, name);
+    }
   });
 });
