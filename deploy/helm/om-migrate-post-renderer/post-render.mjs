@@ -38,8 +38,6 @@ const RUN_DB_MIGRATIONS = 'run-db-migrations';
 const BACKUP_DIR = '/var/lib/om-migrate/backups';
 const ADMIN_DIR = '/etc/om-migrate/admin';
 
-class UsageError extends Error {}
-
 /** @param {string[]} argv */
 function parseArgs(argv) {
   const options = { image: '', adminSecret: 'om-migrate-admin', backupClaim: 'om-migrate-backups', sharedBackupClaim: false,
@@ -47,10 +45,10 @@ function parseArgs(argv) {
   const dns = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
   for (const arg of argv) {
     const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
-    if (!m) throw new UsageError(`unknown argument ${JSON.stringify(arg)}`);
+    if (!m) throw new Error(`unknown argument ${JSON.stringify(arg)}`);
     const [, name, value] = m;
     const need = () => {
-      if (value === undefined || value === '') throw new UsageError(`--${name} needs a value (--${name}=…)`);
+      if (value === undefined || value === '') throw new Error(`--${name} needs a value (--${name}=…)`);
       return value;
     };
     switch (name) {
@@ -62,19 +60,19 @@ function parseArgs(argv) {
       case 'lock-timeout': options.lockTimeout = need(); break;
       case 'migration-deadline': options.migrationDeadline = Number(need()); break;
       case 'fs-group': options.fsGroup = Number(need()); break;
-      default: throw new UsageError(`unknown argument --${name}`);
+      default: throw new Error(`unknown argument --${name}`);
     }
   }
-  if (!options.image) throw new UsageError('--image=REPOSITORY is required (om-migrate\'s layered server image, e.g. registry.example.com/om-migrate/server)');
+  if (!options.image) throw new Error('--image=REPOSITORY is required (om-migrate\'s layered server image, e.g. registry.example.com/om-migrate/server)');
   if (/[@\s]/.test(options.image) || /:[^/]*$/.test(options.image)) {
-    throw new UsageError(`--image=${options.image}: give the repository without a tag or digest; the tag is the chart's own server tag`);
+    throw new Error(`--image=${options.image}: give the repository without a tag or digest; the tag is the chart's own server tag`);
   }
   for (const [what, name] of [['--admin-secret', options.adminSecret], ['--backup-claim', options.backupClaim], ...options.pullSecrets.map((p) => ['--pull-secret', p])]) {
-    if (!dns.test(name)) throw new UsageError(`${what}=${name} is not a Kubernetes object name`);
+    if (!dns.test(name)) throw new Error(`${what}=${name} is not a Kubernetes object name`);
   }
-  if (!/^\d+(ms|s|m|h)$/.test(options.lockTimeout)) throw new UsageError(`--lock-timeout=${options.lockTimeout}: a duration such as 10m`);
-  if (!Number.isInteger(options.migrationDeadline) || options.migrationDeadline < 600) throw new UsageError('--migration-deadline: whole seconds, at least 600 (Kubernetes\' default)');
-  if (!Number.isInteger(options.fsGroup) || options.fsGroup < 0) throw new UsageError('--fs-group: a numeric group id');
+  if (!/^\d+(ms|s|m|h)$/.test(options.lockTimeout)) throw new Error(`--lock-timeout=${options.lockTimeout}: a duration such as 10m`);
+  if (!Number.isInteger(options.migrationDeadline) || options.migrationDeadline < 600) throw new Error('--migration-deadline: whole seconds, at least 600 (Kubernetes\' default)');
+  if (!Number.isInteger(options.fsGroup) || options.fsGroup < 0) throw new Error('--fs-group: a numeric group id');
   return options;
 }
 
@@ -90,7 +88,7 @@ function tagOf(image) {
 function append(list, items, what) {
   const out = Array.isArray(list) ? [...list] : [];
   for (const item of items) {
-    if (out.some((x) => x?.name === item.name)) throw new Error(`${what} already has an entry named ${item.name}: rename yours or om-migrate's (--admin-secret/--backup-claim name the objects, not the entries)`);
+    if (out.some((x) => x?.name === item.name)) throw new Error(`${what} already has an entry named ${item.name}: om-migrate adds om-migrate-admin and om-migrate-backups; rename yours`);
     out.push(item);
   }
   return out;
