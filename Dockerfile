@@ -1,22 +1,27 @@
 # syntax=docker/dockerfile:1
 # om-migrate images. Three targets, one om-migrate build:
 #
-#   docker build --target server    --build-arg OM_VERSION=1.11.13 -t om-migrate/server:1.11.13 .
+#   docker build --target server    --build-arg OM_VERSION=1.13.1 -t om-migrate/server:1.13.1 .
 #       OpenMetadata's own server image (openmetadata/server:${OM_VERSION}) with Node.js, the dump/client tools and
 #       om-migrate added. Same user, workdir, ENTRYPOINT and CMD as OpenMetadata's image: a drop-in replacement that
 #       starts the server exactly as before; `om-migrate entrypoint -- /openmetadata-start.sh` (or `om-migrate up`)
 #       is there to be used by a compose file, a Deployment or a Job.
-#   docker build --target ingestion --build-arg OM_VERSION=1.11.13 -t om-migrate/ingestion:1.11.13 .
+#   docker build --target ingestion --build-arg OM_VERSION=1.13.1 -t om-migrate/ingestion:1.13.1 .
 #       OpenMetadata's ingestion image (Airflow) with Node.js, a current pg_dump, the MariaDB client and om-migrate,
 #       for the Airflow database (`om-migrate up` repairs a half-applied d59cbbef95eb, then runs `airflow db migrate`).
 #   docker build -t om-migrate .                                                   (target standalone, the default)
 #       a slim image for preflight, backup, restore, status and revert-params; it holds neither Java nor Airflow.
 #
+# OM_VERSION has no usable default on purpose: a layered image built without it would carry another release's
+# migrators than the server it stands beside. Forgetting it fails the build at the FROM (no such tag), nothing else.
+# The top-level docker-compose.yml passes it from its one required variable.
+#
 # Nothing here could be built where this file was written (no Docker engine, no registry): see deploy/README.md for
 # what was checked and what was not.
 
-# The OpenMetadata release the layered images are built on; keep it equal to the chart's / compose file's version.
-ARG OM_VERSION=1.11.13
+# The OpenMetadata release the layered images are built on: pass it (--build-arg OM_VERSION=1.13.1). The placeholder is
+# a valid tag that no registry has, so `docker build --target server .` without it stops at the FROM with this name.
+ARG OM_VERSION=pass-build-arg-OM_VERSION
 # OpenMetadata's images (docker.getcollate.io/openmetadata/... is the same image under OpenMetadata's own registry).
 ARG OM_SERVER_IMAGE=openmetadata/server
 ARG OM_INGESTION_IMAGE=openmetadata/ingestion

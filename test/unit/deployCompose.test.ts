@@ -80,10 +80,10 @@ const strip = <T extends object>(o: T | undefined, ...keys: string[]) =>
 const DB_FIELDS = ['engine', 'host', 'port', 'user', 'password', 'database'] as const;
 
 const QUICKSTARTS = [
-  { label: 'MySQL quickstart', base: 'test/fixtures/quickstart/docker-compose.yml', extra: [], db: 'mysql', engine: 'mysql', vars: {} },
+  { label: 'MySQL quickstart', base: 'test/fixtures/quickstart/docker-compose.yml', extra: [], db: 'mysql', engine: 'mysql', vars: { OM_VERSION: '1.11.13' } },
   { label: 'PostgreSQL quickstart', base: 'test/fixtures/quickstart/docker-compose-postgres.yml',
     extra: ['deploy/compose/om-migrate.postgres.yml'], db: 'postgresql', engine: 'postgres',
-    vars: { OM_MIGRATE_ADMIN_URL_SECRET_FILE: './om-migrate-secrets/admin-url-postgres',
+    vars: { OM_VERSION: '1.11.13', OM_MIGRATE_ADMIN_URL_SECRET_FILE: './om-migrate-secrets/admin-url-postgres',
       OM_MIGRATE_AIRFLOW_ADMIN_URL_SECRET_FILE: './om-migrate-secrets/admin-url-postgres' } },
 ] as const;
 
@@ -177,6 +177,7 @@ for (const q of QUICKSTARTS) {
         seen.add(mount[0]);
         assert.ok(service.environment?.OM_MIGRATE_LOCK_TIMEOUT, `${name}: OM_MIGRATE_LOCK_TIMEOUT`);
         assert.equal(service.environment?.OM_MIGRATE_YES, '1', `${name}: never prompts`);
+        assert.ok(!('OM_MIGRATE_BACKUP_KEEP' in (service.environment ?? {})), `${name}: nothing prunes backups unattended (a retry after a failure would remove the backup from before the upgrade)`);
       }
       assert.equal(seen.size, 2, 'the openmetadata and airflow users do not share one volume');
     });
@@ -207,9 +208,24 @@ for (const q of QUICKSTARTS) {
   });
 }
 
+describe('the version is one required variable', { skip: SKIP }, () => {
+  it('without OM_VERSION the merge fails and names it; with it, both om-migrate images carry that tag', () => {
+    const result = spawnSync('docker-compose', ['-f', QUICKSTARTS[0].base, '-f', OVERRIDE, 'config'], {
+      cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' },
+    });
+    assert.notEqual(result.status, 0, 'docker-compose config must refuse the files without OM_VERSION');
+    assert.match(result.stderr, /OM_VERSION/);
+    const merged = config([QUICKSTARTS[0].base, OVERRIDE], { OM_VERSION: '1.13.1' });
+    assert.equal(merged.services['execute-migrate-all'].image, 'om-migrate/server:1.13.1');
+    assert.equal(merged.services['execute-airflow-migrate'].image, 'om-migrate/ingestion:1.13.1');
+    const prefixed = config([QUICKSTARTS[0].base, OVERRIDE], { OM_VERSION: '1.13.1', OM_MIGRATE_IMAGE_PREFIX: 'registry.example.com/om' });
+    assert.equal(prefixed.services['execute-migrate-all'].image, 'registry.example.com/om/server:1.13.1');
+  });
+});
+
 describe('the PostgreSQL quickstart needs om-migrate.postgres.yml', { skip: SKIP }, () => {
   it("without it the Airflow one-shot would look for the MySQL quickstart's database", () => {
-    const merged = config(['test/fixtures/quickstart/docker-compose-postgres.yml', OVERRIDE]);
+    const merged = config(['test/fixtures/quickstart/docker-compose-postgres.yml', OVERRIDE], { OM_VERSION: '1.11.13' });
     const got = resolveConfig({}, env(merged, merged.services['execute-airflow-migrate'])).airflow;
     const ingestion = resolveConfig({}, env(merged, merged.services.ingestion)).airflow;
     assert.notEqual(got?.host, ingestion?.host);

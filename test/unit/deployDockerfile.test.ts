@@ -170,7 +170,12 @@ describe('Dockerfile: server target (OpenMetadata server + om-migrate)', () => {
 
   it(`is OpenMetadata's server image at OM_VERSION (${OM_VERSION})`, () => {
     assert.equal(server.image, `openmetadata/server:${OM_VERSION}`);
-    assert.match(OM_VERSION ?? '', /^\d+\.\d+\.\d+$/);
+  });
+
+  it('OM_VERSION has no release as its default: a build that forgets it stops at the FROM instead of pairing releases', () => {
+    assert.match(OM_VERSION ?? '', /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'still a valid tag, so the error is "not found", naming it');
+    assert.doesNotMatch(OM_VERSION ?? '', /^\d/, 'not a version number');
+    assert.match(OM_VERSION ?? '', /OM_VERSION/, 'the tag says what to pass');
   });
 
   it("keeps OpenMetadata's user, workdir, ENTRYPOINT and CMD exactly", () => {

@@ -1,326 +1,292 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { parse, parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
+import { helmBinary, runHelm, type HelmBinary } from '../helpers/helmBinary.js';
+import { chartAt, openmetadataChartsGit } from '../helpers/openmetadataChart.js';
 
 /**
- * Static checks of deploy/helm/: the manifests, the values for OpenMetadata's and openmetadata-dependencies' charts,
- * and the om-migrate-hooks chart. No cluster and no Helm binary here: the hook chart's templates are rendered by the
- * small renderer below, which knows only the few forms they use and refuses anything else.
- * YAML is read as Kubernetes and Helm read it (YAML 1.1: `0440` is an octal file mode).
+ * deploy/helm/: om-migrate's Helm post-renderer for OpenMetadata's chart, the values for openmetadata-dependencies,
+ * and the manifests. OpenMetadata's chart is rendered here by the real Helm (3.17.2 with the post-renderer as a path,
+ * 4.1.4 with it installed as a plugin) at the chart's release tags, with default values and with values that use every
+ * environment source the chart has, and the om-migrate init container is compared with the chart's own
+ * run-db-migrations. No cluster here: nothing is applied. YAML is read as Kubernetes reads it (YAML 1.1).
  */
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const HELM = `${ROOT}deploy/helm/`;
-const OM_VERSION = '1.11.13';
+const HELM_DIR = `${ROOT}deploy/helm/`;
+const PLUGIN_DIR = `${HELM_DIR}om-migrate-post-renderer`;
+const RENDERER = `${PLUGIN_DIR}/om-migrate-post-renderer`;
+const IMAGE = 'registry.example.com/om-migrate/server';
+// The newest chart tags of each line in the snapshot read for docs/facts/deploy.md (no 2.0 chart tag exists there).
+const TAGS = ['openmetadata-1.11.13', 'openmetadata-1.12.12', 'openmetadata-1.13.1'];
 
-// Parsed YAML of many shapes, walked by path in assertions that fail loudly on a wrong shape.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = Record<string, any>;
-const yaml11 = (text: string, what: string): Obj => {
-  const doc = parse(text, { version: '1.1' }) as Obj;
-  assert.ok(doc && typeof doc === 'object', `${what} is a YAML mapping`);
-  return doc;
+const docsOf = (text: string): Obj[] => parseAllDocuments(text, { version: '1.1' }).map((d) => d.toJS() as Obj).filter((d) => d && typeof d === 'object');
+const yaml11 = (text: string): Obj => parse(text, { version: '1.1' }) as Obj;
+
+const helm3 = helmBinary(3);
+const helm4 = helmBinary(4);
+const git = openmetadataChartsGit();
+const skipOf = (...needs: Array<object | string>) => needs.map((n) => (typeof n === 'object' && 'skip' in n ? String(n.skip) : '')).find(Boolean) || false;
+
+/** Values that use every way the chart feeds its migrator: Secrets by reference, extra env/envFrom, a TLS truststore. */
+const EVERYTHING: Obj = {
+  imagePullSecrets: [{ name: 'my-registry' }],
+  podSecurityContext: { fsGroup: 2000, runAsNonRoot: true },
+  securityContext: { allowPrivilegeEscalation: false },
+  resources: { requests: { cpu: '500m', memory: '1Gi' } },
+  extraEnvs: [{ name: 'JAVA_TOOL_OPTIONS', value: '-Djavax.net.ssl.trustStore=/etc/om-tls/truststore.jks' }],
+  envFrom: [{ secretRef: { name: 'my-extra-env' } }],
+  extraVolumes: [{ name: 'om-tls', secret: { secretName: 'db-truststore' } }],
+  extraVolumeMounts: [{ name: 'om-tls', mountPath: '/etc/om-tls', readOnly: true }],
+  openmetadata: { config: {
+    fernetkey: { value: '', secretRef: 'my-fernet', secretKey: 'FERNET_KEY' },
+    elasticsearch: { auth: { enabled: true }, trustStore: { enabled: true, path: '/etc/om-tls/es.jks' } },
+    secretsManager: { provider: 'aws', additionalParameters: { enabled: true, region: 'eu-west-1',
+      accessKeyId: { secretRef: 'aws-sm', secretKey: 'id' }, secretAccessKey: { secretRef: 'aws-sm', secretKey: 'key' } } },
+  } },
 };
-const documents = (text: string, what: string): Obj[] =>
-  parseAllDocuments(text, { version: '1.1' }).map((d, i) => {
-    assert.equal(d.errors.length, 0, `${what} document ${i}: ${d.errors.map((e) => e.message).join('; ')}`);
-    return d.toJS() as Obj;
-  }).filter((d) => d !== null);
 
-// ---- the hook chart's templates, rendered --------------------------------------------------------------------------
-
-function lookup(values: Obj, path: string, where: string): unknown {
-  let v: unknown = values;
-  for (const key of path.split('.')) {
-    assert.ok(v && typeof v === 'object' && key in (v as Obj), `${where}: .Values.${path} is not set`);
-    v = (v as Obj)[key];
-  }
-  return v;
+interface Rendered { objects: Obj[]; text: string }
+function render(helm: HelmBinary, chart: string, values: Obj, postRender: string[] | undefined, home: string): Rendered & { status: number | null; stderr: string } {
+  const valuesFile = join(home, `values-${Math.random().toString(36).slice(2)}.yaml`);
+  writeFileSync(valuesFile, stringify(values));
+  const args = ['template', 'openmetadata', chart, '-f', valuesFile, ...(postRender ?? [])];
+  const r = runHelm(helm, args, home);
+  return { objects: r.status === 0 ? docsOf(r.stdout) : [], text: r.stdout, status: r.status, stderr: r.stderr };
 }
+const deploymentOf = (objects: Obj[]): Obj => {
+  const found = objects.filter((o) => o.kind === 'Deployment' && (o.spec?.template?.spec?.initContainers ?? []).some((c: Obj) => c.name === 'run-db-migrations'));
+  assert.equal(found.length, 1, 'one server Deployment');
+  return found[0];
+};
+const initOf = (d: Obj, name: string): Obj => {
+  const c = (d.spec.template.spec.initContainers as Obj[]).find((x) => x.name === name);
+  assert.ok(c, `init container ${name}`);
+  return c;
+};
+const helm3Args = (extra: string[] = []) => ['--post-renderer', RENDERER, ...['--image=' + IMAGE, ...extra].flatMap((a) => ['--post-renderer-args', a])];
+const helm4Args = (extra: string[] = []) => ['--post-renderer', 'om-migrate', ...['--image=' + IMAGE, ...extra].flatMap((a) => ['--post-renderer-args', a])];
+const ours = (name: string) => name.startsWith('OM_MIGRATE_');
 
-/**
- * Helm's rendering, for the forms these templates use: `{{ .Values.a.b }}`, `{{ .Values.a.b | quote }}`, and lines
- * that are only `{{- if .Values.a.b }}` or `{{- end }}`. Any other action fails the test (a template that grew beyond
- * this must be checked some other way), as does a value that is not set (Helm would render an empty string).
- */
-function renderTemplate(text: string, values: Obj, where: string): string {
-  const out: string[] = [];
-  const open: boolean[] = [];
-  text.split('\n').forEach((line, n) => {
-    const at = `${where}:${n + 1}`;
-    const directive = /^\s*\{\{-?\s*(if\s+\.Values\.([\w.]+)|end)\s*-?\}\}\s*$/.exec(line);
-    if (directive) {
-      if (directive[1] === 'end') {
-        assert.ok(open.length > 0, `${at}: end without if`);
-        open.pop();
-      } else {
-        open.push(Boolean(lookup(values, directive[2], at)));
+describe('the post-renderer on OpenMetadata\'s chart, rendered by Helm 3', { skip: skipOf(helm3, git) }, () => {
+  for (const tag of TAGS) {
+    describe(tag, () => {
+      const home = mkdtempSync(join(tmpdir(), 'om-helm3-'));
+      const chart = chartAt(git as string, tag);
+      const helm = helm3 as HelmBinary;
+
+      for (const [label, values] of [['default values', {}], ['every environment source', EVERYTHING]] as const) {
+        it(`${label}: om-migrate runs right before run-db-migrations with exactly its environment, mounts and settings`, () => {
+          const plain = render(helm, chart, values, undefined, home);
+          const post = render(helm, chart, values, helm3Args(), home);
+          assert.equal(plain.status, 0, plain.stderr);
+          assert.equal(post.status, 0, post.stderr);
+          const before = deploymentOf(plain.objects);
+          const after = deploymentOf(post.objects);
+          const names = (after.spec.template.spec.initContainers as Obj[]).map((c) => c.name);
+          const stockNames = (before.spec.template.spec.initContainers as Obj[]).map((c) => c.name);
+          const at = stockNames.indexOf('run-db-migrations');
+          assert.deepEqual(names, [...stockNames.slice(0, at), 'om-migrate', ...stockNames.slice(at)], 'inserted before run-db-migrations, nothing else moved');
+
+          const stock = initOf(before, 'run-db-migrations');
+          const om = initOf(after, 'om-migrate');
+          assert.deepEqual(initOf(after, 'run-db-migrations'), stock, 'run-db-migrations itself is untouched');
+          assert.deepEqual(om.envFrom, stock.envFrom, 'envFrom: the same Secrets, in the same order');
+          assert.deepEqual((om.env as Obj[]).filter((e) => !ours(e.name)), stock.env ?? [], 'env: the same entries, in the same order');
+          assert.deepEqual((om.env as Obj[]).filter((e) => ours(e.name)).map((e) => e.name).sort(),
+            ['OM_MIGRATE_ADMIN_URL_FILE', 'OM_MIGRATE_BACKUP_DIR', 'OM_MIGRATE_LOCK_TIMEOUT', 'OM_MIGRATE_YES']);
+          assert.ok(!(om.env as Obj[]).some((e) => e.name === 'OM_MIGRATE_BACKUP_KEEP'), 'no pruning: a restarted init container must not remove the pre-upgrade backup');
+          assert.deepEqual((om.volumeMounts as Obj[]).slice(0, (stock.volumeMounts ?? []).length), stock.volumeMounts ?? [], "run-db-migrations' mounts first (a TLS truststore)");
+          for (const k of ['securityContext', 'resources', 'imagePullPolicy']) assert.deepEqual(om[k], stock[k], k);
+          assert.equal(om.image, `${IMAGE}:${String(stock.image).split(':').pop()}`, "om-migrate's image at the chart's server tag");
+          assert.deepEqual(om.command, ['om-migrate', 'entrypoint', '--', 'true']);
+          assert.equal(om.args, undefined);
+
+          const pod = after.spec.template.spec;
+          const stockPod = before.spec.template.spec;
+          assert.deepEqual((pod.volumes as Obj[]).slice(0, (stockPod.volumes ?? []).length), stockPod.volumes ?? [], 'your volumes stay, ours are added after them');
+          assert.deepEqual((pod.volumes as Obj[]).slice((stockPod.volumes ?? []).length).map((v) => v.name), ['om-migrate-admin', 'om-migrate-backups']);
+          assert.deepEqual(pod.imagePullSecrets, stockPod.imagePullSecrets, 'pull secrets: the chart\'s, unchanged when none is added');
+          assert.equal(pod.serviceAccountName, stockPod.serviceAccountName, "the chart's service account");
+          assert.equal(pod.securityContext.fsGroup, stockPod.securityContext?.fsGroup ?? 1000, 'your fsGroup is kept; 1000 only when none is set');
+          assert.deepEqual(after.spec.strategy, { type: 'Recreate' }, 'every old server pod is gone before om-migrate backs up and migrates');
+          assert.ok(after.spec.progressDeadlineSeconds >= 21600, 'a long migration is not a stuck rollout');
+
+          // Every other object is exactly what the chart rendered.
+          const others = (r: Rendered) => r.objects.filter((o) => o !== deploymentOf(r.objects));
+          assert.deepEqual(others(post), others(plain));
+        });
       }
-      return;
+
+      it('every environment source reaches om-migrate: Fernet key, Airflow, search and secrets-manager credentials, extraEnvs, envFrom, the truststore mount', () => {
+        const om = initOf(deploymentOf(render(helm, chart, EVERYTHING, helm3Args(), home).objects), 'om-migrate');
+        const envNames = (om.env as Obj[]).map((e) => e.name);
+        for (const n of ['FERNET_KEY', 'AIRFLOW_PASSWORD', 'ELASTICSEARCH_PASSWORD', 'ELASTICSEARCH_TRUST_STORE_PASSWORD', 'OM_SM_ACCESS_KEY_ID', 'OM_SM_ACCESS_KEY', 'DB_USER_PASSWORD', 'JAVA_TOOL_OPTIONS']) {
+          assert.ok(envNames.includes(n), n);
+        }
+        assert.equal((om.env as Obj[]).find((e) => e.name === 'FERNET_KEY')?.valueFrom?.secretKeyRef?.name, 'my-fernet');
+        const from = (om.envFrom as Obj[]).map((e) => e.secretRef?.name);
+        assert.ok(from.includes('my-extra-env'), 'your envFrom');
+        assert.ok(!from.includes('openmetadata-fernetkey-secret'), 'no generated Fernet Secret when it comes from yours');
+        assert.ok((om.volumeMounts as Obj[]).some((m) => m.mountPath === '/etc/om-tls'), 'the truststore');
+      });
+
+      it('adds pull secrets after yours, never twice', () => {
+        const d = deploymentOf(render(helm, chart, EVERYTHING, helm3Args(['--pull-secret=om-registry', '--pull-secret=my-registry']), home).objects);
+        assert.deepEqual(d.spec.template.spec.imagePullSecrets, [{ name: 'my-registry' }, { name: 'om-registry' }]);
+      });
+
+      it('refuses more than one replica, or an autoscaler, on a ReadWriteOnce claim; allows them on a shared one', () => {
+        for (const values of [{ replicaCount: 2 }, { hpa: { enabled: true } }]) {
+          const r = render(helm, chart, values, helm3Args(), home);
+          assert.notEqual(r.status, 0, JSON.stringify(values));
+          assert.match(r.stderr, /ReadWriteOnce claim attaches to one node only.*--shared-backup-claim/s);
+          assert.equal(render(helm, chart, values, helm3Args(['--shared-backup-claim']), home).status, 0);
+        }
+      });
+
+      it('refuses a volume of yours that has om-migrate\'s name, and a server image pinned by digest', () => {
+        const clash = render(helm, chart, { extraVolumes: [{ name: 'om-migrate-backups', emptyDir: {} }] }, helm3Args(), home);
+        assert.notEqual(clash.status, 0);
+        assert.match(clash.stderr, /already has an entry named om-migrate-backups/);
+        const digest = render(helm, chart, { image: { tag: '1.13.1@sha256:' + 'a'.repeat(64) } }, helm3Args(), home);
+        assert.notEqual(digest.status, 0);
+        assert.match(digest.stderr, /pinned by digest/);
+      });
+    });
+  }
+});
+
+describe('the post-renderer as a Helm 4 plugin', { skip: skipOf(helm4, git) }, () => {
+  const home = mkdtempSync(join(tmpdir(), 'om-helm4-'));
+  const helm = helm4 as HelmBinary;
+  const chart = chartAt(git as string, TAGS[TAGS.length - 1]);
+
+  it('installs from the repository and gives the same om-migrate container as Helm 3 gives', () => {
+    const install = runHelm(helm, ['plugin', 'install', PLUGIN_DIR], home);
+    assert.equal(install.status, 0, install.stderr);
+    const four = render(helm, chart, EVERYTHING, helm4Args(), home);
+    assert.equal(four.status, 0, four.stderr);
+    const om4 = initOf(deploymentOf(four.objects), 'om-migrate');
+    if (!('skip' in helm3)) {
+      const three = render(helm3, chart, EVERYTHING, helm3Args(), mkdtempSync(join(tmpdir(), 'om-helm3-')));
+      assert.deepEqual(om4, initOf(deploymentOf(three.objects), 'om-migrate'));
     }
-    if (open.includes(false)) return;
-    out.push(line.replace(/\{\{-?\s*(.*?)\s*-?\}\}/g, (_m, action: string) => {
-      const m = /^\.Values\.([\w.]+)(\s*\|\s*quote)?$/.exec(action);
-      assert.ok(m, `${at}: the test renderer does not know {{ ${action} }}`);
-      const value = lookup(values, m[1], at);
-      assert.ok(value === null || typeof value !== 'object', `${at}: .Values.${m[1]} is not a scalar`);
-      return m[2] ? JSON.stringify(String(value)) : String(value);
-    }));
+    assert.deepEqual(deploymentOf(four.objects).spec.strategy, { type: 'Recreate' });
   });
-  assert.equal(open.length, 0, `${where}: if without end`);
-  return out.join('\n');
-}
 
-const hooksDir = `${HELM}om-migrate-hooks/`;
-const hooksValues = yaml11(readFileSync(`${hooksDir}values.yaml`, 'utf8'), 'om-migrate-hooks/values.yaml');
-const templateFiles = readdirSync(`${hooksDir}templates`).filter((f) => f.endsWith('.yaml')).sort();
-const renderHooks = (values: Obj): Obj[] => templateFiles.flatMap((f) =>
-  documents(renderTemplate(readFileSync(`${hooksDir}templates/${f}`, 'utf8'), values, `templates/${f}`), f));
-const hookObjects = renderHooks(hooksValues);
+  it('a path instead of the plugin name is refused by Helm 4 (the documented commands differ for that reason)', () => {
+    const r = render(helm, chart, {}, helm3Args(), home);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /plugin/);
+  });
+});
 
-// ---- what the files reference ---------------------------------------------------------------------------------------
+describe('the post-renderer on its own', () => {
+  const run = (args: string[], input: string) => spawnSync(RENDERER, args, { input, encoding: 'utf8' });
 
-const manifests = readdirSync(`${HELM}manifests`).filter((f) => f.endsWith('.yaml')).sort()
-  .flatMap((f) => documents(readFileSync(`${HELM}manifests/${f}`, 'utf8'), `manifests/${f}`));
-const shipped = (kind: string) => new Map(manifests.filter((o) => o.kind === kind).map((o) => [o.metadata.name as string, o]));
-const secrets = shipped('Secret');
-const claims = shipped('PersistentVolumeClaim');
-const facts = readFileSync(`${ROOT}docs/facts/deploy.md`, 'utf8');
-const secretKeys = (name: string): string[] => Object.keys({ ...(secrets.get(name)?.data ?? {}), ...(secrets.get(name)?.stringData ?? {}) });
+  it('refuses to run without --image, or with a tag on it, exit 2 and the usage', () => {
+    for (const args of [[], ['--image=registry.example.com/om-migrate/server:1.13.1'], ['--image=x', '--bogus']]) {
+      const r = run(args, '');
+      assert.equal(r.status, 2, args.join(' '));
+      assert.match(r.stderr, /--image=REPOSITORY/);
+    }
+  });
 
-const omValues = yaml11(readFileSync(`${HELM}openmetadata.values.yaml`, 'utf8'), 'openmetadata.values.yaml');
-const depsValues = yaml11(readFileSync(`${HELM}openmetadata-dependencies.values.yaml`, 'utf8'), 'openmetadata-dependencies.values.yaml');
+  it('refuses manifests that are not OpenMetadata\'s chart, exit 1, instead of installing them unchanged', () => {
+    const r = run([`--image=${IMAGE}`], 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n');
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /no Deployment with an init container named run-db-migrations/);
+  });
+});
 
-interface Pod { what: string; volumes: Obj[]; containers: Obj[] }
-/** The pods the files put om-migrate in, as Kubernetes will see them. */
-const PODS: Pod[] = [
-  { what: 'openmetadata.values.yaml (server pod)', volumes: omValues.extraVolumes ?? [], containers: omValues.preMigrateInitContainers ?? [] },
-  {
-    what: 'openmetadata-dependencies.values.yaml (run-airflow-migrations)',
-    volumes: depsValues.airflow?.migrateDatabaseJob?.extraVolumes ?? [],
-    containers: [{
-      name: 'run-airflow-migrations',
-      image: `${depsValues.airflow?.images?.airflow?.repository}:${depsValues.airflow?.images?.airflow?.tag}`,
-      args: depsValues.airflow?.migrateDatabaseJob?.args,
-      env: depsValues.airflow?.migrateDatabaseJob?.env,
-      volumeMounts: depsValues.airflow?.migrateDatabaseJob?.extraVolumeMounts,
-    }],
-  },
-  ...hookObjects.filter((o) => o.kind === 'Job').map((job) => ({
-    what: `om-migrate-hooks Job ${job.metadata?.name}`,
-    volumes: job.spec?.template?.spec?.volumes ?? [],
-    containers: job.spec?.template?.spec?.containers ?? [],
-  })),
-];
+// ---- the Airflow side and the manifests: static checks (the Airflow chart 1.18.0 is not available here to render) ----
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const envOf = (c: Obj, name: string): Obj | undefined => (c.env ?? []).find((e: Obj) => e.name === name);
-const argv = (c: Obj): string => [...(c.command ?? []), ...(c.args ?? [])].join(' ');
+const depsValues = yaml11(readFileSync(`${HELM_DIR}openmetadata-dependencies.values.yaml`, 'utf8'));
+const manifests = readdirSync(`${HELM_DIR}manifests`).filter((f) => f.endsWith('.yaml')).sort()
+  .flatMap((f) => docsOf(readFileSync(`${HELM_DIR}manifests/${f}`, 'utf8')));
+const secrets = new Map(manifests.filter((o) => o.kind === 'Secret').map((o) => [o.metadata.name as string, o]));
+const claims = new Map(manifests.filter((o) => o.kind === 'PersistentVolumeClaim').map((o) => [o.metadata.name as string, o]));
+const secretKeys = (name: string) => Object.keys({ ...(secrets.get(name)?.data ?? {}), ...(secrets.get(name)?.stringData ?? {}) });
 
-/** A name that is not in the manifests must be documented in docs/facts/deploy.md as someone else's. */
-function assertKnownSecret(name: string, where: string): void {
-  if (secrets.has(name)) return;
-  assert.ok(facts.includes(`\`${name}\``), `${where}: Secret ${name} is neither shipped in deploy/helm/manifests/ nor documented as the chart's own`);
-}
+describe('openmetadata-dependencies.values.yaml (the Airflow chart\'s migration Job)', () => {
+  const job = depsValues.airflow?.migrateDatabaseJob ?? {};
+
+  it('runs om-migrate up with flags only, no pruning, waiting for another run\'s lock', () => {
+    assert.deepEqual(job.args.slice(0, 2), ['bash', '-c']);
+    assert.match(job.args[2], /^exec om-migrate up --yes /);
+    assert.match(job.args[2], /--airflow-admin-url-file \/etc\/om-migrate\/admin\/airflow-admin-url/);
+    assert.match(job.args[2], /--backup-dir \/var\/lib\/om-migrate\/backups/);
+    assert.match(job.args[2], /--lock-timeout \d+m/);
+    assert.doesNotMatch(job.args[2], /--keep\b/);
+    assert.equal(job.command, undefined, "the Airflow image's entrypoint stays");
+  });
+
+  it('keeps the Job (and om-migrate\'s report) after success: the chart\'s hook annotations without hook-succeeded', () => {
+    assert.equal(job.useHelmHooks, false, 'the chart\'s own annotations would add hook-succeeded');
+    assert.deepEqual(job.jobAnnotations, { 'helm.sh/hook': 'post-install,post-upgrade', 'helm.sh/hook-weight': '1', 'helm.sh/hook-delete-policy': 'before-hook-creation' });
+  });
+
+  it('mounts the admin Secret read-only and the backup claim, both shipped in deploy/helm/manifests', () => {
+    const volumes = new Map((job.extraVolumes as Obj[]).map((v) => [v.name as string, v]));
+    for (const m of job.extraVolumeMounts as Obj[]) assert.ok(volumes.has(m.name), `mount ${m.name} has a volume`);
+    const admin = volumes.get('om-migrate-admin') as Obj;
+    assert.ok(secrets.has(admin.secret.secretName));
+    assert.equal(admin.secret.defaultMode, 0o440);
+    for (const item of admin.secret.items) assert.ok(secretKeys(admin.secret.secretName).includes(item.key), item.key);
+    assert.ok(claims.has((volumes.get('om-migrate-backups') as Obj).persistentVolumeClaim.claimName));
+    const adminMount = (job.extraVolumeMounts as Obj[]).find((m) => m.name === 'om-migrate-admin') as Obj;
+    assert.equal(adminMount.readOnly, true);
+    assert.ok(String(job.args[2]).includes(`${adminMount.mountPath}/${admin.secret.items[0].path}`), 'the flag names the mounted file');
+  });
+
+  it('names no image registry of its own: the repository is given on the command line, the tag stays the chart\'s', () => {
+    assert.equal(depsValues.airflow?.images, undefined);
+  });
+});
 
 describe('deploy/helm/manifests', () => {
-  it('every object has apiVersion, kind and a DNS-label name', () => {
-    assert.ok(manifests.length >= 4);
-    for (const o of manifests) {
-      assert.ok(o.apiVersion && o.kind, JSON.stringify(o).slice(0, 80));
-      assert.match(String(o.metadata?.name), DNS_LABEL, `${o.kind} name`);
-    }
-  });
-
-  it('Secrets: v1, Opaque, with the keys the pods mount', () => {
-    for (const [name, s] of secrets) {
-      assert.equal(s.apiVersion, 'v1', name);
-      assert.equal(s.type, 'Opaque', name);
-      assert.ok(secretKeys(name).length > 0, `${name} has data`);
-      for (const v of Object.values(s.data ?? {})) assert.match(String(v), /^[A-Za-z0-9+/]*={0,2}$/, `${name}: data is base64`);
-    }
+  it('Secret om-migrate-admin has the keys the pods read; claims have access modes and sizes', () => {
     assert.deepEqual(secretKeys('om-migrate-admin').sort(), ['admin-url', 'airflow-admin-url']);
-    assert.deepEqual(secretKeys('om-migrate-airflow-db'), ['connection']);
-  });
-
-  it('PersistentVolumeClaims: v1, access modes and a storage request', () => {
-    assert.ok(claims.size >= 2);
+    assert.deepEqual([...claims.keys()].sort(), ['om-migrate-airflow-backups', 'om-migrate-backups']);
     for (const [name, c] of claims) {
       assert.equal(c.apiVersion, 'v1', name);
-      assert.ok(Array.isArray(c.spec?.accessModes) && c.spec.accessModes.length > 0, `${name} accessModes`);
-      for (const m of c.spec.accessModes) assert.ok(['ReadWriteOnce', 'ReadWriteMany', 'ReadWriteOncePod', 'ReadOnlyMany'].includes(m), `${name}: ${m}`);
-      assert.match(String(c.spec?.resources?.requests?.storage), /^\d+(Ki|Mi|Gi|Ti)$/, `${name} storage`);
+      assert.deepEqual(c.spec.accessModes, ['ReadWriteOnce'], `${name}: one writer; ReadWriteMany only with --shared-backup-claim`);
+      assert.match(String(c.spec?.resources?.requests?.storage), /^\d+(Gi|Ti)$/);
     }
   });
 });
 
-describe('om-migrate in every pod the files define', () => {
-  for (const pod of PODS) {
-    describe(pod.what, () => {
-      const om = pod.containers.filter((c) => /om-migrate/.test(String(c.image)));
-
-      it('has an om-migrate container with a name, the layered image at the OpenMetadata version, and an om-migrate command', () => {
-        assert.equal(om.length, 1, 'one om-migrate container');
-        const c = om[0];
-        assert.match(String(c.name), DNS_LABEL);
-        assert.notEqual(c.name, 'run-db-migrations', "not a second container with the chart's own name");
-        assert.match(String(c.image), new RegExp(`/om-migrate/(server|ingestion):${OM_VERSION.replace(/\./g, '\\.')}$`));
-        assert.match(argv(c), /\bom-migrate (up|entrypoint -- \S+)/);
-      });
-
-      it('every mount names a volume of the pod; every Secret and claim exists (or is documented as the chart\'s)', () => {
-        const volumes = new Map(pod.volumes.map((v) => [v.name as string, v]));
-        for (const c of pod.containers) {
-          for (const m of c.volumeMounts ?? []) assert.ok(volumes.has(m.name), `${c.name} mounts ${m.name}, not a volume of the pod`);
-          for (const e of c.envFrom ?? []) if (e.secretRef) assertKnownSecret(e.secretRef.name, `${c.name} envFrom`);
-          for (const e of c.env ?? []) if (e.valueFrom?.secretKeyRef) assertKnownSecret(e.valueFrom.secretKeyRef.name, `${c.name} env ${e.name}`);
-        }
-        for (const v of pod.volumes) {
-          if (v.secret) {
-            assertKnownSecret(v.secret.secretName, `volume ${v.name}`);
-            if (secrets.has(v.secret.secretName)) {
-              for (const item of v.secret.items ?? []) assert.ok(secretKeys(v.secret.secretName).includes(item.key), `volume ${v.name}: key ${item.key}`);
-            }
-            assert.equal(v.secret.defaultMode, 0o440, `volume ${v.name}: mode 0440 (owner and fsGroup read, nobody else)`);
-          }
-          if (v.persistentVolumeClaim) assert.ok(claims.has(v.persistentVolumeClaim.claimName), `volume ${v.name}: claim ${v.persistentVolumeClaim.claimName} is shipped`);
-        }
-      });
-
-      it('reads the admin URL from a mounted Secret file, never from an environment value', () => {
-        const c = om[0];
-        for (const name of ['OM_MIGRATE_ADMIN_URL', 'OM_MIGRATE_AIRFLOW_ADMIN_URL']) assert.equal(envOf(c, name), undefined, `${name} is not set`);
-        const file = envOf(c, 'OM_MIGRATE_ADMIN_URL_FILE') ?? envOf(c, 'OM_MIGRATE_AIRFLOW_ADMIN_URL_FILE');
-        assert.ok(file?.value, 'OM_MIGRATE_ADMIN_URL_FILE or OM_MIGRATE_AIRFLOW_ADMIN_URL_FILE');
-        const mount = (c.volumeMounts ?? []).find((m: Obj) => String(file.value).startsWith(`${m.mountPath}/`));
-        assert.ok(mount, `${file.value} is under a mount`);
-        assert.equal(mount.readOnly, true, 'mounted read-only');
-        const volume = pod.volumes.find((v) => v.name === mount.name);
-        assert.ok(volume?.secret, `${mount.name} is a Secret volume`);
-        const item = (volume.secret.items ?? []).find((i: Obj) => `${mount.mountPath}/${i.path}` === file.value);
-        assert.ok(item, `${file.value} is one of the Secret's items`);
-        const airflowSide = file.name === 'OM_MIGRATE_AIRFLOW_ADMIN_URL_FILE';
-        assert.equal(item.key, airflowSide ? 'airflow-admin-url' : 'admin-url');
-      });
-
-      it('writes backups on a claim mounted on OM_MIGRATE_BACKUP_DIR, waits for another run\'s lock, never prompts', () => {
-        const c = om[0];
-        const dir = envOf(c, 'OM_MIGRATE_BACKUP_DIR')?.value;
-        const mount = (c.volumeMounts ?? []).find((m: Obj) => m.mountPath === dir);
-        assert.ok(mount, `a mount on ${dir}`);
-        assert.ok(pod.volumes.find((v) => v.name === mount.name)?.persistentVolumeClaim, `${mount.name} is a claim`);
-        assert.match(String(envOf(c, 'OM_MIGRATE_LOCK_TIMEOUT')?.value), /^\d+(ms|s|m|h)$/, 'OM_MIGRATE_LOCK_TIMEOUT');
-        assert.equal(envOf(c, 'OM_MIGRATE_YES')?.value, '1');
-      });
-    });
-  }
-
-  it('the server side and the Airflow side use different claims (different users, pods on different nodes)', () => {
-    const claimOf = (pod: Pod) => pod.volumes.find((v) => v.persistentVolumeClaim)?.persistentVolumeClaim.claimName;
-    assert.notEqual(claimOf(PODS[0]), claimOf(PODS[1]));
+describe('the documented Helm commands are the ones tested here', () => {
+  const readme = readFileSync(`${ROOT}deploy/README.md`, 'utf8');
+  it('Helm 3 (a path) and Helm 4 (the plugin) post-renderer lines, the dependencies line, and the timeouts', () => {
+    assert.ok(readme.includes('--post-renderer deploy/helm/om-migrate-post-renderer/om-migrate-post-renderer'), 'Helm 3 form');
+    assert.ok(readme.includes('helm plugin install deploy/helm/om-migrate-post-renderer'), 'Helm 4 install');
+    assert.ok(readme.includes('--post-renderer om-migrate --post-renderer-args --image='), 'Helm 4 form');
+    assert.ok(readme.includes('-f deploy/helm/openmetadata-dependencies.values.yaml'), 'dependencies values');
+    assert.match(readme, /--timeout \d+h/);
   });
 });
 
-describe("openmetadata.values.yaml (OpenMetadata's chart)", () => {
-  it('runs om-migrate in preMigrateInitContainers, before the chart\'s run-db-migrations, in entrypoint mode', () => {
-    assert.ok(Array.isArray(omValues.preMigrateInitContainers));
-    assert.equal(omValues.extraInitContainers, undefined, 'not after it');
-    assert.deepEqual(omValues.preMigrateInitContainers[0].command, ['om-migrate', 'entrypoint', '--', 'true'],
-      'every pod start: wait for the lock, no-op when nothing is pending');
-  });
-
-  it("gives it the server's environment: the chart's Secrets and the database password", () => {
-    const c = omValues.preMigrateInitContainers[0];
-    const names = (c.envFrom as Obj[]).map((e) => e.secretRef?.name);
-    for (const part of ['config', 'omd', 'db', 'search', 'authorizer', 'secretsmanager', 'web', 'authentication', 'eventmonitor', 'pipeline', 'jwt', 'fernetkey', 'rdf']) {
-      assert.ok(names.includes(`openmetadata-${part}-secret`), `openmetadata-${part}-secret`);
-    }
-    for (const e of c.envFrom as Obj[]) assert.equal(e.secretRef.optional, true, `${e.secretRef.name}: optional, as the chart creates some only when enabled`);
-    assert.ok(envOf(c, 'DB_USER_PASSWORD')?.valueFrom?.secretKeyRef, 'DB_USER_PASSWORD');
-  });
-
-  it("pins the server image to the om-migrate image's OpenMetadata version, and sets fsGroup", () => {
-    assert.equal(String(omValues.image?.tag), OM_VERSION);
-    assert.equal(String(omValues.preMigrateInitContainers[0].image).split(':').pop(), String(omValues.image.tag));
-    assert.equal(omValues.podSecurityContext?.fsGroup, 1000);
-    assert.equal(omValues.image?.repository, undefined, "the server keeps OpenMetadata's own image");
-  });
-});
-
-describe('openmetadata-dependencies.values.yaml (the Airflow chart)', () => {
-  const airflow = depsValues.airflow ?? {};
-  it("replaces the args of the chart's run-airflow-migrations Job with om-migrate up, keeping its hooks", () => {
-    assert.deepEqual(airflow.migrateDatabaseJob?.args, ['bash', '-c', 'exec om-migrate up']);
-    assert.equal(airflow.migrateDatabaseJob?.command, undefined, "the Airflow image's entrypoint stays");
-    assert.notEqual(airflow.migrateDatabaseJob?.useHelmHooks, false);
-  });
-  it('runs Airflow on the layered ingestion image at the OpenMetadata version', () => {
-    assert.match(String(airflow.images?.airflow?.repository), /\/om-migrate\/ingestion$/);
-    assert.equal(String(airflow.images?.airflow?.tag), OM_VERSION);
-  });
-});
-
-describe('om-migrate-hooks chart', () => {
-  it('Chart.yaml: apiVersion v2, its directory name, a SemVer version', () => {
-    const chart = yaml11(readFileSync(`${hooksDir}Chart.yaml`, 'utf8'), 'Chart.yaml');
-    assert.equal(chart.apiVersion, 'v2');
-    assert.equal(chart.name, 'om-migrate-hooks');
-    assert.match(String(chart.version), /^\d+\.\d+\.\d+$/);
-    assert.equal(String(chart.appVersion), OM_VERSION);
-  });
-
-  it('renders two Jobs, one per database, and nothing else', () => {
-    assert.deepEqual(hookObjects.map((o) => `${o.kind}/${o.metadata?.name}`).sort(),
-      ['Job/om-migrate-airflow-upgrade', 'Job/om-migrate-openmetadata-upgrade']);
-  });
-
-  for (const job of hookObjects) {
-    describe(`Job ${job.metadata?.name}`, () => {
-      it('is a batch/v1 Job with a pod template, restartPolicy Never and backoffLimit 0', () => {
-        assert.equal(job.apiVersion, 'batch/v1');
-        assert.equal(job.spec?.backoffLimit, 0);
-        assert.equal(job.spec?.template?.spec?.restartPolicy, 'Never');
-        assert.ok(job.spec.template.spec.containers?.length > 0);
-      });
-
-      it('is a pre-upgrade hook only (skipped on a fresh install), kept until the next upgrade replaces it', () => {
-        const a = job.metadata?.annotations ?? {};
-        assert.deepEqual(String(a['helm.sh/hook']).split(',').map((s) => s.trim()), ['pre-upgrade']);
-        assert.match(String(a['helm.sh/hook-weight']), /^-?\d+$/);
-        assert.ok(String(a['helm.sh/hook-delete-policy']).split(',').includes('before-hook-creation'));
-        assert.ok(!String(a['helm.sh/hook-delete-policy']).includes('hook-failed'), 'a failed Job stays for its logs');
-      });
-
-      it("runs om-migrate up with the new release's image (the values' tag)", () => {
-        const c = job.spec.template.spec.containers[0];
-        assert.deepEqual(c.command, ['om-migrate', 'up']);
-        const side = /airflow/.test(job.metadata.name) ? 'airflow' : 'openmetadata';
-        assert.equal(c.image, `${hooksValues[side].image.repository}:${hooksValues[side].image.tag}`);
-        assert.equal(job.spec.template.spec.securityContext?.fsGroup, hooksValues[side].fsGroup);
-      });
-    });
-  }
-
-  it('the Airflow Job reads the Airflow database URL from a Secret, and runs after OpenMetadata\'s', () => {
-    const airflow = hookObjects.find((o) => o.metadata.name === 'om-migrate-airflow-upgrade')!;
-    const conn = envOf(airflow.spec.template.spec.containers[0], 'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN');
-    assert.ok(conn?.valueFrom?.secretKeyRef, 'from a Secret, not a value');
-    assert.ok(secretKeys(conn.valueFrom.secretKeyRef.name).includes(conn.valueFrom.secretKeyRef.key), 'the key exists');
-    const weight = (o: Obj) => Number(o.metadata.annotations['helm.sh/hook-weight']);
-    assert.ok(weight(airflow) > weight(hookObjects.find((o) => o.metadata.name === 'om-migrate-openmetadata-upgrade')!));
-  });
-
-  it('the Jobs can be switched off one by one', () => {
-    const off = (side: string) => renderHooks({ ...hooksValues, [side]: { ...hooksValues[side], enabled: false } });
-    assert.deepEqual(off('airflow').map((o) => o.metadata.name), ['om-migrate-openmetadata-upgrade']);
-    assert.deepEqual(off('openmetadata').map((o) => o.metadata.name), ['om-migrate-airflow-upgrade']);
-  });
-
-  it('the test renderer refuses what it does not know, and values that are not set', () => {
-    assert.throws(() => renderTemplate('a: {{ .Release.Name }}', {}, 't'), /does not know/);
-    assert.throws(() => renderTemplate('a: {{ .Values.nope }}', {}, 't'), /not set/);
-    assert.throws(() => renderTemplate('{{- if .Values.x }}\na: 1', { x: true }, 't'), /if without end/);
-    assert.equal(renderTemplate('{{- if .Values.x }}\na: {{ .Values.y | quote }}\n{{- end }}', { x: true, y: 3 }, 't'), 'a: "3"');
+describe('the documented kubectl line makes the Secret the pods read', () => {
+  const line = 'kubectl create secret generic om-migrate-admin --from-file=admin-url=./admin-url --from-file=airflow-admin-url=./airflow-admin-url';
+  const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' });
+  it('deploy/README.md shows it; run with --dry-run=client it yields om-migrate-admin with the keys admin-url and airflow-admin-url', { skip: kubectl.status === 0 ? false : 'no kubectl client here' }, () => {
+    assert.ok(readFileSync(`${ROOT}deploy/README.md`, 'utf8').includes(line));
+    const dir = mkdtempSync(join(tmpdir(), 'om-kubectl-'));
+    writeFileSync(join(dir, 'admin-url'), 'mysql://root:pw@mysql:3306/');
+    writeFileSync(join(dir, 'airflow-admin-url'), 'mysql://root:pw@mysql:3306/');
+    const r = spawnSync('bash', ['-c', `${line} --dry-run=client -o yaml`], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir } });
+    assert.equal(r.status, 0, r.stderr);
+    const secret = yaml11(r.stdout);
+    assert.equal(secret.metadata.name, 'om-migrate-admin');
+    assert.deepEqual(Object.keys(secret.data).sort(), ['admin-url', 'airflow-admin-url']);
+    assert.equal(Buffer.from(secret.data['admin-url'], 'base64').toString(), 'mysql://root:pw@mysql:3306/', 'the file as it is, no newline added');
   });
 });
