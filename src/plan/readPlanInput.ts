@@ -19,13 +19,14 @@ export async function readPlanInput(config: RunConfig, targets: ConnectedTarget[
   const input: PlanInput = { versions, fixStaleRuns: config.fixStaleRuns, airflowNeedsRepair: false };
   if (versions.openmetadata) {
     const distribution = readDistribution(config.migrators.omHome);
-    const current = versions.openmetadata.current;
     const target = config.targetVersion ?? distribution?.reach;
+    // The migrator has no target option: it runs whatever its release plans, so what is pending and where the database
+    // ends up come from the distribution alone; a --to that differs is the versions gate's to refuse.
     input.openmetadata = {
       distribution,
       target,
-      expected: distribution ? expectedVersion(distribution, target) : target,
-      pending: distribution ? pendingVersions(distribution, current, target) : undefined,
+      expected: distribution ? expectedVersion(distribution, distribution.reach) : target,
+      pending: distribution ? pendingVersions(distribution, versions.openmetadata.recorded) : undefined,
       migrator: migratorCommand(config.migrators),
     };
   }

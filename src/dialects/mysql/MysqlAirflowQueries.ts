@@ -37,6 +37,12 @@ export class MysqlAirflowQueries implements AirflowQueries {
     return found[0]?.v ?? null;
   }
 
+  async fabRevision(): Promise<string | null | undefined> {
+    if (!(await this.introspect.tableExists('alembic_version_fab'))) return undefined;
+    const found = rows<{ v: string }>(await this.knex.raw('SELECT version_num AS v FROM alembic_version_fab'));
+    return found[0]?.v ?? null;
+  }
+
   async malformedIdCount(): Promise<number> {
     const columns = await this.introspect.columns('task_instance');
     if (!columns.some((c) => c.name === 'id')) return 0;

@@ -3,6 +3,8 @@ import type { SessionInfo } from './schema.js';
 export interface AirflowQueries {
   /** The row of alembic_version, undefined when the table is missing, null when it is empty. */
   revision(): Promise<string | null | undefined>;
+  /** The row of the FAB provider's alembic_version_fab, read as revision() reads alembic_version. */
+  fabRevision(): Promise<string | null | undefined>;
   /** Count of task_instance ids whose last group is not 12 hex digits (apache/airflow#54554). */
   malformedIdCount(): Promise<number>;
   /**

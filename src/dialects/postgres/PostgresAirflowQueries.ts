@@ -35,6 +35,12 @@ export class PostgresAirflowQueries implements AirflowQueries {
     return found[0]?.v ?? null;
   }
 
+  async fabRevision(): Promise<string | null | undefined> {
+    if (!(await this.introspect.tableExists('alembic_version_fab'))) return undefined;
+    const found = rows<{ v: string }>(await this.knex.raw('SELECT version_num AS v FROM alembic_version_fab'));
+    return found[0]?.v ?? null;
+  }
+
   /** task_instance.id is a native UUID on PostgreSQL: the server rejects malformed values, so there are none. */
   async malformedIdCount(): Promise<number> {
     return 0;
