@@ -12,7 +12,7 @@ import { parameterRequests, type RunPlan } from '../plan/buildPlan.js';
 import type { Interruption } from '../process/Interruption.js';
 import { runSteps } from '../steps/runSteps.js';
 import { readVersions, type VersionFacts } from '../targets/readVersions.js';
-import { compareRowCounts, countWatchedRows, describeChange, type TargetRowCounts } from '../targets/rowCounts.js';
+import { compareRowCounts, countWatchedRows, describeChange, intendedRowChanges, type IntendedRowChange, type TargetRowCounts } from '../targets/rowCounts.js';
 import { preflightWithInput } from './preflight.js';
 import { backupAll } from './upBackups.js';
 import type { RowCountReport, StepSummary, UpEvent, UpSummary } from './upTypes.js';
@@ -92,6 +92,7 @@ export async function executePlan(run: PlanExecution): Promise<UpSummary> {
   let revert: RevertReport | undefined;
   let after: VersionFacts;
   let countsBefore: TargetRowCounts[] | undefined;
+  let intended: IntendedRowChange[] = [];
   let rowCounts: RowCountReport | undefined;
   try {
     if (plan.nothingPending) {
@@ -101,6 +102,7 @@ export async function executePlan(run: PlanExecution): Promise<UpSummary> {
     }
     emit({ type: 'phase', text: 'counting the rows of the entity, relationship, DAG and task tables' });
     countsBefore = await countWatchedRows(targets);
+    intended = await intendedRowChanges(targets, before.openmetadata?.current, input.openmetadata?.expected);
     await withParameterGuard(parameterRun, async (signal) => {
       const requests = plan.nothingPending ? [] : parameterRequests({ targets, config }, report.findings);
       if (requests.length > 0) emit({ type: 'phase', text: 'raising server parameters for the migration' });
@@ -116,14 +118,16 @@ export async function executePlan(run: PlanExecution): Promise<UpSummary> {
     });
     after = await readVersions(targets);
     emit({ type: 'phase', text: 'counting the rows again and comparing' });
-    rowCounts = await recordRowCounts(targets, ledger, { runId, planId: plan.id, targetVersion }, countsBefore, backups);
+    rowCounts = await recordRowCounts(targets, ledger, { runId, planId: plan.id, targetVersion }, countsBefore, backups, intended);
     warnings.push(...lossWarnings(rowCounts));
+    // The migration ran, but "nothing is lost" is not true: never a success, and never a server started over it.
+    if (rowCounts.lost.length > 0) throw rowsLost(rowCounts, before, after);
     await ledger.finish(runRow, 'done', { stateAfter: JSON.stringify(after) });
   } catch (error) {
     await ledger.finish(runRow, interruption.signal.aborted ? 'interrupted' : 'failed', { outputTail: firstLine(error) }).catch(() => undefined);
     // A failed step may have lost rows too: compare what can be compared (never hiding the failure itself).
     if (countsBefore && !rowCounts && !interruption.signal.aborted) {
-      rowCounts = await recordRowCounts(targets, ledger, { runId, planId: plan.id, targetVersion }, countsBefore, backups).catch(() => undefined);
+      rowCounts = await recordRowCounts(targets, ledger, { runId, planId: plan.id, targetVersion }, countsBefore, backups, intended).catch(() => undefined);
     }
     // With --json the failure is all an automation sees: say how far this run got, and where its backups are.
     throw withProgress(error, { runId, planId: plan.id, backups: backups.map((b) => b.file), steps, ...(rowCounts ? { rowCounts } : {}) });
@@ -160,10 +164,10 @@ export async function executePlan(run: PlanExecution): Promise<UpSummary> {
 
 /** Counts again, compares with `before`, and records both in the ledger for status. */
 async function recordRowCounts(targets: ConnectedTarget[], ledger: LedgerStore, run: { runId: string; planId: string; targetVersion: string },
-  before: TargetRowCounts[], backups: UpSummary['backups']): Promise<RowCountReport> {
+  before: TargetRowCounts[], backups: UpSummary['backups'], intended: IntendedRowChange[]): Promise<RowCountReport> {
   const id = await ledger.start({ ...run, step: ROW_COUNT_STEP, stateBefore: JSON.stringify(before) });
   const afterCounts = await countWatchedRows(targets);
-  const comparison = compareRowCounts(before, afterCounts);
+  const comparison = compareRowCounts(before, afterCounts, intended);
   const report: RowCountReport = { ...comparison, before, after: afterCounts, backups: backups.map((b) => ({ target: b.target, manifest: b.manifest })) };
   await ledger.finish(id, comparison.lost.length > 0 ? 'failed' : 'done', {
     stateAfter: JSON.stringify(report),
@@ -183,6 +187,18 @@ function lossWarnings(report: RowCountReport): Finding[] {
         : 'Check the migration\'s output; the backup of this database is the one to restore from (om-migrate restore --manifest …)',
       data: { code: 'rows-lost', table: c.table, before: c.before, after: c.after, delta: c.delta, backup: backup?.manifest ?? null },
     };
+  });
+}
+
+/** Rows lost although every step succeeded: exit 14, naming the tables and the backups to restore from. */
+function rowsLost(report: RowCountReport, before: VersionFacts, after: VersionFacts): OmMigrateError {
+  const tables = report.lost.map(describeChange).join(', ');
+  const migrated = before.openmetadata ? `OpenMetadata ${before.openmetadata.current ?? 'fresh'} → ${after.openmetadata?.current ?? 'no version'}; ` : '';
+  const restore = report.backups.map((b) => `om-migrate restore --manifest ${b.manifest} --into <empty database>`).join('; ');
+  return new OmMigrateError('ROWS_LOST', `ROWS LOST: ${tables} (${migrated}no crossed release removes these rows on purpose); parameter changes were put back`, {
+    hint: restore ? `Do not start the server on this database: compare with the backup (${restore}) and restore it if the rows are needed.`
+      : 'Do not start the server on this database: compare with your backup and restore it if the rows are needed.',
+    details: { lost: report.lost, expected: report.expected },
   });
 }
 
