@@ -4,9 +4,12 @@ import { airflowIntegrityGate } from './airflowIntegrityGate.js';
 import { airflowStateGate } from './airflowStateGate.js';
 import { backupReadinessGate } from './backupReadinessGate.js';
 import { connectionGate } from './connectionGate.js';
+import { invalidIndexGate } from './invalidIndexGate.js';
 import { lockGate } from './lockGate.js';
 import { logBinTrustGate } from './logBinTrustGate.js';
+import { migratorStartGate } from './migratorStartGate.js';
 import { runningMigratorGate } from './runningMigratorGate.js';
+import { serversStoppedGate } from './serversStoppedGate.js';
 import { sortMemoryGate } from './sortMemoryGate.js';
 import { staleRunsGate } from './staleRunsGate.js';
 import { versionsGate } from './versionsGate.js';
@@ -15,6 +18,8 @@ import { versionsGate } from './versionsGate.js';
 export const GATES: readonly Gate[] = [
   connectionGate,
   versionsGate,
+  invalidIndexGate,
+  migratorStartGate,
   backupReadinessGate,
   sortMemoryGate,
   logBinTrustGate,
@@ -24,4 +29,5 @@ export const GATES: readonly Gate[] = [
   staleRunsGate,
   lockGate,
   runningMigratorGate,
+  serversStoppedGate,
 ];

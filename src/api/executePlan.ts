@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunConfig } from '../config/resolveConfig.js';
 import type { PlanInput } from '../core/PlanInput.js';
 import type { ConnectedTarget, OpenedTargets } from '../core/Target.js';
@@ -63,7 +64,7 @@ export async function executePlan(run: PlanExecution): Promise<UpSummary> {
     }
     return { report, plan: report.plan, input };
   };
-  let checked = await preflight();
+  let checked = await waitForServersToStop(preflight, run);
   const before = checked.report.versions;
 
   const parameterRun = createParameterRun({
@@ -117,6 +118,7 @@ export async function executePlan(run: PlanExecution): Promise<UpSummary> {
       onInterrupted: (reason) => emit({ type: 'phase', text: `${reason.message}: stopping the step, then putting parameters back` }),
     });
     after = await readVersions(targets);
+    await checkNoInvalidIndexes(targets);
     emit({ type: 'phase', text: 'counting the rows again and comparing' });
     rowCounts = await recordRowCounts(targets, ledger, { runId, planId: plan.id, targetVersion }, countsBefore, backups, intended);
     warnings.push(...lossWarnings(rowCounts));
@@ -162,6 +164,31 @@ export async function executePlan(run: PlanExecution): Promise<UpSummary> {
   };
 }
 
+/** How often entrypoint looks again for OpenMetadata servers that must stop before a release's migration. */
+const SERVERS_POLL_MS = 2000;
+
+/**
+ * The preflight, and in entrypoint mode, while the only blocks are the servers-stopped gate's (other OpenMetadata
+ * servers still connected for a release that needs them stopped), again every few seconds until they are gone or
+ * --lock-timeout has passed: replicas of a Recreate rollout stop while this one waits. Anything else blocks at once.
+ */
+async function waitForServersToStop<T>(preflight: () => Promise<T>, run: PlanExecution): Promise<T> {
+  const { config, interruption, emit } = run;
+  const deadline = Date.now() + (config.command === 'entrypoint' ? config.lockTimeoutMs : 0);
+  for (let said = false; ; said = true) {
+    try {
+      return await preflight();
+    } catch (error) {
+      const blocks = (isOmMigrateError(error) ? error.details?.blocks : undefined) as Finding[] | undefined;
+      const onlyServers = error instanceof OmMigrateError && error.code === 'BLOCKED' && blocks !== undefined && blocks.length > 0
+        && blocks.every((b) => b.gate === 'servers-stopped');
+      if (!onlyServers || Date.now() + SERVERS_POLL_MS > deadline || interruption.signal.aborted) throw error;
+      if (!said) emit({ type: 'phase', text: `waiting up to ${Math.round((deadline - Date.now()) / 1000)} s for OpenMetadata's other sessions to end: ${blocks[0].summary}` });
+      await sleep(SERVERS_POLL_MS, undefined, { signal: interruption.signal }).catch(() => undefined);
+    }
+  }
+}
+
 /** Counts again, compares with `before`, and records both in the ledger for status. */
 async function recordRowCounts(targets: ConnectedTarget[], ledger: LedgerStore, run: { runId: string; planId: string; targetVersion: string },
   before: TargetRowCounts[], backups: UpSummary['backups'], intended: IntendedRowChange[]): Promise<RowCountReport> {
@@ -187,6 +214,21 @@ function lossWarnings(report: RowCountReport): Finding[] {
         : 'Check the migration\'s output; the backup of this database is the one to restore from (om-migrate restore --manifest …)',
       data: { code: 'rows-lost', table: c.table, before: c.before, after: c.after, delta: c.delta, backup: backup?.manifest ?? null },
     };
+  });
+}
+
+/**
+ * After the migrator: an INVALID index in OpenMetadata's database (a concurrent build that failed or was cancelled) is a
+ * failure, never "migrated" — the preflight refused to start over one, so any found now is the migrator's.
+ */
+async function checkNoInvalidIndexes(targets: ConnectedTarget[]): Promise<void> {
+  const om = targets.find((t) => t.role === 'openmetadata');
+  const invalid = om ? await om.dialect.introspect.invalidIndexes() : [];
+  if (!om || invalid.length === 0) return;
+  const recovery = invalid.flatMap((i) => om.dialect.introspect.invalidIndexRecovery(i.name));
+  throw new OmMigrateError('STEP_FAILED', `the migration left INVALID index(es): ${invalid.map((i) => `${i.name} on ${i.table}`).join(', ')}; parameter changes were put back`, {
+    hint: `Recover as OpenMetadata's 1.13.0 migration documents: ${recovery.join(' ')} Then run up again, which builds them anew.`,
+    details: { invalidIndexes: invalid, recovery },
   });
 }
 
