@@ -1,5 +1,6 @@
 import type { Gate } from '../src/core/Gate.js';
 import { airflowDriverGate } from './airflowDriverGate.js';
+import { airflowFabGate } from './airflowFabGate.js';
 import { airflowIntegrityGate } from './airflowIntegrityGate.js';
 import { airflowStateGate } from './airflowStateGate.js';
 import { backupReadinessGate } from './backupReadinessGate.js';
@@ -26,6 +27,7 @@ export const GATES: readonly Gate[] = [
   airflowStateGate,
   airflowIntegrityGate,
   airflowDriverGate,
+  airflowFabGate,
   staleRunsGate,
   lockGate,
   runningMigratorGate,
