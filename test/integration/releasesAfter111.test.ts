@@ -62,7 +62,10 @@ for (const engine of engines) {
       assert.match(head!.summary, /OpenMetadata 1\.11\.4 → 2\.0\.5: \d+ version\(s\) pending \(1\.11\.5 … 2\.0\.5\)/);
       const stopped = findings(dry).filter((f) => f.gate === 'servers-stopped');
       assert.deepEqual(stopped.map((f) => f.severity), ['ok'], JSON.stringify(stopped));
+      assert.deepEqual(dry.json.result.plan.releasePath, ['1.11.4', '2.0.5']);
+      assert.equal(dry.json.result.plan.betterTarget, null);
       const text = await runCli(sc, ['preflight', '--dry-run']);
+      assert.match(text.stdout, /path {5}1\.11\.4 → 2\.0\.5/);
       assert.match(text.stdout, /1\.13\.0: Its migration clears the Quartz scheduler tables/);
       assert.match(text.stdout, /2\.0\.0: Its migration renames thread_entity/);
 
@@ -92,6 +95,7 @@ for (const engine of engines) {
       assert.match(hop!.fix!, /Upgrade to the latest 2\.0\.x \(2\.0\.5 or later\) first/);
       assert.deepEqual(hop!.data?.path, ['1.11.4', 'the latest 2.0.x (2.0.5 or later) (with its own distribution)', '2.1.0']);
 
+      assert.deepEqual(dry.json.result.plan.releasePath, ['1.11.4', 'the latest 2.0.x (2.0.5 or later) (with its own distribution)', '2.1.0']);
       const up = await runCli(sc, ['up', '--json']);
       assert.equal(up.code, 4, up.stdout + up.stderr);
       assert.match(up.json.error.message, /must be on 2\.0\.0 or later first/);
@@ -162,6 +166,9 @@ for (const engine of engines) {
     it('2.0.0\'s rename is expected while an unexpected loss makes up exit 14 (ROWS_LOST) and entrypoint keep the server down', async () => {
       const sc = await scenario(engine.server(), { release: '2.0.0', history: historyOf('1.13.0') });
       const seeded = await seedCatalogue(sc.om);
+      const dry = await runCli(sc, ['preflight', '--dry-run', '--json']);
+      assert.equal(dry.json.result.plan.betterTarget.release, '2.0.5 or later', 'a 2.0.0 target names the release that restores what it loses');
+      assert.ok(findings(dry).some((f) => f.severity === 'warn' && /2\.0\.0 is not the release to upgrade to/.test(f.summary)));
       const up = await runCli(sc, ['up', '--json'], { OM_STANDIN_DELETE_ROWS: 'table_entity:3' });
       assert.equal(up.code, 14, up.stdout + up.stderr);
       assert.equal(up.json.error.code, 'ROWS_LOST');
