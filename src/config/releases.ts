@@ -78,6 +78,10 @@ export const KNOWN_RELEASES: readonly KnownRelease[] = [
     // MigrationWorkflow.UPGRADE_GATE_ERROR and MigrationVersionUtil.MINIMUM_SUPPORTED_MIGRATION_VERSION (PR #31232, #31231).
     version: '2.1.0',
     requiresAtLeast: { version: '2.0.0', via: 'the latest 2.0.x (2.0.5 or later)' },
+    // migration/utils/v210/MigrationUtil#archiveLegacyThreadStorage ("2.1.0 archival of legacy thread storage after task
+    // cutover"); one stored version says it is not wired to a step yet, so it may not happen: a rename that does not
+    // happen changes no count.
+    intended: [{ kind: 'renamed', table: 'thread_entity_legacy', to: 'thread_entity_archived', why: '2.1.0 archives thread_entity_legacy as thread_entity_archived' }],
   },
 ];
 
