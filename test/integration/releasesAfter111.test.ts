@@ -282,6 +282,19 @@ for (const engine of engines) {
         const valid = await query(sc, "SELECT indisvalid FROM pg_index WHERE indexrelid = 'idx_om_standin_1_13_0_note_pattern'::regclass");
         assert.deepEqual(valid.map((r) => r.indisvalid), [true]);
       });
+
+      it('PostgreSQL: a concurrent build interrupted under --force (the migrator says success) is a failure after the migrator, with the recovery', async () => {
+        const sc = await scenario(engine.server(), { release: '1.13.0', history: historyOf('1.12.1') });
+        await seedCatalogue(sc.om);
+        const up = await runCli(sc, ['up', '--json', '--om-migrator-args=--force'], { OM_STANDIN_INTERRUPT_CONCURRENT_INDEX: '1' });
+        assert.equal(up.code, 8, up.stdout + up.stderr);
+        assert.match(up.json.error.message, /the migration left INVALID index\(es\): idx_om_standin_1_13_0_note_pattern on om_standin_1_13_0/);
+        assert.match(up.json.error.hint, /DROP INDEX CONCURRENTLY IF EXISTS "idx_om_standin_1_13_0_note_pattern"; DELETE FROM server_migration_sql_logs/);
+        assert.ok(up.json.error.details.progress.steps.some((st: { name: string; status: string }) => st.name === 'openmetadata/server-migrate' && st.status === 'done'),
+          'the migrator itself reported success');
+        const invalid = await query(sc, "SELECT indisvalid FROM pg_index WHERE indexrelid = 'idx_om_standin_1_13_0_note_pattern'::regclass");
+        assert.deepEqual(invalid.map((r) => r.indisvalid), [false]);
+      });
     }
   });
 }
