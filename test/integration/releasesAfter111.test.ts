@@ -150,6 +150,12 @@ for (const engine of engines) {
         assert.deepEqual(backupFiles(sc), []);
         assert.equal(await count(sc, 'QRTZ_LOCKS'), 3, 'the Quartz tables are untouched');
 
+        // A rehearsal migrates a copy: the running server does not stop it.
+        const rehearsal = await runCli(sc, ['rehearse', '--json']);
+        assert.equal(rehearsal.code, 0, rehearsal.stdout + rehearsal.stderr);
+        assert.equal(rehearsal.json.result.outcome, 'passed');
+        assert.equal(await omVersion(sc), '1.12.1');
+
         // entrypoint waits (within --lock-timeout) for the server to go, then migrates and starts the wrapped command.
         const entry = startCli(sc, ['entrypoint', '--lock-timeout', '60s', '--', '/bin/true']);
         await waitFor('entrypoint waiting for the other session', () => /waiting up to \d+ s for OpenMetadata's other sessions to end/.test(entry.output().stderr + entry.output().stdout));
