@@ -1,12 +1,16 @@
 import type { Gate } from '../src/core/Gate.js';
 import { airflowDriverGate } from './airflowDriverGate.js';
+import { airflowFabGate } from './airflowFabGate.js';
 import { airflowIntegrityGate } from './airflowIntegrityGate.js';
 import { airflowStateGate } from './airflowStateGate.js';
 import { backupReadinessGate } from './backupReadinessGate.js';
 import { connectionGate } from './connectionGate.js';
+import { invalidIndexGate } from './invalidIndexGate.js';
 import { lockGate } from './lockGate.js';
 import { logBinTrustGate } from './logBinTrustGate.js';
+import { migratorStartGate } from './migratorStartGate.js';
 import { runningMigratorGate } from './runningMigratorGate.js';
+import { serversStoppedGate } from './serversStoppedGate.js';
 import { sortMemoryGate } from './sortMemoryGate.js';
 import { staleRunsGate } from './staleRunsGate.js';
 import { versionsGate } from './versionsGate.js';
@@ -15,13 +19,17 @@ import { versionsGate } from './versionsGate.js';
 export const GATES: readonly Gate[] = [
   connectionGate,
   versionsGate,
+  invalidIndexGate,
+  migratorStartGate,
   backupReadinessGate,
   sortMemoryGate,
   logBinTrustGate,
   airflowStateGate,
   airflowIntegrityGate,
   airflowDriverGate,
+  airflowFabGate,
   staleRunsGate,
   lockGate,
   runningMigratorGate,
+  serversStoppedGate,
 ];

@@ -1,14 +1,17 @@
 import semver from 'semver';
 import { describeRevision, findRevision } from '../src/config/airflowRevisions.js';
+import { betterTarget, releasePath, requiredHop } from '../src/config/releases.js';
 import { UPGRADE_NOTES, UpgradeNote } from '../src/config/upgradeNotes.js';
 import { finding, Finding, Gate, GateContext } from '../src/core/Gate.js';
+import { fillsGaps, gapVersions, unexpectedVersions } from '../src/openmetadata/distribution.js';
 
 const GATE = 'versions';
 
 /**
- * Where the databases are, where the installed migrators can take them, what is pending, and which breaking changes
- * lie between. An explicit --to the installed distribution cannot reach, a downgrade, no migrator to run, and --force
- * across 1.11 without `recover` are blocks: up checks them before it takes the lock.
+ * Where the databases are, where the installed migrators take them, what is pending, and which breaking changes lie
+ * between. An explicit --to other than what the installed distribution migrates to (beyond it, below it, a downgrade),
+ * a release the database cannot reach directly (2.1 from below 2.0.0), no migrator to run, and --force across 1.11
+ * without `recover` are blocks: nothing changes before them.
  */
 export const versionsGate: Gate = {
   id: GATE,
@@ -43,23 +46,90 @@ function openMetadataFindings(ctx: GateContext): Finding[] {
       `--to ${requested} is beyond what the distribution at ${dist.home} can migrate to (${dist.reach})`,
       `Install OpenMetadata ${requested} (its server image) and run om-migrate there, or leave --to out to migrate to ${dist.reach}.`, data));
   }
-  if (current && om.target && semver.lt(om.target, current)) {
+  const downgrade = current !== undefined && om.target !== undefined && semver.lt(om.target, current);
+  if (downgrade) {
     const what = requested ? `--to ${requested}` : `the distribution's ${om.target}`;
     findings.push(finding(GATE, 'openmetadata', 'block', `${what} is lower than the database's ${current}: a downgrade`,
       `Migrations only go forward: restore a backup taken at ${om.target} instead (om-migrate restore), or install a newer distribution.`, data));
+  } else if (requested && dist?.reach && semver.lt(requested, dist.reach) && om.migrator.form !== 'custom') {
+    // OpenMetadata's migrator has no target option: it would migrate to its own release anyway (issue 21, point 6).
+    findings.push(finding(GATE, 'openmetadata', 'block',
+      `${ctx.config.targetSource ?? '--to'} ${requested} is below what the distribution at ${dist.home} migrates to (${dist.reach}): its migrator has no target and would take the database to ${dist.reach} anyway`,
+      `Leave --to (and OM_MIGRATE_TARGET_VERSION) out to migrate to ${dist.reach}, or run om-migrate with OpenMetadata ${requested}'s own distribution.`, data));
+  }
+  const destination = om.expected ?? om.target;
+  const hop = destination ? requiredHop(current, destination) : undefined;
+  if (hop && current) {
+    findings.push(finding(GATE, 'openmetadata', 'block',
+      `OpenMetadata ${hop.release} cannot migrate a database at ${current}: it must be on ${hop.floor} or later first (its migrator refuses, even with --force)`,
+      `Upgrade to ${hop.via} first — run om-migrate up with that release's distribution (its server image) — then with ${hop.release}'s.`,
+      { ...data, path: releasePath(current, destination), hop }));
+  }
+  const better = betterTarget(destination);
+  if (better) {
+    findings.push(finding(GATE, 'openmetadata', 'warn', `${destination} is not the release to upgrade to: ${better.why}`,
+      `Upgrade to ${better.release} instead (install its distribution and run om-migrate there).`, { ...data, betterTarget: better.release }));
   }
   const force = forceFinding(ctx, current);
   if (force) findings.push(force);
+  findings.push(...historyFindings(ctx));
 
   const pending = om.pending === undefined ? 'what is pending is the migrator\'s to decide (no distribution to read)'
     : om.pending.length === 0 ? 'nothing pending' : `${om.pending.length} version(s) pending (${om.pending[0]} … ${om.pending[om.pending.length - 1]})`;
   const where = current === undefined ? `fresh install (${facts.tableExists ? 'SERVER_CHANGE_LOG is empty' : 'no SERVER_CHANGE_LOG table'})`
     : `OpenMetadata ${current}`;
-  findings.push(finding(GATE, 'openmetadata', 'ok', `${where} → ${om.expected ?? om.target ?? 'the release installed'}: ${pending}`, undefined, data));
+  findings.push(finding(GATE, 'openmetadata', 'ok', `${where} → ${om.expected ?? om.target ?? 'the release installed'}: ${pending}`, undefined,
+    { ...data, path: releasePath(current, destination) }));
 
   if (current && om.target && semver.gt(om.target, current)) {
     const crossed = UPGRADE_NOTES.filter((n) => semver.gt(n.version, current) && semver.lte(n.version, om.target!));
     findings.push(...crossed.map((note) => noteFinding(note, ctx)).filter((f): f is Finding => f !== undefined));
+  }
+  return findings;
+}
+
+/**
+ * SERVER_CHANGE_LOG as the installed migrator and the server will read it (docs/facts/openmetadata.md, "Which versions
+ * the migrator runs"): rows of a 2.1 history that are not COMPLETED (they do not count, and the migrator runs their
+ * version again), version folders below the highest recorded version that were never run (a gap), and recorded
+ * versions the distribution has no folder for. The server refused to start over the last two ("Missing migrations that
+ * were not executed […]" / "Unexpected executed migrations […]", #24434, #24528) until the migrator learned to fill gaps.
+ */
+function historyFindings(ctx: GateContext): Finding[] {
+  const facts = ctx.versions.openmetadata!;
+  const dist = ctx.input.openmetadata?.distribution;
+  const findings: Finding[] = [];
+  for (const row of facts.unfinished) {
+    const meaning = row.status === 'STARTED'
+      ? `a migrate run stopped while it ran ${row.version} (killed or crashed): its changes may be partial`
+      : `${row.version} failed and was recorded as ${row.status} (a --force run goes on past failures): its changes may be partial`;
+    findings.push(finding(GATE, 'openmetadata', 'warn', `SERVER_CHANGE_LOG: ${meaning}; it does not count as applied, and the migrator runs ${row.version} again`,
+      `Let up run it again with a backup first; if it fails again, restore that backup (om-migrate restore) rather than running openmetadata-ops.sh repair, which deletes the row and its logged statements.`,
+      { code: `change-log-${row.status.toLowerCase()}`, version: row.version, status: row.status }));
+  }
+  if (!dist || facts.current === undefined) return findings;
+  const highest = facts.current;
+  const gaps = gapVersions(dist, facts.recorded);
+  const unfilled = gaps.filter((g) => !fillsGaps(dist, g, highest));
+  const filled = gaps.filter((g) => fillsGaps(dist, g, highest));
+  const release = dist.release ?? dist.reach ?? 'this';
+  if (unfilled.length > 0) {
+    findings.push(finding(GATE, 'openmetadata', 'warn',
+      `SERVER_CHANGE_LOG has no row for ${unfilled.join(', ')}, below its highest version ${highest}: the ${release} migrator never runs a version below the highest one, and the server may refuse to start with "Missing migrations that were not executed" (#24434)`,
+      'Upgrade with a 1.13.0 or later distribution, whose migrator runs the versions that were skipped; check afterwards that SERVER_CHANGE_LOG records them.',
+      { code: 'change-log-gaps', gaps: unfilled, highest }));
+  }
+  if (filled.length > 0) {
+    findings.push(finding(GATE, 'openmetadata', 'ok',
+      `SERVER_CHANGE_LOG has no row for ${filled.join(', ')}, below ${highest}: the ${release} migrator runs them now (it fills gaps)`, undefined,
+      { code: 'change-log-gaps-filled', gaps: filled, highest }));
+  }
+  const unexpected = unexpectedVersions(dist, facts.recorded);
+  if (unexpected.length > 0) {
+    findings.push(finding(GATE, 'openmetadata', 'warn',
+      `SERVER_CHANGE_LOG records ${unexpected.join(', ')}, which the distribution at ${dist.home} has no folder for: the server may refuse to start with "Unexpected executed migrations" (#24434)`,
+      `Use a distribution that ships these folders (later releases put the removed ones back as placeholders); do not delete the rows by hand.`,
+      { code: 'change-log-unexpected', versions: unexpected }));
   }
   return findings;
 }

@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'LOCK_LOST'
   | 'DB_UNAVAILABLE'
   | 'MIGRATION_RUNNING'
+  | 'ROWS_LOST'
   | 'INTERRUPTED'
   | 'INTERNAL';
 

@@ -1,6 +1,6 @@
 import { detectAirflowState } from '../../src/airflow/detectAirflowState.js';
 import { assertNoMigrationRunning } from '../../src/airflow/migrationActivity.js';
-import { splitCommandLine } from '../../src/config/splitCommandLine.js';
+import { commandArgv } from '../../src/config/splitCommandLine.js';
 import { finding, type Finding } from '../../src/core/Gate.js';
 import type { Step, StepContext } from '../../src/core/Step.js';
 import { OmMigrateError } from '../../src/errors.js';
@@ -31,7 +31,7 @@ export const airflowDbMigrateStep: Step = {
     await assertNoMigrationRunning(target.dialect, 'starting airflow db migrate');
     const before = await target.dialect.airflow.revision();
     const command = ctx.config.migrators.airflowCommand;
-    const result = await ctx.runMigrator({ role: 'airflow', argv: argvOf(command), label: NAME });
+    const result = await ctx.runMigrator({ role: 'airflow', argv: commandArgv(command), label: NAME });
     const after = await target.dialect.airflow.revision();
     if (result.code !== 0) {
       const how = result.timedOut ? 'ran past its time limit and was stopped' : result.signal ? `was killed by ${result.signal}`
@@ -59,7 +59,3 @@ export const airflowDbMigrateStep: Step = {
     return { detail: `${before ?? 'empty'} → ${after ?? 'empty'}${checked}`, outputTail: result.tail, warnings };
   },
 };
-/** A command line with no shell syntax runs as it is; anything else (pipes, variables) through /bin/sh. */
-function argvOf(command: string): string[] {
-  return /[|&;<>()$`*?[\]{}~]/.test(command) ? ['/bin/sh', '-c', command] : splitCommandLine(command);
-}

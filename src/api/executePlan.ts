@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunConfig } from '../config/resolveConfig.js';
 import type { PlanInput } from '../core/PlanInput.js';
 import type { ConnectedTarget, OpenedTargets } from '../core/Target.js';
@@ -12,7 +13,7 @@ import { parameterRequests, type RunPlan } from '../plan/buildPlan.js';
 import type { Interruption } from '../process/Interruption.js';
 import { runSteps } from '../steps/runSteps.js';
 import { readVersions, type VersionFacts } from '../targets/readVersions.js';
-import { compareRowCounts, countWatchedRows, describeChange, type TargetRowCounts } from '../targets/rowCounts.js';
+import { compareRowCounts, countWatchedRows, describeChange, intendedRowChanges, type IntendedRowChange, type TargetRowCounts } from '../targets/rowCounts.js';
 import { preflightWithInput } from './preflight.js';
 import { backupAll } from './upBackups.js';
 import type { RowCountReport, StepSummary, UpEvent, UpSummary } from './upTypes.js';
@@ -63,7 +64,7 @@ export async function executePlan(run: PlanExecution): Promise<UpSummary> {
     }
     return { report, plan: report.plan, input };
   };
-  let checked = await preflight();
+  let checked = await waitForServersToStop(preflight, run);
   const before = checked.report.versions;
 
   const parameterRun = createParameterRun({
@@ -92,6 +93,7 @@ export async function executePlan(run: PlanExecution): Promise<UpSummary> {
   let revert: RevertReport | undefined;
   let after: VersionFacts;
   let countsBefore: TargetRowCounts[] | undefined;
+  let intended: IntendedRowChange[] = [];
   let rowCounts: RowCountReport | undefined;
   try {
     if (plan.nothingPending) {
@@ -101,6 +103,7 @@ export async function executePlan(run: PlanExecution): Promise<UpSummary> {
     }
     emit({ type: 'phase', text: 'counting the rows of the entity, relationship, DAG and task tables' });
     countsBefore = await countWatchedRows(targets);
+    intended = await intendedRowChanges(targets, before.openmetadata?.current, input.openmetadata?.expected);
     await withParameterGuard(parameterRun, async (signal) => {
       const requests = plan.nothingPending ? [] : parameterRequests({ targets, config }, report.findings);
       if (requests.length > 0) emit({ type: 'phase', text: 'raising server parameters for the migration' });
@@ -115,15 +118,18 @@ export async function executePlan(run: PlanExecution): Promise<UpSummary> {
       onInterrupted: (reason) => emit({ type: 'phase', text: `${reason.message}: stopping the step, then putting parameters back` }),
     });
     after = await readVersions(targets);
+    await checkNoInvalidIndexes(targets);
     emit({ type: 'phase', text: 'counting the rows again and comparing' });
-    rowCounts = await recordRowCounts(targets, ledger, { runId, planId: plan.id, targetVersion }, countsBefore, backups);
+    rowCounts = await recordRowCounts(targets, ledger, { runId, planId: plan.id, targetVersion }, countsBefore, backups, intended);
     warnings.push(...lossWarnings(rowCounts));
+    // The migration ran, but "nothing is lost" is not true: never a success, and never a server started over it.
+    if (rowCounts.lost.length > 0) throw rowsLost(rowCounts, before, after);
     await ledger.finish(runRow, 'done', { stateAfter: JSON.stringify(after) });
   } catch (error) {
     await ledger.finish(runRow, interruption.signal.aborted ? 'interrupted' : 'failed', { outputTail: firstLine(error) }).catch(() => undefined);
     // A failed step may have lost rows too: compare what can be compared (never hiding the failure itself).
     if (countsBefore && !rowCounts && !interruption.signal.aborted) {
-      rowCounts = await recordRowCounts(targets, ledger, { runId, planId: plan.id, targetVersion }, countsBefore, backups).catch(() => undefined);
+      rowCounts = await recordRowCounts(targets, ledger, { runId, planId: plan.id, targetVersion }, countsBefore, backups, intended).catch(() => undefined);
     }
     // With --json the failure is all an automation sees: say how far this run got, and where its backups are.
     throw withProgress(error, { runId, planId: plan.id, backups: backups.map((b) => b.file), steps, ...(rowCounts ? { rowCounts } : {}) });
@@ -158,12 +164,37 @@ export async function executePlan(run: PlanExecution): Promise<UpSummary> {
   };
 }
 
+/** How often entrypoint looks again for OpenMetadata servers that must stop before a release's migration. */
+const SERVERS_POLL_MS = 2000;
+
+/**
+ * The preflight, and in entrypoint mode, while the only blocks are the servers-stopped gate's (other OpenMetadata
+ * servers still connected for a release that needs them stopped), again every few seconds until they are gone or
+ * --lock-timeout has passed: replicas of a Recreate rollout stop while this one waits. Anything else blocks at once.
+ */
+async function waitForServersToStop<T>(preflight: () => Promise<T>, run: PlanExecution): Promise<T> {
+  const { config, interruption, emit } = run;
+  const deadline = Date.now() + (config.command === 'entrypoint' ? config.lockTimeoutMs : 0);
+  for (let said = false; ; said = true) {
+    try {
+      return await preflight();
+    } catch (error) {
+      const blocks = (isOmMigrateError(error) ? error.details?.blocks : undefined) as Finding[] | undefined;
+      const onlyServers = error instanceof OmMigrateError && error.code === 'BLOCKED' && blocks !== undefined && blocks.length > 0
+        && blocks.every((b) => b.gate === 'servers-stopped');
+      if (!onlyServers || Date.now() + SERVERS_POLL_MS > deadline || interruption.signal.aborted) throw error;
+      if (!said) emit({ type: 'phase', text: `waiting up to ${Math.round((deadline - Date.now()) / 1000)} s for OpenMetadata's other sessions to end: ${blocks[0].summary}` });
+      await sleep(SERVERS_POLL_MS, undefined, { signal: interruption.signal }).catch(() => undefined);
+    }
+  }
+}
+
 /** Counts again, compares with `before`, and records both in the ledger for status. */
 async function recordRowCounts(targets: ConnectedTarget[], ledger: LedgerStore, run: { runId: string; planId: string; targetVersion: string },
-  before: TargetRowCounts[], backups: UpSummary['backups']): Promise<RowCountReport> {
+  before: TargetRowCounts[], backups: UpSummary['backups'], intended: IntendedRowChange[]): Promise<RowCountReport> {
   const id = await ledger.start({ ...run, step: ROW_COUNT_STEP, stateBefore: JSON.stringify(before) });
   const afterCounts = await countWatchedRows(targets);
-  const comparison = compareRowCounts(before, afterCounts);
+  const comparison = compareRowCounts(before, afterCounts, intended);
   const report: RowCountReport = { ...comparison, before, after: afterCounts, backups: backups.map((b) => ({ target: b.target, manifest: b.manifest })) };
   await ledger.finish(id, comparison.lost.length > 0 ? 'failed' : 'done', {
     stateAfter: JSON.stringify(report),
@@ -183,6 +214,33 @@ function lossWarnings(report: RowCountReport): Finding[] {
         : 'Check the migration\'s output; the backup of this database is the one to restore from (om-migrate restore --manifest …)',
       data: { code: 'rows-lost', table: c.table, before: c.before, after: c.after, delta: c.delta, backup: backup?.manifest ?? null },
     };
+  });
+}
+
+/**
+ * After the migrator: an INVALID index in OpenMetadata's database (a concurrent build that failed or was cancelled) is a
+ * failure, never "migrated" — the preflight refused to start over one, so any found now is the migrator's.
+ */
+async function checkNoInvalidIndexes(targets: ConnectedTarget[]): Promise<void> {
+  const om = targets.find((t) => t.role === 'openmetadata');
+  const invalid = om ? await om.dialect.introspect.invalidIndexes() : [];
+  if (!om || invalid.length === 0) return;
+  const recovery = invalid.flatMap((i) => om.dialect.introspect.invalidIndexRecovery(i.name));
+  throw new OmMigrateError('STEP_FAILED', `the migration left INVALID index(es): ${invalid.map((i) => `${i.name} on ${i.table}`).join(', ')}; parameter changes were put back`, {
+    hint: `Recover as OpenMetadata's 1.13.0 migration documents: ${recovery.join(' ')} Then run up again, which builds them anew.`,
+    details: { invalidIndexes: invalid, recovery },
+  });
+}
+
+/** Rows lost although every step succeeded: exit 14, naming the tables and the backups to restore from. */
+function rowsLost(report: RowCountReport, before: VersionFacts, after: VersionFacts): OmMigrateError {
+  const tables = report.lost.map(describeChange).join(', ');
+  const migrated = before.openmetadata ? `OpenMetadata ${before.openmetadata.current ?? 'fresh'} → ${after.openmetadata?.current ?? 'no version'}; ` : '';
+  const restore = report.backups.map((b) => `om-migrate restore --manifest ${b.manifest} --into <empty database>`).join('; ');
+  return new OmMigrateError('ROWS_LOST', `ROWS LOST: ${tables} (${migrated}no crossed release removes these rows on purpose); parameter changes were put back`, {
+    hint: restore ? `Do not start the server on this database: compare with the backup (${restore}) and restore it if the rows are needed.`
+      : 'Do not start the server on this database: compare with your backup and restore it if the rows are needed.',
+    details: { lost: report.lost, expected: report.expected },
   });
 }
 

@@ -16,6 +16,7 @@ export const EXIT = {
   RESTORE_FAILED: 11,
   LOCK_LOST: 12,
   DB_UNAVAILABLE: 13,
+  ROWS_LOST: 14,
   INTERRUPTED: 130,
 } as const;
 
@@ -35,6 +36,7 @@ export const EXIT_FOR_CODE: Record<ErrorCode, number> = {
   DB_UNAVAILABLE: EXIT.DB_UNAVAILABLE,
   // Another migration (a killed run's migrator, Airflow's own) is running: the same "someone else is at it" as a held lock.
   MIGRATION_RUNNING: EXIT.LOCK_HELD,
+  ROWS_LOST: EXIT.ROWS_LOST,
   INTERRUPTED: EXIT.INTERRUPTED,
   INTERNAL: EXIT.INTERNAL,
 };

@@ -28,6 +28,8 @@ export function renderPreflight(report: PreflightReport, out: Output): void {
     const { backups, parameterChanges, steps } = report.plan;
     out.line(paint(out, 'bold', 'plan of `om-migrate up` (nothing was changed)'));
     out.line(`  ${report.plan.summary}${report.plan.nothingPending ? ': nothing pending, so no backup and no parameter change; the migrators run and do nothing' : ''}`);
+    if (report.plan.releasePath.length > 1) out.line(`  path     ${report.plan.releasePath.join(' → ')}`);
+    if (report.plan.betterTarget) out.line(`  better   ${report.plan.betterTarget.release}: ${report.plan.betterTarget.why}`);
     for (const b of backups) out.line(`  backup   ${b.target}: ${b.file}`);
     for (const c of parameterChanges) {
       out.line(`  param    ${c.target}: ${c.description}`);

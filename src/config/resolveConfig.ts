@@ -29,6 +29,8 @@ export interface RunConfig {
   airflowAdmin: ConnectionSpec | undefined;
   /** --to as given; undefined means the highest version the installed distribution carries. */
   targetVersion: string | undefined;
+  /** Where the target came from ("--to", "OM_MIGRATE_TARGET_VERSION"), for messages. */
+  targetSource?: string;
   backupDir: string;
   journalDir: string;
   /** On-the-fly compression of MySQL dumps; pg_dump's custom format compresses itself. */
@@ -105,6 +107,7 @@ export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = proce
     admin,
     airflowAdmin,
     targetVersion: to === undefined ? undefined : parseTargetVersion(to.value, to.source),
+    targetSource: to?.source,
     backupDir: resolve(read.string('backupDir')?.value ?? 'om-migrate-backups'),
     journalDir: resolve(read.string('journalDir')?.value ?? join(homedir(), '.om-migrate')),
     backupCompress: read.choice('compress', ['gzip', 'zstd', 'none'], 'none'),

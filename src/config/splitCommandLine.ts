@@ -37,3 +37,8 @@ export function splitCommandLine(text: string): string[] {
   if (inWord) words.push(word);
   return words;
 }
+
+/** A command line with no shell syntax runs as it is; anything else (pipes, variables, globs) through /bin/sh. */
+export function commandArgv(command: string): string[] {
+  return /[|&;<>()$`*?[\]{}~]/.test(command) ? ['/bin/sh', '-c', command] : splitCommandLine(command);
+}

@@ -1,18 +1,26 @@
 /**
  * What an operator must know when an upgrade crosses an OpenMetadata release, written in our own words from
- * OpenMetadata's "Upgrade prerequisites" pages (one per release line: 1.4, 1.6, 1.7, 1.9, 1.11). Each note is one
- * backward-incompatible change of one release, attached to the release whose section of the page lists it, with
- * what to do or check. Advice the pages give for every upgrade (sort memory, pipelines left "Running") is not a
- * release's note: it is exported separately so that it can be shown for any upgrade.
+ * OpenMetadata's own pages: the "Upgrade prerequisites" page of each release line (1.4, 1.6, 1.7, 1.9, 1.11, 1.13), the
+ * release notes of the releases after 1.11 (openmetadata-site content/product-updates/v<version>.md) and the 2.0 upgrade
+ * guide's breaking changes (docs-om v2.0.x/deployment/upgrade/breaking-changes/). Each note is one backward-incompatible
+ * change of one release, attached to the release whose section of the page lists it, with what to do or check. Advice
+ * the pages give for every upgrade (sort memory, pipelines left "Running") is not a release's note: it is exported
+ * separately so that it can be shown for any upgrade. UPGRADE_SOURCE_PAGES says where each page is published.
  */
 
-/** The upgrade page a note was written from. */
+/** The page a note was written from. */
 export type UpgradeSourcePage =
   | 'upgrade-prerequisites-1.4.md'
   | 'upgrade-prerequisites-1.6.md'
   | 'upgrade-prerequisites-1.7.md'
   | 'upgrade-prerequisites-1.9.md'
-  | 'upgrade-prerequisites-1.11.md';
+  | 'upgrade-prerequisites-1.11.md'
+  | 'upgrade-prerequisites-1.13.mdx'
+  | 'release-notes-1.12.0.md'
+  | 'release-notes-1.12.7.md'
+  | 'release-notes-1.13.0.md'
+  | 'release-notes-2.0.0.md'
+  | 'breaking-changes-2.0.mdx';
 
 /** An automated check the versions gate performs for a note. */
 export type UpgradeCheck = 'airflow-mysql-driver' | 'airflow-3-binlog';
@@ -60,14 +68,35 @@ const P16 = 'upgrade-prerequisites-1.6.md';
 const P17 = 'upgrade-prerequisites-1.7.md';
 const P19 = 'upgrade-prerequisites-1.9.md';
 const P111 = 'upgrade-prerequisites-1.11.md';
+const P113 = 'upgrade-prerequisites-1.13.mdx';
+const RN1120 = 'release-notes-1.12.0.md';
+const RN1127 = 'release-notes-1.12.7.md';
+const RN1130 = 'release-notes-1.13.0.md';
+const RN200 = 'release-notes-2.0.0.md';
+const BC20 = 'breaking-changes-2.0.mdx';
+
+/** Where OpenMetadata publishes each page: its docs site (docs-om) or its website's release notes (openmetadata-site). */
+export interface UpgradeSourcePageInfo {
+  page: UpgradeSourcePage;
+  releaseLine: string;
+  kind: 'prerequisites' | 'release-notes' | 'breaking-changes';
+  /** The page on OpenMetadata's sites, for operators. */
+  url: string;
+}
 
 /** The pages, each with the release line it documents. */
-export const UPGRADE_SOURCE_PAGES: readonly { page: UpgradeSourcePage; releaseLine: string }[] = [
-  { page: P14, releaseLine: '1.4' },
-  { page: P16, releaseLine: '1.6' },
-  { page: P17, releaseLine: '1.7' },
-  { page: P19, releaseLine: '1.9' },
-  { page: P111, releaseLine: '1.11' },
+export const UPGRADE_SOURCE_PAGES: readonly UpgradeSourcePageInfo[] = [
+  { page: P14, releaseLine: '1.4', kind: 'prerequisites', url: 'https://docs.open-metadata.org/v1.4.x/deployment/upgrade' },
+  { page: P16, releaseLine: '1.6', kind: 'prerequisites', url: 'https://docs.open-metadata.org/v1.6.x/deployment/upgrade' },
+  { page: P17, releaseLine: '1.7', kind: 'prerequisites', url: 'https://docs.open-metadata.org/v1.7.x/deployment/upgrade' },
+  { page: P19, releaseLine: '1.9', kind: 'prerequisites', url: 'https://docs.open-metadata.org/v1.9.x/deployment/upgrade' },
+  { page: P111, releaseLine: '1.11', kind: 'prerequisites', url: 'https://docs.open-metadata.org/v1.11.x/deployment/upgrade' },
+  { page: P113, releaseLine: '1.13', kind: 'prerequisites', url: 'https://docs.open-metadata.org/v1.13.x/deployment/upgrade' },
+  { page: RN1120, releaseLine: '1.12', kind: 'release-notes', url: 'https://open-metadata.org/product-updates (v1.12.0)' },
+  { page: RN1127, releaseLine: '1.12', kind: 'release-notes', url: 'https://open-metadata.org/product-updates (v1.12.7)' },
+  { page: RN1130, releaseLine: '1.13', kind: 'release-notes', url: 'https://open-metadata.org/product-updates (v1.13.0)' },
+  { page: RN200, releaseLine: '2.0', kind: 'release-notes', url: 'https://open-metadata.org/product-updates (v2.0.0)' },
+  { page: BC20, releaseLine: '2.0', kind: 'breaking-changes', url: 'https://docs.open-metadata.org/v2.0.x/deployment/upgrade/breaking-changes/overview' },
 ];
 
 /**
@@ -80,7 +109,7 @@ export const SORT_MEMORY_ADVICE: UpgradeAdvice & { minimumBytes: number } = {
     + 'through the parameter group on managed services, and put the old value back once the migration is done.',
   concerns: 'openmetadata',
   when: 'before',
-  sources: [P14, P16, P17, P19, P111],
+  sources: [P14, P16, P17, P19, P111, P113],
   minimumBytes: 20 * 1024 * 1024,
 };
 
@@ -94,7 +123,7 @@ export const STUCK_RUNNING_ADVICE: UpgradeAdvice = {
     + 'status of runs still shown as Running by hand (or let running pipelines finish before upgrading).',
   concerns: 'both',
   when: 'after',
-  sources: [P16, P17, P19, P111],
+  sources: [P16, P17, P19, P111, P113],
 };
 
 /** Sorted by version ascending; within a release, in the page's order. */
@@ -398,5 +427,266 @@ export const UPGRADE_NOTES: readonly UpgradeNote[] = [
     concerns: 'airflow',
     when: 'after',
     source: P111,
+  },
+  // 1.12.0 (release notes, "Breaking Changes").
+  {
+    id: '1.12.0/search-9.3',
+    version: '1.12.0',
+    title: 'The server\'s search client needs Elasticsearch 9.3 or OpenSearch 3.x',
+    action: 'Upgrade the search cluster first (the notes say Elasticsearch 9.3.0 / OpenSearch 3.4.0; the 1.12 compatibility matrix lists OpenSearch 3.2.0), then reindex once the server runs.',
+    concerns: 'openmetadata',
+    when: 'before',
+    source: RN1120,
+  },
+  {
+    id: '1.12.0/data-contract-terms',
+    version: '1.12.0',
+    title: 'API: data contracts may inherit security and SLA from their data product, and termsOfUse becomes an object',
+    action: 'Update clients that write termsOfUse as plain Markdown: it is now an object holding the text and an inheritance flag.',
+    concerns: 'openmetadata',
+    when: 'before',
+    source: RN1120,
+  },
+  {
+    id: '1.12.0/helm-pipeline-client',
+    version: '1.12.0',
+    title: 'Helm: pipelineServiceClientConfig gains a type (airflow or k8s) and the Airflow settings move one level down',
+    action: 'Before helm upgrade, move your Airflow settings under pipelineServiceClientConfig.airflow in your values file.',
+    concerns: 'both',
+    when: 'before',
+    source: RN1120,
+  },
+
+  // 1.12.7 (release notes, "Backward Incompatible / Notable Behavior Changes").
+  {
+    id: '1.12.7/alert-location-source',
+    version: '1.12.7',
+    title: 'Notification alerts can no longer use the deprecated Location source',
+    action: 'Re-create alerts that used Location on a supported source (Domain, Data Product, or the assets themselves).',
+    concerns: 'openmetadata',
+    when: 'after',
+    source: RN1127,
+  },
+  {
+    id: '1.12.7/container-children',
+    version: '1.12.7',
+    title: 'API: listing containers no longer returns their children unless asked',
+    action: 'Add fields=children to GET /v1/containers calls that rely on the children being there.',
+    concerns: 'openmetadata',
+    when: 'before',
+    source: RN1127,
+  },
+
+  // 1.13.0 (release notes, "Breaking Changes" and "Operational Notes"; the 1.13 upgrade page).
+  {
+    id: '1.13.0/stop-servers',
+    version: '1.13.0',
+    title: 'Its migration clears the Quartz scheduler tables: every OpenMetadata server must be stopped while it runs',
+    action: 'Stop every server and replica before migrating (docker compose stop openmetadata-server, or kubectl scale deployment openmetadata --replicas=0); om-migrate\'s servers-stopped gate checks for their sessions.',
+    concerns: 'openmetadata',
+    when: 'before',
+    source: RN1130,
+  },
+  {
+    id: '1.13.0/iceberg-removed',
+    version: '1.13.0',
+    title: 'The Iceberg connector is gone: Iceberg services become CustomDatabase and their ingestion pipelines are deleted',
+    action: 'Write down the Iceberg pipelines you run, and change YAML files or automation that name serviceType Iceberg.',
+    concerns: 'both',
+    when: 'before',
+    source: RN1130,
+  },
+  {
+    id: '1.13.0/databricks-scheme',
+    version: '1.13.0',
+    title: 'Databricks and Unity Catalog connections use the scheme databricks instead of databricks+connector',
+    action: 'Stored connections are migrated; change the scheme in external ingestion YAML files yourself.',
+    concerns: 'both',
+    when: 'before',
+    source: RN1130,
+  },
+  {
+    id: '1.13.0/trigger-permission',
+    version: '1.13.0',
+    title: 'Running an ingestion pipeline now needs the Trigger permission, and pipelines take their service\'s owners',
+    action: 'Grant Trigger in the custom policies of users, bots and automation that start ingestion pipelines.',
+    concerns: 'both',
+    when: 'before',
+    source: RN1130,
+  },
+  {
+    id: '1.13.0/profiler-sampling',
+    version: '1.13.0',
+    title: 'Profiler sampling moves into profileSampleConfig; profileSample, profileSampleType, samplingMethodType and computeMetrics are gone',
+    action: 'Stored configurations are migrated; rewrite external profiler and test-suite YAML files to the new structure.',
+    concerns: 'both',
+    when: 'before',
+    source: RN1130,
+  },
+  {
+    id: '1.13.0/api-changes',
+    version: '1.13.0',
+    title: 'API: app manifests say enabled (not preview), webhooks take an authType object, custom property names must start with a letter or digit',
+    action: 'Update custom application manifests, webhook automation and custom property definitions before upgrading.',
+    concerns: 'openmetadata',
+    when: 'before',
+    source: RN1130,
+  },
+  {
+    id: '1.13.0/entity-relationship-key',
+    version: '1.13.0',
+    title: 'entity_relationship\'s primary key now includes relationType',
+    action: 'Change scripts that write entity_relationship directly so that they set relationType.',
+    concerns: 'openmetadata',
+    when: 'before',
+    source: RN1130,
+  },
+  {
+    id: '1.13.0/airflow-3.2',
+    version: '1.13.0',
+    title: 'The ingestion image moves to Airflow 3.2 (ingestion supports Python 3.10 to 3.12)',
+    action: 'Rebuild custom ingestion images on the new base; on MySQL, Airflow\'s FAB provider renames foreign keys it expects by name (om-migrate\'s airflow-fab gate checks them).',
+    concerns: 'airflow',
+    when: 'before',
+    source: RN1130,
+  },
+  {
+    id: '1.13.0/search-index-weekly',
+    version: '1.13.0',
+    title: 'The Search Index application now runs weekly',
+    action: 'Check its schedule after the upgrade and set the one you want.',
+    concerns: 'openmetadata',
+    when: 'after',
+    source: RN1130,
+  },
+  {
+    id: '1.13.0/azure-pg-trgm',
+    version: '1.13.0',
+    title: 'On Azure Database for PostgreSQL Flexible Server the migration needs the pg_trgm extension',
+    action: 'Add pg_trgm to the server parameter azure.extensions, restart the server and create the extension before migrating.',
+    concerns: 'openmetadata',
+    when: 'before',
+    source: P113,
+  },
+
+  // 1.13.4: Python 3.12 images (2.0.0's notes: "first shipped in 1.13.4").
+  {
+    id: '1.13.4/python-3.12',
+    version: '1.13.4',
+    title: 'Ingestion images move to Python 3.12 and Airflow 3.3.0',
+    action: 'Rebuild custom ingestion images on Python 3.12 and replace cp310 wheels; a custom Airflow environment needs the 3.12-based image.',
+    concerns: 'airflow',
+    when: 'before',
+    source: RN200,
+  },
+
+  // 2.0.0 (the 2.0 upgrade guide's breaking changes; release notes 2.0.0).
+  {
+    id: '2.0.0/no-downgrade',
+    version: '2.0.0',
+    title: 'Its migration renames thread_entity, creates over fifteen tables and rewrites app, connection and tag rows: there is no automated way back',
+    action: 'Keep the backup om-migrate takes before the migration: restoring it is the only way back to 1.13.',
+    concerns: 'openmetadata',
+    when: 'before',
+    source: BC20,
+  },
+  {
+    id: '2.0.0/collaboration-api',
+    version: '2.0.0',
+    title: 'API: /v1/suggestions is removed (suggestions are tasks at /v1/tasks) and announcements move to /v1/announcements',
+    action: 'Move bots and scripts that use suggestions, announcements or feed tasks to the new endpoints before upgrading.',
+    concerns: 'openmetadata',
+    when: 'before',
+    source: BC20,
+  },
+  {
+    id: '2.0.0/pipeline-statuses',
+    version: '2.0.0',
+    title: 'API: ingestionPipeline.pipelineStatuses is now an array',
+    action: 'Update clients that read pipelineStatuses as one object.',
+    concerns: 'both',
+    when: 'before',
+    source: BC20,
+  },
+  {
+    id: '2.0.0/llm-configuration',
+    version: '2.0.0',
+    title: 'Embedding and natural-language search settings move from the elasticsearch block to a top-level llmConfiguration',
+    action: 'Port elasticsearch.naturalLanguageSearch settings in openmetadata.yaml (or the Helm values) to llmConfiguration before upgrading.',
+    concerns: 'openmetadata',
+    when: 'before',
+    source: BC20,
+  },
+  {
+    id: '2.0.0/databricks-pipeline-auth',
+    version: '2.0.0',
+    title: 'Databricks Pipeline connections take an authType object instead of token',
+    action: 'Stored connections are migrated; nest token under authType in external YAML files.',
+    concerns: 'both',
+    when: 'before',
+    source: RN200,
+  },
+  {
+    id: '2.0.0/great-expectations',
+    version: '2.0.0',
+    title: 'Great Expectations 0.x is no longer supported',
+    action: 'Move to Great Expectations 1.3 or later before upgrading.',
+    concerns: 'both',
+    when: 'before',
+    source: RN200,
+  },
+  {
+    id: '2.0.0/trusted-redirects',
+    version: '2.0.0',
+    title: 'The Chrome plugin needs its full redirect URI declared in additionalTrustedRedirectUris',
+    action: 'Add the extension\'s complete callback URI (scheme, host, path) to additionalTrustedRedirectUris.',
+    concerns: 'openmetadata',
+    when: 'before',
+    source: RN200,
+  },
+  {
+    id: '2.0.0/thread-entity-renamed',
+    version: '2.0.0',
+    title: 'thread_entity is renamed thread_entity_legacy',
+    action: 'Point dashboards, retention jobs and support scripts that query thread_entity at the new tables (or thread_entity_legacy).',
+    concerns: 'openmetadata',
+    when: 'after',
+    source: BC20,
+  },
+  {
+    id: '2.0.0/sessions-and-activity',
+    version: '2.0.0',
+    title: 'At most five sessions per user by default, and generated activity is kept 30 days',
+    action: 'Raise maxActiveSessionsPerUser where users need more, and use version history or the audit log as the record of changes.',
+    concerns: 'openmetadata',
+    when: 'after',
+    source: BC20,
+  },
+  {
+    id: '2.0.0/context-center',
+    version: '2.0.0',
+    title: 'Knowledge Center becomes Context Center: its pages are migrated to Articles and old URLs break',
+    action: 'Update links and bookmarks that point at /knowledge-center.',
+    concerns: 'openmetadata',
+    when: 'after',
+    source: RN200,
+  },
+  {
+    id: '2.0.0/profiler-defaults',
+    version: '2.0.0',
+    title: 'The profiler samples dynamically by default and no longer collects cardinality distribution',
+    action: 'Add cardinality distribution back to the profiler configurations whose rules or classification depend on distinct counts.',
+    concerns: 'both',
+    when: 'after',
+    source: RN200,
+  },
+  {
+    id: '2.0.0/airflow-orchestrator-deprecated',
+    version: '2.0.0',
+    title: 'Airflow as OpenMetadata\'s internal orchestrator is deprecated (2.1) in favour of the Kubernetes orchestrator',
+    action: 'Plan the move of ingestion to the Kubernetes orchestrator; external Airflow installations are not affected.',
+    concerns: 'airflow',
+    when: 'after',
+    source: RN200,
   },
 ];

@@ -33,10 +33,16 @@ export interface VersionFacts {
     current: string | undefined;
     tableExists: boolean;
     rowCount: number;
+    /** The versions that count as applied (from 2.1: the COMPLETED rows), as SERVER_CHANGE_LOG spells them. */
+    recorded: string[];
+    /** Rows of a 2.1 history whose status is STARTED or FAILED: they do not count, and the migrator runs them again. */
+    unfinished: Array<{ version: string; status: string }>;
   };
   /** undefined when there is no Airflow database in this run. */
   airflow?: {
     /** alembic_version's row; undefined when the table is missing, null when empty. */
     revision: string | null | undefined;
+    /** The FAB provider's own alembic_version_fab row, read the same way (docs/facts/airflow.md, "The FAB provider"). */
+    fabRevision?: string | null | undefined;
   };
 }

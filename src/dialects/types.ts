@@ -1,6 +1,7 @@
 /** The ports a dialect implements, one file each under ports/; this file gathers them for importers. */
 export type * from './ports/server.js';
 export type * from './ports/schema.js';
+export type * from './ports/sessions.js';
 export type * from './ports/openmetadata.js';
 export type * from './ports/airflow.js';
 export type * from './ports/lock.js';

@@ -1,6 +1,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import semver from 'semver';
+import { plannerOf } from '../config/releases.js';
 import { numericVersion } from '../config/versions.js';
 
 /**
@@ -51,18 +52,75 @@ export function readDistribution(home: string): Distribution | undefined {
   return { home, hasOpsScript: isFile(join(home, OPS_SCRIPT)), versions, highestFolder, release, reach };
 }
 
-/** The folders the migrator will run for a database at `current` (undefined: fresh, everything runs), up to `target`. */
-export function pendingVersions(distribution: Distribution, current: string | undefined, target: string | undefined): string[] {
+/**
+ * The folders the installed migrator will run on a database whose SERVER_CHANGE_LOG records `recorded` (undefined or
+ * empty: a fresh database, everything runs), as its own release's planner decides (src/config/releases.ts, plannerOf).
+ * The migrator has no target option: what is pending comes from the distribution, whatever --to says.
+ */
+export function pendingVersions(distribution: Distribution, recorded: readonly string[] | undefined): string[] {
+  const done = recordedNative(recorded);
+  const highest = highestRecorded(recorded);
+  if (highest === undefined) return [...distribution.versions];
+  const planner = plannerOf(distribution.release ?? distribution.reach ?? highest);
   return distribution.versions.filter((folder) => {
     const v = numericVersion(folder)!;
-    return (current === undefined || semver.gt(v, current)) && (target === undefined || semver.lte(v, target));
+    if (semver.gt(v, highest)) return true;
+    if (planner === 'above-highest' || done.includes(v)) return false;
+    return planner === 'gaps' || sameOrHigherTrain(v, highest);
   });
+}
+
+/** Folders below the highest recorded version that SERVER_CHANGE_LOG does not record (#24434, #24528). */
+export function gapVersions(distribution: Distribution, recorded: readonly string[] | undefined): string[] {
+  const done = recordedNative(recorded);
+  const highest = highestRecorded(recorded);
+  if (highest === undefined) return [];
+  return distribution.versions.filter((folder) => {
+    const v = numericVersion(folder)!;
+    return semver.lt(v, highest) && !done.includes(v);
+  });
+}
+
+/** Whether this distribution's migrator will ever run a gap below the highest recorded version. */
+export function fillsGaps(distribution: Distribution, gap: string, highest: string): boolean {
+  const planner = plannerOf(distribution.release ?? distribution.reach ?? highest);
+  return planner === 'gaps' || (planner === 'gaps-in-train' && sameOrHigherTrain(gap, highest));
+}
+
+/**
+ * Recorded native versions this distribution has no folder for, up to what it carries: the server compares the two and
+ * refused to start on "Unexpected executed migrations […]" (#24434). The copied Flyway history (0.0.N) and extension or
+ * baseline rows (a `-suffix`) are not native folders and are left out.
+ */
+export function unexpectedVersions(distribution: Distribution, recorded: readonly string[] | undefined): string[] {
+  const folders = new Set(distribution.versions.map((f) => numericVersion(f)!));
+  const floor = distribution.versions.length > 0 ? numericVersion(distribution.versions[0])! : undefined;
+  return recordedNative(recorded)
+    .filter((v) => !folders.has(v) && distribution.reach !== undefined && semver.lte(v, distribution.reach) && (floor === undefined || semver.gte(v, floor)))
+    .sort(semver.compare);
 }
 
 /** The version SERVER_CHANGE_LOG will show after migrating to `target`: the highest folder at or below it. */
 export function expectedVersion(distribution: Distribution, target: string | undefined): string | undefined {
   const below = distribution.versions.map((v) => numericVersion(v)!).filter((v) => target === undefined || semver.lte(v, target));
   return below.length > 0 ? below[below.length - 1] : undefined;
+}
+
+/** The plain release rows (1.10.2), not the copied Flyway history (0.0.N) nor extension or baseline rows (1.6.0-collate). */
+function recordedNative(recorded: readonly string[] | undefined): string[] {
+  return (recorded ?? []).filter((raw) => /^\d+\.\d+\.\d+$/.test(raw.trim()) && !raw.trim().startsWith('0.'))
+    .map((raw) => numericVersion(raw)!);
+}
+
+/** The highest recorded version, suffixes ignored, as MigrationWorkflow compares them; undefined on a fresh database. */
+function highestRecorded(recorded: readonly string[] | undefined): string | undefined {
+  const all = (recorded ?? []).map((v) => numericVersion(v)).filter((v): v is string => v !== undefined && !v.startsWith('0.0.'));
+  return all.length > 0 ? all.reduce((a, b) => (semver.gt(a, b) ? a : b)) : undefined;
+}
+
+function sameOrHigherTrain(version: string, highest: string): boolean {
+  return semver.major(version) > semver.major(highest)
+    || (semver.major(version) === semver.major(highest) && semver.minor(version) >= semver.minor(highest));
 }
 
 function isDirectory(path: string): boolean {

@@ -5,6 +5,7 @@ import { backupFileName } from '../backup/backupFileName.js';
 import type { TargetRole } from '../config/ConnectionSpec.js';
 import type { Finding, GateContext, PlannedChange } from '../core/Gate.js';
 import { nothingPending, type PlanInput } from '../core/PlanInput.js';
+import { betterTarget, releasePath } from '../config/releases.js';
 import { needKey, parameterRequestFor, type ParameterRequest } from '../params/index.js';
 
 export interface PlannedStep {
@@ -29,6 +30,13 @@ export interface RunPlan {
   /** One line: "OpenMetadata 1.10.2 → 1.11.0 (4 versions), Airflow 05234396c6fc: migrations pending". */
   summary: string;
   targetVersion: string | null;
+  /**
+   * The OpenMetadata releases the database goes through: ["1.11.4", "2.0.5"], or with a hop the migrator requires
+   * first ["1.11.4", "the latest 2.0.x (2.0.5 or later) (with its own distribution)", "2.1.0"]; empty without OpenMetadata.
+   */
+  releasePath: string[];
+  /** A withdrawn or harmful target, and the release to choose instead (src/config/releases.ts). */
+  betterTarget: { release: string; why: string } | null;
   backups: Array<{ target: TargetRole; file: string }>;
   parameterChanges: PlannedChange[];
   steps: PlannedStep[];
@@ -76,7 +84,13 @@ export async function buildPlan(ctx: GateContext, findings: Finding[]): Promise<
     parameters: parameterChanges.map((c) => [c.target, c.parameter, c.scope, c.object]),
     databases: ctx.targets.map((t) => [t.role, t.spec.engine, t.spec.host, t.spec.port, t.spec.database]),
   })).digest('hex').slice(0, 16);
-  return { id, state, nothingPending: idle, summary: summarize(input), targetVersion, backups, parameterChanges, steps };
+  const om = input.openmetadata;
+  return {
+    id, state, nothingPending: idle, summary: summarize(input), targetVersion,
+    releasePath: om ? releasePath(input.versions.openmetadata?.current, om.expected ?? om.target) : [],
+    betterTarget: betterTarget(om?.expected ?? om?.target) ?? null,
+    backups, parameterChanges, steps,
+  };
 }
 
 /** The requests behind the gates' `raise` findings; up re-plans each of them under the server's parameter mutex. */

@@ -5,7 +5,7 @@ import type { PlanInput } from '../core/PlanInput.js';
 import type { ConnectedTarget, VersionFacts } from '../core/Target.js';
 import { expectedVersion, pendingVersions, readDistribution } from '../openmetadata/distribution.js';
 import { migratorCommand } from '../openmetadata/migratorCommand.js';
-import { splitCommandLine } from '../config/splitCommandLine.js';
+import { commandArgv } from '../config/splitCommandLine.js';
 import { spawnChild } from '../process/spawnChild.js';
 import { configRedactor } from '../config/secrets.js';
 import { migratorEnvironment } from '../steps/migratorEnvironment.js';
@@ -19,13 +19,14 @@ export async function readPlanInput(config: RunConfig, targets: ConnectedTarget[
   const input: PlanInput = { versions, fixStaleRuns: config.fixStaleRuns, airflowNeedsRepair: false };
   if (versions.openmetadata) {
     const distribution = readDistribution(config.migrators.omHome);
-    const current = versions.openmetadata.current;
     const target = config.targetVersion ?? distribution?.reach;
+    // The migrator has no target option: it runs whatever its release plans, so what is pending and where the database
+    // ends up come from the distribution alone; a --to that differs is the versions gate's to refuse.
     input.openmetadata = {
       distribution,
       target,
-      expected: distribution ? expectedVersion(distribution, target) : target,
-      pending: distribution ? pendingVersions(distribution, current, target) : undefined,
+      expected: distribution ? expectedVersion(distribution, distribution.reach) : target,
+      pending: distribution ? pendingVersions(distribution, versions.openmetadata.recorded) : undefined,
       migrator: migratorCommand(config.migrators),
     };
   }
@@ -45,7 +46,7 @@ export async function readPlanInput(config: RunConfig, targets: ConnectedTarget[
 async function airflowPending(config: RunConfig, target: ConnectedTarget): Promise<{ pending: boolean | undefined; pendingSource: string }> {
   const check = config.migrators.airflowCheck;
   if (!check) return { pending: undefined, pendingSource: 'no check command for a custom migrator: --airflow-check' };
-  const argv = /[|&;<>()$`*?[\]{}~]/.test(check) ? ['/bin/sh', '-c', check] : splitCommandLine(check);
+  const argv = commandArgv(check);
   const result = await spawnChild({
     argv, env: migratorEnvironment(target, process.env), stdout: 'lines', stderr: 'lines',
     redactor: configRedactor(config), timeoutMs: 120_000,

@@ -13,9 +13,11 @@ export async function readVersions(targets: ConnectedTarget[]): Promise<VersionF
         current: versions ? currentOpenMetadataVersion(versions) : undefined,
         tableExists: versions !== undefined,
         rowCount: versions?.length ?? 0,
+        recorded: versions ?? [],
+        unfinished: versions ? await t.dialect.openmetadata.unfinishedMigrations() : [],
       };
     } else {
-      facts.airflow = { revision: await t.dialect.airflow.revision() };
+      facts.airflow = { revision: await t.dialect.airflow.revision(), fabRevision: await t.dialect.airflow.fabRevision() };
     }
   }
   return facts;

@@ -1,4 +1,5 @@
 import type { TargetRole } from '../config/ConnectionSpec.js';
+import { releasesCrossed, type IntendedChange } from '../config/releases.js';
 import type { ConnectedTarget } from '../core/Target.js';
 import type { RowCount } from '../dialects/types.js';
 
@@ -14,7 +15,10 @@ export const COUNT_TIMEOUT_MS = 5_000;
 export function watchedTable(role: TargetRole, table: string): boolean {
   const name = table.toLowerCase();
   if (role === 'openmetadata') {
-    return /_entity$/.test(name) || /^(entity_relationship|field_relationship|entity_extension|entity_extension_time_series|tag_usage|change_event)$/.test(name);
+    // thread_entity's 2.0.0 name (and its later archive name) stay watched, so that a rename is seen to keep the rows;
+    // the Quartz tables are watched so that 1.13.0's emptying of them shows, as expected.
+    return /_entity$/.test(name) || /^(entity_relationship|field_relationship|entity_extension|entity_extension_time_series|tag_usage|change_event)$/.test(name)
+      || /^thread_entity_(legacy|archived)$/.test(name) || /^qrtz_/.test(name);
   }
   return /^(dag|task)(_|$)/.test(name) || /^(xcom|rendered_task_instance_fields|serialized_dag|job|trigger|log)$/.test(name);
 }
@@ -46,6 +50,19 @@ export interface RowCountChange {
   exact: boolean;
 }
 
+/** A change a crossed release makes on purpose, resolved for this run (the pruning bound read before the steps). */
+export interface IntendedRowChange extends IntendedChange {
+  release: string;
+  /** pruned: at most this many rows may go. */
+  upTo?: number;
+}
+
+/** A row-count change a crossed release makes on purpose: reported, not a loss. */
+export interface ExpectedRowChange extends RowCountChange {
+  release: string;
+  why: string;
+}
+
 export interface RowCountComparison {
   /** Tables compared, per role. */
   compared: number;
@@ -53,11 +70,13 @@ export interface RowCountComparison {
   changed: RowCountChange[];
   /** The changes that lost rows: each one a reason to look at the backup. */
   lost: RowCountChange[];
+  /** The changes a crossed release makes on purpose (renamed, emptied, pruned tables), naming the release. */
+  expected: ExpectedRowChange[];
   /** Tables whose count is an estimate, with why. */
   estimated: Array<{ role: TargetRole; table: string; note: string }>;
 }
 
-export function compareRowCounts(before: TargetRowCounts[], after: TargetRowCounts[]): RowCountComparison {
+export function compareRowCounts(before: TargetRowCounts[], after: TargetRowCounts[], intended: readonly IntendedRowChange[] = []): RowCountComparison {
   const changed: RowCountChange[] = [];
   const estimated: RowCountComparison['estimated'] = [];
   let compared = 0;
@@ -76,8 +95,53 @@ export function compareRowCounts(before: TargetRowCounts[], after: TargetRowCoun
         exact: (x?.exact ?? true) && (y?.exact ?? true) });
     }
   }
-  // A vanished table with no rows lost nothing; one that shrank (or vanished with rows) did.
-  return { compared, changed, lost: changed.filter((c) => c.delta < 0 || (c.after === null && (c.before ?? 0) > 0)), estimated };
+  const expected = changed.flatMap((c) => {
+    const why = intendedFor(c, changed, intended);
+    return why ? [{ ...c, ...why }] : [];
+  });
+  const isExpected = (c: RowCountChange) => expected.some((e) => e.role === c.role && e.table === c.table);
+  // A vanished table with no rows lost nothing; one that shrank (or vanished with rows) did — unless a crossed release
+  // did it on purpose.
+  const lost = changed.filter((c) => !isExpected(c) && (c.delta < 0 || (c.after === null && (c.before ?? 0) > 0)));
+  return { compared, changed, lost, expected, estimated };
+}
+
+/** The crossed release that explains this change, if one does, and only within what it may do. */
+function intendedFor(c: RowCountChange, all: RowCountChange[], intended: readonly IntendedRowChange[]): { release: string; why: string } | undefined {
+  if (c.role !== 'openmetadata') return undefined;
+  const name = c.table.toLowerCase();
+  for (const i of intended) {
+    const table = i.table.toLowerCase();
+    if (i.kind === 'renamed' && i.to) {
+      const from = all.find((x) => x.role === c.role && x.table.toLowerCase() === table);
+      const to = all.find((x) => x.role === c.role && x.table.toLowerCase() === i.to!.toLowerCase());
+      // Both halves of the rename are expected only when every row arrived under the new name.
+      const intact = from !== undefined && to !== undefined && from.after === null && (to.before ?? 0) === 0 && to.after === from.before;
+      if (intact && (name === table || name === i.to.toLowerCase())) return { release: i.release, why: `${i.why} (${from.before} rows kept)` };
+    } else if (i.kind === 'emptied' && (i.prefix ? name.startsWith(table) : name === table) && (c.after ?? 0) === 0) {
+      return { release: i.release, why: i.why };
+    } else if (i.kind === 'pruned' && name === table && c.delta < 0 && -c.delta <= (i.upTo ?? 0)) {
+      return { release: i.release, why: `${i.why} (${-c.delta} of at most ${i.upTo})` };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * What the releases between `from` and `to` change on purpose, with each pruning bound read from the database now
+ * (before the steps): 1.13.0 may delete exactly the pipelines of Iceberg services that exist before it runs.
+ */
+export async function intendedRowChanges(targets: ConnectedTarget[], from: string | undefined, to: string | undefined): Promise<IntendedRowChange[]> {
+  const om = targets.find((t) => t.role === 'openmetadata');
+  if (!om || to === undefined) return [];
+  const result: IntendedRowChange[] = [];
+  for (const release of releasesCrossed(from, to)) {
+    for (const change of release.intended ?? []) {
+      const upTo = change.bound === 'iceberg-pipelines' ? await om.dialect.openmetadata.icebergPipelineCount() : undefined;
+      result.push({ ...change, release: release.version, ...(upTo === undefined ? {} : { upTo }) });
+    }
+  }
+  return result;
 }
 
 /** "task_instance 50 → 40 (−10)" */

@@ -107,10 +107,12 @@ for (const server of SERVERS) {
         assert.equal(report.blocked, true);
       });
 
-      it('has nothing pending when --to equals the current version, and crosses no release', async () => {
+      it('blocks a --to at the current version when the distribution carries more: its migrator would migrate anyway (issue 21)', async () => {
         const report = await runPreflight(withDist({ to: '1.10.2' }));
-        assert.match(head(report).summary, /→ 1\.10\.2: nothing pending/);
-        assert.equal(all(report, 'versions').filter((f) => f.data?.note).length, 0, 'no breaking-change notes');
+        const block = all(report, 'versions').find((f) => f.severity === 'block');
+        assert.match(block?.summary ?? '', /--to 1\.10\.2 is below what the distribution at .* migrates to \(1\.11\.0\)/);
+        assert.match(head(report).summary, /→ 1\.11\.0: \d+ version\(s\) pending/, 'what is pending comes from the distribution');
+        assert.equal(report.blocked, true);
       });
 
       it('without a distribution, preflight warns that it cannot read what is pending (up would block)', async () => {

@@ -206,17 +206,17 @@ for (const engine of servers.engines) {
       }
     });
 
-    it('up catches a migrator that deletes rows: a loud warning naming the backup, and status shows the comparison', async () => {
+    it('up catches a migrator that deletes rows: exit 14 naming the table and the backup, and status shows the comparison', async () => {
       const sc = await scenario(engine.server());
       const up = await runCli(sc, ['up', '--json'], { OM_STANDIN_DELETE_ROWS: 'entity_relationship:5' });
-      assert.equal(up.code, 0, up.stdout + up.stderr);
-      const s = up.json.result;
-      assert.deepEqual(s.rowCounts.lost.map((c: { role: string; table: string; before: number; after: number; delta: number }) =>
+      assert.equal(up.code, 14, up.stdout + up.stderr);
+      assert.equal(up.json.error.code, 'ROWS_LOST');
+      const progress = up.json.error.details.progress;
+      assert.deepEqual(progress.rowCounts.lost.map((c: { role: string; table: string; before: number; after: number; delta: number }) =>
         [c.role, c.table, c.before, c.after, c.delta]), [['openmetadata', 'entity_relationship', 20, 15, -5]]);
-      const warning = s.warnings.find((w: { data?: { code?: string } }) => w.data?.code === 'rows-lost');
-      const omBackup = s.backups.find((b: { target: string }) => b.target === 'openmetadata');
-      assert.match(warning.summary, /ROWS LOST: openmetadata\.entity_relationship 20 → 15 \(−5\)/);
-      assert.ok(warning.fix.includes(omBackup.manifest), 'names the backup to restore');
+      assert.match(up.json.error.message, /ROWS LOST: openmetadata\.entity_relationship 20 → 15 \(−5\)/);
+      const omBackup = progress.rowCounts.backups.find((b: { target: string }) => b.target === 'openmetadata');
+      assert.ok(up.json.error.hint.includes(omBackup.manifest), 'names the backup to restore');
       const status = await runCli(sc, ['status']);
       assert.equal(status.code, 0, status.stderr);
       assert.match(status.stdout, /LOST openmetadata\.entity_relationship 20 → 15/);

@@ -17,6 +17,14 @@ const RELEASE_SECTIONS: Record<UpgradeSourcePage, readonly string[]> = {
   'upgrade-prerequisites-1.7.md': ['1.7.0'],
   'upgrade-prerequisites-1.9.md': ['1.9.0'],
   'upgrade-prerequisites-1.11.md': [],
+  // The 1.13 page repeats 1.11's breaking changes; what it adds (pg_trgm on Azure) belongs to its line's first release.
+  'upgrade-prerequisites-1.13.mdx': [],
+  // A release-notes page is one release's; 2.0.0's also says what "first shipped in 1.13.4" (Python 3.12, Airflow 3.3).
+  'release-notes-1.12.0.md': ['1.12.0'],
+  'release-notes-1.12.7.md': ['1.12.7'],
+  'release-notes-1.13.0.md': ['1.13.0'],
+  'release-notes-2.0.0.md': ['2.0.0', '1.13.4'],
+  'breaking-changes-2.0.mdx': ['2.0.0'],
 };
 
 /** OpenMetadata's upgrade pages, where this machine has them. */
@@ -138,7 +146,7 @@ describe('advice for every upgrade', () => {
     assert.match(SORT_MEMORY_ADVICE.title, /sort_buffer_size/);
     assert.match(SORT_MEMORY_ADVICE.title, /work_mem/);
     assert.equal(SORT_MEMORY_ADVICE.when, 'before');
-    assert.deepEqual([...SORT_MEMORY_ADVICE.sources].sort(), UPGRADE_SOURCE_PAGES.map((p) => p.page).sort());
+    assert.deepEqual([...SORT_MEMORY_ADVICE.sources].sort(), UPGRADE_SOURCE_PAGES.filter((p) => p.kind === 'prerequisites').map((p) => p.page).sort());
     assert.doesNotMatch(SORT_MEMORY_ADVICE.action, /^\W*fix/i);
   });
 
@@ -232,8 +240,8 @@ describe('the checks catch broken data', () => {
 describe('upgrade notes against the pages', () => {
   const pages = (): string[] => readdirSync(SEEDS).filter((f) => /^upgrade-prerequisites-[\d.]+\.md$/.test(f)).sort();
 
-  it('the pages at hand are the pages the notes name', needsSeeds, () => {
-    assert.deepEqual(pages(), UPGRADE_SOURCE_PAGES.map((p) => p.page).sort());
+  it('the pages at hand are the upgrade pages the notes name (up to 1.11; later pages are read at their source)', needsSeeds, () => {
+    assert.deepEqual(pages(), UPGRADE_SOURCE_PAGES.filter((p) => p.page.endsWith('.md') && p.kind === 'prerequisites').map((p) => p.page).sort());
   });
 
   it('each page\'s release sections are the ones this test knows', needsSeeds, () => {
@@ -252,7 +260,8 @@ describe('upgrade notes against the pages', () => {
   });
 
   it('no note copies eight words in a row from its page', needsSeeds, () => {
-    const copied = UPGRADE_NOTES.flatMap((n) => copiedRuns(text(n), readFileSync(join(SEEDS, n.source), 'utf8')).map((run) => `${n.id}: "${run}"`));
+    const copied = UPGRADE_NOTES.filter((n) => existsSync(join(SEEDS, n.source)))
+      .flatMap((n) => copiedRuns(text(n), readFileSync(join(SEEDS, n.source), 'utf8')).map((run) => `${n.id}: "${run}"`));
     assert.deepEqual(copied, []);
   });
 

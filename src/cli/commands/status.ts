@@ -1,4 +1,4 @@
-import { describeRevision } from '../../config/airflowRevisions.js';
+import { describeFabRevision, describeRevision } from '../../config/airflowRevisions.js';
 import { resolveConfig } from '../../config/resolveConfig.js';
 import { readStatus } from '../../api/status.js';
 import { EXIT } from '../exitCodes.js';
@@ -14,7 +14,9 @@ export const statusCommand: CommandSpec = {
     out.result('status', EXIT.OK, status, () => {
       const { openmetadata, airflow } = status.versions;
       if (openmetadata) out.line(`OpenMetadata: ${openmetadata.current ?? 'fresh install'}`);
+      for (const row of openmetadata?.unfinished ?? []) out.line(`  SERVER_CHANGE_LOG: ${row.version} is ${row.status} (does not count as applied; the migrator runs it again)`);
       if (airflow) out.line(`Airflow: ${airflow.revision ? describeRevision(airflow.revision) : 'no revision'}`);
+      if (airflow?.fabRevision) out.line(`Airflow FAB provider: ${describeFabRevision(airflow.fabRevision)}`);
       for (const db of status.databases) {
         out.line(paint(out, 'bold', `${db.role}  ${db.connection}`));
         out.line(`  lock: ${db.lock ? db.lock.text : 'free'}`);

@@ -52,7 +52,11 @@ export function renderSummary(s: UpSummary, out: Output): void {
   for (const st of s.steps) out.line(`  step         ${st.name}: ${st.status} in ${(st.durationMs / 1000).toFixed(1)} s — ${st.detail}`);
   if (s.rowCounts) {
     out.line(`  rows         ${s.rowCounts.compared} tables compared, ${s.rowCounts.changed.length} changed${s.rowCounts.estimated.length ? ` (${s.rowCounts.estimated.length} estimated)` : ''}`);
-    for (const c of s.rowCounts.changed) if (!s.rowCounts.lost.includes(c)) out.line(`  rows         ${describeChange(c)}`);
+    for (const c of s.rowCounts.changed) {
+      if (s.rowCounts.lost.includes(c)) continue;
+      const meant = s.rowCounts.expected?.find((e) => e.role === c.role && e.table === c.table);
+      out.line(`  rows         ${describeChange(c)}${meant ? ` — expected: ${meant.why}` : ''}`);
+    }
   }
   for (const w of s.warnings.filter((x) => x.gate !== 'row-counts' && x.gate !== 'rehearsal')) out.line(`  ${paint(out, 'yellow', 'warn')}         ${w.summary}${w.fix ? ` (${w.fix})` : ''}`);
   // Lost rows last and loud: the one line nobody may miss on upgrade night.

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { AirflowQueries, SchemaIntrospector, SessionInfo } from '../types.js';
+import type { AirflowQueries, ForeignKeyInfo, SchemaIntrospector, SessionInfo } from '../types.js';
 import { sessions } from './MysqlIntrospector.js';
 import { rows } from './rows.js';
 
@@ -34,6 +34,22 @@ export class MysqlAirflowQueries implements AirflowQueries {
   async revision(): Promise<string | null | undefined> {
     if (!(await this.introspect.tableExists('alembic_version'))) return undefined;
     const found = rows<{ v: string }>(await this.knex.raw('SELECT version_num AS v FROM alembic_version'));
+    return found[0]?.v ?? null;
+  }
+
+  /** MySQL cannot rename a foreign key: drop it and create it under the new name, on the same columns. */
+  renameForeignKeyStatements(fk: ForeignKeyInfo, name: string): string[] {
+    const id = (x: string) => `\`${x.replace(/`/g, '``')}\``;
+    return [
+      `ALTER TABLE ${id(fk.table)} DROP FOREIGN KEY ${id(fk.name)};`,
+      `ALTER TABLE ${id(fk.table)} ADD CONSTRAINT ${id(name)} FOREIGN KEY (${fk.columns.map(id).join(', ')}) `
+        + `REFERENCES ${id(fk.referencedTable)} (${fk.referencedColumns.map(id).join(', ')});`,
+    ];
+  }
+
+  async fabRevision(): Promise<string | null | undefined> {
+    if (!(await this.introspect.tableExists('alembic_version_fab'))) return undefined;
+    const found = rows<{ v: string }>(await this.knex.raw('SELECT version_num AS v FROM alembic_version_fab'));
     return found[0]?.v ?? null;
   }
 

@@ -2,6 +2,8 @@ import semver from 'semver';
 import knexFactory, { Knex } from 'knex';
 import { MysqlRowCounter } from './MysqlRowCounter.js';
 import { MysqlScratch } from './MysqlScratch.js';
+import { MysqlSessions } from './MysqlSessions.js';
+import { registerOwnSession, serverKey } from '../ownSessions.js';
 import type { ConnectionSpec } from '../../config/ConnectionSpec.js';
 import { tlsRequested } from '../../config/ConnectionSpec.js';
 import { connectError } from '../connectionErrors.js';
@@ -35,6 +37,7 @@ export class MysqlDialect implements Dialect {
     functionCreationNeedsTrust: true,
   };
   readonly introspect: MysqlIntrospector;
+  readonly sessions: MysqlSessions;
   readonly rowCounts: MysqlRowCounter;
   readonly scratch: MysqlScratch;
   readonly openmetadata: MysqlOpenMetadataQueries;
@@ -50,6 +53,7 @@ export class MysqlDialect implements Dialect {
 
   private constructor(readonly spec: ConnectionSpec, readonly knex: Knex) {
     this.introspect = new MysqlIntrospector(knex);
+    this.sessions = new MysqlSessions(knex, serverKey('mysql', spec.host, spec.port));
     this.rowCounts = new MysqlRowCounter(knex);
     this.scratch = new MysqlScratch(knex);
     this.openmetadata = new MysqlOpenMetadataQueries(knex, this.introspect);
@@ -89,8 +93,15 @@ export class MysqlDialect implements Dialect {
       // and the parameter needs live and die with this session.
       pool: {
         min: 1, max: 1, idleTimeoutMillis: 2 ** 31 - 1,
-        afterCreate: (conn: { query(sql: string, cb: (error: Error | null) => void): void }, done: (error: Error | null, conn: unknown) => void) => {
-          conn.query('SET SESSION wait_timeout = 31536000', (error) => done(error, conn));
+        afterCreate: (conn: { query(sql: string, cb: (error: Error | null, rows?: Array<{ id: number }>) => void): void }, done: (error: Error | null, conn: unknown) => void) => {
+          conn.query('SET SESSION wait_timeout = 31536000', (error) => {
+            if (error) return done(error, conn);
+            // Our own session, never "another session of the application's user" (ownSessions.ts).
+            conn.query('SELECT CONNECTION_ID() AS id', (idError, found) => {
+              if (!idError && found?.[0]) registerOwnSession(serverKey('mysql', spec.host, spec.port), found[0].id);
+              done(idError, conn);
+            });
+          });
         },
       },
       acquireConnectionTimeout: timeoutMs + 1000,

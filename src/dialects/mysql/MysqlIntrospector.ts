@@ -71,6 +71,15 @@ export class MysqlIntrospector implements SchemaIntrospector {
     return found.map((r) => r.name);
   }
 
+  /** MySQL builds indexes in place: there is no INVALID state to find. */
+  async invalidIndexes(): Promise<Array<{ name: string; table: string }>> {
+    return [];
+  }
+
+  invalidIndexRecovery(): string[] {
+    return [];
+  }
+
   async activeDdl(): Promise<SessionInfo[]> {
     return sessions(this.knex, `SELECT ID AS id, USER AS user, HOST AS client, TIME AS seconds, LEFT(INFO, 200) AS statement
          FROM information_schema.PROCESSLIST

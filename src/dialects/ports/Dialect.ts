@@ -8,6 +8,7 @@ import type { AdvisoryLock, RunRegistry } from './lock.js';
 import type { OpenMetadataQueries } from './openmetadata.js';
 import type { ParameterCoordination, ParameterReader, ServerProbe } from './params.js';
 import type { RowCounter, SchemaIntrospector, ScratchDatabases } from './schema.js';
+import type { SessionLister } from './sessions.js';
 import type { Capabilities, Privileges, ServerInfo } from './server.js';
 
 /** One open, pinned connection to one database and everything engine-specific about it. */
@@ -18,6 +19,8 @@ export interface Dialect {
   /** The single pinned connection; session state (SET, locks) lives on it. Used only inside src/dialects. */
   readonly knex: Knex;
   readonly introspect: SchemaIntrospector;
+  /** Who else is connected (other sessions of a user on this database). */
+  readonly sessions: SessionLister;
   readonly rowCounts: RowCounter;
   /** Scratch databases on this server (the rehearsal's copy): only through a connection allowed to create them. */
   readonly scratch: ScratchDatabases;

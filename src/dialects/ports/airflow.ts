@@ -1,8 +1,15 @@
-import type { SessionInfo } from './schema.js';
+import type { ForeignKeyInfo, SessionInfo } from './schema.js';
 
 export interface AirflowQueries {
   /** The row of alembic_version, undefined when the table is missing, null when it is empty. */
   revision(): Promise<string | null | undefined>;
+  /** The row of the FAB provider's alembic_version_fab, read as revision() reads alembic_version. */
+  fabRevision(): Promise<string | null | undefined>;
+  /**
+   * The statements that give a foreign key the name the FAB provider's 02ca36b0235b drops it by, keeping what it
+   * references, for the operator to run (apache/airflow#65402).
+   */
+  renameForeignKeyStatements(fk: ForeignKeyInfo, name: string): string[];
   /** Count of task_instance ids whose last group is not 12 hex digits (apache/airflow#54554). */
   malformedIdCount(): Promise<number>;
   /**

@@ -8,8 +8,16 @@ export interface PipelineRun {
 
 /** OpenMetadata's own tables. */
 export interface OpenMetadataQueries {
-  /** Every `version` of SERVER_CHANGE_LOG, or undefined if the table does not exist. */
+  /**
+   * Every `version` of SERVER_CHANGE_LOG that counts as applied, or undefined if the table does not exist. From 2.1 the
+   * table has a `status` column and only COMPLETED rows count (MigrationWorkflow.readAppliedVersionsStrictly); a row
+   * of a table without the column always counts.
+   */
   changeLogVersions(): Promise<string[] | undefined>;
+  /** The rows whose `status` is not COMPLETED (STARTED: a run stopped mid-version; FAILED: a step failed under --force). */
+  unfinishedMigrations(): Promise<Array<{ version: string; status: string }>>;
+  /** Ingestion pipelines of Iceberg database services: what 1.13.0's migration deletes on purpose. */
+  icebergPipelineCount(): Promise<number>;
   /** Pipeline status rows still `running` whose timestamp is older than `olderThan` (epoch ms). */
   staleRunningPipelines(olderThan: number): Promise<PipelineRun[]>;
   /**

@@ -52,6 +52,16 @@ export interface SchemaIntrospector {
    * privilege to see them (PROCESS; pg_read_all_stats).
    */
   activeDdl(): Promise<SessionInfo[]>;
+  /**
+   * Indexes the server marks INVALID in the current schema: what an interrupted CREATE INDEX CONCURRENTLY leaves behind
+   * (PostgreSQL); MySQL has no such state and answers [].
+   */
+  invalidIndexes(): Promise<Array<{ name: string; table: string }>>;
+  /**
+   * The statements that recover from one such index as OpenMetadata's runbook in 1.13.0/postgres/schemaChanges.sql has
+   * it: drop it concurrently, then forget the logged statement that built it, so that the migrator builds it again.
+   */
+  invalidIndexRecovery(name: string): string[];
 }
 
 /** One table's row count: exact (COUNT(*)), or the server's estimate when the table is huge or counting ran out of time. */

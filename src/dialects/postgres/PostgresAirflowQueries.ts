@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { AirflowQueries, SchemaIntrospector, SessionInfo } from '../types.js';
+import type { AirflowQueries, ForeignKeyInfo, SchemaIntrospector, SessionInfo } from '../types.js';
 import { sessions } from './PostgresIntrospector.js';
 import { rows } from './rows.js';
 
@@ -32,6 +32,17 @@ export class PostgresAirflowQueries implements AirflowQueries {
   async revision(): Promise<string | null | undefined> {
     if (!(await this.introspect.tableExists('alembic_version'))) return undefined;
     const found = rows<{ v: string }>(await this.knex.raw('SELECT version_num AS v FROM alembic_version'));
+    return found[0]?.v ?? null;
+  }
+
+  renameForeignKeyStatements(fk: ForeignKeyInfo, name: string): string[] {
+    const id = (x: string) => `"${x.replace(/"/g, '""')}"`;
+    return [`ALTER TABLE ${id(fk.table)} RENAME CONSTRAINT ${id(fk.name)} TO ${id(name)};`];
+  }
+
+  async fabRevision(): Promise<string | null | undefined> {
+    if (!(await this.introspect.tableExists('alembic_version_fab'))) return undefined;
+    const found = rows<{ v: string }>(await this.knex.raw('SELECT version_num AS v FROM alembic_version_fab'));
     return found[0]?.v ?? null;
   }
 

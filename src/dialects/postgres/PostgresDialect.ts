@@ -1,6 +1,8 @@
 import knexFactory, { Knex } from 'knex';
 import { PostgresRowCounter } from './PostgresRowCounter.js';
 import { PostgresScratch } from './PostgresScratch.js';
+import { PostgresSessions } from './PostgresSessions.js';
+import { registerOwnSession, serverKey } from '../ownSessions.js';
 import type { ConnectionSpec } from '../../config/ConnectionSpec.js';
 import { tlsRequested } from '../../config/ConnectionSpec.js';
 import { connectError } from '../connectionErrors.js';
@@ -33,6 +35,7 @@ export class PostgresDialect implements Dialect {
     functionCreationNeedsTrust: false,
   };
   readonly introspect: PostgresIntrospector;
+  readonly sessions: PostgresSessions;
   readonly rowCounts: PostgresRowCounter;
   readonly scratch: PostgresScratch;
   readonly openmetadata: PostgresOpenMetadataQueries;
@@ -48,6 +51,7 @@ export class PostgresDialect implements Dialect {
 
   private constructor(readonly spec: ConnectionSpec, readonly knex: Knex) {
     this.introspect = new PostgresIntrospector(knex);
+    this.sessions = new PostgresSessions(knex, serverKey('postgres', spec.host, spec.port));
     this.rowCounts = new PostgresRowCounter(knex);
     this.scratch = new PostgresScratch(knex);
     this.openmetadata = new PostgresOpenMetadataQueries(knex, this.introspect);
@@ -83,10 +87,15 @@ export class PostgresDialect implements Dialect {
       // idle_in_transaction_session_timeout set for the server or the role would end it during a long step.
       pool: {
         min: 1, max: 1, idleTimeoutMillis: 2 ** 31 - 1,
-        afterCreate: (conn: { query(sql: string, cb: (error: Error | null) => void): void }, done: (error: Error | null, conn: unknown) => void) => {
+        afterCreate: (conn: { query(sql: string, cb: (error: Error | null, result?: { rows: Array<{ id: number }> }) => void): void }, done: (error: Error | null, conn: unknown) => void) => {
           conn.query(`SELECT set_config('idle_in_transaction_session_timeout', '0', false),
                              CASE WHEN current_setting('server_version_num')::int >= 140000
-                                  THEN set_config('idle_session_timeout', '0', false) END`, (error) => done(error, conn));
+                                  THEN set_config('idle_session_timeout', '0', false) END,
+                             pg_catalog.pg_backend_pid() AS id`, (error, result) => {
+            // Our own session, never "another session of the application's user" (ownSessions.ts).
+            if (!error && result?.rows[0]) registerOwnSession(serverKey('postgres', spec.host, spec.port), result.rows[0].id);
+            done(error, conn);
+          });
         },
       },
       acquireConnectionTimeout: timeoutMs + 1000,

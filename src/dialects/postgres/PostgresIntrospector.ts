@@ -77,6 +77,25 @@ export class PostgresIntrospector implements SchemaIntrospector {
     return found.map((r) => r.name);
   }
 
+  async invalidIndexes(): Promise<Array<{ name: string; table: string }>> {
+    return rows<{ name: string; table: string }>(await this.knex.raw(
+      `SELECT c.relname AS name, t.relname AS "table"
+         FROM pg_catalog.pg_index i
+         JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
+         JOIN pg_catalog.pg_class t ON t.oid = i.indrelid
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE NOT i.indisvalid AND n.nspname = pg_catalog.current_schema()
+        ORDER BY 1`));
+  }
+
+  invalidIndexRecovery(name: string): string[] {
+    const literal = name.replace(/'/g, "''").replace(/[\\%_]/g, (c) => `\\${c}`);
+    return [
+      `DROP INDEX CONCURRENTLY IF EXISTS "${name.replace(/"/g, '""')}";`,
+      `DELETE FROM server_migration_sql_logs WHERE sqlstatement LIKE '%${literal}%' ESCAPE '\\';`,
+    ];
+  }
+
   async activeDdl(): Promise<SessionInfo[]> {
     return sessions(this.knex, `SELECT pid AS id, usename AS user, client_addr::text AS client,
               EXTRACT(EPOCH FROM now() - query_start)::int AS seconds, left(query, 200) AS statement

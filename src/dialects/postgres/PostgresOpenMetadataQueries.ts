@@ -14,7 +14,31 @@ export class PostgresOpenMetadataQueries implements OpenMetadataQueries {
 
   async changeLogVersions(): Promise<string[] | undefined> {
     if (!(await this.introspect.tableExists('SERVER_CHANGE_LOG'))) return undefined;
-    return rows<{ version: string }>(await this.knex.raw('SELECT version FROM server_change_log')).map((r) => r.version);
+    const counted = (await this.hasStatus()) ? " WHERE status = 'COMPLETED'" : '';
+    return rows<{ version: string }>(await this.knex.raw(`SELECT version FROM server_change_log${counted}`)).map((r) => r.version);
+  }
+
+  async unfinishedMigrations(): Promise<Array<{ version: string; status: string }>> {
+    if (!(await this.introspect.tableExists('SERVER_CHANGE_LOG')) || !(await this.hasStatus())) return [];
+    return rows<{ version: string; status: string }>(await this.knex.raw(
+      "SELECT version, status FROM server_change_log WHERE status <> 'COMPLETED' ORDER BY installed_rank"));
+  }
+
+  async icebergPipelineCount(): Promise<number> {
+    if (!(await this.introspect.tableExists('ingestion_pipeline_entity')) || !(await this.introspect.tableExists('dbservice_entity'))) return 0;
+    // 1.13.0's postDataMigrationSQLScript deletes exactly these: pipelines whose service is an Iceberg database service.
+    const [row] = rows<{ n: string | number }>(await this.knex.raw(
+      `SELECT COUNT(*) AS n FROM ingestion_pipeline_entity p JOIN dbservice_entity s ON p.json::jsonb -> 'service' ->> 'id' = s.id
+        WHERE s.serviceType = 'Iceberg' AND p.json::jsonb -> 'service' ->> 'type' = 'databaseService'`));
+    return Number(row?.n ?? 0);
+  }
+
+  /** The 2.1 history table has `status` (MigrationHistoryTable); older ones do not. */
+  private async hasStatus(): Promise<boolean> {
+    const [row] = rows<{ n: string | number }>(await this.knex.raw(
+      `SELECT COUNT(*) AS n FROM information_schema.columns
+        WHERE table_schema = current_schema() AND table_name = 'server_change_log' AND column_name = 'status'`));
+    return Number(row?.n ?? 0) > 0;
   }
 
   async staleRunningPipelines(olderThan: number): Promise<PipelineRun[]> {
