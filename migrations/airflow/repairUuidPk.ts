@@ -23,6 +23,7 @@ export const repairUuidPkStep: Step = {
     const plan = planRepair(state, target.dialect.airflowRepair, { backupVerified: true });
     const result = await runRepair(target.dialect, plan, {
       onAction: (action, i, total) => ctx.log(`[${i + 1}/${total}] ${action.description}`),
+      signal: ctx.signal,
     });
     return { detail: `${plan.actions.length} repair action(s); ${result.after.summary}` };
   },

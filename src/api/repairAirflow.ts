@@ -9,7 +9,7 @@ import type { RunConfig } from '../config/resolveConfig.js';
 import { connect } from '../dialects/connect.js';
 import { OmMigrateError } from '../errors.js';
 import { acquireRunLock } from '../lock/runLock.js';
-import { withInterrupt } from '../process/Interruption.js';
+import { Interruption } from '../process/Interruption.js';
 
 export interface RepairAirflowOptions extends Omit<RepairOptions, 'backupVerified' | 'confirmed'> {
   dryRun?: boolean;
@@ -41,9 +41,13 @@ export async function repairAirflow(config: RunConfig, options: RepairAirflowOpt
       return { dryRun: true, plan };
     }
     const target = { role: 'airflow' as const, spec, dialect, server: await dialect.serverInfo(), privileges: await dialect.privileges() };
-    // The same run lock as up's, with a holder row, so either names the other when they meet.
-    const lock = await acquireRunLock([target], config.lockTimeoutMs, { command: 'repair-airflow' });
+    // The same run lock as up's, with a holder row, so either names the other when they meet; watched, so that losing
+    // it (or SIGINT/SIGTERM) cancels the running statement and nothing more runs.
+    const lock = await acquireRunLock([target], config.lockTimeoutMs, { command: 'repair-airflow', connectTimeoutMs: config.connectTimeoutMs });
+    const interruption = new Interruption();
     try {
+      lock.watch((lost) => interruption.abort(lost));
+      const { signal } = interruption;
       // Airflow's own migrator does not take om-migrate's lock: check its lock and running DDL before the snapshot.
       await assertNoMigrationRunning(dialect, 'repairing');
       const state = await detectAirflowState(dialect);
@@ -53,14 +57,16 @@ export async function repairAirflow(config: RunConfig, options: RepairAirflowOpt
       let backup: string | undefined;
       if (options.backup !== false) {
         options.onBackup?.({ phase: 'started', database: spec.database });
-        const manifest = await withInterrupt((signal) => runBackup({ role: 'airflow', dialect, server: target.server }, config, { signal }));
+        const manifest = await runBackup({ role: 'airflow', dialect, server: target.server }, config, { signal });
         backup = join(config.backupDir, manifest.file);
         options.onBackup?.({ phase: 'done', file: backup });
       }
       const plan = planRepair(state, dialect.airflowRepair, { ...repairOptions, backupVerified: backup !== undefined, integrity });
-      const result = await runRepair(dialect, plan, { onAction: options.onAction });
+      if (signal.aborted) throw signal.reason;
+      const result = await runRepair(dialect, plan, { onAction: options.onAction, signal });
       return { dryRun: false, plan, result, backup };
     } finally {
+      interruption.dispose();
       await lock.release().catch(() => undefined);
     }
   } finally {

@@ -26,6 +26,9 @@ import { rows } from './rows.js';
 
 const FLOORS = { mysql: '8.0.0', mariadb: '10.6.0' } as const;
 
+/** The server's id of the pinned connection (CONNECTION_ID()), kept current by the pool's afterCreate. */
+interface SessionRef { id?: number }
+
 /** MySQL 8 and MariaDB: one pinned mysql2 connection through knex. */
 export class MysqlDialect implements Dialect {
   readonly engine = 'mysql' as const;
@@ -48,13 +51,14 @@ export class MysqlDialect implements Dialect {
   readonly dumpTool = new MysqlDumpTool();
   readonly ledger: LedgerTable;
 
-  private constructor(readonly spec: ConnectionSpec, readonly knex: Knex) {
+  private constructor(readonly spec: ConnectionSpec, readonly knex: Knex, private readonly session: SessionRef,
+    private readonly timeoutMs: number, private readonly program: string) {
     this.introspect = new MysqlIntrospector(knex);
     this.rowCounts = new MysqlRowCounter(knex);
     this.scratch = new MysqlScratch(knex);
     this.openmetadata = new MysqlOpenMetadataQueries(knex, this.introspect);
     this.airflow = new MysqlAirflowQueries(knex, this.introspect);
-    this.airflowRepair = new MysqlAirflowRepair(knex);
+    this.airflowRepair = new MysqlAirflowRepair(knex, () => this.cancelRunningStatement());
     this.params = new MysqlParameterReader(knex);
     this.ledger = new LedgerTable(knex);
     this.journal = new JournalTable(knex, { database: spec.database });
@@ -65,6 +69,7 @@ export class MysqlDialect implements Dialect {
 
   static async open(spec: ConnectionSpec, timeoutMs: number, program: string): Promise<MysqlDialect> {
     const socketPath = spec.host.startsWith('/') ? spec.host : undefined;
+    const session: SessionRef = {};
     const knex = knexFactory({
       client: 'mysql2',
       log: QUIET_KNEX_LOG,
@@ -89,7 +94,8 @@ export class MysqlDialect implements Dialect {
       // and the parameter needs live and die with this session.
       pool: {
         min: 1, max: 1, idleTimeoutMillis: 2 ** 31 - 1,
-        afterCreate: (conn: { query(sql: string, cb: (error: Error | null) => void): void }, done: (error: Error | null, conn: unknown) => void) => {
+        afterCreate: (conn: { threadId: number; query(sql: string, cb: (error: Error | null) => void): void }, done: (error: Error | null, conn: unknown) => void) => {
+          session.id = conn.threadId; // the pool replaces a dropped connection: always the live one's
           conn.query('SET SESSION wait_timeout = 31536000', (error) => done(error, conn));
         },
       },
@@ -101,7 +107,25 @@ export class MysqlDialect implements Dialect {
       await knex.destroy().catch(() => undefined);
       throw connectError(spec, classifyMysqlError(error), error);
     }
-    return new MysqlDialect(spec, knex);
+    return new MysqlDialect(spec, knex, session, timeoutMs, program);
+  }
+
+  /**
+   * Stops the statement this connection is running (KILL QUERY from a connection of its own: the pinned one is busy),
+   * leaving the session, its locks and SET SESSION values alive. The statement fails with 1317; one that just ended is
+   * not affected, nor is the next one (KILL QUERY on an idle session does nothing).
+   */
+  async cancelRunningStatement(): Promise<void> {
+    const id = this.session.id;
+    if (id === undefined) return;
+    const side = await MysqlDialect.open(this.spec, this.timeoutMs, this.program);
+    try {
+      await side.knex.raw(`KILL QUERY ${Number(id)}`).catch((error: { errno?: number }) => {
+        if (error.errno !== 1094) throw error; // unknown thread: that session is gone already
+      });
+    } finally {
+      await side.close();
+    }
   }
 
   async serverInfo(): Promise<ServerInfo> {

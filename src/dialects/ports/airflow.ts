@@ -62,6 +62,9 @@ export interface AirflowRepairSql {
   stampRevision(revision: string): string[];
   /** Malformed ids (apache/airflow#54554) rewritten as UUIDv7 of the row's timestamp, and every reference with them. */
   rewriteMalformedIds(references: IdReference[]): string[];
-  /** Runs statements in order on the pinned connection; all in one transaction when asked. */
-  execute(statements: string[], options: { transaction: boolean }): Promise<void>;
+  /**
+   * Runs statements in order on the pinned connection; all in one transaction when asked. Aborting `signal` cancels
+   * the running statement on the server (a transaction is rolled back) and starts no other.
+   */
+  execute(statements: string[], options: { transaction: boolean; signal?: AbortSignal }): Promise<void>;
 }

@@ -24,6 +24,9 @@ import { rows } from './rows.js';
 
 const FLOOR = '12';
 
+/** The server's pid of the pinned connection (pg_backend_pid()), kept current by the pool's afterCreate. */
+interface SessionRef { id?: number }
+
 /** PostgreSQL 12+: one pinned pg connection through knex. */
 export class PostgresDialect implements Dialect {
   readonly engine = 'postgres' as const;
@@ -46,13 +49,14 @@ export class PostgresDialect implements Dialect {
   readonly dumpTool = new PostgresDumpTool();
   readonly ledger: LedgerTable;
 
-  private constructor(readonly spec: ConnectionSpec, readonly knex: Knex) {
+  private constructor(readonly spec: ConnectionSpec, readonly knex: Knex, private readonly session: SessionRef,
+    private readonly timeoutMs: number, private readonly program: string) {
     this.introspect = new PostgresIntrospector(knex);
     this.rowCounts = new PostgresRowCounter(knex);
     this.scratch = new PostgresScratch(knex);
     this.openmetadata = new PostgresOpenMetadataQueries(knex, this.introspect);
     this.airflow = new PostgresAirflowQueries(knex, this.introspect);
-    this.airflowRepair = new PostgresAirflowRepair(knex);
+    this.airflowRepair = new PostgresAirflowRepair(knex, () => this.cancelRunningStatement());
     this.params = new PostgresParameterReader(knex);
     this.ledger = new LedgerTable(knex);
     this.journal = new JournalTable(knex, { database: spec.database });
@@ -63,6 +67,7 @@ export class PostgresDialect implements Dialect {
 
   static async open(spec: ConnectionSpec, timeoutMs: number, program: string): Promise<PostgresDialect> {
     const sslmode = (spec.params.sslmode ?? '').toLowerCase();
+    const session: SessionRef = {};
     const knex = knexFactory({
       client: 'pg',
       log: QUIET_KNEX_LOG,
@@ -83,7 +88,8 @@ export class PostgresDialect implements Dialect {
       // idle_in_transaction_session_timeout set for the server or the role would end it during a long step.
       pool: {
         min: 1, max: 1, idleTimeoutMillis: 2 ** 31 - 1,
-        afterCreate: (conn: { query(sql: string, cb: (error: Error | null) => void): void }, done: (error: Error | null, conn: unknown) => void) => {
+        afterCreate: (conn: { processID: number | null; query(sql: string, cb: (error: Error | null) => void): void }, done: (error: Error | null, conn: unknown) => void) => {
+          session.id = conn.processID ?? undefined; // the pool replaces a dropped connection: always the live one's
           conn.query(`SELECT set_config('idle_in_transaction_session_timeout', '0', false),
                              CASE WHEN current_setting('server_version_num')::int >= 140000
                                   THEN set_config('idle_session_timeout', '0', false) END`, (error) => done(error, conn));
@@ -97,7 +103,23 @@ export class PostgresDialect implements Dialect {
       await knex.destroy().catch(() => undefined);
       throw connectError(spec, classifyPostgresError(error), error);
     }
-    return new PostgresDialect(spec, knex);
+    return new PostgresDialect(spec, knex, session, timeoutMs, program);
+  }
+
+  /**
+   * Stops the statement this connection is running (pg_cancel_backend from a connection of its own: the pinned one is
+   * busy; the same role may cancel its own backends), leaving the session and its advisory locks alive. The statement
+   * fails with 57014 and its transaction is rolled back; an idle backend ignores the request.
+   */
+  async cancelRunningStatement(): Promise<void> {
+    const id = this.session.id;
+    if (id === undefined) return;
+    const side = await PostgresDialect.open(this.spec, this.timeoutMs, this.program);
+    try {
+      await side.knex.raw('SELECT pg_cancel_backend(?)', [id]);
+    } finally {
+      await side.close();
+    }
   }
 
   async serverInfo(): Promise<ServerInfo> {
