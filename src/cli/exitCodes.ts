@@ -16,6 +16,8 @@ export const EXIT = {
   RESTORE_FAILED: 11,
   LOCK_LOST: 12,
   DB_UNAVAILABLE: 13,
+  /** up did its work, but its post-checks found something the operator must still do (e.g. malformed Airflow ids). */
+  NEEDS_ACTION: 15,
   INTERRUPTED: 130,
 } as const;
 

@@ -425,10 +425,13 @@ describe('issue 11: up checks what Airflow\'s migrator produced', () => {
     }
   });
 
-  it('ids malformed by a 3.0.0–3.0.5 migrator (#54554): the summary says "needs action" with the fixing command, never just "migrated"', async () => {
+  it('ids malformed by a 3.0.0–3.0.5 migrator (#54554): the summary says "needs action" with the fixing command, never just "migrated"; exit 15', async () => {
     const run = await runCli(sc, ['up', '--json'], { AIRFLOW_STANDIN_MALFORMED_IDS: '1' });
-    assert.equal(run.code, 0, run.stderr);
+    // Done, but not all clear: 15 (NEEDS_ACTION), never 0, so that automation does not read it as finished.
+    assert.equal(run.code, 15, run.stderr);
+    assert.equal(run.json.exitCode, 15);
     const result = run.json.result;
+    assert.deepEqual((result.needsAction as Finding[]).map((f) => f.data?.code), ['malformed-ids']);
     assert.match(result.message, /^needs action \(\d+ task_instance ids are malformed \(apache\/airflow#54554\): .*repair-airflow --fix-malformed-ids/);
     const warn = (result.warnings as Finding[]).find((w) => w.data?.code === 'malformed-ids');
     assert.ok(warn && warn.fix?.includes('om-migrate repair-airflow --fix-malformed-ids'));
