@@ -22,6 +22,25 @@ export interface LockHolderDescription {
   clientAddress: string | undefined;
   /** One line for messages: "om-migrate up pid=42 on web-1 since 2025-…". */
   text: string;
+  /** What the holder's server session is executing now, when the server shows it. */
+  statement: string | undefined;
+  /** The statement that ends the holder's session (and frees the lock with it). */
+  endSession: string;
+}
+
+/**
+ * The lock is freed only when the holder's server session ends. A process that is gone may have left its session
+ * behind: a lost host's connection stays open on the server until TCP gives up, and a statement the session is running
+ * goes on (an old om-migrate ran its repair on the lock's own session). So never "it is already free": name the session,
+ * what it runs, and how to end it.
+ */
+function lockHeldHint(holder: LockHolderDescription | undefined, timeoutMs: number): string {
+  const wait = timeoutMs > 0 ? `It did not finish within --lock-timeout ${Math.round(timeoutMs / 1000)} s; wait for it`
+    : 'Wait for it to finish (or give --lock-timeout to wait)';
+  if (!holder) return `${wait}, then run again.`;
+  const running = holder.statement ? `, which is still running: ${holder.statement.replace(/\s+/g, ' ').slice(0, 120)}` : '';
+  return `${wait}. The lock belongs to server session ${holder.connectionId}${running}; it is freed only when that session ends. `
+    + `If that process is gone, end its session (${holder.endSession})${running ? ' — its statement stops with it' : ''}, then run again.`;
 }
 
 export interface RunLock {
@@ -128,9 +147,7 @@ export async function acquireRunLock(targets: ConnectedTarget[], timeoutMs: numb
       throw new OmMigrateError('LOCK_HELD',
         `${target.role}: another om-migrate is running on ${target.spec.database}: ${holder?.text ?? 'the holder ended just now'}`,
         {
-          hint: timeoutMs > 0
-            ? `It did not finish within --lock-timeout ${Math.round(timeoutMs / 1000)} s; wait for it, or stop it (its lock goes with its connection).`
-            : 'Wait for it to finish, or give --lock-timeout to wait; if that process is gone, its lock is already free: run again.',
+          hint: lockHeldHint(holder, timeoutMs),
           details: { target: target.role, lock: lock.name, holder: holder ? { ...holder, text: undefined } : null },
         });
     }
@@ -162,7 +179,7 @@ export async function describeLockHolder(target: ConnectedTarget): Promise<LockH
       + `${startedAt ? ` since ${startedAt}` : ''}${holder.program ? ` (${holder.program})` : ''}`;
   return {
     target: target.role, lockName, connectionId: holder.connectionId, runId: row?.runId, host, pid, startedAt, command,
-    program: holder.program, clientAddress: holder.clientAddress, text,
+    program: holder.program, clientAddress: holder.clientAddress, text, statement: holder.statement, endSession: holder.endSession,
   };
 }
 
