@@ -118,6 +118,14 @@ function classify(f: TaskInstanceFacts): { kind: AirflowStateKind; damage: strin
   if (after.length === 0 && revisionBefore !== true) {
     return { kind: 'fully-migrated', damage: [], summary: `revision ${f.revision}, task_instance.id is the primary key: migration complete` };
   }
+  if (f.revision === BEFORE_UUID_PK_REVISION && notBegun(f)) {
+    // Only foreign keys missing, no task_instance.id: nothing shows that d59cbbef95eb ever ran (its first step adds id),
+    // so it is not "half-applied d59cbbef95eb". Still repaired: on MySQL its step 5 drops each of the seven keys and
+    // fails on a missing one, after filling every id; and the shape is not the one Airflow declares.
+    const damage = before;
+    return { kind: 'half-applied', damage, summary: `revision ${f.revision} with ${damage.join('; ')}, before d59cbbef95eb ever ran `
+      + '(no task_instance.id): a damaged 05234396c6fc shape, or a repair stopped before re-creating them; the repair re-creates them' };
+  }
   if (f.revision === BEFORE_UUID_PK_REVISION || f.revision === UUID_PK_REVISION) {
     // Measured against the 05234396c6fc shape, which the repair restores.
     const damage = f.revision === UUID_PK_REVISION && before.length === 0
@@ -131,6 +139,12 @@ function classify(f: TaskInstanceFacts): { kind: AirflowStateKind; damage: strin
     damage,
     summary: `revision ${f.revision} with a task_instance that matches neither side of d59cbbef95eb: ${damage.join('; ')}`,
   };
+}
+
+/** The 05234396c6fc shape but for missing foreign keys: no trace of d59cbbef95eb (its first step adds task_instance.id). */
+function notBegun(f: TaskInstanceFacts): boolean {
+  return !f.idPresent && f.compositePrimaryKey && !f.otherPrimaryKey && !f.compositeUniqueKey && !f.leftoverFunction
+    && f.missingForeignKeys.length > 0;
 }
 
 /** What keeps the schema from the 05234396c6fc shape. */
