@@ -5,6 +5,7 @@ import { airflowStateGate } from './airflowStateGate.js';
 import { backupReadinessGate } from './backupReadinessGate.js';
 import { connectionGate } from './connectionGate.js';
 import { lockGate } from './lockGate.js';
+import { privilegesGate } from './privilegesGate.js';
 import { logBinTrustGate } from './logBinTrustGate.js';
 import { runningMigratorGate } from './runningMigratorGate.js';
 import { sortMemoryGate } from './sortMemoryGate.js';
@@ -21,6 +22,7 @@ export const GATES: readonly Gate[] = [
   airflowStateGate,
   airflowIntegrityGate,
   airflowDriverGate,
+  privilegesGate,
   staleRunsGate,
   lockGate,
   runningMigratorGate,

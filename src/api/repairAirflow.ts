@@ -10,6 +10,8 @@ import { connect } from '../dialects/connect.js';
 import { OmMigrateError } from '../errors.js';
 import { acquireRunLock } from '../lock/runLock.js';
 import { Interruption } from '../process/Interruption.js';
+import { repairNeeds } from '../plan/privilegeNeeds.js';
+import type { Dialect, PrivilegeNeed } from '../dialects/types.js';
 
 export interface RepairAirflowOptions extends Omit<RepairOptions, 'backupVerified' | 'confirmed'> {
   dryRun?: boolean;
@@ -53,7 +55,9 @@ export async function repairAirflow(config: RunConfig, options: RepairAirflowOpt
       const state = await detectAirflowState(dialect);
       const integrity = await readIntegrity(dialect, state);
       // Planned once without the backup so that NOTHING_TO_DO and refusals come before a backup is taken.
-      planRepair(state, dialect.airflowRepair, { ...repairOptions, backupVerified: true, integrity });
+      const planned = planRepair(state, dialect.airflowRepair, { ...repairOptions, backupVerified: true, integrity });
+      // So do missing privileges (the repair's DDL, DROP FUNCTION).
+      await assertPrivileges(dialect, repairNeeds(planned, spec.engine));
       let backup: string | undefined;
       if (options.backup !== false) {
         options.onBackup?.({ phase: 'started', database: spec.database });
@@ -73,3 +77,14 @@ export async function repairAirflow(config: RunConfig, options: RepairAirflowOpt
     await dialect.close();
   }
 }
+
+/** BLOCKED, naming the GRANT, when the user lacks a privilege the repair needs: before any backup or change. */
+async function assertPrivileges(dialect: Dialect, needs: PrivilegeNeed[]): Promise<void> {
+  const gaps = (await dialect.missingPrivileges(needs)).filter((g) => g.certain);
+  if (gaps.length === 0) return;
+  throw new OmMigrateError('BLOCKED', `${dialect.spec.user} lacks ${gaps.map((g) => `${g.missing} (for ${g.why.join('; ')})`).join('; ')}; nothing was changed`, {
+    hint: `${gaps.map((g) => g.grant).join(' ')} (as an administrator), then run repair-airflow again.`,
+    details: { missing: gaps },
+  });
+}
+

@@ -6,8 +6,11 @@ import type { ConnectionSpec } from '../../config/ConnectionSpec.js';
 import { tlsRequested } from '../../config/ConnectionSpec.js';
 import { connectError } from '../connectionErrors.js';
 import { QUIET_KNEX_LOG } from '../quietKnexLog.js';
-import type { AdvisoryLock, Capabilities, Dialect, DumpPrivilegeProblem, JournalStore, Privileges, ServerInfo } from '../types.js';
+import type {
+  AdvisoryLock, Capabilities, Dialect, DumpPrivilegeProblem, JournalStore, PrivilegeGap, PrivilegeNeed, Privileges, ServerInfo,
+} from '../types.js';
 import { mysqlDumpPrivilegeProblems } from './mysqlDumpPrivileges.js';
+import { mysqlPrivilegeGaps } from './mysqlPrivilegeGaps.js';
 import { classifyMysqlError } from './classifyMysqlError.js';
 import { MysqlAirflowQueries } from './MysqlAirflowQueries.js';
 import { MysqlAirflowRepair } from './MysqlAirflowRepair.js';
@@ -170,6 +173,12 @@ export class MysqlDialect implements Dialect {
       superuser: superPriv,
       summary: global.join('; ') || 'no global privileges',
     };
+  }
+
+  async missingPrivileges(needs: PrivilegeNeed[]): Promise<PrivilegeGap[]> {
+    const [row] = rows<{ v: string; c: string }>(await this.knex.raw('SELECT VERSION() AS v, @@version_comment AS c'));
+    const flavour = /mariadb/i.test(row.v) || /mariadb/i.test(row.c) ? 'mariadb' : 'mysql';
+    return mysqlPrivilegeGaps(this.knex, this.spec.database, flavour, needs);
   }
 
   dumpPrivilegeProblems(server: ServerInfo): Promise<DumpPrivilegeProblem[]> {

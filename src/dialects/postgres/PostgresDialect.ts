@@ -5,8 +5,11 @@ import type { ConnectionSpec } from '../../config/ConnectionSpec.js';
 import { tlsRequested } from '../../config/ConnectionSpec.js';
 import { connectError } from '../connectionErrors.js';
 import { QUIET_KNEX_LOG } from '../quietKnexLog.js';
-import type { AdvisoryLock, Capabilities, Dialect, DumpPrivilegeProblem, JournalStore, Privileges, ServerInfo } from '../types.js';
+import type {
+  AdvisoryLock, Capabilities, Dialect, DumpPrivilegeProblem, JournalStore, PrivilegeGap, PrivilegeNeed, Privileges, ServerInfo,
+} from '../types.js';
 import { postgresDumpPrivilegeProblems } from './postgresDumpPrivileges.js';
+import { postgresPrivilegeGaps } from './postgresPrivilegeGaps.js';
 import { classifyPostgresError } from './classifyPostgresError.js';
 import { PostgresAirflowQueries } from './PostgresAirflowQueries.js';
 import { PostgresAirflowRepair } from './PostgresAirflowRepair.js';
@@ -166,6 +169,10 @@ export class PostgresDialect implements Dialect {
       superuser: row.superuser,
       summary: [row.superuser ? 'superuser' : 'not superuser', row.owner ? 'database owner' : 'not the database owner'].join(', '),
     };
+  }
+
+  missingPrivileges(needs: PrivilegeNeed[]): Promise<PrivilegeGap[]> {
+    return postgresPrivilegeGaps(this.knex, needs);
   }
 
   dumpPrivilegeProblems(_server: ServerInfo): Promise<DumpPrivilegeProblem[]> {
