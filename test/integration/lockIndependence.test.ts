@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,7 +10,8 @@ import type { ConnectionSpec } from '../../src/config/ConnectionSpec.js';
 import { connect } from '../../src/dialects/connect.js';
 import type { Dialect } from '../../src/dialects/types.js';
 import type { ConnectedTarget } from '../../src/core/Gate.js';
-import type { OmMigrateError } from '../../src/errors.js';
+import { OmMigrateError } from '../../src/errors.js';
+import { runBackup } from '../../src/backup/runBackup.js';
 import { runLockName } from '../../src/lock/lockName.js';
 import { acquireRunLock } from '../../src/lock/runLock.js';
 import { createAirflowSchema, seedTaskInstances } from '../fixtures/airflow/airflowSchema.js';
@@ -151,6 +152,17 @@ for (const server of SERVERS) {
       await waitFor('the watcher to notice', () => losses.length > 0, 30_000);
       assert.equal(losses[0].code, 'LOCK_LOST');
       assert.match(losses[0].message, /session was ended by the server/);
+    });
+
+    it('a backup stopped because the lock was lost says so (LOCK_LOST, exit 12), not "interrupted" (exit 130)', async () => {
+      const { db, app } = await scratch(server, 'omm_lockind_dump');
+      await app.knex.raw('CREATE TABLE t (a INT)');
+      const dir = mkdtempSync(join(tmpdir(), 'omm-lockind-'));
+      cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+      const lost = new OmMigrateError('LOCK_LOST', `airflow: this run lost its lock on ${db.name}: its session was ended by the server`);
+      await assert.rejects(runBackup({ role: 'airflow', dialect: app }, { backupDir: dir, backupCompress: 'none', backupKeep: 0 }, { signal: AbortSignal.abort(lost) }),
+        (e: unknown) => e instanceof OmMigrateError && e.code === 'LOCK_LOST' && /lost its lock/.test(e.message) && /partial file was removed/.test(e.message));
+      assert.deepEqual(readdirSync(dir), []);
     });
 
     it('up: a repair ALTER waiting on a reader\'s transaction past --connect-timeout + 1 s finishes once the reader commits (exit 0, not 12)', async () => {
