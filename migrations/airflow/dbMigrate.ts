@@ -28,7 +28,7 @@ export const airflowDbMigrateStep: Step = {
     if (!target) throw new OmMigrateError('INTERNAL', `${NAME} planned without an Airflow database`);
     // Preflight checked this before the backups and the OpenMetadata migration; an ingestion container may have
     // started its own `airflow db migrate` since. Two migrators must never run at once.
-    await assertNoMigrationRunning(target.dialect, 'starting airflow db migrate');
+    await assertNoMigrationRunning(target.dialect, 'starting airflow db migrate', await ctx.admin('airflow'));
     const before = await target.dialect.airflow.revision();
     const command = ctx.config.migrators.airflowCommand;
     const result = await ctx.runMigrator({ role: 'airflow', argv: argvOf(command), label: NAME });

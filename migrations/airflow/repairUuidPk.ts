@@ -24,6 +24,7 @@ export const repairUuidPkStep: Step = {
     const result = await runRepair(target.dialect, plan, {
       onAction: (action, i, total) => ctx.log(`[${i + 1}/${total}] ${action.description}`),
       signal: ctx.signal,
+      observer: await ctx.admin('airflow'),
     });
     return { detail: `${plan.actions.length} repair action(s); ${result.after.summary}` };
   },

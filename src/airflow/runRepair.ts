@@ -12,6 +12,8 @@ export interface RunRepairOptions {
    * for a table lock for hours) and no further one starts; the signal's reason is thrown.
    */
   signal?: AbortSignal;
+  /** The admin connection, when there is one: it sees other accounts' sessions (a killed pod's running statement). */
+  observer?: Dialect;
 }
 
 export interface RepairResult {
@@ -31,13 +33,13 @@ export async function runRepair(dialect: Dialect, plan: RepairPlan, options: Run
   const { signal } = options;
   try {
     if (plan.transactional) {
-      await recheck(dialect, plan, 0);
+      await recheck(dialect, plan, 0, options.observer);
       plan.actions.forEach((action, i) => options.onAction?.(action, i, total));
       await dialect.airflowRepair.execute(plan.actions.flatMap((a) => a.sql), { transaction: true, signal });
     } else {
       for (const [i, action] of plan.actions.entries()) {
         if (signal?.aborted) break;
-        await recheck(dialect, plan, i);
+        await recheck(dialect, plan, i, options.observer);
         options.onAction?.(action, i, total);
         await dialect.airflowRepair.execute(action.sql, { transaction: false, signal });
       }
@@ -69,8 +71,8 @@ export async function runRepair(dialect: Dialect, plan: RepairPlan, options: Run
  * that remain. A killed client's ALTER keeps running on the server and may finish between planning and now; a plan
  * made from the state before it would then fail half-way ("Multiple primary key defined") or undo its work.
  */
-async function recheck(dialect: Dialect, plan: RepairPlan, index: number): Promise<void> {
-  await assertNoMigrationRunning(dialect, 'repairing');
+async function recheck(dialect: Dialect, plan: RepairPlan, index: number, observer?: Dialect): Promise<void> {
+  await assertNoMigrationRunning(dialect, 'repairing', observer);
   const remaining = plan.actions.slice(index).filter((a) => !DATA_ACTIONS.includes(a.id));
   const live = await detectAirflowState(dialect);
   let replanned: RepairAction[];

@@ -107,7 +107,7 @@ export async function executePlan(run: PlanExecution): Promise<UpSummary> {
       applied.push(...(await applyParameterChanges(parameterRun, requests)));
       await runSteps({
         config, input, targets, ledger, runId, planId: plan.id, targetVersion, planned: plan.steps.map((s) => s.name), signal,
-        emit, onChild: (pgid) => lock.recordChild(pgid), summaries: steps, warnings,
+        emit, onChild: (pgid) => lock.recordChild(pgid), summaries: steps, warnings, adminFor: (t) => opened.adminFor(t),
       });
     }, {
       interruption,

@@ -11,6 +11,7 @@ import { OmMigrateError } from '../errors.js';
 import { acquireRunLock } from '../lock/runLock.js';
 import { Interruption } from '../process/Interruption.js';
 import { repairNeeds } from '../plan/privilegeNeeds.js';
+import { openVerifiedAdmin } from '../targets/openTargets.js';
 import type { Dialect, PrivilegeNeed } from '../dialects/types.js';
 
 export interface RepairAirflowOptions extends Omit<RepairOptions, 'backupVerified' | 'confirmed'> {
@@ -47,11 +48,14 @@ export async function repairAirflow(config: RunConfig, options: RepairAirflowOpt
     // it (or SIGINT/SIGTERM) cancels the running statement and nothing more runs.
     const lock = await acquireRunLock([target], config.lockTimeoutMs, { command: 'repair-airflow', connectTimeoutMs: config.connectTimeoutMs });
     const interruption = new Interruption();
+    let observer: Dialect | undefined;
     try {
       lock.watch((lost) => interruption.abort(lost));
       const { signal } = interruption;
-      // Airflow's own migrator does not take om-migrate's lock: check its lock and running DDL before the snapshot.
-      await assertNoMigrationRunning(dialect, 'repairing');
+      // Airflow's own migrator does not take om-migrate's lock: check its lock and running DDL before the snapshot,
+      // through the admin connection when there is one (it sees every account's sessions).
+      observer = await openVerifiedAdmin(config, target, 'repair-airflow');
+      await assertNoMigrationRunning(dialect, 'repairing', observer);
       const state = await detectAirflowState(dialect);
       const integrity = await readIntegrity(dialect, state);
       // Planned once without the backup so that NOTHING_TO_DO and refusals come before a backup is taken.
@@ -67,10 +71,11 @@ export async function repairAirflow(config: RunConfig, options: RepairAirflowOpt
       }
       const plan = planRepair(state, dialect.airflowRepair, { ...repairOptions, backupVerified: backup !== undefined, integrity });
       if (signal.aborted) throw signal.reason;
-      const result = await runRepair(dialect, plan, { onAction: options.onAction, signal });
+      const result = await runRepair(dialect, plan, { onAction: options.onAction, signal, observer });
       return { dryRun: false, plan, result, backup };
     } finally {
       interruption.dispose();
+      await observer?.close().catch(() => undefined);
       await lock.release().catch(() => undefined);
     }
   } finally {

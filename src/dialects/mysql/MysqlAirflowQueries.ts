@@ -50,11 +50,11 @@ export class MysqlAirflowQueries implements AirflowQueries {
    * (docs/facts/airflow.md). Its holder session is connected to that database, so only a holder connected to this one
    * (or one whose database cannot be read) counts as a migration of this database.
    */
-  async migrationLockHolder(): Promise<SessionInfo | undefined> {
+  async migrationLockHolder(database?: string): Promise<SessionInfo | undefined> {
     const [used] = rows<{ id: string | number | null }>(await this.knex.raw("SELECT IS_USED_LOCK('airflow_MIGRATIONS') AS id"));
     if (used.id === null) return undefined;
     const [where] = rows<{ db: string | null; mine: string | null }>(await this.knex.raw(
-      'SELECT DB AS db, DATABASE() AS mine FROM information_schema.PROCESSLIST WHERE ID = ?', [String(used.id)]));
+      'SELECT DB AS db, COALESCE(?, DATABASE()) AS mine FROM information_schema.PROCESSLIST WHERE ID = ?', [database ?? null, String(used.id)]));
     if (where?.db != null && where.mine != null && where.db !== where.mine) return undefined;
     const [session] = await sessions(this.knex,
       'SELECT ID AS id, USER AS user, HOST AS client, TIME AS seconds, LEFT(INFO, 200) AS statement FROM information_schema.PROCESSLIST WHERE ID = ?',

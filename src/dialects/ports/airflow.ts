@@ -8,8 +8,9 @@ export interface AirflowQueries {
   /**
    * The session holding Airflow's own migration lock, which `airflow db migrate` holds for the whole migration
    * (MySQL GET_LOCK('airflow_MIGRATIONS'), PostgreSQL pg_advisory_lock(1) in this database: docs/facts/airflow.md).
+   * `database` (default: the connected one) lets an admin connection to another database look.
    */
-  migrationLockHolder(): Promise<SessionInfo | undefined>;
+  migrationLockHolder(database?: string): Promise<SessionInfo | undefined>;
   /**
    * Rows of `table` whose (dag_id, task_id, run_id, map_index) has all four values and matches no task_instance: the
    * rows d59cbbef95eb's foreign key on that table refuses (1452 / ForeignKeyViolation). Read-only.

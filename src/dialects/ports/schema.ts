@@ -34,6 +34,15 @@ export interface SessionInfo {
   statement: string | undefined;
 }
 
+export interface SessionVisibility {
+  /** Every session's statement is visible to this connection. */
+  complete: boolean;
+  /** When not: what it lacks ("no PROCESS privilege"). */
+  lacking?: string;
+  /** Sessions of other accounts on the database whose statements are hidden, when the server shows that they exist. */
+  hiddenSessions?: number;
+}
+
 /** Read-only questions about tables, keys and routines of the connected database. */
 export interface SchemaIntrospector {
   tableExists(table: string): Promise<boolean>;
@@ -48,10 +57,12 @@ export interface SchemaIntrospector {
   relationNames(): Promise<string[]>;
   /**
    * Other sessions running schema changes (ALTER, CREATE, DROP, RENAME, TRUNCATE) or task_instance's id UPDATE on
-   * this database: a killed client's statement goes on on the server. Sessions of other users show only with the
-   * privilege to see them (PROCESS; pg_read_all_stats).
+   * `database` (default: the connected one): a killed client's statement goes on on the server. Sessions of other users
+   * show only with the privilege to see them (PROCESS; pg_read_all_stats): see sessionVisibility.
    */
-  activeDdl(): Promise<SessionInfo[]>;
+  activeDdl(database?: string): Promise<SessionInfo[]>;
+  /** Whether this connection sees every session's statement on `database` (default: the connected one), and if not, why. */
+  sessionVisibility(database?: string): Promise<SessionVisibility>;
 }
 
 /** One table's row count: exact (COUNT(*)), or the server's estimate when the table is huge or counting ran out of time. */

@@ -41,12 +41,12 @@ export class PostgresAirflowQueries implements AirflowQueries {
   }
 
   /** pg_advisory_lock(1): key 1 is classid 0, objid 1, objsubid 1, in this database. */
-  async migrationLockHolder(): Promise<SessionInfo | undefined> {
+  async migrationLockHolder(database?: string): Promise<SessionInfo | undefined> {
     const [session] = await sessions(this.knex, `SELECT l.pid AS id, a.usename AS user, a.client_addr::text AS client,
               EXTRACT(EPOCH FROM now() - a.query_start)::int AS seconds, left(a.query, 200) AS statement
          FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
         WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objid = 1 AND l.objsubid = 1
-          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`);
+          AND l.database = (SELECT oid FROM pg_database WHERE datname = COALESCE(?, current_database()))`, [database ?? null]);
     return session;
   }
 
