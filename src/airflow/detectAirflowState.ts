@@ -31,6 +31,14 @@ export interface TaskInstanceFacts {
   presentForeignKeys: TaskInstanceForeignKey[];
   /** Dependant tables that exist (truncation must include them). */
   dependantTables: string[];
+  /** A uuid_generate_v7 of Airflow's (MySQL: by name; PostgreSQL: by its exact signature) exists in the schema. */
+  uuidFunction: boolean;
+  /**
+   * That function is proven to be d59cbbef95eb's leftover, so the repair may drop it: on MySQL task_instance.id is
+   * there (step 1 ran before step 2 made the function) and the function has Airflow's signature; never on PostgreSQL,
+   * where the migration runs in one transaction and its function cannot outlive it. Otherwise it is someone's own,
+   * and stays.
+   */
   leftoverFunction: boolean;
   /** Columns whose foreign keys point at task_instance.id (later Airflow revisions add them). */
   idForeignKeyColumns: IdReference[];
@@ -76,7 +84,7 @@ async function readFacts(dialect: Dialect): Promise<TaskInstanceFacts> {
   const facts: TaskInstanceFacts = {
     revision, taskInstanceExists, idPresent: false, idNullable: false, idIsPrimaryKey: false, compositePrimaryKey: false,
     otherPrimaryKey: false, compositeUniqueKey: false, missingForeignKeys: [], presentForeignKeys: [], dependantTables: [],
-    leftoverFunction: false, idForeignKeyColumns: [], malformedIdCount: 0,
+    uuidFunction: false, leftoverFunction: false, idForeignKeyColumns: [], malformedIdCount: 0,
   };
   if (!taskInstanceExists) return facts;
   const id = (await introspect.columns(TASK_INSTANCE)).find((c) => c.name.toLowerCase() === ID_COLUMN);
@@ -100,7 +108,9 @@ async function readFacts(dialect: Dialect): Promise<TaskInstanceFacts> {
       && (found.onUpdate === 'CASCADE') === expected.onUpdateCascade;
     (intact ? facts.presentForeignKeys : facts.missingForeignKeys).push(expected);
   }
-  facts.leftoverFunction = await dialect.airflow.leftoverFunctionExists();
+  facts.uuidFunction = await dialect.airflow.leftoverFunctionExists();
+  facts.leftoverFunction = facts.uuidFunction && !dialect.capabilities.transactionalDdl && facts.idPresent
+    && await dialect.airflow.functionHasAirflowSignature();
   return facts;
 }
 

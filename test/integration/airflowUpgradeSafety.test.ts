@@ -303,7 +303,7 @@ describe('issue 11: the Airflow URL\'s MySQL driver', () => {
 });
 
 describe('issue 11: PostgreSQL functions and extensions that are not Airflow\'s to drop', () => {
-  it('another uuid_generate_v7 survives detection and repair; pgcrypto is reported and left', async () => {
+  it('another uuid_generate_v7, and a user\'s with Airflow\'s exact signature, survive detection and repair; pgcrypto is reported and left', async () => {
     const af = await airflowDb(postgres);
     try {
       const k = af.app.knex;
@@ -311,7 +311,9 @@ describe('issue 11: PostgreSQL functions and extensions that are not Airflow\'s 
       await k.raw('CREATE FUNCTION uuid_generate_v7() RETURNS uuid LANGUAGE sql AS $$ SELECT gen_random_uuid() $$');
       await k.raw('CREATE EXTENSION IF NOT EXISTS pgcrypto');
       assert.equal((await detectAirflowState(af.app)).kind, 'healthy-before');
-      // Airflow's leftover beside it, and a stamp that makes the database half-applied.
+      // A user's function with Airflow's exact signature, and a stamp that makes the database half-applied. Nothing
+      // proves it is d59cbbef95eb's (on PostgreSQL the migration's function cannot outlive its transaction): it is not
+      // a "leftover", the repair leaves it, and preflight says that Airflow's own migration will replace it (issue 25).
       await k.raw(`CREATE FUNCTION uuid_generate_v7(p_timestamp timestamp with time zone) RETURNS uuid LANGUAGE sql
         AS $$ SELECT gen_random_uuid() $$`);
       await k.raw("UPDATE alembic_version SET version_num = 'd59cbbef95eb'");
@@ -319,11 +321,14 @@ describe('issue 11: PostgreSQL functions and extensions that are not Airflow\'s 
       const pgcrypto = findings(report, 'airflow-state').find((f) => f.data?.pgcrypto !== undefined);
       assert.equal(pgcrypto?.severity, 'ok');
       assert.match(pgcrypto.fix ?? '', /leaves it/);
+      const foreign = findings(report, 'airflow-state').find((f) => f.data?.code === 'foreign-uuid-function');
+      assert.equal(foreign?.severity, 'warn');
+      assert.match(foreign!.summary, /CREATE OR REPLACE FUNCTION/);
       const done = await repairAirflow(af.config({ yes: true }), { backup: false });
       assert.equal(done.dryRun, false);
-      assert.ok(done.plan.actions.some((a) => a.sql.includes('DROP FUNCTION IF EXISTS uuid_generate_v7(timestamp with time zone)')));
-      const left = rowsOf('postgres', await k.raw(`SELECT oid::regprocedure::text AS f FROM pg_proc WHERE proname = 'uuid_generate_v7'`));
-      assert.deepEqual(left.map((r) => r.f), ['uuid_generate_v7()']);
+      assert.deepEqual(done.plan.actions.map((a) => a.id), ['stamp-revision']);
+      const left = rowsOf('postgres', await k.raw(`SELECT oid::regprocedure::text AS f FROM pg_proc WHERE proname = 'uuid_generate_v7' ORDER BY 1`));
+      assert.deepEqual(left.map((r) => r.f), ['uuid_generate_v7()', 'uuid_generate_v7(timestamp with time zone)']);
       const ext = rowsOf('postgres', await k.raw("SELECT 1 FROM pg_extension WHERE extname = 'pgcrypto'"));
       assert.equal(ext.length, 1);
     } finally {

@@ -66,6 +66,15 @@ export class MysqlAirflowQueries implements AirflowQueries {
     return this.introspect.functionExists('uuid_generate_v7');
   }
 
+  /** 0042's MySQL function: one parameter p_timestamp DATETIME(3), returning CHAR(36) (docs/facts/airflow.md). */
+  async functionHasAirflowSignature(): Promise<boolean> {
+    const found = rows<{ mode: string | null; name: string | null; type: string }>(await this.knex.raw(
+      `SELECT PARAMETER_MODE AS mode, PARAMETER_NAME AS name, LOWER(DTD_IDENTIFIER) AS type FROM information_schema.PARAMETERS
+        WHERE SPECIFIC_SCHEMA = DATABASE() AND SPECIFIC_NAME = 'uuid_generate_v7' AND ROUTINE_TYPE = 'FUNCTION' ORDER BY ORDINAL_POSITION`));
+    return found.length === 2 && found[0].mode === null && found[0].type.startsWith('char(36)')
+      && found[1].name?.toLowerCase() === 'p_timestamp' && found[1].type === 'datetime(3)';
+  }
+
   async pgcryptoSchema(): Promise<string | undefined> {
     return undefined;
   }

@@ -16,10 +16,14 @@ export interface AirflowQueries {
    * rows d59cbbef95eb's foreign key on that table refuses (1452 / ForeignKeyViolation). Read-only.
    */
   /**
-   * Airflow's own leftover uuid_generate_v7 in the current schema: MySQL's (any signature, MySQL has no overloading);
-   * on PostgreSQL only `uuid_generate_v7(timestamp with time zone)`, never another function of that name (pg_uuidv7's).
+   * A uuid_generate_v7 that d59cbbef95eb would meet in the current schema: MySQL's of any signature (MySQL has no
+   * overloading, and the migration's DROP FUNCTION IF EXISTS takes it); on PostgreSQL only
+   * `uuid_generate_v7(timestamp with time zone)`, never another function of that name (pg_uuidv7's). Whether it is
+   * Airflow's leftover is for the caller to prove (detectAirflowState).
    */
   leftoverFunctionExists(): Promise<boolean>;
+  /** MySQL: that function has Airflow's signature (p_timestamp DATETIME(3) → CHAR(36)). PostgreSQL: the lookup above is by it. */
+  functionHasAirflowSignature(): Promise<boolean>;
   /** PostgreSQL: the schema of the pgcrypto extension d59cbbef95eb installs when it may; undefined when absent (MySQL). */
   pgcryptoSchema(): Promise<string | undefined>;
   orphanCount(table: string): Promise<number>;

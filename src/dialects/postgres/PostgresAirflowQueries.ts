@@ -57,6 +57,11 @@ export class PostgresAirflowQueries implements AirflowQueries {
     return row.f !== null;
   }
 
+  /** The lookup is by Airflow's exact signature already. */
+  async functionHasAirflowSignature(): Promise<boolean> {
+    return this.leftoverFunctionExists();
+  }
+
   async pgcryptoSchema(): Promise<string | undefined> {
     const [row] = rows<{ s: string }>(await this.knex.raw(
       "SELECT n.nspname AS s FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pgcrypto'"));
