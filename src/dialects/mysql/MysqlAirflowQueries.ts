@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { AirflowQueries, SchemaIntrospector, SessionInfo } from '../types.js';
 import { sessions } from './MysqlIntrospector.js';
 import { rows } from './rows.js';
+import { MYSQL_DRIVER_PROBE } from './airflowDriverProbeScript.js';
 
 /** A task_instance.id that is not 8-4-4-4-12 hex digits (apache/airflow#54554 left the last group with 8). */
 export const malformedIdCondition = (column = 'id'): string =>
@@ -29,6 +30,8 @@ const DUPLICATE_KEYS = 'SELECT dag_id, task_id, run_id, map_index, COUNT(*) AS c
   + ' GROUP BY dag_id, task_id, run_id, map_index HAVING COUNT(*) > 1';
 
 export class MysqlAirflowQueries implements AirflowQueries {
+  readonly driverProbeScript = MYSQL_DRIVER_PROBE;
+
   constructor(private readonly knex: Knex, private readonly introspect: SchemaIntrospector) {}
 
   async revision(): Promise<string | null | undefined> {

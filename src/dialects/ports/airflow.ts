@@ -1,6 +1,11 @@
 import type { SessionInfo } from './schema.js';
 
 export interface AirflowQueries {
+  /**
+   * MySQL: the Python program that asks Airflow's driver, in the migrator's interpreter and environment, how it
+   * connects (driver, client library, server reached, multi-statements); undefined where the URL says it all.
+   */
+  readonly driverProbeScript: string | undefined;
   /** The row of alembic_version, undefined when the table is missing, null when it is empty. */
   revision(): Promise<string | null | undefined>;
   /** Count of task_instance ids whose last group is not 12 hex digits (apache/airflow#54554). */

@@ -27,6 +27,9 @@ const DUPLICATE_KEYS = 'SELECT dag_id, task_id, run_id, map_index, COUNT(*) AS c
   + ' GROUP BY dag_id, task_id, run_id, map_index HAVING COUNT(*) > 1';
 
 export class PostgresAirflowQueries implements AirflowQueries {
+  /** psycopg2 reads the URL as libpq does, and PostgreSQL runs several statements in one call: nothing to ask. */
+  readonly driverProbeScript = undefined;
+
   constructor(private readonly knex: Knex, private readonly introspect: SchemaIntrospector) {}
 
   async revision(): Promise<string | null | undefined> {
