@@ -18,7 +18,7 @@ import { startBenchMariadb, startBenchPostgres, type BenchServer } from './lib/s
  * --rows task instances left half-applied by d59cbbef95eb, on throw-away servers, with --connect-timeout as shipped
  * (10 s). Before the run lock had a session of its own, any repair statement longer than the connect timeout + 1 s
  * read as a lost lock (exit 12). It prints how long each repair action, the backup and Airflow's migrator took, and
- * the exit status. --reader-seconds holds a read transaction on task_instance for that long once the repair starts
+ * the exit status. --reader-seconds holds a read transaction on task_instance for that long from just before the repair
  * (a scheduler's open transaction), so that the first repair statement also waits for a lock.
  *
  * Usage: node dist/bench/repairAtScale.js [--rows 1000000] [--dependants 100000] [--engines mysql,postgres]
@@ -74,7 +74,8 @@ async function runUp(spec: ConnectionSpec, dir: string, onRepairStart: () => voi
     for (const text of chunk.split('\n').filter((l) => l.trim() !== '')) {
       lines.push({ at: performance.now() - t0, text });
       process.stdout.write(`  ${secs(performance.now() - t0).padStart(8)}  ${text}\n`);
-      if (!started && /\[1\/\d+\]/.test(text)) {
+      // The reader starts as the row counts before the steps begin, so that it holds task_instance when the repair starts.
+      if (!started && /counting the rows of the entity/.test(text)) {
         started = true;
         onRepairStart();
       }
