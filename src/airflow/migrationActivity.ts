@@ -17,8 +17,10 @@ export interface MigrationActivity {
 export async function readMigrationActivity(dialect: Dialect, observer?: Dialect): Promise<MigrationActivity> {
   const eye = observer ?? dialect;
   const database = dialect.spec.database;
-  const [lockHolder, ddl, visibility] = [await eye.airflow.migrationLockHolder(database), await eye.introspect.activeDdl(database),
-    await eye.introspect.sessionVisibility(database)];
+  // The observer sees this run's own session too, which may still be finishing the repair's last statement.
+  const own = observer ? await dialect.runs.connectionId() : undefined;
+  const ddl = (await eye.introspect.activeDdl(database)).filter((s) => s.connectionId !== own);
+  const [lockHolder, visibility] = [await eye.airflow.migrationLockHolder(database), await eye.introspect.sessionVisibility(database)];
   return { lockHolder, ddl, visibility: { ...visibility, through: observer ? 'admin' : 'application user' } };
 }
 
