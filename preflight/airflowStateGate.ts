@@ -14,7 +14,7 @@ export const airflowStateGate: Gate = {
     const state = ctx.input.airflow?.state;
     if (!state) return [];
     const extra = await pgcryptoFinding(ctx);
-    return [...judge(ctx, state), ...(extra ? [extra] : [])];
+    return [...judge(ctx, state), ...(extra ? [extra] : []), ...foreignFunction(ctx, state)];
   },
 };
 
@@ -28,6 +28,25 @@ async function pgcryptoFinding(ctx: GateContext): Promise<Finding | undefined> {
   if (schema === undefined) return undefined;
   return finding(GATE, 'airflow', 'ok', `the pgcrypto extension is installed (schema ${schema}); Airflow's d59cbbef95eb installs it when it may`,
     'om-migrate leaves it: other code may use it. Drop it yourself only if nothing else does.', { pgcrypto: schema });
+}
+
+/**
+ * A uuid_generate_v7 that nothing proves to be d59cbbef95eb's leftover is someone's own: om-migrate never drops it. But
+ * Airflow's migration will: MySQL's step 2 runs DROP FUNCTION IF EXISTS uuid_generate_v7 before creating its own, and
+ * PostgreSQL's CREATE OR REPLACE FUNCTION takes over one of the same signature; step 4 then drops it. Said before it
+ * happens, while d59cbbef95eb is ahead.
+ */
+function foreignFunction(ctx: GateContext, state: NonNullable<GateContext['input']['airflow']>['state']): Finding[] {
+  const f = state.facts;
+  if (!f.uuidFunction || f.leftoverFunction) return [];
+  if (state.kind !== 'healthy-before' && state.kind !== 'half-applied') return [];
+  const target = ctx.targets.find((t) => t.role === 'airflow');
+  const how = target?.spec.engine === 'postgres'
+    ? 'd59cbbef95eb replaces uuid_generate_v7(timestamp with time zone) with its own (CREATE OR REPLACE FUNCTION), then drops it'
+    : 'd59cbbef95eb drops uuid_generate_v7 (DROP FUNCTION IF EXISTS) to create its own, then drops that';
+  return [finding(GATE, 'airflow', 'warn', `a uuid_generate_v7 function that Airflow's migration did not leave is in the schema: ${how}, so it will be gone afterwards`,
+    'om-migrate leaves it alone; if anything uses it, rename it or move it to another schema before the upgrade (the backup holds it).',
+    { code: 'foreign-uuid-function' })];
 }
 
 function judge(ctx: GateContext, state: NonNullable<GateContext['input']['airflow']>['state']): Finding[] {

@@ -7,6 +7,7 @@ import { backupReadinessGate } from './backupReadinessGate.js';
 import { connectionGate } from './connectionGate.js';
 import { invalidIndexGate } from './invalidIndexGate.js';
 import { lockGate } from './lockGate.js';
+import { privilegesGate } from './privilegesGate.js';
 import { logBinTrustGate } from './logBinTrustGate.js';
 import { migratorStartGate } from './migratorStartGate.js';
 import { runningMigratorGate } from './runningMigratorGate.js';
@@ -28,6 +29,7 @@ export const GATES: readonly Gate[] = [
   airflowIntegrityGate,
   airflowDriverGate,
   airflowFabGate,
+  privilegesGate,
   staleRunsGate,
   lockGate,
   runningMigratorGate,

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { describeSession as describe } from '../src/airflow/migrationActivity.js';
+import { describeSession as describe, partialView, readMigrationActivity } from '../src/airflow/migrationActivity.js';
 import { finding, Finding, Gate, GateContext } from '../src/core/Gate.js';
 import { groupAlive } from '../src/process/spawnChild.js';
 
@@ -28,18 +28,30 @@ export const runningMigratorGate: Gate = {
           `an om-migrate run on ${left.childHost} (run ${left.runId}) ended while its migrator (process group ${left.childPgid}) ran there`,
           `Check on ${left.childHost} that it has stopped; om-migrate cannot see another host's processes.`, { host: left.childHost }));
       }
-      if (t.role === 'airflow') {
-        const holder = await t.dialect.airflow.migrationLockHolder();
-        if (holder) {
-          findings.push(finding(GATE, t.role, 'block', `Airflow's migration lock is held: an airflow db migrate is running (${describe(holder)})`,
-            'Wait for that migration to finish (the ingestion container runs one at every start), then run again.', { session: holder }));
-        }
+      // Through the admin connection when there is one: the application user may not see another account's sessions
+      // (a killed pod's UPDATE under a different user), and "nothing is running" must not rest on a partial view.
+      const admin = await ctx.adminFor(t).catch(() => undefined);
+      const activity = await readMigrationActivity(t.dialect, admin);
+      if (t.role === 'airflow' && activity.lockHolder) {
+        findings.push(finding(GATE, t.role, 'block', `Airflow's migration lock is held: an airflow db migrate is running (${describe(activity.lockHolder)})`,
+          'Wait for that migration to finish (the ingestion container runs one at every start), then run again.', { session: activity.lockHolder }));
       }
-      for (const session of await t.dialect.introspect.activeDdl()) {
+      for (const session of activity.ddl) {
         findings.push(finding(GATE, t.role, 'block', `a schema change is running on ${t.spec.database}: ${describe(session)}`,
           'Wait for it to finish, or end that session; om-migrate does not change a schema under a running statement.', { session }));
       }
-      if (findings.length === before) findings.push(finding(GATE, t.role, 'ok', 'no other migration is running'));
+      if (findings.length > before) continue;
+      const partial = partialView(t.dialect, activity);
+      const through = activity.visibility.through === 'admin' ? ' (looked at every account\'s sessions through the admin connection)' : '';
+      if (!partial) {
+        findings.push(finding(GATE, t.role, 'ok', `no other migration is running${through}`, undefined, { visibility: activity.visibility }));
+        continue;
+      }
+      // A half-applied database or a run that died is when a leftover statement of another account is likely: warn then.
+      const suspicious = (t.role === 'airflow' && ctx.input.airflowNeedsRepair) || ctx.previousHolder(t.role) !== undefined;
+      findings.push(finding(GATE, t.role, suspicious ? 'warn' : 'ok', `no other migration is visible, but ${partial}`,
+        'Give --admin-url (or grant PROCESS / pg_read_all_stats) so that om-migrate sees every account\'s sessions; until then, check that no other migrator is still running.',
+        { visibility: activity.visibility }));
     }
     return findings;
   },

@@ -28,7 +28,7 @@ export const airflowDbMigrateStep: Step = {
     if (!target) throw new OmMigrateError('INTERNAL', `${NAME} planned without an Airflow database`);
     // Preflight checked this before the backups and the OpenMetadata migration; an ingestion container may have
     // started its own `airflow db migrate` since. Two migrators must never run at once.
-    await assertNoMigrationRunning(target.dialect, 'starting airflow db migrate');
+    await assertNoMigrationRunning(target.dialect, 'starting airflow db migrate', await ctx.admin('airflow'));
     const before = await target.dialect.airflow.revision();
     const command = ctx.config.migrators.airflowCommand;
     const result = await ctx.runMigrator({ role: 'airflow', argv: commandArgv(command), label: NAME });
@@ -37,7 +37,7 @@ export const airflowDbMigrateStep: Step = {
       const how = result.timedOut ? 'ran past its time limit and was stopped' : result.signal ? `was killed by ${result.signal}`
         : result.spawnError ? `could not be started (${result.spawnError})` : `exited with ${result.code}`;
       throw new OmMigrateError('STEP_FAILED', `the Airflow migrator ${how}; alembic_version is ${after ?? 'empty'}`, {
-        hint: 'If it stopped in d59cbbef95eb, run om-migrate up again: it repairs that state first, then migrates.',
+        hint: failureHint(result.tail),
         details: { step: NAME, exitCode: result.code, before: before ?? null, after: after ?? null, outputTail: result.tail },
       });
     }
@@ -59,3 +59,17 @@ export const airflowDbMigrateStep: Step = {
     return { detail: `${before ?? 'empty'} → ${after ?? 'empty'}${checked}`, outputTail: result.tail, warnings };
   },
 };
+
+/**
+ * What to do after a failed migrator. "Run up again" only where that helps: up repairs a half-applied d59cbbef95eb
+ * first. A 1064 at its DROP/CREATE FUNCTION pair means the driver runs no multi-statements, and would fail the same way
+ * at every attempt (docs/facts/airflow.md): say what to change instead.
+ */
+function failureHint(tail: string): string {
+  if (/\b1064\b/.test(tail) && /DROP FUNCTION IF EXISTS uuid_generate_v7;/.test(tail)) {
+    return 'Airflow\'s driver sent d59cbbef95eb\'s DROP/CREATE FUNCTION pair as one statement (no multi-statements): running up again fails '
+      + 'the same way. Add client_flag=196608 (MULTI_STATEMENTS | MULTI_RESULTS) to the Airflow URL\'s query, or install mysqlclient 2.x in '
+      + 'Airflow\'s environment; then om-migrate up repairs the half-applied state and migrates.';
+  }
+  return 'If it stopped in d59cbbef95eb, run om-migrate up again: it repairs that state first, then migrates.';
+}

@@ -23,6 +23,8 @@ export const repairUuidPkStep: Step = {
     const plan = planRepair(state, target.dialect.airflowRepair, { backupVerified: true });
     const result = await runRepair(target.dialect, plan, {
       onAction: (action, i, total) => ctx.log(`[${i + 1}/${total}] ${action.description}`),
+      signal: ctx.signal,
+      observer: await ctx.admin('airflow'),
     });
     return { detail: `${plan.actions.length} repair action(s); ${result.after.summary}` };
   },

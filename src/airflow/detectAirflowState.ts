@@ -31,6 +31,14 @@ export interface TaskInstanceFacts {
   presentForeignKeys: TaskInstanceForeignKey[];
   /** Dependant tables that exist (truncation must include them). */
   dependantTables: string[];
+  /** A uuid_generate_v7 of Airflow's (MySQL: by name; PostgreSQL: by its exact signature) exists in the schema. */
+  uuidFunction: boolean;
+  /**
+   * That function is proven to be d59cbbef95eb's leftover, so the repair may drop it: on MySQL task_instance.id is
+   * there (step 1 ran before step 2 made the function) and the function has Airflow's signature; never on PostgreSQL,
+   * where the migration runs in one transaction and its function cannot outlive it. Otherwise it is someone's own,
+   * and stays.
+   */
   leftoverFunction: boolean;
   /** Columns whose foreign keys point at task_instance.id (later Airflow revisions add them). */
   idForeignKeyColumns: IdReference[];
@@ -76,7 +84,7 @@ async function readFacts(dialect: Dialect): Promise<TaskInstanceFacts> {
   const facts: TaskInstanceFacts = {
     revision, taskInstanceExists, idPresent: false, idNullable: false, idIsPrimaryKey: false, compositePrimaryKey: false,
     otherPrimaryKey: false, compositeUniqueKey: false, missingForeignKeys: [], presentForeignKeys: [], dependantTables: [],
-    leftoverFunction: false, idForeignKeyColumns: [], malformedIdCount: 0,
+    uuidFunction: false, leftoverFunction: false, idForeignKeyColumns: [], malformedIdCount: 0,
   };
   if (!taskInstanceExists) return facts;
   const id = (await introspect.columns(TASK_INSTANCE)).find((c) => c.name.toLowerCase() === ID_COLUMN);
@@ -100,7 +108,9 @@ async function readFacts(dialect: Dialect): Promise<TaskInstanceFacts> {
       && (found.onUpdate === 'CASCADE') === expected.onUpdateCascade;
     (intact ? facts.presentForeignKeys : facts.missingForeignKeys).push(expected);
   }
-  facts.leftoverFunction = await dialect.airflow.leftoverFunctionExists();
+  facts.uuidFunction = await dialect.airflow.leftoverFunctionExists();
+  facts.leftoverFunction = facts.uuidFunction && !dialect.capabilities.transactionalDdl && facts.idPresent
+    && await dialect.airflow.functionHasAirflowSignature();
   return facts;
 }
 
@@ -118,6 +128,14 @@ function classify(f: TaskInstanceFacts): { kind: AirflowStateKind; damage: strin
   if (after.length === 0 && revisionBefore !== true) {
     return { kind: 'fully-migrated', damage: [], summary: `revision ${f.revision}, task_instance.id is the primary key: migration complete` };
   }
+  if (f.revision === BEFORE_UUID_PK_REVISION && notBegun(f)) {
+    // Only foreign keys missing, no task_instance.id: nothing shows that d59cbbef95eb ever ran (its first step adds id),
+    // so it is not "half-applied d59cbbef95eb". Still repaired: on MySQL its step 5 drops each of the seven keys and
+    // fails on a missing one, after filling every id; and the shape is not the one Airflow declares.
+    const damage = before;
+    return { kind: 'half-applied', damage, summary: `revision ${f.revision} with ${damage.join('; ')}, before d59cbbef95eb ever ran `
+      + '(no task_instance.id): a damaged 05234396c6fc shape, or a repair stopped before re-creating them; the repair re-creates them' };
+  }
   if (f.revision === BEFORE_UUID_PK_REVISION || f.revision === UUID_PK_REVISION) {
     // Measured against the 05234396c6fc shape, which the repair restores.
     const damage = f.revision === UUID_PK_REVISION && before.length === 0
@@ -131,6 +149,12 @@ function classify(f: TaskInstanceFacts): { kind: AirflowStateKind; damage: strin
     damage,
     summary: `revision ${f.revision} with a task_instance that matches neither side of d59cbbef95eb: ${damage.join('; ')}`,
   };
+}
+
+/** The 05234396c6fc shape but for missing foreign keys: no trace of d59cbbef95eb (its first step adds task_instance.id). */
+function notBegun(f: TaskInstanceFacts): boolean {
+  return !f.idPresent && f.compositePrimaryKey && !f.otherPrimaryKey && !f.compositeUniqueKey && !f.leftoverFunction
+    && f.missingForeignKeys.length > 0;
 }
 
 /** What keeps the schema from the 05234396c6fc shape. */

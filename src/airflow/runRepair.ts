@@ -7,6 +7,13 @@ import { DATA_ACTIONS, planRepair, type RepairAction, type RepairPlan } from './
 export interface RunRepairOptions {
   /** Called before each action runs, so the caller can print it; in a transactional plan, before the transaction. */
   onAction?: (action: RepairAction, index: number, total: number) => void;
+  /**
+   * Aborted by SIGINT/SIGTERM or a lost run lock: the running statement is cancelled on the server (it may be waiting
+   * for a table lock for hours) and no further one starts; the signal's reason is thrown.
+   */
+  signal?: AbortSignal;
+  /** The admin connection, when there is one: it sees other accounts' sessions (a killed pod's running statement). */
+  observer?: Dialect;
 }
 
 export interface RepairResult {
@@ -23,19 +30,24 @@ export interface RepairResult {
 export async function runRepair(dialect: Dialect, plan: RepairPlan, options: RunRepairOptions = {}): Promise<RepairResult> {
   const started = Date.now();
   const total = plan.actions.length;
+  const { signal } = options;
   try {
     if (plan.transactional) {
-      await recheck(dialect, plan, 0);
+      await recheck(dialect, plan, 0, options.observer);
       plan.actions.forEach((action, i) => options.onAction?.(action, i, total));
-      await dialect.airflowRepair.execute(plan.actions.flatMap((a) => a.sql), { transaction: true });
+      await dialect.airflowRepair.execute(plan.actions.flatMap((a) => a.sql), { transaction: true, signal });
     } else {
       for (const [i, action] of plan.actions.entries()) {
-        await recheck(dialect, plan, i);
+        if (signal?.aborted) break;
+        await recheck(dialect, plan, i, options.observer);
         options.onAction?.(action, i, total);
-        await dialect.airflowRepair.execute(action.sql, { transaction: false });
+        await dialect.airflowRepair.execute(action.sql, { transaction: false, signal });
       }
     }
+    if (signal?.aborted) throw signal.reason;
   } catch (error) {
+    // Stopped on purpose: the cancelled statement's own error (1317, 57014) is not the story.
+    if (signal?.aborted) throw signal.reason;
     if (error instanceof OmMigrateError && (error.code === 'MIGRATION_RUNNING' || error.code === 'BLOCKED')) throw error;
     throw new OmMigrateError('STEP_FAILED', `Airflow repair failed: ${(error as Error).message}`, {
       cause: error,
@@ -59,8 +71,8 @@ export async function runRepair(dialect: Dialect, plan: RepairPlan, options: Run
  * that remain. A killed client's ALTER keeps running on the server and may finish between planning and now; a plan
  * made from the state before it would then fail half-way ("Multiple primary key defined") or undo its work.
  */
-async function recheck(dialect: Dialect, plan: RepairPlan, index: number): Promise<void> {
-  await assertNoMigrationRunning(dialect, 'repairing');
+async function recheck(dialect: Dialect, plan: RepairPlan, index: number, observer?: Dialect): Promise<void> {
+  await assertNoMigrationRunning(dialect, 'repairing', observer);
   const remaining = plan.actions.slice(index).filter((a) => !DATA_ACTIONS.includes(a.id));
   const live = await detectAirflowState(dialect);
   let replanned: RepairAction[];

@@ -110,7 +110,7 @@ export async function executePlan(run: PlanExecution): Promise<UpSummary> {
       applied.push(...(await applyParameterChanges(parameterRun, requests)));
       await runSteps({
         config, input, targets, ledger, runId, planId: plan.id, targetVersion, planned: plan.steps.map((s) => s.name), signal,
-        emit, onChild: (pgid) => lock.recordChild(pgid), summaries: steps, warnings,
+        emit, onChild: (pgid) => lock.recordChild(pgid), summaries: steps, warnings, adminFor: (t) => opened.adminFor(t),
       });
     }, {
       interruption,
@@ -135,10 +135,12 @@ export async function executePlan(run: PlanExecution): Promise<UpSummary> {
     throw withProgress(error, { runId, planId: plan.id, backups: backups.map((b) => b.file), steps, ...(rowCounts ? { rowCounts } : {}) });
   }
   const resumedFrom = backups.find((b) => b.reusedFrom)?.reusedFrom ?? null;
+  const needsAction = warnings.filter((w) => w.data?.postCheck === true);
   return {
     runId,
     outcome: plan.nothingPending ? 'nothing-pending' : 'migrated',
-    message: message(plan, input, before, after, warnings.filter((w) => w.data?.postCheck === true)),
+    message: message(plan, input, before, after, needsAction),
+    needsAction,
     targetVersion: plan.targetVersion,
     plan,
     resumedFrom,
@@ -248,14 +250,22 @@ function targetOf(targets: ConnectedTarget[], entry: JournalEntry) {
   return targets.find((t) => t.spec.database === entry.database)?.role ?? targets[0].role;
 }
 
-/** Never "migrated" alone over a result the post-checks warn about: the first words say it needs action. */
+/**
+ * Never "migrated" alone over a result the post-checks warn about: the first words say it needs action. A database the
+ * run did not move is said to be unchanged ("Airflow 486ac7936b78, nothing to migrate"), never "X → X".
+ */
 function message(plan: RunPlan, input: PlanInput, before: VersionFacts, after: VersionFacts, postCheck: Finding[]): string {
   const needs = postCheck.length > 0 ? `needs action (${postCheck.map((w) => `${w.summary}: ${w.fix}`).join('; ')}); ` : '';
   if (plan.nothingPending) return `${needs}nothing pending: ${plan.summary}; the migrators ran and changed nothing`;
-  const parts: string[] = [];
-  if (input.openmetadata) parts.push(`OpenMetadata ${before.openmetadata?.current ?? 'fresh'} → ${after.openmetadata?.current ?? 'no version'}`);
-  if (input.airflow) parts.push(`Airflow ${before.airflow?.revision ?? 'empty'} → ${after.airflow?.revision ?? 'empty'}`);
-  return `${needs}migrated: ${parts.join('; ')}`;
+  const parts: Array<{ text: string; moved: boolean }> = [];
+  const describe = (name: string, from: string | null | undefined, to: string | null | undefined, empty: string) => {
+    const moved = (from ?? null) !== (to ?? null);
+    parts.push({ moved, text: moved ? `${name} ${from ?? empty} → ${to ?? empty}` : `${name} ${to ?? empty}, nothing to migrate` });
+  };
+  if (input.openmetadata) describe('OpenMetadata', before.openmetadata?.current, after.openmetadata?.current, 'no version');
+  if (input.airflow) describe('Airflow', before.airflow?.revision, after.airflow?.revision, 'empty');
+  const verb = parts.some((p) => p.moved) || input.airflowNeedsRepair ? 'migrated' : 'nothing migrated';
+  return `${needs}${verb}: ${parts.map((p) => p.text).join('; ')}`;
 }
 
 function firstLine(error: unknown): string {

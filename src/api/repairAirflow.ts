@@ -9,7 +9,10 @@ import type { RunConfig } from '../config/resolveConfig.js';
 import { connect } from '../dialects/connect.js';
 import { OmMigrateError } from '../errors.js';
 import { acquireRunLock } from '../lock/runLock.js';
-import { withInterrupt } from '../process/Interruption.js';
+import { Interruption } from '../process/Interruption.js';
+import { repairNeeds } from '../plan/privilegeNeeds.js';
+import { openVerifiedAdmin } from '../targets/openTargets.js';
+import type { Dialect, PrivilegeNeed } from '../dialects/types.js';
 
 export interface RepairAirflowOptions extends Omit<RepairOptions, 'backupVerified' | 'confirmed'> {
   dryRun?: boolean;
@@ -41,29 +44,52 @@ export async function repairAirflow(config: RunConfig, options: RepairAirflowOpt
       return { dryRun: true, plan };
     }
     const target = { role: 'airflow' as const, spec, dialect, server: await dialect.serverInfo(), privileges: await dialect.privileges() };
-    // The same run lock as up's, with a holder row, so either names the other when they meet.
-    const lock = await acquireRunLock([target], config.lockTimeoutMs, { command: 'repair-airflow' });
+    // The same run lock as up's, with a holder row, so either names the other when they meet; watched, so that losing
+    // it (or SIGINT/SIGTERM) cancels the running statement and nothing more runs.
+    const lock = await acquireRunLock([target], config.lockTimeoutMs, { command: 'repair-airflow', connectTimeoutMs: config.connectTimeoutMs });
+    const interruption = new Interruption();
+    let observer: Dialect | undefined;
     try {
-      // Airflow's own migrator does not take om-migrate's lock: check its lock and running DDL before the snapshot.
-      await assertNoMigrationRunning(dialect, 'repairing');
+      lock.watch((lost) => interruption.abort(lost));
+      const { signal } = interruption;
+      // Airflow's own migrator does not take om-migrate's lock: check its lock and running DDL before the snapshot,
+      // through the admin connection when there is one (it sees every account's sessions).
+      observer = await openVerifiedAdmin(config, target, 'repair-airflow');
+      await assertNoMigrationRunning(dialect, 'repairing', observer);
       const state = await detectAirflowState(dialect);
       const integrity = await readIntegrity(dialect, state);
       // Planned once without the backup so that NOTHING_TO_DO and refusals come before a backup is taken.
-      planRepair(state, dialect.airflowRepair, { ...repairOptions, backupVerified: true, integrity });
+      const planned = planRepair(state, dialect.airflowRepair, { ...repairOptions, backupVerified: true, integrity });
+      // So do missing privileges (the repair's DDL, DROP FUNCTION).
+      await assertPrivileges(dialect, repairNeeds(planned, spec.engine));
       let backup: string | undefined;
       if (options.backup !== false) {
         options.onBackup?.({ phase: 'started', database: spec.database });
-        const manifest = await withInterrupt((signal) => runBackup({ role: 'airflow', dialect, server: target.server }, config, { signal }));
+        const manifest = await runBackup({ role: 'airflow', dialect, server: target.server }, config, { signal });
         backup = join(config.backupDir, manifest.file);
         options.onBackup?.({ phase: 'done', file: backup });
       }
       const plan = planRepair(state, dialect.airflowRepair, { ...repairOptions, backupVerified: backup !== undefined, integrity });
-      const result = await runRepair(dialect, plan, { onAction: options.onAction });
+      if (signal.aborted) throw signal.reason;
+      const result = await runRepair(dialect, plan, { onAction: options.onAction, signal, observer });
       return { dryRun: false, plan, result, backup };
     } finally {
+      interruption.dispose();
+      await observer?.close().catch(() => undefined);
       await lock.release().catch(() => undefined);
     }
   } finally {
     await dialect.close();
   }
 }
+
+/** BLOCKED, naming the GRANT, when the user lacks a privilege the repair needs: before any backup or change. */
+async function assertPrivileges(dialect: Dialect, needs: PrivilegeNeed[]): Promise<void> {
+  const gaps = (await dialect.missingPrivileges(needs)).filter((g) => g.certain);
+  if (gaps.length === 0) return;
+  throw new OmMigrateError('BLOCKED', `${dialect.spec.user} lacks ${gaps.map((g) => `${g.missing} (for ${g.why.join('; ')})`).join('; ')}; nothing was changed`, {
+    hint: `${gaps.map((g) => g.grant).join(' ')} (as an administrator), then run repair-airflow again.`,
+    details: { missing: gaps },
+  });
+}
+

@@ -22,7 +22,7 @@ export async function revertParams(config: RunConfig): Promise<RevertParamsResul
   const opened = await openTargets(config, 'revert-params');
   try {
     if (opened.failures.length > 0) throw opened.failures[0].error;
-    const lock = await acquireRunLock(opened.targets, config.lockTimeoutMs, { command: 'revert-params' });
+    const lock = await acquireRunLock(opened.targets, config.lockTimeoutMs, { command: 'revert-params', connectTimeoutMs: config.connectTimeoutMs });
     try {
       const run = createParameterRun({
         runId: lock.runId, targets: opened.targets, adminFor: opened.adminFor, command: 'revert-params', journalDir: config.journalDir,

@@ -33,6 +33,11 @@ export interface UpSummary {
   outcome: 'migrated' | 'nothing-pending';
   /** One line for a container log: what happened. */
   message: string;
+  /**
+   * What the post-checks found that the operator must still do (ids the scheduler will reject, a shape left broken):
+   * the same findings as in `warnings`, and the reason the CLI exits 15 (NEEDS_ACTION) instead of 0.
+   */
+  needsAction: Finding[];
   targetVersion: string | null;
   plan: RunPlan;
   /** The unfinished run of the same plan whose backups this one took over, if any. */

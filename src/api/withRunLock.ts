@@ -26,7 +26,9 @@ export async function withRunLock<T>(config: RunConfig, frame: { purpose: string
   try {
     if (opened.failures.length > 0) throw opened.failures[0].error;
     frame.emitPhase(frame.phase);
-    const lock = await interruptible(acquireRunLock(opened.targets, config.lockTimeoutMs, { runId: randomUUID(), command: frame.lockCommand }), interruption);
+    const lock = await interruptible(acquireRunLock(opened.targets, config.lockTimeoutMs, {
+      runId: randomUUID(), command: frame.lockCommand, connectTimeoutMs: config.connectTimeoutMs,
+    }), interruption);
     try {
       lock.watch((lost) => interruption.abort(lost));
       return await work({ opened, lock, interruption });

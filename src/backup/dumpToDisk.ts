@@ -69,7 +69,7 @@ export async function dumpToFile(invocation: ToolInvocation, handle: FileHandle,
   if (progress) clearInterval(progress);
   const [hashed] = await Promise.allSettled([following ?? Promise.resolve(undefined)]);
   if (context.signal?.aborted) {
-    throw new OmMigrateError('INTERRUPTED', `backup of ${context.database} interrupted; the partial file was removed`);
+    throw stopped(context);
   }
   if (!succeeded(exit)) {
     const full = await diskFull(context.dir, exit.tail);
@@ -110,7 +110,7 @@ export async function dumpThroughCodec(invocation: ToolInvocation, handle: FileH
   });
   const [piped, exited, coded] = await Promise.allSettled([piping, running.exit, codec.done]);
   if (context.signal?.aborted) {
-    throw new OmMigrateError('INTERRUPTED', `backup of ${context.database} interrupted; the partial file was removed`);
+    throw stopped(context);
   }
   if (piped.status === 'rejected') {
     const error = piped.reason as NodeJS.ErrnoException;
@@ -164,4 +164,17 @@ function flushBehind(handle: FileHandle): FlushBehind {
     return error;
   };
   return flush;
+}
+
+/**
+ * Why the dump was stopped, in the stop's own terms: SIGINT/SIGTERM is INTERRUPTED (exit 130), a lost run lock is
+ * LOCK_LOST (exit 12): the operator must learn that another run may have started, not that someone pressed Ctrl-C.
+ */
+function stopped(context: DumpContext): OmMigrateError {
+  const reason: unknown = context.signal?.reason;
+  if (reason instanceof OmMigrateError && reason.code !== 'INTERRUPTED') {
+    return new OmMigrateError(reason.code, `backup of ${context.database} stopped, ${reason.message}; the partial file was removed`,
+      { hint: reason.hint, details: reason.details, cause: reason });
+  }
+  return new OmMigrateError('INTERRUPTED', `backup of ${context.database} interrupted; the partial file was removed`);
 }

@@ -17,6 +17,8 @@ export const EXIT = {
   LOCK_LOST: 12,
   DB_UNAVAILABLE: 13,
   ROWS_LOST: 14,
+  /** up did its work, but its post-checks found something the operator must still do (e.g. malformed Airflow ids). */
+  NEEDS_ACTION: 15,
   INTERRUPTED: 130,
 } as const;
 

@@ -13,8 +13,25 @@ const SQLALCHEMY_SCHEMES: Record<string, Engine> = {
   postgres: 'postgres',
 };
 
-/** `mysql+mysqldb://user:pass@host:3306/airflow_db?charset=utf8` and friends. */
-export function parseSqlAlchemyUrl(url: string, source: string): ConnectionSpec {
+/**
+ * Where libmariadb (MariaDB Connector/C, which Debian's and Airflow's images build mysqlclient against) connects for
+ * `localhost` when no socket is given: MYSQL_UNIX_PORT, else its compiled-in path. Read in Debian 12's libmariadb3
+ * 10.11 (`strings libmariadb.so.3`: MYSQL_UNIX_PORT, /run/mysqld/mysqld.sock) and observed with python3-mysqldb 1.4.6:
+ * `localhost:<any port>` gives "Localhost via UNIX socket" on /run/mysqld/mysqld.sock (docs/facts/airflow.md).
+ */
+export const LIBMARIADB_DEFAULT_SOCKET = '/run/mysqld/mysqld.sock';
+
+/**
+ * `mysql+mysqldb://user:pass@host:3306/airflow_db?charset=utf8` and friends, resolved to the server the URL's driver
+ * reaches (`env`: the environment the migrator runs with, for MYSQL_UNIX_PORT):
+ * - mysqlclient (`mysql+mysqldb`, and plain `mysql://`, SQLAlchemy's default): an empty host or `localhost` is a unix
+ *   socket — `?unix_socket=`, else MYSQL_UNIX_PORT, else libmariadb's default — whatever the port; any other host is TCP;
+ * - PyMySQL: `?unix_socket=` whenever given, whatever the host (pymysql/connections.py `connect`: `if self.unix_socket:`
+ *   AF_UNIX, else TCP to host, default localhost); without it TCP, never a default socket;
+ * - other drivers: the socket only for an empty host or `localhost`.
+ * Read otherwise, om-migrate would check, back up and repair another server than the one Airflow's migrator changes.
+ */
+export function parseSqlAlchemyUrl(url: string, source: string, env: NodeJS.ProcessEnv = {}, asDriver = true): ConnectionSpec {
   const match = /^([a-z0-9]+)(?:\+([a-z0-9_]+))?:\/\//i.exec(url.trim());
   if (!match) {
     throw configError(
@@ -30,11 +47,21 @@ export function parseSqlAlchemyUrl(url: string, source: string): ConnectionSpec 
       'om-migrate supports mysql, mariadb and postgresql URLs.',
     );
   }
-  // mysqlclient (and PyMySQL) take ?unix_socket=; libmysqlclient uses it when the host is empty or "localhost" and
-  // TCP otherwise. Read it the same way, or om-migrate would check localhost:3306, which may be another server.
-  const spec = parseHierarchicalUrl(url.trim(), engine, source, engine === 'mysql' ? 'unix_socket' : undefined);
-  if (match[2]) spec.driver = match[2].toLowerCase();
+  const driver = match[2]?.toLowerCase();
+  const resolveHost = engine === 'mysql' ? mysqlHost(asDriver ? driver ?? 'mysqldb' : 'none', env) : undefined;
+  const spec = parseHierarchicalUrl(url.trim(), engine, source, resolveHost);
+  if (driver) spec.driver = driver;
   return spec;
+}
+
+function mysqlHost(driver: string, env: NodeJS.ProcessEnv): (host: string, params: Record<string, string>) => string {
+  return (host, params) => {
+    const socket = params.unix_socket || undefined;
+    const local = host === '' || host.toLowerCase() === 'localhost';
+    if (driver === 'pymysql') return socket ?? (host || 'localhost');
+    if (driver === 'mysqldb') return local ? socket ?? (env.MYSQL_UNIX_PORT || LIBMARIADB_DEFAULT_SOCKET) : host;
+    return local && socket ? socket : host;
+  };
 }
 
 /** `jdbc:mysql://host:3306/openmetadata_db?useSSL=false` as in openmetadata.yaml. */
@@ -50,12 +77,17 @@ export function parseJdbcUrl(url: string, source: string): ConnectionSpec {
   return parseHierarchicalUrl(url.trim().slice('jdbc:'.length), engine, source);
 }
 
-/** An admin URL: `mysql://root:pw@host:3306`, `postgresql://postgres@host:5432/postgres`, SQLAlchemy forms too. */
+/**
+ * An admin URL: `mysql://root:pw@host:3306`, `postgresql://postgres@host:5432/postgres`, SQLAlchemy forms too. It is
+ * om-migrate's own, read by no Python driver: its host is the host (TCP), `?unix_socket=` only with an empty host or
+ * `localhost`.
+ */
 export function parseAdminUrl(url: string, source: string): ConnectionSpec {
-  return parseSqlAlchemyUrl(url, source);
+  return parseSqlAlchemyUrl(url, source, {}, false);
 }
 
-function parseHierarchicalUrl(text: string, engine: Engine, source: string, socketParam?: string): ConnectionSpec {
+function parseHierarchicalUrl(text: string, engine: Engine, source: string,
+  resolveHost?: (host: string, params: Record<string, string>) => string): ConnectionSpec {
   // The WHATWG parser refuses user info without a host (postgresql://user@/db?host=/run/postgresql), which libpq
   // accepts: parse it with a placeholder host and take the host from the query.
   const emptyHost = /^[a-z0-9+]+:\/\/[^/?#]*@(?=[/?#]|$)/i.exec(text);
@@ -80,8 +112,7 @@ function parseHierarchicalUrl(text: string, engine: Engine, source: string, sock
   });
   // libpq allows the host (a socket directory) as a query parameter: postgresql://user@/db?host=/run/postgresql
   let host = (emptyHost ? '' : decode(url.hostname.replace(/^\[|\]$/g, ''), 'host')) || params.host || '';
-  const socket = socketParam ? params[socketParam] : undefined;
-  if (socket && (host === '' || host.toLowerCase() === 'localhost')) host = socket;
+  if (resolveHost) host = resolveHost(host, params);
   if (!host) throw configError(`${source} has no host`, 'Write the server as user@host:port in the URL.');
   let port = DEFAULT_PORT[engine];
   if (url.port) port = parsePort(url.port, source);

@@ -284,18 +284,18 @@ function ingestionEnvironment(env: NodeJS.ProcessEnv): boolean {
  * secrets backend); else the ingestion image's names with that script's defaults.
  */
 function resolveAirflow(input: ConfigInput, env: NodeJS.ProcessEnv): ConnectionSpec | undefined {
-  if (input.airflowUrl !== undefined) return sqlAlchemySpec(input.airflowUrl, '--airflow-url');
+  if (input.airflowUrl !== undefined) return sqlAlchemySpec(input.airflowUrl, '--airflow-url', env);
   if (env.AIRFLOW__DATABASE__SQL_ALCHEMY_CONN) {
-    return sqlAlchemySpec(expandEnvironment(env.AIRFLOW__DATABASE__SQL_ALCHEMY_CONN, env), 'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN');
+    return sqlAlchemySpec(expandEnvironment(env.AIRFLOW__DATABASE__SQL_ALCHEMY_CONN, env), 'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN', env);
   }
   if (env.AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD) {
     const argv = splitCommandLine(env.AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD);
-    return sqlAlchemySpec(commandOutput(argv, 'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD', env), 'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD');
+    return sqlAlchemySpec(commandOutput(argv, 'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD', env), 'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD', env);
   }
   if (env.AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_SECRET) {
     const url = commandOutput(['airflow', 'config', 'get-value', 'database', 'sql_alchemy_conn'],
       'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_SECRET (through airflow config get-value)', env);
-    return sqlAlchemySpec(url, 'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_SECRET');
+    return sqlAlchemySpec(url, 'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_SECRET', env);
   }
   if (env.AIRFLOW_DB && ingestionEnvironment(env)) {
     const scheme = env.DB_SCHEME || 'mysql+mysqldb';
@@ -304,13 +304,14 @@ function resolveAirflow(input: ConfigInput, env: NodeJS.ProcessEnv): ConnectionS
     const user = encodeURIComponent(env.DB_USER || 'airflow_user');
     const password = encodeURIComponent(env.DB_PASSWORD ?? 'airflow_pass');
     const url = `${scheme}://${user}:${password}@${env.DB_HOST || 'mysql'}:${env.DB_PORT || DEFAULT_PORT[engine]}/${env.AIRFLOW_DB}${env.DB_PROPERTIES ?? ''}`;
-    return { ...sqlAlchemySpec(url, 'ingestion environment (DB_SCHEME, DB_HOST, AIRFLOW_DB, DB_USER, DB_PASSWORD)'), url };
+    return { ...sqlAlchemySpec(url, 'ingestion environment (DB_SCHEME, DB_HOST, AIRFLOW_DB, DB_USER, DB_PASSWORD)', env), url };
   }
   return undefined;
 }
 
-function sqlAlchemySpec(url: string, source: string): ConnectionSpec {
-  return { ...parseSqlAlchemyUrl(url, source), url: url.trim() };
+/** Resolved as the URL's driver resolves it, in the environment the migrator gets (MYSQL_UNIX_PORT: src/config/parseUrls.ts). */
+function sqlAlchemySpec(url: string, source: string, env: NodeJS.ProcessEnv): ConnectionSpec {
+  return { ...parseSqlAlchemyUrl(url, source, env), url: url.trim() };
 }
 
 /** Airflow expands $NAME and ${NAME} in the URL (os.path.expandvars: unknown names stay as written). */

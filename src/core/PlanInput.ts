@@ -31,6 +31,11 @@ export interface PlanInput {
     pending: boolean | undefined;
     /** How that was found out, for the plan: "airflow db check-migrations -t 0 exited 1". */
     pendingSource: string;
+    /**
+     * MySQL, while d59cbbef95eb is ahead: what Airflow's driver does, asked of it in the migrator's own interpreter and
+     * environment (multi-statements, the server it reaches); undefined when not asked.
+     */
+    driver?: AirflowDriverProbe;
   };
 }
 
@@ -41,3 +46,21 @@ export function nothingPending(input: PlanInput): boolean {
   return (!om || (om.pending !== undefined && om.pending.length === 0))
     && (!af || (af.pending === false && !input.airflowNeedsRepair));
 }
+
+/** What Airflow's MySQL driver does, as its own interpreter and environment answered. */
+export interface AirflowDriverReport {
+  python: string;
+  /** What built the engine: Airflow's own, or SQLAlchemy with Airflow's options. */
+  via: string;
+  driver: string;
+  driverVersion: string;
+  clientLibrary?: string;
+  /** The server it reached, as om-migrate's serverIdentity writes it. */
+  server: string;
+  multiStatements: boolean;
+  multiStatementsError?: string;
+  /** The airflow package is there but could not be imported (then SQLAlchemy alone was used). */
+  airflowError?: string;
+}
+
+export type AirflowDriverProbe = { asked: true; report: AirflowDriverReport } | { asked: false; why: string };

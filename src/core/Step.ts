@@ -7,6 +7,7 @@ import type { SpawnExit } from '../process/spawnChild.js';
 import type { Finding } from './Gate.js';
 import type { PlanInput } from './PlanInput.js';
 import type { ConnectedTarget } from './Target.js';
+import type { Dialect } from '../dialects/types.js';
 
 /** One migrator run a step asks for: the runner builds its environment, supervises it, redacts and bounds its output. */
 export interface MigratorRun {
@@ -28,6 +29,8 @@ export interface StepContext {
   migrators: MigratorOptions;
   /** The connected database of a role, if this run has one. */
   target(role: TargetRole): ConnectedTarget | undefined;
+  /** The verified admin connection of a role's server, if one was configured: it sees every account's sessions. */
+  admin(role: TargetRole): Promise<Dialect | undefined>;
   /** Streams a line of the step's own output (the migrator's), for the terminal. */
   log(line: string): void;
   /** Aborted on SIGINT/SIGTERM and when the run lock is lost: a step must stop its child processes. */

@@ -8,6 +8,7 @@ export type * from './ports/lock.js';
 export type * from './ports/params.js';
 export type * from './ports/journal.js';
 export type * from './ports/dump.js';
+export type * from './ports/privileges.js';
 export * from './ports/ledger.js';
 export type * from './ports/Dialect.js';
 export type { ToolInvocation } from '../process/ToolInvocation.js';

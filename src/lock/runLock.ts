@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { TargetRole } from '../config/ConnectionSpec.js';
-import type { AdvisoryLock, RunHolderRow } from '../dialects/types.js';
+import { connect } from '../dialects/connect.js';
+import type { AdvisoryLock, Dialect, RunHolderRow } from '../dialects/types.js';
 import { OmMigrateError } from '../errors.js';
 import type { ConnectedTarget } from '../core/Gate.js';
 import { runLockName } from './lockName.js';
@@ -21,15 +22,35 @@ export interface LockHolderDescription {
   clientAddress: string | undefined;
   /** One line for messages: "om-migrate up pid=42 on web-1 since 2025-…". */
   text: string;
+  /** What the holder's server session is executing now, when the server shows it. */
+  statement: string | undefined;
+  /** The statement that ends the holder's session (and frees the lock with it). */
+  endSession: string;
+}
+
+/**
+ * The lock is freed only when the holder's server session ends. A process that is gone may have left its session
+ * behind: a lost host's connection stays open on the server until TCP gives up, and a statement the session is running
+ * goes on (an old om-migrate ran its repair on the lock's own session). So never "it is already free": name the session,
+ * what it runs, and how to end it.
+ */
+function lockHeldHint(holder: LockHolderDescription | undefined, timeoutMs: number): string {
+  const wait = timeoutMs > 0 ? `It did not finish within --lock-timeout ${Math.round(timeoutMs / 1000)} s; wait for it`
+    : 'Wait for it to finish (or give --lock-timeout to wait)';
+  if (!holder) return `${wait}, then run again.`;
+  const running = holder.statement ? `, which is still running: ${holder.statement.replace(/\s+/g, ' ').slice(0, 120)}` : '';
+  return `${wait}. The lock belongs to server session ${holder.connectionId}${running}; it is freed only when that session ends. `
+    + `If that process is gone, end its session (${holder.endSession})${running ? ' — its statement stops with it' : ''}, then run again.`;
 }
 
 export interface RunLock {
   runId: string;
   startedAt: string;
   /**
-   * Checks every few seconds, on each lock's own pinned session, that the lock is still held by the session that took
-   * it; calls onLost once, with LOCK_LOST, when it is not (the server dropped the session: wait_timeout, a restart, a
-   * KILL) or the server cannot be asked. A second run may then take the lock: this one must stop at once.
+   * Checks every few seconds, on each lock's own session, that the lock is still held by the session that took it;
+   * calls onLost once, with LOCK_LOST, when it is not (the server dropped the session: wait_timeout, a restart, a KILL)
+   * or the server cannot be asked. A second run may then take the lock: this one must stop at once. The lock's session
+   * runs nothing else, so a check never waits behind the work (an ALTER waiting hours for a table lock).
    */
   watch(onLost: (error: OmMigrateError) => void, intervalMs?: number): void;
   /** Records the process group of the migrator this run is running now (undefined when none), for a later run to find. */
@@ -43,28 +64,36 @@ export interface RunLock {
 /** How often a held lock is checked: a lost lock is noticed within this, and a second run cannot overlap longer. */
 export const LOCK_CHECK_MS = 2000;
 
+export interface RunLockOptions {
+  runId?: string;
+  command?: string;
+  /** How long to wait for the server when opening each lock's own session (--connect-timeout; default 10 s). */
+  connectTimeoutMs?: number;
+}
+
 /**
- * Takes the session-scoped advisory lock of every target's database (GET_LOCK / pg_try_advisory_lock on the pinned
- * connection), waiting up to timeoutMs for each, and writes a holder row (run id, host, pid, start, command) in the
- * database so that a second run can name this one: MariaDB keeps no connection program names without
- * performance_schema. A killed holder's session ends, and with it the lock; its stale row is ignored because rows are
- * matched by the connection id that holds the lock now.
+ * Takes the session-scoped advisory lock of every target's database (GET_LOCK / pg_try_advisory_lock), waiting up to
+ * timeoutMs for each, on a session of its own per target: the work's pinned connection may be busy for hours with one
+ * statement, and the lock's keep-alive and check must never queue behind it. It writes a holder row (run id, host,
+ * pid, start, command) in the database so that a second run can name this one: MariaDB keeps no connection program
+ * names without performance_schema. A killed holder's session ends, and with it the lock; its stale row is ignored
+ * because rows are matched by the connection id that holds the lock now.
  *
  * Throws LOCK_HELD naming the holder, after releasing whatever it had taken.
  */
-export async function acquireRunLock(targets: ConnectedTarget[], timeoutMs: number,
-  options: { runId?: string; command?: string } = {}): Promise<RunLock> {
+export async function acquireRunLock(targets: ConnectedTarget[], timeoutMs: number, options: RunLockOptions = {}): Promise<RunLock> {
   const runId = options.runId ?? randomUUID();
   const startedAt = new Date().toISOString();
   const command = options.command ?? 'up';
-  const taken: Array<{ target: ConnectedTarget; lock: AdvisoryLock; connectionId: string }> = [];
+  const taken: Array<{ target: ConnectedTarget; session: Dialect; lock: AdvisoryLock; connectionId: string }> = [];
   const previous = new Map<TargetRole, RunHolderRow | undefined>();
   let watcher: NodeJS.Timeout | undefined;
   const release = async () => {
     clearInterval(watcher);
-    for (const { target, lock, connectionId } of taken.splice(0).reverse()) {
-      await target.dialect.runs.remove(lock.name, connectionId).catch(() => undefined);
+    for (const { session, lock, connectionId } of taken.splice(0).reverse()) {
+      await session.runs.remove(lock.name, connectionId).catch(() => undefined);
       await lock.release().catch(() => undefined);
+      await session.close().catch(() => undefined);
     }
   };
   const watch = (onLost: (error: OmMigrateError) => void, intervalMs = LOCK_CHECK_MS) => {
@@ -92,31 +121,40 @@ export async function acquireRunLock(targets: ConnectedTarget[], timeoutMs: numb
     watcher.unref();
   };
   const recordChild = async (pgid: number | undefined) => {
-    for (const { target, lock, connectionId } of taken) {
-      await target.dialect.runs.recordChild(lock.name, connectionId, pgid === undefined ? undefined : { pgid, host: hostname() })
+    for (const { session, lock, connectionId } of taken) {
+      await session.runs.recordChild(lock.name, connectionId, pgid === undefined ? undefined : { pgid, host: hostname() })
         .catch(() => undefined);
     }
   };
   // A stable order, so two runs over the same two databases cannot each hold one and wait for the other.
   const ordered = [...targets].sort((a, b) => runLockName(a.spec).localeCompare(runLockName(b.spec)));
   for (const target of ordered) {
-    const lock = target.dialect.lock(runLockName(target.spec));
-    if (!(await lock.tryAcquire(timeoutMs))) {
+    const session = await connect(target.spec, { purpose: command, timeoutMs: options.connectTimeoutMs })
+      .catch(async (error: unknown) => {
+        await release();
+        throw error;
+      });
+    const lock = session.lock(runLockName(target.spec));
+    const got = await lock.tryAcquire(timeoutMs).catch(async (error: unknown) => {
+      await session.close().catch(() => undefined);
+      await release();
+      throw error;
+    });
+    if (!got) {
       const holder = await describeLockHolder(target);
+      await session.close().catch(() => undefined);
       await release();
       throw new OmMigrateError('LOCK_HELD',
         `${target.role}: another om-migrate is running on ${target.spec.database}: ${holder?.text ?? 'the holder ended just now'}`,
         {
-          hint: timeoutMs > 0
-            ? `It did not finish within --lock-timeout ${Math.round(timeoutMs / 1000)} s; wait for it, or stop it (its lock goes with its connection).`
-            : 'Wait for it to finish, or give --lock-timeout to wait; if that process is gone, its lock is already free: run again.',
+          hint: lockHeldHint(holder, timeoutMs),
           details: { target: target.role, lock: lock.name, holder: holder ? { ...holder, text: undefined } : null },
         });
     }
-    const connectionId = await target.dialect.runs.connectionId();
-    taken.push({ target, lock, connectionId });
-    previous.set(target.role, await target.dialect.runs.rowOf(lock.name).catch(() => undefined));
-    await target.dialect.runs.record({
+    const connectionId = await session.runs.connectionId();
+    taken.push({ target, session, lock, connectionId });
+    previous.set(target.role, await session.runs.rowOf(lock.name).catch(() => undefined));
+    await session.runs.record({
       lockName: lock.name, connectionId, runId, host: hostname(), pid: process.pid, startedAt, command,
     }).catch(() => undefined); // naming the holder is a courtesy; a user without CREATE still gets the lock
   }
@@ -141,7 +179,7 @@ export async function describeLockHolder(target: ConnectedTarget): Promise<LockH
       + `${startedAt ? ` since ${startedAt}` : ''}${holder.program ? ` (${holder.program})` : ''}`;
   return {
     target: target.role, lockName, connectionId: holder.connectionId, runId: row?.runId, host, pid, startedAt, command,
-    program: holder.program, clientAddress: holder.clientAddress, text,
+    program: holder.program, clientAddress: holder.clientAddress, text, statement: holder.statement, endSession: holder.endSession,
   };
 }
 

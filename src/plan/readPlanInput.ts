@@ -9,6 +9,7 @@ import { commandArgv } from '../config/splitCommandLine.js';
 import { spawnChild } from '../process/spawnChild.js';
 import { configRedactor } from '../config/secrets.js';
 import { migratorEnvironment } from '../steps/migratorEnvironment.js';
+import { probeAirflowDriver } from './airflowDriverProbe.js';
 
 /**
  * Reads what the plan is made from: the versions, the installed OpenMetadata distribution (its version folders against
@@ -38,6 +39,9 @@ export async function readPlanInput(config: RunConfig, targets: ConnectedTarget[
     const state = await detectAirflowState(airflow.dialect);
     input.airflowNeedsRepair = state.kind === 'half-applied';
     input.airflow = { state, ...(await airflowPending(config, airflow)) };
+    // d59cbbef95eb sends two statements in one call: whether Airflow's driver runs them is asked of the driver itself.
+    const ahead = state.kind === 'healthy-before' || state.kind === 'half-applied';
+    if (ahead && airflow.dialect.airflow.driverProbeScript) input.airflow.driver = await probeAirflowDriver(config, airflow);
   }
   return input;
 }

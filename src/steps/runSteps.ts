@@ -6,7 +6,7 @@ import type { Finding } from '../core/Gate.js';
 import type { PlanInput } from '../core/PlanInput.js';
 import type { StepContext, StepEvent, StepSummary } from '../core/Step.js';
 import type { ConnectedTarget } from '../core/Target.js';
-import type { LedgerStore } from '../dialects/types.js';
+import type { Dialect, LedgerStore } from '../dialects/types.js';
 import { isOmMigrateError, OmMigrateError } from '../errors.js';
 import { LedgerStorage } from './LedgerStorage.js';
 import { runMigrator } from './runMigrator.js';
@@ -24,6 +24,8 @@ export interface StepRun {
   planned: string[];
   signal: AbortSignal;
   emit(event: StepEvent): void;
+  /** The verified admin connection of a target, when one is configured (opened on demand). */
+  adminFor?(target: ConnectedTarget): Promise<Dialect | undefined>;
   /** Told the process group of the migrator running now (undefined when it is gone). */
   onChild?(pgid: number | undefined): Promise<void>;
   /** Each step's outcome as it finishes (also the failed one), in order. */
@@ -74,6 +76,10 @@ export async function runSteps(run: StepRun): Promise<void> {
     context: {
       config: run.config, input: run.input, runId: run.runId, migrators: run.config.migrators, signal,
       target: (role) => run.targets.find((t) => t.role === role),
+      admin: async (role) => {
+        const target = run.targets.find((t) => t.role === role);
+        return target && run.adminFor ? run.adminFor(target).catch(() => undefined) : undefined;
+      },
       log: () => undefined,
       runMigrator: () => Promise.reject(new OmMigrateError('INTERNAL', 'runMigrator outside a step')),
     },

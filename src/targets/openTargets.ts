@@ -50,6 +50,26 @@ export async function openTargets(config: RunConfig, purpose = 'run'): Promise<O
 }
 
 /**
+ * The verified admin connection of one target, opened on its own (repair-airflow, which opens no other targets); the
+ * caller closes it. undefined when no admin URL applies.
+ */
+export async function openVerifiedAdmin(config: RunConfig, target: ConnectedTarget, purpose: string): Promise<Dialect | undefined> {
+  const opened: Dialect[] = [];
+  const open = async (spec: ConnectionSpec): Promise<Dialect> => {
+    const dialect = await connect(spec, { purpose: `${purpose}-admin`, timeoutMs: config.connectTimeoutMs });
+    opened.push(dialect);
+    return dialect;
+  };
+  let admin: Dialect | undefined;
+  try {
+    admin = await verifiedAdmin(config, target, open);
+    return admin;
+  } finally {
+    await Promise.allSettled(opened.filter((d) => d !== admin).map((d) => d.close()));
+  }
+}
+
+/**
  * The admin connection of a target, once it is proven to reach the target's own server: the target's session takes a
  * marker only a session of the same server can see. An admin URL for another server (or the other engine) would
  * change the wrong server's globals, so it blocks, naming both; the only exception is --admin-url meeting an Airflow

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import knexFactory, { type Knex } from 'knex';
 import { createAirflowSchema, rowCounts, seedTaskInstances } from '../fixtures/airflow/airflowSchema.js';
 import {
-  AIRFLOW_DB_MIGRATE, KILLED_EXIT_CODE, PYTHON, STANDIN_SCRIPT, controlsEnv, createDagTable, runPythonAirflow,
+  AIRFLOW_DB_MIGRATE, KILLED_EXIT_CODE, PYTHON, STANDIN_SCRIPT, MYSQLCLIENT2_DIR, controlsEnv, createDagTable, runPythonAirflow,
   sqlAlchemyUrl, startPythonAirflow, type StandInControls, type StandInResult,
 } from '../fixtures/airflow/python/pythonAirflow.js';
 import { startBinlogMariadb, type BinlogMariadb } from '../helpers/binlogMariadb.js';
@@ -127,9 +127,9 @@ function finalError(r: StandInResult): string {
 }
 
 describe('Python stand-in: the command line', () => {
-  it('is /usr/bin/python3 <abs path>/airflow_standin.py db migrate, and Debian\'s packages import', async () => {
+  it('is env PYTHONPATH=<mysqlclient2> /usr/bin/python3 <abs path>/airflow_standin.py db migrate, and Debian\'s packages import', async () => {
     assert.equal(PYTHON, process.env.OM_MIGRATE_TEST_PYTHON ?? '/usr/bin/python3');
-    assert.equal(AIRFLOW_DB_MIGRATE, `${PYTHON} ${STANDIN_SCRIPT} db migrate`);
+    assert.equal(AIRFLOW_DB_MIGRATE, `env PYTHONPATH=${MYSQLCLIENT2_DIR} ${PYTHON} ${STANDIN_SCRIPT} db migrate`);
     assert.match(STANDIN_SCRIPT, /^\/.*\/test\/fixtures\/airflow\/python\/airflow_standin\.py$/);
     const r = await runPythonAirflow({}, ['--help']);
     assert.equal(r.exitCode, 0, explain(r));
@@ -209,6 +209,19 @@ describe('Python stand-in on MariaDB with binary logging (throw-away server)', (
         const r = await af.migrate({}, undefined, 'pymysql');
         assert.equal(r.exitCode, 1, explain(r));
         assert.match(finalError(r), /^sqlalchemy\.exc\.ProgrammingError: \(pymysql\.err\.ProgrammingError\) \(1064, "You have an error in your SQL syntax/);
+        assert.match(r.stderr, /\[SQL: DROP FUNCTION IF EXISTS uuid_generate_v7;\nCREATE FUNCTION uuid_generate_v7/);
+        assert.deepEqual(await af.shape(), { ...PRISTINE, revision: BEFORE, hasId: true });
+      } finally {
+        await af.cleanup();
+      }
+    });
+
+    it('(d2) Debian\'s mysqlclient 1.4.6 as shipped (no multi-statement flag: Connector/C reports 3.3): the same 1064, after step 1', async () => {
+      const af = await airflowDb(binlog.server);
+      try {
+        const r = await af.migrate({ mysqlclient: 'debian-1.4.6' });
+        assert.equal(r.exitCode, 1, explain(r));
+        assert.match(finalError(r), /^sqlalchemy\.exc\.ProgrammingError: \(MySQLdb\._exceptions\.ProgrammingError\) \(1064, "You have an error in your SQL syntax/);
         assert.match(r.stderr, /\[SQL: DROP FUNCTION IF EXISTS uuid_generate_v7;\nCREATE FUNCTION uuid_generate_v7/);
         assert.deepEqual(await af.shape(), { ...PRISTINE, revision: BEFORE, hasId: true });
       } finally {

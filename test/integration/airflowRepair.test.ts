@@ -61,6 +61,30 @@ for (const server of SERVERS) {
       }
     });
 
+    it('a foreign key missing before d59cbbef95eb ever ran is not called "half-applied d59cbbef95eb"; the repair re-creates it', async () => {
+      const { db, app, cleanup } = await airflowDatabase(server);
+      try {
+        const drop = server.engine === 'mysql' ? 'ALTER TABLE task_map DROP FOREIGN KEY task_map_task_instance_fkey'
+          : 'ALTER TABLE task_map DROP CONSTRAINT task_map_task_instance_fkey';
+        await db.root.knex.raw(drop);
+        const state = await detectAirflowState(app);
+        assert.equal(state.kind, 'half-applied', 'repairable: the seven keys are part of the 05234396c6fc shape');
+        assert.doesNotMatch(state.summary, /half-applied d59cbbef95eb/);
+        assert.match(state.summary, /^revision 05234396c6fc with foreign keys missing: task_map\.task_map_task_instance_fkey, before d59cbbef95eb ever ran/);
+        const plan = planRepair(state, app.airflowRepair);
+        assert.deepEqual(plan.actions.map((a) => a.id), ['create-foreign-key']);
+        await runRepair(app, plan);
+        assert.deepEqual(await schemaSnapshot(app), reference);
+        if (server.engine === 'mysql') {
+          // Why it is repaired at all: d59cbbef95eb's step 5 drops each of the seven keys, and fails on a missing one.
+          await db.root.knex.raw(drop);
+          await assert.rejects(runStandInMigration(db.appSpec), (e: Error) => /1091/.test(e.message) && /task_map_task_instance_fkey/.test(e.message));
+        }
+      } finally {
+        await cleanup();
+      }
+    });
+
     if (server.engine === 'mysql') {
       for (let step = 1; step <= 8; step += 1) {
         it(`repairs the stand-in stopped after step ${step}, keeps every row, and the migration then succeeds`, async () => {

@@ -54,6 +54,9 @@ describe('log_bin_trust_function_creators on a MariaDB with binary logging', () 
     assert.match(f[0].summary, /binary logging is on, log_bin_trust_function_creators is 0 and .* lacks SUPER: Airflow migration d59cbbef95eb would fail with error 1419/);
     assert.match(f[0].fix ?? '', /--admin-url/);
     assert.match(f[0].fix ?? '', /parameter group/);
+    // A switch, not a size: "to 1", never "to at least 1 bytes" (issue 25).
+    assert.match(f[0].fix ?? '', /set log_bin_trust_function_creators to 1 in /);
+    assert.doesNotMatch(f[0].fix ?? '', /bytes|at least/);
     assert.equal(report.blocked, true);
   });
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -51,9 +52,14 @@ describe('backup privileges on MariaDB, checked by preflight before the dump', (
     const spec = await user('ALL PRIVILEGES');
     try {
       const dir = join(work, 'routine');
+      const dump = spawnSync('mariadb-dump', ['--routines', '-h', spec.host, '-P', String(spec.port), '-u', spec.user, '--', spec.database],
+        { encoding: 'utf8', env: { PATH: process.env.PATH, MYSQL_PWD: spec.password } });
+      assert.notEqual(dump.status, 0, 'the premise: mariadb-dump refuses');
+      assert.match(dump.stderr, /insufficient privileges to SHOW CREATE PROCEDURE/);
+      // om-migrate's backup stops before the tool runs, naming the GRANT (issue 25).
       await assert.rejects(backup(spec, dir), (e: unknown) => isOmMigrateError(e) && e.code === 'BACKUP_FAILED'
-        && /insufficient privileges to SHOW CREATE PROCEDURE/.test(`${e.message} ${e.hint ?? ''}`), 'the premise: mariadb-dump refuses');
-      assert.deepEqual(readdirSync(dir).filter((f) => !f.startsWith('.')), [], 'no backup left behind');
+        && /procedure entity_count/.test(e.message) && /GRANT SELECT ON mysql\.proc/.test(e.hint ?? ''));
+      assert.deepEqual(existsSync(dir) ? readdirSync(dir).filter((f) => !f.startsWith('.')) : [], [], 'no backup left behind');
 
       const { args, env } = omArgs(spec);
       const r = await runCli(['preflight', '--json', '--backup-dir', join(work, 'pf'), ...args], { env });

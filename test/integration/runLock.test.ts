@@ -9,6 +9,7 @@ import type { ConnectionSpec } from '../../src/config/ConnectionSpec.js';
 import { connect } from '../../src/dialects/connect.js';
 import { isOmMigrateError } from '../../src/errors.js';
 import type { ConnectedTarget } from '../../src/core/Gate.js';
+import { runLockName } from '../../src/lock/lockName.js';
 import { acquireRunLock, describeLockHolder } from '../../src/lock/runLock.js';
 import { createScratchDatabase, ScratchDatabase, SERVERS } from '../helpers/servers.js';
 
@@ -59,6 +60,32 @@ for (const server of SERVERS) {
       const again = await acquireRunLock([second], 0);
       await again.release();
       assert.equal(await describeLockHolder(second), undefined);
+    });
+
+    it('LOCK_HELD never says a gone holder\'s lock "is already free": it names the session, what it runs, and how to end it', async () => {
+      // A holder whose session is still executing a statement (as an om-migrate before issue 25 ran its repair on the
+      // lock's own session, and as a killed process's statement goes on on the server).
+      const holder = await connect(db.appSpec); // the same account, as a killed om-migrate of this installation
+      const holderId = await holder.runs.connectionId();
+      await holder.lock(runLockName(db.appSpec)).tryAcquire(0);
+      const busy = (server.engine === 'mysql' ? holder.knex.raw('SELECT SLEEP(30)') : holder.knex.raw('SELECT pg_sleep(30)')).catch(() => undefined);
+      try {
+        const t = await target();
+        for (let i = 0; i < 50 && !(await t.dialect.lock(runLockName(db.appSpec)).holder())?.statement; i += 1) await new Promise((r) => setTimeout(r, 100));
+        await assert.rejects(acquireRunLock([t], 0), (error: unknown) => {
+          assert.ok(isOmMigrateError(error));
+          assert.equal(error.code, 'LOCK_HELD');
+          assert.doesNotMatch(error.hint ?? '', /already free/);
+          assert.match(error.hint ?? '', new RegExp(`server session ${holderId}, which is still running: SELECT (SLEEP|pg_sleep)\\(30\\)`));
+          assert.match(error.hint ?? '', server.engine === 'mysql' ? new RegExp(`KILL ${holderId}\\b`) : new RegExp(`pg_terminate_backend\\(${holderId}\\)`));
+          return true;
+        });
+      } finally {
+        if (server.engine === 'mysql') await db.root.knex.raw(`KILL ${Number(holderId)}`);
+        else await db.root.knex.raw('SELECT pg_terminate_backend(?)', [Number(holderId)]);
+        await busy;
+        await holder.close().catch(() => undefined);
+      }
     });
 
     it('--lock-timeout waits for the holder to finish', async () => {

@@ -128,6 +128,8 @@ for (const engine of engines) {
       assert.equal(await omVersion(sc), '1.11.0');
       assert.notEqual(second.json.result.plan.id, first.json.result.plan.id, 'another starting state, another plan');
       assert.equal(second.json.result.outcome, 'migrated', 'a later release is never taken for done');
+      // Airflow was already at its head: said so, never "486ac7936b78 → 486ac7936b78" (issue 25).
+      assert.equal(second.json.result.message, `migrated: OpenMetadata 1.10.2 → 1.11.0; Airflow ${AIRFLOW_HEAD}, nothing to migrate`);
       assert.ok(second.json.result.backups.every((b: { reused: boolean }) => !b.reused), 'a fresh backup of the 1.10.2 database');
       const third = await runCli(sc, ['up', '--json']);
       assert.equal(third.json.result.outcome, 'nothing-pending');

@@ -2,9 +2,8 @@ import { runUp } from '../../api/up.js';
 import { resolveConfig } from '../../config/resolveConfig.js';
 import { usageError } from '../../errors.js';
 import { runWrapped, wrappedCommandProblem } from '../../process/runWrapped.js';
-import { EXIT } from '../exitCodes.js';
 import type { CommandSpec } from './CommandSpec.js';
-import { eventPrinter, renderSummary } from './up.js';
+import { eventPrinter, renderSummary, upExitCode } from './up.js';
 
 /**
  * The container entrypoint: `up` configured from the environment, then the wrapped command. A failed `up` never
@@ -23,7 +22,8 @@ export const entrypointCommand: CommandSpec = {
     const config = resolveConfig(input, process.env, { command: 'entrypoint' });
     // A failed up throws: runCli reports it and exits with its code, and the wrapped command never starts.
     const summary = await runUp(config, { onEvent: await eventPrinter(out) });
-    out.result('entrypoint', EXIT.OK, summary, () => renderSummary(summary, out));
+    // "needs action" (15) is reported as such, but the upgrade is done: the server starts, the operator follows up.
+    out.result('entrypoint', upExitCode(summary), summary, () => renderSummary(summary, out));
     return runWrapped(wrapped);
   },
 };

@@ -12,10 +12,16 @@ export const upCommand: CommandSpec = {
   async run(input, out) {
     const config = resolveConfig(input, process.env, { command: 'up' });
     const summary = await runUp(config, { onEvent: await eventPrinter(out) });
-    out.result('up', EXIT.OK, summary, () => renderSummary(summary, out));
-    return EXIT.OK;
+    const exitCode = upExitCode(summary);
+    out.result('up', exitCode, summary, () => renderSummary(summary, out));
+    return exitCode;
   },
 };
+
+/** 0 when done; 15 when done but the summary says "needs action": automation must not read that as all clear. */
+export function upExitCode(summary: UpSummary): number {
+  return summary.needsAction.length > 0 ? EXIT.NEEDS_ACTION : EXIT.OK;
+}
 
 /** The run's events as phases: a spinner on a TTY, plain lines in container logs, nothing but the summary with --json. */
 export async function eventPrinter(out: Output): Promise<(e: UpEvent) => void> {

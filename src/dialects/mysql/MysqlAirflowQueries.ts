@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { AirflowQueries, ForeignKeyInfo, SchemaIntrospector, SessionInfo } from '../types.js';
 import { sessions } from './MysqlIntrospector.js';
 import { rows } from './rows.js';
+import { MYSQL_DRIVER_PROBE } from './airflowDriverProbeScript.js';
 
 /** A task_instance.id that is not 8-4-4-4-12 hex digits (apache/airflow#54554 left the last group with 8). */
 export const malformedIdCondition = (column = 'id'): string =>
@@ -29,6 +30,8 @@ const DUPLICATE_KEYS = 'SELECT dag_id, task_id, run_id, map_index, COUNT(*) AS c
   + ' GROUP BY dag_id, task_id, run_id, map_index HAVING COUNT(*) > 1';
 
 export class MysqlAirflowQueries implements AirflowQueries {
+  readonly driverProbeScript = MYSQL_DRIVER_PROBE;
+
   constructor(private readonly knex: Knex, private readonly introspect: SchemaIntrospector) {}
 
   async revision(): Promise<string | null | undefined> {
@@ -66,11 +69,11 @@ export class MysqlAirflowQueries implements AirflowQueries {
    * (docs/facts/airflow.md). Its holder session is connected to that database, so only a holder connected to this one
    * (or one whose database cannot be read) counts as a migration of this database.
    */
-  async migrationLockHolder(): Promise<SessionInfo | undefined> {
+  async migrationLockHolder(database?: string): Promise<SessionInfo | undefined> {
     const [used] = rows<{ id: string | number | null }>(await this.knex.raw("SELECT IS_USED_LOCK('airflow_MIGRATIONS') AS id"));
     if (used.id === null) return undefined;
     const [where] = rows<{ db: string | null; mine: string | null }>(await this.knex.raw(
-      'SELECT DB AS db, DATABASE() AS mine FROM information_schema.PROCESSLIST WHERE ID = ?', [String(used.id)]));
+      'SELECT DB AS db, COALESCE(?, DATABASE()) AS mine FROM information_schema.PROCESSLIST WHERE ID = ?', [database ?? null, String(used.id)]));
     if (where?.db != null && where.mine != null && where.db !== where.mine) return undefined;
     const [session] = await sessions(this.knex,
       'SELECT ID AS id, USER AS user, HOST AS client, TIME AS seconds, LEFT(INFO, 200) AS statement FROM information_schema.PROCESSLIST WHERE ID = ?',
@@ -80,6 +83,15 @@ export class MysqlAirflowQueries implements AirflowQueries {
 
   async leftoverFunctionExists(): Promise<boolean> {
     return this.introspect.functionExists('uuid_generate_v7');
+  }
+
+  /** 0042's MySQL function: one parameter p_timestamp DATETIME(3), returning CHAR(36) (docs/facts/airflow.md). */
+  async functionHasAirflowSignature(): Promise<boolean> {
+    const found = rows<{ mode: string | null; name: string | null; type: string }>(await this.knex.raw(
+      `SELECT PARAMETER_MODE AS mode, PARAMETER_NAME AS name, LOWER(DTD_IDENTIFIER) AS type FROM information_schema.PARAMETERS
+        WHERE SPECIFIC_SCHEMA = DATABASE() AND SPECIFIC_NAME = 'uuid_generate_v7' AND ROUTINE_TYPE = 'FUNCTION' ORDER BY ORDINAL_POSITION`));
+    return found.length === 2 && found[0].mode === null && found[0].type.startsWith('char(36)')
+      && found[1].name?.toLowerCase() === 'p_timestamp' && found[1].type === 'datetime(3)';
   }
 
   async pgcryptoSchema(): Promise<string | undefined> {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
+import { cancellable } from '../cancellable.js';
 import type { AirflowRepairSql, IdReference, TaskInstanceForeignKey } from '../types.js';
 import { malformedIdCondition, orphanCondition } from './MysqlAirflowQueries.js';
 
@@ -23,7 +24,7 @@ function uuidV7Of(timestamp: string, oldId: string, salt: string): string {
 export class MysqlAirflowRepair implements AirflowRepairSql {
   readonly compositeKeyDropTakesForeignKeys = false;
 
-  constructor(private readonly knex: Knex) {}
+  constructor(private readonly knex: Knex, private readonly cancel: () => Promise<void>) {}
 
   dropLeftoverFunction(): string[] {
     return ['DROP FUNCTION IF EXISTS uuid_generate_v7'];
@@ -82,18 +83,26 @@ export class MysqlAirflowRepair implements AirflowRepairSql {
     ];
   }
 
-  async execute(statements: string[], options: { transaction: boolean }): Promise<void> {
-    if (!options.transaction) {
-      for (const statement of statements) await this.knex.raw(statement);
-      return;
-    }
-    try {
-      await this.knex.transaction(async (trx) => {
-        for (const statement of statements) await trx.raw(statement);
-      });
-    } finally {
-      // A failed transaction must not leave the pinned session without foreign key checks.
-      await this.knex.raw('SET FOREIGN_KEY_CHECKS = 1');
-    }
+  async execute(statements: string[], options: { transaction: boolean; signal?: AbortSignal }): Promise<void> {
+    await cancellable(options.signal, this.cancel, async (check) => {
+      if (!options.transaction) {
+        for (const statement of statements) {
+          check();
+          await this.knex.raw(statement);
+        }
+        return;
+      }
+      try {
+        await this.knex.transaction(async (trx) => {
+          for (const statement of statements) {
+            check();
+            await trx.raw(statement);
+          }
+        });
+      } finally {
+        // A failed transaction must not leave the pinned session without foreign key checks.
+        await this.knex.raw('SET FOREIGN_KEY_CHECKS = 1');
+      }
+    });
   }
 }

@@ -8,8 +8,11 @@ import type { ConnectionSpec } from '../../config/ConnectionSpec.js';
 import { tlsRequested } from '../../config/ConnectionSpec.js';
 import { connectError } from '../connectionErrors.js';
 import { QUIET_KNEX_LOG } from '../quietKnexLog.js';
-import type { AdvisoryLock, Capabilities, Dialect, DumpPrivilegeProblem, JournalStore, Privileges, ServerInfo } from '../types.js';
+import type {
+  AdvisoryLock, Capabilities, Dialect, DumpPrivilegeProblem, JournalStore, PrivilegeGap, PrivilegeNeed, Privileges, ServerInfo,
+} from '../types.js';
 import { mysqlDumpPrivilegeProblems } from './mysqlDumpPrivileges.js';
+import { mysqlPrivilegeGaps } from './mysqlPrivilegeGaps.js';
 import { classifyMysqlError } from './classifyMysqlError.js';
 import { MysqlAirflowQueries } from './MysqlAirflowQueries.js';
 import { MysqlAirflowRepair } from './MysqlAirflowRepair.js';
@@ -27,6 +30,9 @@ import { RunRegistryTable } from '../stores/RunRegistryTable.js';
 import { rows } from './rows.js';
 
 const FLOORS = { mysql: '8.0.0', mariadb: '10.6.0' } as const;
+
+/** The server's id of the pinned connection (CONNECTION_ID()), kept current by the pool's afterCreate. */
+interface SessionRef { id?: number }
 
 /** MySQL 8 and MariaDB: one pinned mysql2 connection through knex. */
 export class MysqlDialect implements Dialect {
@@ -51,14 +57,15 @@ export class MysqlDialect implements Dialect {
   readonly dumpTool = new MysqlDumpTool();
   readonly ledger: LedgerTable;
 
-  private constructor(readonly spec: ConnectionSpec, readonly knex: Knex) {
+  private constructor(readonly spec: ConnectionSpec, readonly knex: Knex, private readonly session: SessionRef,
+    private readonly timeoutMs: number, private readonly program: string) {
     this.introspect = new MysqlIntrospector(knex);
     this.sessions = new MysqlSessions(knex, serverKey('mysql', spec.host, spec.port));
     this.rowCounts = new MysqlRowCounter(knex);
     this.scratch = new MysqlScratch(knex);
     this.openmetadata = new MysqlOpenMetadataQueries(knex, this.introspect);
     this.airflow = new MysqlAirflowQueries(knex, this.introspect);
-    this.airflowRepair = new MysqlAirflowRepair(knex);
+    this.airflowRepair = new MysqlAirflowRepair(knex, () => this.cancelRunningStatement());
     this.params = new MysqlParameterReader(knex);
     this.ledger = new LedgerTable(knex);
     this.journal = new JournalTable(knex, { database: spec.database });
@@ -69,6 +76,7 @@ export class MysqlDialect implements Dialect {
 
   static async open(spec: ConnectionSpec, timeoutMs: number, program: string): Promise<MysqlDialect> {
     const socketPath = spec.host.startsWith('/') ? spec.host : undefined;
+    const session: SessionRef = {};
     const knex = knexFactory({
       client: 'mysql2',
       log: QUIET_KNEX_LOG,
@@ -93,15 +101,11 @@ export class MysqlDialect implements Dialect {
       // and the parameter needs live and die with this session.
       pool: {
         min: 1, max: 1, idleTimeoutMillis: 2 ** 31 - 1,
-        afterCreate: (conn: { query(sql: string, cb: (error: Error | null, rows?: Array<{ id: number }>) => void): void }, done: (error: Error | null, conn: unknown) => void) => {
-          conn.query('SET SESSION wait_timeout = 31536000', (error) => {
-            if (error) return done(error, conn);
-            // Our own session, never "another session of the application's user" (ownSessions.ts).
-            conn.query('SELECT CONNECTION_ID() AS id', (idError, found) => {
-              if (!idError && found?.[0]) registerOwnSession(serverKey('mysql', spec.host, spec.port), found[0].id);
-              done(idError, conn);
-            });
-          });
+        afterCreate: (conn: { threadId: number; query(sql: string, cb: (error: Error | null) => void): void }, done: (error: Error | null, conn: unknown) => void) => {
+          session.id = conn.threadId; // the pool replaces a dropped connection: always the live one's
+          // Our own session, never "another session of the application's user" (ownSessions.ts).
+          registerOwnSession(serverKey('mysql', spec.host, spec.port), conn.threadId);
+          conn.query('SET SESSION wait_timeout = 31536000', (error) => done(error, conn));
         },
       },
       acquireConnectionTimeout: timeoutMs + 1000,
@@ -112,7 +116,25 @@ export class MysqlDialect implements Dialect {
       await knex.destroy().catch(() => undefined);
       throw connectError(spec, classifyMysqlError(error), error);
     }
-    return new MysqlDialect(spec, knex);
+    return new MysqlDialect(spec, knex, session, timeoutMs, program);
+  }
+
+  /**
+   * Stops the statement this connection is running (KILL QUERY from a connection of its own: the pinned one is busy),
+   * leaving the session, its locks and SET SESSION values alive. The statement fails with 1317; one that just ended is
+   * not affected, nor is the next one (KILL QUERY on an idle session does nothing).
+   */
+  async cancelRunningStatement(): Promise<void> {
+    const id = this.session.id;
+    if (id === undefined) return;
+    const side = await MysqlDialect.open(this.spec, this.timeoutMs, this.program);
+    try {
+      await side.knex.raw(`KILL QUERY ${Number(id)}`).catch((error: { errno?: number }) => {
+        if (error.errno !== 1094) throw error; // unknown thread: that session is gone already
+      });
+    } finally {
+      await side.close();
+    }
   }
 
   async serverInfo(): Promise<ServerInfo> {
@@ -157,6 +179,12 @@ export class MysqlDialect implements Dialect {
       superuser: superPriv,
       summary: global.join('; ') || 'no global privileges',
     };
+  }
+
+  async missingPrivileges(needs: PrivilegeNeed[]): Promise<PrivilegeGap[]> {
+    const [row] = rows<{ v: string; c: string }>(await this.knex.raw('SELECT VERSION() AS v, @@version_comment AS c'));
+    const flavour = /mariadb/i.test(row.v) || /mariadb/i.test(row.c) ? 'mariadb' : 'mysql';
+    return mysqlPrivilegeGaps(this.knex, this.spec.database, flavour, needs);
   }
 
   dumpPrivilegeProblems(server: ServerInfo): Promise<DumpPrivilegeProblem[]> {

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { ColumnInfo, ForeignKeyInfo, IndexInfo, SchemaIntrospector, SessionInfo } from '../types.js';
+import type { ColumnInfo, ForeignKeyInfo, IndexInfo, SchemaIntrospector, SessionInfo, SessionVisibility } from '../types.js';
 import { rows } from './rows.js';
 
 /** information_schema of the connected database (DATABASE()). */
@@ -80,12 +80,20 @@ export class MysqlIntrospector implements SchemaIntrospector {
     return [];
   }
 
-  async activeDdl(): Promise<SessionInfo[]> {
+  async activeDdl(database?: string): Promise<SessionInfo[]> {
     return sessions(this.knex, `SELECT ID AS id, USER AS user, HOST AS client, TIME AS seconds, LEFT(INFO, 200) AS statement
          FROM information_schema.PROCESSLIST
-        WHERE DB = DATABASE() AND ID <> CONNECTION_ID() AND COMMAND = 'Query'
+        WHERE DB = COALESCE(?, DATABASE()) AND ID <> CONNECTION_ID() AND COMMAND = 'Query'
           AND (INFO REGEXP '^[[:space:]]*(ALTER|CREATE|DROP|RENAME|TRUNCATE|OPTIMIZE)[[:space:]]'
-               OR INFO REGEXP '^[[:space:]]*UPDATE[[:space:]]+[\`]*task_instance[\`]*[[:space:]]')`);
+               OR INFO REGEXP '^[[:space:]]*UPDATE[[:space:]]+[\`]*task_instance[\`]*[[:space:]]')`, [database ?? null]);
+  }
+
+  /** PROCESSLIST shows other users' sessions only with PROCESS (or SUPER); MariaDB then shows no row for them at all. */
+  async sessionVisibility(): Promise<SessionVisibility> {
+    const grants = rows<Record<string, string>>(await this.knex.raw('SHOW GRANTS')).map((r) => Object.values(r)[0]);
+    const global = grants.filter((g) => /\bON \*\.\*/i.test(g)).map((g) => g.replace(/\bON \*\.\*.*$/is, ''));
+    const complete = global.some((g) => /ALL PRIVILEGES|\bPROCESS\b|\bSUPER\b/i.test(g));
+    return complete ? { complete } : { complete, lacking: 'no PROCESS privilege' };
   }
 }
 

@@ -30,13 +30,15 @@ export class MysqlLock implements AdvisoryLock {
     if (used.id === null || used.id === undefined) return undefined;
     const connectionId = String(used.id);
     // PROCESSLIST shows other users' sessions only with the PROCESS privilege; without it we still know the id.
-    const [process] = rows<{ host: string; time: number }>(await this.knex.raw(
-      'SELECT HOST AS host, TIME AS time FROM information_schema.PROCESSLIST WHERE ID = ?', [connectionId]));
+    const [process] = rows<{ host: string; time: number; info: string | null }>(await this.knex.raw(
+      'SELECT HOST AS host, TIME AS time, LEFT(INFO, 200) AS info FROM information_schema.PROCESSLIST WHERE ID = ?', [connectionId]));
     return {
       connectionId,
       program: await this.programName(connectionId),
       clientAddress: process?.host,
       since: process ? new Date(Date.now() - Number(process.time) * 1000).toISOString() : undefined,
+      statement: process?.info ?? undefined,
+      endSession: `KILL ${Number(connectionId)}`,
     };
   }
 

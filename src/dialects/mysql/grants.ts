@@ -15,7 +15,7 @@ export function grantsCover(grants: string[], database: string, privileges: stri
   return false;
 }
 
-function patternMatches(pattern: string, name: string): boolean {
+export function patternMatches(pattern: string, name: string): boolean {
   let regex = '^';
   for (let i = 0; i < pattern.length; i += 1) {
     const c = pattern[i];

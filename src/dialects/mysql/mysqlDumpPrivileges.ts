@@ -67,14 +67,14 @@ function routineGrant(server: ServerInfo, db: string, account: string): string {
   return atLeast(server.version, [8, 0, 20]) ? `GRANT SHOW_ROUTINE ON *.* TO ${account}` : `GRANT SELECT ON *.* TO ${account}`;
 }
 
-async function currentAccount(knex: Knex): Promise<string> {
+export async function currentAccount(knex: Knex): Promise<string> {
   const [row] = rows<{ who: string }>(await knex.raw('SELECT CURRENT_USER() AS who'));
   const at = row.who.lastIndexOf('@');
   const quote = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
   return `${quote(row.who.slice(0, at))}@${quote(row.who.slice(at + 1))}`;
 }
 
-function quoteIdentifier(name: string): string {
+export function quoteIdentifier(name: string): string {
   return `\`${name.replace(/`/g, '``')}\``;
 }
 

@@ -6,6 +6,7 @@ import type { JournalStore } from './journal.js';
 import type { LedgerStore } from './ledger.js';
 import type { AdvisoryLock, RunRegistry } from './lock.js';
 import type { OpenMetadataQueries } from './openmetadata.js';
+import type { PrivilegeGap, PrivilegeNeed } from './privileges.js';
 import type { ParameterCoordination, ParameterReader, ServerProbe } from './params.js';
 import type { RowCounter, SchemaIntrospector, ScratchDatabases } from './schema.js';
 import type { SessionLister } from './sessions.js';
@@ -49,6 +50,8 @@ export interface Dialect {
   readonly runs: RunRegistry;
   serverInfo(): Promise<ServerInfo>;
   privileges(): Promise<Privileges>;
+  /** What this connection's user lacks for the statements `needs` describe (read-only; empty when nothing). */
+  missingPrivileges(needs: PrivilegeNeed[]): Promise<PrivilegeGap[]>;
   /** What this connection's user lacks for the dump the backup runs (read-only; empty when nothing). */
   dumpPrivilegeProblems(server: ServerInfo): Promise<DumpPrivilegeProblem[]>;
   close(): Promise<void>;

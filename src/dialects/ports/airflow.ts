@@ -1,6 +1,11 @@
 import type { ForeignKeyInfo, SessionInfo } from './schema.js';
 
 export interface AirflowQueries {
+  /**
+   * MySQL: the Python program that asks Airflow's driver, in the migrator's interpreter and environment, how it
+   * connects (driver, client library, server reached, multi-statements); undefined where the URL says it all.
+   */
+  readonly driverProbeScript: string | undefined;
   /** The row of alembic_version, undefined when the table is missing, null when it is empty. */
   revision(): Promise<string | null | undefined>;
   /** The row of the FAB provider's alembic_version_fab, read as revision() reads alembic_version. */
@@ -15,17 +20,22 @@ export interface AirflowQueries {
   /**
    * The session holding Airflow's own migration lock, which `airflow db migrate` holds for the whole migration
    * (MySQL GET_LOCK('airflow_MIGRATIONS'), PostgreSQL pg_advisory_lock(1) in this database: docs/facts/airflow.md).
+   * `database` (default: the connected one) lets an admin connection to another database look.
    */
-  migrationLockHolder(): Promise<SessionInfo | undefined>;
+  migrationLockHolder(database?: string): Promise<SessionInfo | undefined>;
   /**
    * Rows of `table` whose (dag_id, task_id, run_id, map_index) has all four values and matches no task_instance: the
    * rows d59cbbef95eb's foreign key on that table refuses (1452 / ForeignKeyViolation). Read-only.
    */
   /**
-   * Airflow's own leftover uuid_generate_v7 in the current schema: MySQL's (any signature, MySQL has no overloading);
-   * on PostgreSQL only `uuid_generate_v7(timestamp with time zone)`, never another function of that name (pg_uuidv7's).
+   * A uuid_generate_v7 that d59cbbef95eb would meet in the current schema: MySQL's of any signature (MySQL has no
+   * overloading, and the migration's DROP FUNCTION IF EXISTS takes it); on PostgreSQL only
+   * `uuid_generate_v7(timestamp with time zone)`, never another function of that name (pg_uuidv7's). Whether it is
+   * Airflow's leftover is for the caller to prove (detectAirflowState).
    */
   leftoverFunctionExists(): Promise<boolean>;
+  /** MySQL: that function has Airflow's signature (p_timestamp DATETIME(3) → CHAR(36)). PostgreSQL: the lookup above is by it. */
+  functionHasAirflowSignature(): Promise<boolean>;
   /** PostgreSQL: the schema of the pgcrypto extension d59cbbef95eb installs when it may; undefined when absent (MySQL). */
   pgcryptoSchema(): Promise<string | undefined>;
   orphanCount(table: string): Promise<number>;
@@ -69,6 +79,9 @@ export interface AirflowRepairSql {
   stampRevision(revision: string): string[];
   /** Malformed ids (apache/airflow#54554) rewritten as UUIDv7 of the row's timestamp, and every reference with them. */
   rewriteMalformedIds(references: IdReference[]): string[];
-  /** Runs statements in order on the pinned connection; all in one transaction when asked. */
-  execute(statements: string[], options: { transaction: boolean }): Promise<void>;
+  /**
+   * Runs statements in order on the pinned connection; all in one transaction when asked. Aborting `signal` cancels
+   * the running statement on the server (a transaction is rolled back) and starts no other.
+   */
+  execute(statements: string[], options: { transaction: boolean; signal?: AbortSignal }): Promise<void>;
 }

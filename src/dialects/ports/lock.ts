@@ -5,6 +5,10 @@ export interface LockHolder {
   program: string | undefined;
   clientAddress: string | undefined;
   since: string | undefined;
+  /** What that session is executing now, when the server shows it (PROCESSLIST INFO; pg_stat_activity, when active). */
+  statement?: string;
+  /** The statement an operator runs to end that session, and the lock with it: "KILL 42", "SELECT pg_terminate_backend(42)". */
+  endSession: string;
 }
 
 export interface AdvisoryLock {

@@ -34,6 +34,15 @@ export interface SessionInfo {
   statement: string | undefined;
 }
 
+export interface SessionVisibility {
+  /** Every session's statement is visible to this connection. */
+  complete: boolean;
+  /** When not: what it lacks ("no PROCESS privilege"). */
+  lacking?: string;
+  /** Sessions of other accounts on the database whose statements are hidden, when the server shows that they exist. */
+  hiddenSessions?: number;
+}
+
 /** Read-only questions about tables, keys and routines of the connected database. */
 export interface SchemaIntrospector {
   tableExists(table: string): Promise<boolean>;
@@ -47,12 +56,6 @@ export interface SchemaIntrospector {
   /** Tables and views of the database (PostgreSQL: of every non-system schema); restore refuses a non-empty target. */
   relationNames(): Promise<string[]>;
   /**
-   * Other sessions running schema changes (ALTER, CREATE, DROP, RENAME, TRUNCATE) or task_instance's id UPDATE on
-   * this database: a killed client's statement goes on on the server. Sessions of other users show only with the
-   * privilege to see them (PROCESS; pg_read_all_stats).
-   */
-  activeDdl(): Promise<SessionInfo[]>;
-  /**
    * Indexes the server marks INVALID in the current schema: what an interrupted CREATE INDEX CONCURRENTLY leaves behind
    * (PostgreSQL); MySQL has no such state and answers [].
    */
@@ -62,6 +65,14 @@ export interface SchemaIntrospector {
    * it: drop it concurrently, then forget the logged statement that built it, so that the migrator builds it again.
    */
   invalidIndexRecovery(name: string): string[];
+  /**
+   * Other sessions running schema changes (ALTER, CREATE, DROP, RENAME, TRUNCATE) or task_instance's id UPDATE on
+   * `database` (default: the connected one): a killed client's statement goes on on the server. Sessions of other users
+   * show only with the privilege to see them (PROCESS; pg_read_all_stats): see sessionVisibility.
+   */
+  activeDdl(database?: string): Promise<SessionInfo[]>;
+  /** Whether this connection sees every session's statement on `database` (default: the connected one), and if not, why. */
+  sessionVisibility(database?: string): Promise<SessionVisibility>;
 }
 
 /** One table's row count: exact (COUNT(*)), or the server's estimate when the table is huge or counting ran out of time. */

@@ -27,6 +27,9 @@ const DUPLICATE_KEYS = 'SELECT dag_id, task_id, run_id, map_index, COUNT(*) AS c
   + ' GROUP BY dag_id, task_id, run_id, map_index HAVING COUNT(*) > 1';
 
 export class PostgresAirflowQueries implements AirflowQueries {
+  /** psycopg2 reads the URL as libpq does, and PostgreSQL runs several statements in one call: nothing to ask. */
+  readonly driverProbeScript = undefined;
+
   constructor(private readonly knex: Knex, private readonly introspect: SchemaIntrospector) {}
 
   async revision(): Promise<string | null | undefined> {
@@ -52,12 +55,12 @@ export class PostgresAirflowQueries implements AirflowQueries {
   }
 
   /** pg_advisory_lock(1): key 1 is classid 0, objid 1, objsubid 1, in this database. */
-  async migrationLockHolder(): Promise<SessionInfo | undefined> {
+  async migrationLockHolder(database?: string): Promise<SessionInfo | undefined> {
     const [session] = await sessions(this.knex, `SELECT l.pid AS id, a.usename AS user, a.client_addr::text AS client,
               EXTRACT(EPOCH FROM now() - a.query_start)::int AS seconds, left(a.query, 200) AS statement
          FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
         WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objid = 1 AND l.objsubid = 1
-          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`);
+          AND l.database = (SELECT oid FROM pg_database WHERE datname = COALESCE(?, current_database()))`, [database ?? null]);
     return session;
   }
 
@@ -66,6 +69,11 @@ export class PostgresAirflowQueries implements AirflowQueries {
     const [row] = rows<{ f: string | null }>(await this.knex.raw(
       `SELECT to_regprocedure(quote_ident(current_schema()) || '.${AIRFLOW_FUNCTION_SIGNATURE}')::text AS f`));
     return row.f !== null;
+  }
+
+  /** The lookup is by Airflow's exact signature already. */
+  async functionHasAirflowSignature(): Promise<boolean> {
+    return this.leftoverFunctionExists();
   }
 
   async pgcryptoSchema(): Promise<string | undefined> {

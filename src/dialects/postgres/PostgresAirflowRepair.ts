@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { cancellable } from '../cancellable.js';
 import { AIRFLOW_FUNCTION_SIGNATURE, orphanCondition } from './PostgresAirflowQueries.js';
 import type { AirflowRepairSql, IdReference, TaskInstanceForeignKey } from '../types.js';
 
@@ -8,7 +9,7 @@ const KEY = 'dag_id, task_id, run_id, map_index';
 export class PostgresAirflowRepair implements AirflowRepairSql {
   readonly compositeKeyDropTakesForeignKeys = true;
 
-  constructor(private readonly knex: Knex) {}
+  constructor(private readonly knex: Knex, private readonly cancel: () => Promise<void>) {}
 
   /** Only Airflow's signature: a bare name would drop another uuid_generate_v7 (or fail when there are several). */
   dropLeftoverFunction(): string[] {
@@ -53,13 +54,21 @@ export class PostgresAirflowRepair implements AirflowRepairSql {
     return [];
   }
 
-  async execute(statements: string[], options: { transaction: boolean }): Promise<void> {
-    if (!options.transaction) {
-      for (const statement of statements) await this.knex.raw(statement);
-      return;
-    }
-    await this.knex.transaction(async (trx) => {
-      for (const statement of statements) await trx.raw(statement);
+  async execute(statements: string[], options: { transaction: boolean; signal?: AbortSignal }): Promise<void> {
+    await cancellable(options.signal, this.cancel, async (check) => {
+      if (!options.transaction) {
+        for (const statement of statements) {
+          check();
+          await this.knex.raw(statement);
+        }
+        return;
+      }
+      await this.knex.transaction(async (trx) => {
+        for (const statement of statements) {
+          check();
+          await trx.raw(statement);
+        }
+      });
     });
   }
 }

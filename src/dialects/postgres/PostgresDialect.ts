@@ -7,8 +7,11 @@ import type { ConnectionSpec } from '../../config/ConnectionSpec.js';
 import { tlsRequested } from '../../config/ConnectionSpec.js';
 import { connectError } from '../connectionErrors.js';
 import { QUIET_KNEX_LOG } from '../quietKnexLog.js';
-import type { AdvisoryLock, Capabilities, Dialect, DumpPrivilegeProblem, JournalStore, Privileges, ServerInfo } from '../types.js';
+import type {
+  AdvisoryLock, Capabilities, Dialect, DumpPrivilegeProblem, JournalStore, PrivilegeGap, PrivilegeNeed, Privileges, ServerInfo,
+} from '../types.js';
 import { postgresDumpPrivilegeProblems } from './postgresDumpPrivileges.js';
+import { postgresPrivilegeGaps } from './postgresPrivilegeGaps.js';
 import { classifyPostgresError } from './classifyPostgresError.js';
 import { PostgresAirflowQueries } from './PostgresAirflowQueries.js';
 import { PostgresAirflowRepair } from './PostgresAirflowRepair.js';
@@ -25,6 +28,9 @@ import { RunRegistryTable } from '../stores/RunRegistryTable.js';
 import { rows } from './rows.js';
 
 const FLOOR = '12';
+
+/** The server's pid of the pinned connection (pg_backend_pid()), kept current by the pool's afterCreate. */
+interface SessionRef { id?: number }
 
 /** PostgreSQL 12+: one pinned pg connection through knex. */
 export class PostgresDialect implements Dialect {
@@ -49,14 +55,15 @@ export class PostgresDialect implements Dialect {
   readonly dumpTool = new PostgresDumpTool();
   readonly ledger: LedgerTable;
 
-  private constructor(readonly spec: ConnectionSpec, readonly knex: Knex) {
+  private constructor(readonly spec: ConnectionSpec, readonly knex: Knex, private readonly session: SessionRef,
+    private readonly timeoutMs: number, private readonly program: string) {
     this.introspect = new PostgresIntrospector(knex);
     this.sessions = new PostgresSessions(knex, serverKey('postgres', spec.host, spec.port));
     this.rowCounts = new PostgresRowCounter(knex);
     this.scratch = new PostgresScratch(knex);
     this.openmetadata = new PostgresOpenMetadataQueries(knex, this.introspect);
     this.airflow = new PostgresAirflowQueries(knex, this.introspect);
-    this.airflowRepair = new PostgresAirflowRepair(knex);
+    this.airflowRepair = new PostgresAirflowRepair(knex, () => this.cancelRunningStatement());
     this.params = new PostgresParameterReader(knex);
     this.ledger = new LedgerTable(knex);
     this.journal = new JournalTable(knex, { database: spec.database });
@@ -67,6 +74,7 @@ export class PostgresDialect implements Dialect {
 
   static async open(spec: ConnectionSpec, timeoutMs: number, program: string): Promise<PostgresDialect> {
     const sslmode = (spec.params.sslmode ?? '').toLowerCase();
+    const session: SessionRef = {};
     const knex = knexFactory({
       client: 'pg',
       log: QUIET_KNEX_LOG,
@@ -87,15 +95,13 @@ export class PostgresDialect implements Dialect {
       // idle_in_transaction_session_timeout set for the server or the role would end it during a long step.
       pool: {
         min: 1, max: 1, idleTimeoutMillis: 2 ** 31 - 1,
-        afterCreate: (conn: { query(sql: string, cb: (error: Error | null, result?: { rows: Array<{ id: number }> }) => void): void }, done: (error: Error | null, conn: unknown) => void) => {
+        afterCreate: (conn: { processID: number | null; query(sql: string, cb: (error: Error | null) => void): void }, done: (error: Error | null, conn: unknown) => void) => {
+          session.id = conn.processID ?? undefined; // the pool replaces a dropped connection: always the live one's
+          // Our own session, never "another session of the application's user" (ownSessions.ts).
+          if (conn.processID !== null) registerOwnSession(serverKey('postgres', spec.host, spec.port), conn.processID);
           conn.query(`SELECT set_config('idle_in_transaction_session_timeout', '0', false),
                              CASE WHEN current_setting('server_version_num')::int >= 140000
-                                  THEN set_config('idle_session_timeout', '0', false) END,
-                             pg_catalog.pg_backend_pid() AS id`, (error, result) => {
-            // Our own session, never "another session of the application's user" (ownSessions.ts).
-            if (!error && result?.rows[0]) registerOwnSession(serverKey('postgres', spec.host, spec.port), result.rows[0].id);
-            done(error, conn);
-          });
+                                  THEN set_config('idle_session_timeout', '0', false) END`, (error) => done(error, conn));
         },
       },
       acquireConnectionTimeout: timeoutMs + 1000,
@@ -106,7 +112,23 @@ export class PostgresDialect implements Dialect {
       await knex.destroy().catch(() => undefined);
       throw connectError(spec, classifyPostgresError(error), error);
     }
-    return new PostgresDialect(spec, knex);
+    return new PostgresDialect(spec, knex, session, timeoutMs, program);
+  }
+
+  /**
+   * Stops the statement this connection is running (pg_cancel_backend from a connection of its own: the pinned one is
+   * busy; the same role may cancel its own backends), leaving the session and its advisory locks alive. The statement
+   * fails with 57014 and its transaction is rolled back; an idle backend ignores the request.
+   */
+  async cancelRunningStatement(): Promise<void> {
+    const id = this.session.id;
+    if (id === undefined) return;
+    const side = await PostgresDialect.open(this.spec, this.timeoutMs, this.program);
+    try {
+      await side.knex.raw('SELECT pg_cancel_backend(?)', [id]);
+    } finally {
+      await side.close();
+    }
   }
 
   async serverInfo(): Promise<ServerInfo> {
@@ -153,6 +175,10 @@ export class PostgresDialect implements Dialect {
       superuser: row.superuser,
       summary: [row.superuser ? 'superuser' : 'not superuser', row.owner ? 'database owner' : 'not the database owner'].join(', '),
     };
+  }
+
+  missingPrivileges(needs: PrivilegeNeed[]): Promise<PrivilegeGap[]> {
+    return postgresPrivilegeGaps(this.knex, needs);
   }
 
   dumpPrivilegeProblems(_server: ServerInfo): Promise<DumpPrivilegeProblem[]> {

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { ColumnInfo, ForeignKeyInfo, IndexInfo, SchemaIntrospector, SessionInfo } from '../types.js';
+import type { ColumnInfo, ForeignKeyInfo, IndexInfo, SchemaIntrospector, SessionInfo, SessionVisibility } from '../types.js';
 import { folded, rows } from './rows.js';
 
 /** The catalog of the current schema (current_schema(), normally public). */
@@ -96,12 +96,26 @@ export class PostgresIntrospector implements SchemaIntrospector {
     ];
   }
 
-  async activeDdl(): Promise<SessionInfo[]> {
+  async activeDdl(database?: string): Promise<SessionInfo[]> {
     return sessions(this.knex, `SELECT pid AS id, usename AS user, client_addr::text AS client,
               EXTRACT(EPOCH FROM now() - query_start)::int AS seconds, left(query, 200) AS statement
          FROM pg_stat_activity
-        WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active'
-          AND (query ~* '^\\s*(ALTER|CREATE|DROP|TRUNCATE|REINDEX)\\s' OR query ~* '^\\s*UPDATE\\s+"{0,1}task_instance"{0,1}\\s')`);
+        WHERE datname = COALESCE(?, current_database()) AND pid <> pg_backend_pid() AND state = 'active'
+          AND (query ~* '^\\s*(ALTER|CREATE|DROP|TRUNCATE|REINDEX)\\s' OR query ~* '^\\s*UPDATE\\s+"{0,1}task_instance"{0,1}\\s')`, [database ?? null]);
+  }
+
+  /**
+   * pg_stat_activity shows every session, but the state and statement of another role's only to a superuser or a
+   * member of pg_read_all_stats (or of that role); those sessions are counted, so a report can say how many it cannot read.
+   */
+  async sessionVisibility(database?: string): Promise<SessionVisibility> {
+    const [row] = rows<{ complete: boolean; hidden: string | number }>(await this.knex.raw(
+      `SELECT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) OR pg_has_role('pg_read_all_stats', 'MEMBER') AS complete,
+              (SELECT count(*) FROM pg_stat_activity
+                WHERE datname = COALESCE(?, current_database()) AND pid <> pg_backend_pid() AND usesysid IS NOT NULL
+                  AND NOT pg_has_role(usesysid, 'MEMBER')) AS hidden`, [database ?? null]));
+    return row.complete ? { complete: true }
+      : { complete: false, lacking: 'neither superuser nor a member of pg_read_all_stats', hiddenSessions: Number(row.hidden) };
   }
 }
 

@@ -43,8 +43,9 @@ export class PostgresLock implements AdvisoryLock {
     const unsigned = BigInt.asUintN(64, this.key);
     const classid = (unsigned >> 32n).toString();
     const objid = (unsigned & 0xffffffffn).toString();
-    const [row] = rows<{ pid: number; app: string | null; addr: string | null; since: Date | string | null }>(await this.knex.raw(
-      `SELECT l.pid, a.application_name AS app, a.client_addr::text AS addr, a.backend_start AS since
+    const [row] = rows<{ pid: number; app: string | null; addr: string | null; since: Date | string | null; running: string | null }>(await this.knex.raw(
+      `SELECT l.pid, a.application_name AS app, a.client_addr::text AS addr, a.backend_start AS since,
+              CASE WHEN a.state = 'active' THEN left(a.query, 200) END AS running
          FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
         WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
           AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
@@ -55,6 +56,8 @@ export class PostgresLock implements AdvisoryLock {
       program: row.app || undefined,
       clientAddress: row.addr ?? undefined,
       since: row.since ? new Date(row.since).toISOString() : undefined,
+      statement: row.running ?? undefined,
+      endSession: `SELECT pg_terminate_backend(${Number(row.pid)})`,
     };
   }
 }
