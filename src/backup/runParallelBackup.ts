@@ -14,7 +14,7 @@ import { BackupFileEntry, BackupManifest, fileSetDigest, writeManifest } from '.
 import { failed } from './backupFailed.js';
 import { backupFileName, type Compression } from './backupFileName.js';
 import { dumpThroughCodec, dumpToFile, type DumpContext, type Dumped } from './dumpToDisk.js';
-import { hashFile } from './hashFile.js';
+import { hashFile, READ_BYTES } from './hashFile.js';
 import { listArchive } from './listArchive.js';
 import { pruneBackups } from './pruneBackups.js';
 import type { BackupOptions, BackupSource } from './runBackup.js';
@@ -145,13 +145,14 @@ async function dumpDirectory(p: PreparedBackup, dir: string, partial: string): P
   }
   p.options.onProgress?.({ phase: 'verifying', database: dialect.spec.database, file: dir });
   const files: BackupFileEntry[] = [];
+  const buffer = Buffer.allocUnsafe(READ_BYTES);
   for (const name of (await readdir(partial)).sort()) {
     const path = join(partial, name);
     const stat = await lstat(path);
     if (!stat.isFile() || !/^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(name)) {
       throw failed(`${p.tool.name} left ${name} in ${partial}, which is not a plain file`, 'Make sure nothing else writes into --backup-dir, and run the backup again.');
     }
-    files.push({ name, ...await hashAndSync(path) });
+    files.push({ name, ...await hashAndSync(path, buffer) });
   }
   if (!p.lister) throw new Error('pg_restore was not located');
   const listed = await listArchive(dialect.dumpTool.listInvocation(p.lister, partial)!, p.env);
@@ -300,12 +301,12 @@ export function shareOut(tables: readonly TableToDump[], jobs: number): string[]
   return groups.map((g) => g.tables);
 }
 
-async function hashAndSync(path: string): Promise<{ bytes: number; sha256: string }> {
+async function hashAndSync(path: string, buffer: Buffer): Promise<{ bytes: number; sha256: string }> {
   const handle: FileHandle = await open(path, 'r');
   try {
     // pg_dump creates its files with the umask's mode; the directory is ours (0700), the files are made ours too.
     await handle.chmod(0o600);
-    const hashed = await hashFile(handle);
+    const hashed = await hashFile(handle, { buffer });
     await handle.sync();
     return { bytes: hashed.bytes, sha256: hashed.sha256 };
   } finally {
