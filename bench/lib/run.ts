@@ -79,17 +79,17 @@ export async function generate(db: Dialect, rows: number, table = 'bench'): Prom
 }
 
 /** `argv` as a child, on `cpus` when given; resolves with its wall seconds. */
-export function timed(argv: string[], options: { env?: NodeJS.ProcessEnv; cpus?: string; stdout?: number | 'ignore' | 'pipe'; stdin?: number } = {}): Promise<{ seconds: number; out: string; err: string }> {
+export function timed(argv: string[], options: { env?: NodeJS.ProcessEnv; cpus?: string; stdout?: number | 'ignore' | 'pipe'; stdin?: number; cwd?: string } = {}): Promise<{ seconds: number; out: string; err: string }> {
   const full = options.cpus ? ['taskset', '-c', options.cpus, ...argv] : argv;
   const t0 = process.hrtime.bigint();
-  const child = spawn(full[0], full.slice(1), { env: options.env ?? process.env, stdio: [options.stdin ?? 'ignore', options.stdout ?? 'pipe', 'pipe'] });
+  const child = spawn(full[0], full.slice(1), { env: options.env ?? process.env, cwd: options.cwd, stdio: [options.stdin ?? 'ignore', options.stdout ?? 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout?.setEncoding('utf8').on('data', (t: string) => { out += t; });
   child.stderr!.setEncoding('utf8').on('data', (t: string) => { err += t; });
   return new Promise((resolve, reject) => child.on('close', (code) => {
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    if (code !== 0) reject(new Error(`${argv.slice(0, 3).join(' ')} exited ${code}: ${err}`));
+    if (code !== 0) reject(new Error(`${argv.slice(0, 3).join(' ')} exited ${code}: ${err || out.slice(-2000)}`));
     else resolve({ seconds, out, err });
   }));
 }
