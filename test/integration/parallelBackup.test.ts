@@ -291,6 +291,12 @@ for (const server of SERVERS) {
           await db.root.knex.raw(`GRANT SELECT, SHOW VIEW, TRIGGER, EVENT ON \`${db.name}\`.* TO '${user}'@'%'`);
           const reader = await connect({ ...db.appSpec, user, password });
           try {
+            // Preflight says so first (the backup gate asks with the run's --jobs).
+            const info = await reader.serverInfo();
+            const problems = await reader.dumpPrivilegeProblems(info, { jobs: 2 });
+            assert.ok(problems.some((p) => p.severity === 'block' && /no LOCK TABLES privilege .*--jobs 2/.test(p.summary) && /GRANT LOCK TABLES ON/.test(p.fix)),
+              JSON.stringify(problems));
+            assert.ok(!(await reader.dumpPrivilegeProblems(info)).some((p) => /LOCK TABLES/.test(p.summary)), 'nothing about LOCK TABLES without --jobs');
             const dir = freshDir();
             const error = await rejectsWith(runBackup({ role: 'openmetadata', dialect: reader }, config(dir, 2)), 'BACKUP_FAILED', /locks every table .* may not/);
             assert.match(error.hint ?? '', /GRANT LOCK TABLES ON `omm_pl_[0-9a-f]+`\.\* TO .*--jobs 1/);

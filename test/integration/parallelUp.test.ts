@@ -20,6 +20,13 @@ for (const engine of servers.engines) {
       await seedEntities(sc.om, 20);
       const params = await parameterSnapshot(sc);
 
+      // The plan preflight shows is the one up runs: a directory per database.
+      const preflight = await runCli(sc, ['preflight', '--dry-run', '--jobs', '2', '--json']);
+      assert.equal(preflight.code, 0, preflight.stdout + preflight.stderr);
+      const planned = preflight.json.result.plan.backups as Array<{ file: string }>;
+      assert.equal(planned.length, 2);
+      for (const b of planned) assert.match(b.file, /-\d{8}T\d{6}Z\.(sql|dump)\.d$/);
+
       const rehearsal = await runCli(sc, ['rehearse', '--jobs', '2', '--json']);
       assert.equal(rehearsal.code, 0, rehearsal.stdout + rehearsal.stderr);
       assert.equal(rehearsal.json.result.outcome, 'passed');

@@ -49,7 +49,7 @@ export interface Dialect {
   readonly runs: RunRegistry;
   serverInfo(): Promise<ServerInfo>;
   privileges(): Promise<Privileges>;
-  /** What this connection's user lacks for the dump the backup runs (read-only; empty when nothing). */
-  dumpPrivilegeProblems(server: ServerInfo): Promise<DumpPrivilegeProblem[]>;
+  /** What this connection's user lacks for the dump the backup runs (read-only; empty when nothing); `jobs` > 1: the parallel dump's. */
+  dumpPrivilegeProblems(server: ServerInfo, options?: { jobs?: number }): Promise<DumpPrivilegeProblem[]>;
   close(): Promise<void>;
 }
