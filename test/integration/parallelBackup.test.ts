@@ -47,6 +47,10 @@ type Config = Pick<RunConfig, 'backupDir' | 'backupCompress' | 'backupKeep' | 'b
 const config = (backupDir: string, backupJobs: number, backupCompress: Compression = 'none', backupKeep?: number): Config =>
   ({ backupDir, backupCompress, backupKeep, backupJobs });
 
+/** A leading dash, a backtick, `=`, a path, a quote: each must stay a table name in LOCK TABLES and on the tools' command lines. */
+const ODD_NAMES = ['-x', 'we`ird', 'a=b', '../up', "it's"];
+const quoted = (engine: string, name: string) => (engine === 'mysql' ? `\`${name.replace(/`/g, '``')}\`` : `"${name.replace(/"/g, '""')}"`);
+
 const first = (db: Dialect, r: unknown): Array<Record<string, unknown>> =>
   (db.engine === 'mysql' ? (r as [Array<Record<string, unknown>>])[0] : (r as { rows: Array<Record<string, unknown>> }).rows);
 
@@ -60,10 +64,15 @@ for (const server of SERVERS) {
       source = await createScratchDatabase(server, 'omm_pj');
       app = await connect(source.appSpec);
       await loadFixture(app);
-      // More tables than sessions, so that the tables are shared out.
+      // More tables than sessions, so that the tables are shared out; and names an attacker with the application's
+      // credentials may choose, which the lock statement and the dump tools' arguments must keep as names.
       for (let i = 1; i <= 5; i += 1) {
         await app.knex.raw(`CREATE TABLE extra_${i} (id INT PRIMARY KEY, v VARCHAR(100))`);
         await app.knex.raw(`INSERT INTO extra_${i} (id, v) VALUES (1, 'one'), (2, 'two')`);
+      }
+      for (const name of ODD_NAMES) {
+        await app.knex.raw(`CREATE TABLE ${quoted(server.engine, name)} (id INT PRIMARY KEY)`);
+        await app.knex.raw(`INSERT INTO ${quoted(server.engine, name)} (id) VALUES (7)`);
       }
     });
     after(async () => {
@@ -120,7 +129,7 @@ for (const server of SERVERS) {
           const tableFiles = manifest.files!.filter((f) => f.load === 'parallel');
           assert.equal(tableFiles.length, v.jobs, 'one file per session');
           assert.deepEqual(tableFiles.flatMap((f) => f.tables!).sort(),
-            ['SERVER_CHANGE_LOG', 'audit', 'entity', 'extra_1', 'extra_2', 'extra_3', 'extra_4', 'extra_5'].sort(), 'every table in exactly one file');
+            ['SERVER_CHANGE_LOG', 'audit', 'entity', 'extra_1', 'extra_2', 'extra_3', 'extra_4', 'extra_5', ...ODD_NAMES].sort(), 'every table in exactly one file');
           assert.deepEqual(manifest.files!.filter((f) => f.load === 'last').map((f) => f.name), [`objects.sql${v.compression === 'gzip' ? '.gz' : ''}`]);
         } else {
           assert.ok(manifest.files!.some((f) => f.name === 'toc.dat'));
@@ -137,6 +146,9 @@ for (const server of SERVERS) {
         const restored = await connect({ ...source.appSpec, database: target.name });
         try {
           assert.equal(await extraRows(restored), 10);
+          for (const name of ODD_NAMES) {
+            assert.equal(Number(first(restored, await restored.knex.raw(`SELECT count(*) AS n FROM ${quoted(server.engine, name)} WHERE id = 7`))[0].n), 1, name);
+          }
           assert.deepEqual(await objectsWork(restored), { shout: 'OK!', auditGrew: true, viewRows: 501 });
         } finally {
           // objectsWork wrote into the copy only.

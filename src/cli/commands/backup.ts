@@ -45,7 +45,7 @@ function printManifest(out: Output, file: string, m: BackupManifest): void {
   const how = m.verification.method === 'completion-line' ? `${m.files ? 'every file ends' : 'ends'} with its completion line` : `lists ${m.verification.entries} entries`;
   out.line(`${paint(out, 'green', '✓')} ${m.database} (${version}) → ${file}`);
   // A parallel backup (--jobs): a directory whose files the manifest lists; its sha256 is that of the listing.
-  const files = m.files ? `${m.files.length} files from ${m.jobs} sessions, ` : '';
+  const files = m.files ? `${m.files.length} file${m.files.length === 1 ? '' : 's'} from ${m.jobs} sessions, ` : '';
   out.line(`  ${files}${formatBytes(m.bytes)}${m.compression === 'none' ? '' : ` ${m.compression}`}, sha256 ${m.sha256}${m.files ? ' (of the listing)' : ''}, verified: ${how}`);
   out.line(`  manifest: ${manifestPathFor(file)}`);
 }
