@@ -134,7 +134,9 @@ export async function readManifest(path: string): Promise<BackupManifest> {
 export function parseManifest(text: string): BackupManifest | undefined {
   try {
     const value = JSON.parse(text) as Partial<BackupManifest>;
-    const ok = (value.manifestVersion === 1 || (value.manifestVersion === 2 && validFiles(value.files)))
+    // A single file is one of the single-file formats, a directory one of the parallel ones: never mixed.
+    const ok = ((value.manifestVersion === 1 && (value.format === undefined || value.format === 'sql' || value.format === 'custom'))
+      || (value.manifestVersion === 2 && (value.format === 'directory' || value.format === 'sql-files') && validFiles(value.files)))
       && value.createdBy === 'om-migrate' && typeof value.file === 'string'
       && typeof value.sha256 === 'string' && typeof value.database === 'string' && (value.engine === 'mysql' || value.engine === 'postgres');
     return ok ? (value as BackupManifest) : undefined;
