@@ -46,7 +46,7 @@ async function dumpToolFindings(t: ConnectedTarget, ctx: GateContext): Promise<F
   const search = { pgBinDir: ctx.config.pgBinDir };
   let tool = tooling.locate(t.server, process.env, search);
   if (!tool.problem && tooling.probe) tool = await tooling.probe(t.dialect.spec, tool, t.server, process.env);
-  const privileges = (await t.dialect.dumpPrivilegeProblems(t.server))
+  const privileges = (await t.dialect.dumpPrivilegeProblems(t.server, { jobs: ctx.config.backupJobs }))
     .map((p) => finding(GATE, t.role, p.severity, p.summary, p.fix, { tool: tool.name, privileges: true }));
   if (tool.problem) return [finding(GATE, t.role, 'block', tool.problem, tool.fix, { tool: tool.name }), ...privileges];
   const found = [...privileges, tool.warning

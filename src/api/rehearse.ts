@@ -154,7 +154,10 @@ async function lockedRehearse(config: RunConfig, targets: ConnectedTarget[], adm
       await c.maker.scratch.create(c.name, c.account, c.maker.spec.host === c.target.spec.host && c.maker.spec.port === c.target.spec.port ? c.target.spec.database : undefined);
       c.created = true;
       const restoreStart = Date.now();
-      await restoreBackup(chosen.path, { openmetadata: c.spec, airflow: c.spec }, { into: c.name });
+      // --jobs restores the copy in parallel too (a failure there only costs the scratch copy); a single SQL dump, which
+      // its client reads in one session, is restored as it is.
+      await restoreBackup(chosen.path, { openmetadata: c.spec, airflow: c.spec },
+        { into: c.name, jobs: chosen.manifest.format === 'sql' ? 1 : config.backupJobs });
       c.info = {
         role: c.target.role, database: c.target.spec.database, copy: c.name, server: describeSpec(c.spec), manifest: chosen.path,
         backupSource: chosen.source, backupMs: Date.parse(chosen.manifest.finishedAt) - Date.parse(chosen.manifest.startedAt),

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Engine, TargetRole } from '../config/ConnectionSpec.js';
@@ -11,7 +11,8 @@ import type { Compression } from './backupFileName.js';
  * the one the tool ran with the defaults file replaced by a placeholder, and the password never reached argv anyway.
  */
 export interface BackupManifest {
-  manifestVersion: 1;
+  /** 1: one file (`file`, `bytes`, `sha256`). 2: a directory of files (`files`), from a parallel dump (--jobs). */
+  manifestVersion: 1 | 2;
   /** Retention only ever removes backups whose manifest says this. */
   createdBy: 'om-migrate';
   omMigrateVersion: string;
@@ -30,17 +31,51 @@ export interface BackupManifest {
   runId?: string | null;
   format: DumpFormat;
   compression: Compression;
-  /** The backup's file name, in the manifest's own directory. */
+  /** The backup's file name, in the manifest's own directory (version 2: the directory that holds `files`). */
   file: string;
+  /** Version 2: the sum of the files' sizes. */
   bytes: number;
   /** Bytes the dump tool produced, before our compression. */
   dumpBytes: number;
+  /** Version 2: the SHA-256 of the listing of `files` (fileSetDigest), which names every file's own hash. */
   sha256: string;
+  /** Version 2: every file of the backup, each with its size and SHA-256; nothing else may be in the directory. */
+  files?: BackupFileEntry[];
+  /** Version 2: how many dump sessions made it. */
+  jobs?: number;
   startedAt: string;
   finishedAt: string;
   tool: { name: string; path: string; version: string | undefined };
   command: string[];
   verification: { method: 'completion-line' | 'pg_restore --list'; entries?: number };
+}
+
+/** One file of a directory backup (manifest version 2). */
+export interface BackupFileEntry {
+  /** A plain name inside the backup's directory: no path, nothing hidden. */
+  name: string;
+  bytes: number;
+  sha256: string;
+  /** sql-files: 'parallel' files are restored several at a time, then the 'last' ones (views, routines, events). */
+  load?: 'parallel' | 'last';
+  /** sql-files: the tables the file holds. */
+  tables?: string[];
+}
+
+const FILE_ENTRY_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
+
+/**
+ * The one hash that stands for a directory backup: SHA-256 of one line per file, `<sha256> <bytes> <name>`, in name
+ * order. It changes when any file, size or name does, so `sha256` keeps meaning "this backup" for whoever reads only it.
+ */
+export function fileSetDigest(files: ReadonlyArray<Pick<BackupFileEntry, 'name' | 'bytes' | 'sha256'>>): string {
+  const lines = [...files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((f) => `${f.sha256} ${f.bytes} ${f.name}\n`);
+  return createHash('sha256').update(lines.join('')).digest('hex');
+}
+
+/** Whether the backup is a directory of files (a parallel dump), not one file. */
+export function isFileSet(manifest: BackupManifest): manifest is BackupManifest & { files: BackupFileEntry[] } {
+  return manifest.manifestVersion === 2 && Array.isArray(manifest.files);
 }
 
 export function manifestPathFor(backupFile: string): string {
@@ -99,10 +134,25 @@ export async function readManifest(path: string): Promise<BackupManifest> {
 export function parseManifest(text: string): BackupManifest | undefined {
   try {
     const value = JSON.parse(text) as Partial<BackupManifest>;
-    const ok = value.manifestVersion === 1 && value.createdBy === 'om-migrate' && typeof value.file === 'string'
+    // A single file is one of the single-file formats, a directory one of the parallel ones: never mixed.
+    const ok = ((value.manifestVersion === 1 && (value.format === undefined || value.format === 'sql' || value.format === 'custom'))
+      || (value.manifestVersion === 2 && (value.format === 'directory' || value.format === 'sql-files') && validFiles(value.files)))
+      && value.createdBy === 'om-migrate' && typeof value.file === 'string'
       && typeof value.sha256 === 'string' && typeof value.database === 'string' && (value.engine === 'mysql' || value.engine === 'postgres');
     return ok ? (value as BackupManifest) : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** A version 2 listing: plain, distinct names, each with a size and a SHA-256. */
+function validFiles(files: unknown): boolean {
+  if (!Array.isArray(files) || files.length === 0) return false;
+  const names = new Set<string>();
+  for (const f of files as Array<Partial<BackupFileEntry>>) {
+    if (typeof f !== 'object' || f === null || typeof f.name !== 'string' || !FILE_ENTRY_NAME.test(f.name) || names.has(f.name)
+      || typeof f.bytes !== 'number' || typeof f.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(f.sha256)) return false;
+    names.add(f.name);
+  }
+  return true;
 }

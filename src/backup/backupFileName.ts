@@ -21,6 +21,11 @@ export function fileNameComponent(name: string): string {
  * fileNameComponent). A second backup of the same
  * database within the same second gets `-2`, `-3`… after the timestamp (`sequence`), never overwriting the first.
  */
+/** A parallel backup's directory (--jobs): `<database>-om<version>-<UTC timestamp>.<sql|dump>.d`, its files inside. */
+export function backupDirectoryName(database: string, omVersion: string | undefined, engine: Engine, at: Date, sequence = 1): string {
+  return `${backupFileName(database, omVersion, engine, at, 'none', sequence)}.d`;
+}
+
 export function backupFileName(database: string, omVersion: string | undefined, engine: Engine, at: Date,
   compression: Compression = 'none', sequence = 1): string {
   const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');

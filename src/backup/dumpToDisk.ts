@@ -24,6 +24,8 @@ export interface DumpContext {
   env: NodeJS.ProcessEnv;
   signal: AbortSignal | undefined;
   database: string;
+  /** Each line the tool prints (redacted), as it comes: a parallel dump learns from them when a session has its snapshot. */
+  onLine?: (line: string) => void;
 }
 
 export interface Dumped {
@@ -48,7 +50,7 @@ export async function dumpToFile(invocation: ToolInvocation, handle: FileHandle,
   dumpStarted: (pid: number | undefined) => void, report: ((dumped: number, written: number) => void) | undefined): Promise<Dumped> {
   const running = spawnChild({
     argv: invocation.argv, env: toolEnvironment(context.env, invocation), stdout: handle.fd, stderr: 'lines',
-    redactor: context.redactor, signal: context.signal,
+    redactor: context.redactor, signal: context.signal, onLine: context.onLine,
   });
   dumpStarted(running.pgid);
   const stop = running.stop;
@@ -94,7 +96,7 @@ export async function dumpThroughCodec(invocation: ToolInvocation, handle: FileH
   dumpStarted: (pid: number | undefined) => void, report: ((dumped: number, written: number) => void) | undefined): Promise<Dumped> {
   const running = spawnChild({
     argv: invocation.argv, env: toolEnvironment(context.env, invocation), stdout: 'pipe', stderr: 'lines',
-    redactor: context.redactor, signal: context.signal,
+    redactor: context.redactor, signal: context.signal, onLine: context.onLine,
   });
   dumpStarted(running.pgid);
   const codec: CodecStage = compressor(compression, context.env);

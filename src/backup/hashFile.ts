@@ -5,7 +5,7 @@ import type { FileHandle } from 'node:fs/promises';
  * One read buffer for the whole file: hash.update() consumes it synchronously, so no chunk outlives its read. 4 MB:
  * fewer read calls than 1 MB for the same copy out of the page cache (measured: docs/performance.md).
  */
-const READ_BYTES = 4 * 1024 * 1024;
+export const READ_BYTES = 4 * 1024 * 1024;
 /** How long to wait for the writer when the reader has caught up with it. */
 const FOLLOW_POLL_MS = 40;
 const TAIL_BYTES = 512;
@@ -27,9 +27,11 @@ export interface HashedFile {
  * wrote (mariadb-dump/mysqldump to standard output); pg_dump seeks back into a seekable output to fill in its table of
  * contents, so its archive is hashed once it is finished. Reads come from the page cache the writer just filled.
  */
-export async function hashFile(handle: FileHandle, options: { follow?: Promise<unknown>; onBytes?: (bytes: number) => void } = {}): Promise<HashedFile> {
+export async function hashFile(handle: FileHandle,
+  options: { follow?: Promise<unknown>; onBytes?: (bytes: number) => void; buffer?: Buffer } = {}): Promise<HashedFile> {
   const hash = createHash('sha256');
-  const buffer = Buffer.allocUnsafe(READ_BYTES);
+  // A caller hashing many files one after another lends one buffer, rather than leave each to the collector.
+  const buffer = options.buffer && options.buffer.length === READ_BYTES ? options.buffer : Buffer.allocUnsafe(READ_BYTES);
   let tail = Buffer.alloc(0);
   let writerDone = options.follow === undefined;
   const done = options.follow?.then(() => { writerDone = true; }, () => { writerDone = true; });

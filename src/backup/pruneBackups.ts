@@ -1,6 +1,6 @@
-import { readdir, readFile, unlink } from 'node:fs/promises';
+import { readdir, readFile, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { backupFileOf, BackupManifest, parseManifest } from './BackupManifest.js';
+import { backupFileOf, BackupManifest, isFileSet, parseManifest } from './BackupManifest.js';
 
 const MANIFEST_SUFFIX = '.manifest.json';
 
@@ -31,7 +31,9 @@ export async function pruneBackups(dir: string, latest: BackupManifest, keep: nu
     if (manifest.file === latest.file) continue;
     const file = backupFileOf(manifestPath, manifest);
     // The backup first: a manifest without its file is harmless, a file without its manifest is an orphan.
-    await unlink(file).catch((error: NodeJS.ErrnoException) => { if (error.code !== 'ENOENT') throw error; });
+    // A parallel backup is a directory of files (rm does not follow a link put in its place).
+    if (isFileSet(manifest)) await rm(file, { recursive: true, force: true });
+    else await unlink(file).catch((error: NodeJS.ErrnoException) => { if (error.code !== 'ENOENT') throw error; });
     await unlink(manifestPath);
     removed.push(file);
   }

@@ -7,12 +7,13 @@ import { compareVersions, currentOpenMetadataVersion } from '../config/versions.
 import { connect } from '../dialects/connect.js';
 import type { Dialect } from '../dialects/types.js';
 import { configError, OmMigrateError, usageError } from '../errors.js';
-import type { BackupManifest } from './BackupManifest.js';
+import { isFileSet, type BackupManifest } from './BackupManifest.js';
 import { decompressor } from './compression.js';
 import { DumpMeter } from './DumpMeter.js';
 import { Redactor } from '../process/redact.js';
 import { describeExit, spawnChild, succeeded } from '../process/spawnChild.js';
 import { toolEnvironment } from '../process/ToolInvocation.js';
+import { restoreSqlFiles } from './restoreSqlFiles.js';
 import { verifyBackup } from './verifyBackup.js';
 
 /** 1 MB reads instead of the stream default of 64 KB: a sixteenth of the chunks through the hash and the pipe. */
@@ -25,7 +26,7 @@ export interface RestoreOptions {
   force?: boolean;
   env?: NodeJS.ProcessEnv;
   onProgress?: (event: RestoreProgress) => void;
-  /** pg_restore --jobs for a custom-format archive: parallel, and no longer one transaction. */
+  /** pg_restore --jobs for a PostgreSQL archive, or that many clients at once for a parallel MySQL backup: no longer one transaction. */
   jobs?: number;
 }
 
@@ -61,9 +62,9 @@ export async function restoreBackup(manifestPath: string, config: Pick<RunConfig
       'Use an intact copy of the backup and its manifest; never restore a file whose checksum does not match.');
   }
   const jobs = options.jobs ?? 1;
-  if (jobs > 1 && manifest.format !== 'custom') {
-    throw usageError(`--jobs ${jobs}: ${file} is a SQL dump, which its client restores in one session`,
-      'Leave --jobs out; parallel restore applies to PostgreSQL custom-format archives only.');
+  if (jobs > 1 && manifest.format === 'sql') {
+    throw usageError(`--jobs ${jobs}: ${file} is a single SQL dump, which its client restores in one session`,
+      'Leave --jobs out; parallel restore applies to PostgreSQL archives and to backups taken with --jobs.');
   }
   const spec = targetSpec(manifest, config, options.into);
   const dialect = await connect(spec, { purpose: 'restore' });
@@ -73,6 +74,14 @@ export async function restoreBackup(manifestPath: string, config: Pick<RunConfig
     const tool = dialect.dumpTool.locateRestore(server, env, { pgBinDir: config.pgBinDir, archiveToolVersion: manifest.tool.version });
     if (tool.problem || !tool.path) {
       throw new OmMigrateError('RESTORE_FAILED', `cannot restore: ${tool.problem ?? `${tool.name} not found`}`, { hint: tool.fix });
+    }
+    if (isFileSet(manifest) && manifest.format === 'sql-files') {
+      // A parallel MySQL-family backup: one client per file, `jobs` at a time (restoreSqlFiles.ts).
+      options.onProgress?.({ phase: 'restoring', database: spec.database, pid: undefined, command: tool.path ? [tool.name] : [] });
+      await restoreSqlFiles({ manifest, dir: file, spec, dumpTool: dialect.dumpTool, tool, env, jobs, replace: relations.length > 0,
+        onLoading: options.onProgress && ((bytesRead) => options.onProgress?.({ phase: 'loading', database: spec.database, bytesRead, totalBytes: manifest.bytes })) });
+      return { manifest, database: spec.database, target: describeSpec(spec), replacedExisting: relations.length > 0,
+        openmetadataVersionBefore: versionBefore ?? null, nextSteps: nextSteps(manifest, spec) };
     }
     const { invocation, stdin } = dialect.dumpTool.restoreInvocation(spec, tool, file, { replace: relations.length > 0, jobs });
     // An uncompressed SQL dump is the client's standard input itself, as `mariadb < file` would have it: no byte of it

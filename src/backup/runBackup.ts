@@ -17,6 +17,7 @@ import { dumpThroughCodec, dumpToFile } from './dumpToDisk.js';
 import { failed } from './backupFailed.js';
 import { listArchive } from './listArchive.js';
 import { pruneBackups } from './pruneBackups.js';
+import { runParallelBackup } from './runParallelBackup.js';
 import { syncPath } from './syncPath.js';
 
 /** The database to back up: an open connection (its spec carries the credentials the dump tool gets). */
@@ -54,7 +55,8 @@ const PROGRESS_EVERY_MS = 250;
  * verifies it, and writes its manifest. Anything short of a verified backup removes the partial file and throws
  * BACKUP_FAILED with the tool's own message, so `up` stops before it changes anything.
  */
-export async function runBackup(source: BackupSource, config: Pick<RunConfig, 'backupDir' | 'backupCompress' | 'backupKeep'> & Partial<Pick<RunConfig, 'pgBinDir'>>,
+export async function runBackup(source: BackupSource,
+  config: Pick<RunConfig, 'backupDir' | 'backupCompress' | 'backupKeep'> & Partial<Pick<RunConfig, 'pgBinDir' | 'backupJobs'>>,
   options: BackupOptions = {}): Promise<BackupManifest> {
   const { dialect } = source;
   const env = options.env ?? process.env;
@@ -84,6 +86,11 @@ export async function runBackup(source: BackupSource, config: Pick<RunConfig, 'b
   await ensureDirectory(config.backupDir);
   await sweepPartialFiles(config.backupDir);
   const started = now();
+  if ((config.backupJobs ?? 1) > 1) {
+    // --jobs N: a directory of files from N dump sessions (runParallelBackup.ts); the single-file path below is unchanged.
+    return runParallelBackup({ source, server, tool, lister, compression, changeLog, omVersion, airflowRevision, estimatedBytes, started, env, now,
+      backupDir: config.backupDir, backupKeep: config.backupKeep, jobs: config.backupJobs!, options });
+  }
   // Read and write: the dump tool writes through it, we read the file back through it to hash it. It carries a
   // partial name until it is verified, so an unverified dump (a killed run's) can never pass for a backup.
   const { file, partial, handle } = await createBackupFile(config.backupDir,

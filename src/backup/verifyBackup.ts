@@ -4,10 +4,11 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { dumpToolingFor } from '../dialects/dumpToolingFor.js';
 import type { ServerInfo } from '../dialects/types.js';
-import { backupFileOf, BackupManifest, readManifest } from './BackupManifest.js';
+import { backupFileOf, BackupManifest, isFileSet, readManifest } from './BackupManifest.js';
 import { decompressor } from './compression.js';
 import { DumpMeter } from './DumpMeter.js';
 import { listArchive } from './listArchive.js';
+import { verifyFileSet } from './verifyFileSet.js';
 
 /** 1 MB reads instead of the stream default of 64 KB: a sixteenth of the chunks through the hash and the pipe. */
 const READ_CHUNK = 1024 * 1024;
@@ -29,6 +30,8 @@ export async function verifyBackup(manifestPath: string, options: { env?: NodeJS
   const env = options.env ?? process.env;
   const manifest = await readManifest(manifestPath);
   const file = backupFileOf(manifestPath, manifest);
+  // A parallel backup (--jobs): a directory of files, each hashed in the manifest.
+  if (isFileSet(manifest)) return verifyFileSet(manifest, file, env);
   const problems: string[] = [];
   const size = await stat(file).then((s) => s.size, () => undefined);
   if (size === undefined) return { ok: false, manifest, file, sha256: undefined, problems: [`${file} does not exist`] };

@@ -37,6 +37,8 @@ export interface RunConfig {
   backupCompress: Compression;
   /** Keep this many om-migrate backups per database, removing older ones; undefined keeps all. */
   backupKeep: number | undefined;
+  /** --jobs: dump (and restore) in this many sessions at once; 1 is the single-file backup. */
+  backupJobs: number;
   staleAfterMs: number;
   lockTimeoutMs: number;
   connectTimeoutMs: number;
@@ -63,6 +65,9 @@ export interface RunConfig {
 export const MIN_SORT_MEMORY_BYTES = 20 * 1024 * 1024;
 /** Given to every sort of every session: more than this is a typo, not a setting. */
 export const MAX_SORT_MEMORY_BYTES = 4 * 1024 ** 3;
+
+/** --jobs: each job is a database session (and a dump or restore process); more than this is a typo. */
+export const MAX_JOBS = 64;
 
 const HOUR = 3_600_000;
 const LIMITS = {
@@ -96,6 +101,12 @@ export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = proce
   if (keep !== undefined && !(Number.isInteger(keep) && keep >= 1 && keep <= 1000)) {
     throw usageError(`${backupKeep!.source} "${backupKeep!.value}" is not a whole number from 1 to 1000`, 'The backup just made always counts as one.');
   }
+  const jobsGiven = read.string('jobs');
+  const jobs = jobsGiven === undefined ? 1 : Number(jobsGiven.value);
+  if (!(Number.isInteger(jobs) && jobs >= 1 && jobs <= MAX_JOBS)) {
+    throw usageError(`${jobsGiven!.source} "${jobsGiven!.value}" is not a whole number from 1 to ${MAX_JOBS}`,
+      'Give the number of dump or restore sessions to run at once, e.g. --jobs 4 (about the cores the database server can spare).');
+  }
   const airflowCommand = read.string('airflowMigrator')?.value ?? DEFAULT_AIRFLOW_COMMAND;
   const stepTimeout = read.string('stepTimeout');
   const rehearseAdmin = read.string('rehearseAdminUrl');
@@ -112,6 +123,7 @@ export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = proce
     journalDir: resolve(read.string('journalDir')?.value ?? join(homedir(), '.om-migrate')),
     backupCompress: read.choice('compress', ['gzip', 'zstd', 'none'], 'none'),
     backupKeep: keep,
+    backupJobs: jobs,
     staleAfterMs: duration(read, 'staleAfter', '6h', LIMITS.staleAfter),
     lockTimeoutMs: duration(read, 'lockTimeout', options.command === 'entrypoint' ? '10m' : '0', LIMITS.lockTimeout),
     connectTimeoutMs: Math.max(1000, duration(read, 'connectTimeout', '10s', LIMITS.connectTimeout)),

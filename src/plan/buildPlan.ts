@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { STEPS } from '../../migrations/index.js';
-import { backupFileName } from '../backup/backupFileName.js';
+import { backupDirectoryName, backupFileName } from '../backup/backupFileName.js';
 import type { TargetRole } from '../config/ConnectionSpec.js';
 import type { Finding, GateContext, PlannedChange } from '../core/Gate.js';
 import { nothingPending, type PlanInput } from '../core/PlanInput.js';
@@ -52,11 +52,13 @@ export async function buildPlan(ctx: GateContext, findings: Finding[]): Promise<
   const input = ctx.input;
   const idle = nothingPending(input);
   const at = new Date(ctx.now);
-  const backups = idle ? [] : ctx.targets.map((t) => ({
-    target: t.role,
-    file: join(ctx.config.backupDir, backupFileName(t.spec.database,
-      t.role === 'openmetadata' ? ctx.versions.openmetadata?.current : undefined, t.spec.engine, at, ctx.config.backupCompress)),
-  }));
+  const backups = idle ? [] : ctx.targets.map((t) => {
+    const version = t.role === 'openmetadata' ? ctx.versions.openmetadata?.current : undefined;
+    // --jobs N: a directory of files (runParallelBackup).
+    return { target: t.role, file: join(ctx.config.backupDir, ctx.config.backupJobs > 1
+      ? backupDirectoryName(t.spec.database, version, t.spec.engine, at)
+      : backupFileName(t.spec.database, version, t.spec.engine, at, ctx.config.backupCompress)) };
+  });
   const parameterChanges: PlannedChange[] = [];
   if (!idle && ctx.config.paramsMode === 'apply') {
     const seen = new Set<string>();

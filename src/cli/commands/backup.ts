@@ -42,8 +42,10 @@ export const backupCommand: CommandSpec = {
 
 function printManifest(out: Output, file: string, m: BackupManifest): void {
   const version = m.openmetadataVersion ? `OpenMetadata ${m.openmetadataVersion}` : m.airflowRevision ? `Airflow ${m.airflowRevision}` : 'no version table';
-  const how = m.verification.method === 'completion-line' ? 'ends with its completion line' : `lists ${m.verification.entries} entries`;
+  const how = m.verification.method === 'completion-line' ? `${m.files ? 'every file ends' : 'ends'} with its completion line` : `lists ${m.verification.entries} entries`;
   out.line(`${paint(out, 'green', '✓')} ${m.database} (${version}) → ${file}`);
-  out.line(`  ${formatBytes(m.bytes)}${m.compression === 'none' ? '' : ` ${m.compression}`}, sha256 ${m.sha256}, verified: ${how}`);
+  // A parallel backup (--jobs): a directory whose files the manifest lists; its sha256 is that of the listing.
+  const files = m.files ? `${m.files.length} file${m.files.length === 1 ? '' : 's'} from ${m.jobs} sessions, ` : '';
+  out.line(`  ${files}${formatBytes(m.bytes)}${m.compression === 'none' ? '' : ` ${m.compression}`}, sha256 ${m.sha256}${m.files ? ' (of the listing)' : ''}, verified: ${how}`);
   out.line(`  manifest: ${manifestPathFor(file)}`);
 }

@@ -14,10 +14,8 @@ export const restoreCommand: CommandSpec = {
       throw usageError('restore needs --manifest FILE', 'Give the .manifest.json written beside the backup.');
     }
     const config = resolveConfig(input, process.env, { command: 'restore' });
-    const jobs = input.jobs === undefined ? 1 : Number(input.jobs);
-    if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) {
-      throw usageError(`--jobs "${String(input.jobs)}" is not a whole number from 1 to 64`, 'Give the number of parallel pg_restore sessions, e.g. --jobs 4.');
-    }
+    // Checked by resolveConfig (a whole number from 1 to 64).
+    const jobs = config.backupJobs;
     const progress = await startProgress(out, `verifying ${input.manifest}`);
     const onProgress = (event: RestoreProgress) => {
       if (event.phase === 'restoring') progress.update(`restoring into ${event.database}`);

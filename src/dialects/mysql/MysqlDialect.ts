@@ -187,8 +187,8 @@ export class MysqlDialect implements Dialect {
     return mysqlPrivilegeGaps(this.knex, this.spec.database, flavour, needs);
   }
 
-  dumpPrivilegeProblems(server: ServerInfo): Promise<DumpPrivilegeProblem[]> {
-    return mysqlDumpPrivilegeProblems(this.knex, this.spec.database, server);
+  dumpPrivilegeProblems(server: ServerInfo, options: { jobs?: number } = {}): Promise<DumpPrivilegeProblem[]> {
+    return mysqlDumpPrivilegeProblems(this.knex, this.spec.database, server, options.jobs ?? 1);
   }
 
   /** A database of om-migrate's own: MySQL has no owners, so its trust rests on canWriteOwnJournalLocation. */

@@ -1,8 +1,9 @@
 import type { ConnectionSpec } from '../../config/ConnectionSpec.js';
 import { tlsRequested } from '../../config/ConnectionSpec.js';
 import { findExecutable, toolVersionText } from '../../process/findExecutable.js';
-import type { DumpToolCheck, DumpTooling, ServerInfo, ToolInvocation } from '../types.js';
+import type { DumpToolCheck, DumpTooling, ParallelDumpTooling, ServerInfo, ToolInvocation } from '../types.js';
 import { writeDefaultsFile } from './mysqlDefaultsFile.js';
+import { freezeWrites } from './mysqlWriteFreeze.js';
 
 /** The largest packet both families accept: rows bigger than the 16–24 MB client default must still dump and load. */
 const MAX_PACKET = '--max-allowed-packet=1G';
@@ -46,22 +47,33 @@ export class MysqlDumpTool implements DumpTooling {
 
   dumpInvocation(spec: ConnectionSpec, tool: DumpToolCheck, server: ServerInfo): ToolInvocation {
     const oracleTool = !/mariadb/i.test(tool.version ?? tool.name);
-    const flags = [
-      // A consistent InnoDB snapshot without locking tables, with everything that is not a table.
-      '--single-transaction', '--routines', '--triggers', '--events', '--hex-blob',
-      // MySQL 8.0.21+ asks for PROCESS to dump tablespaces, which OpenMetadata never creates.
-      '--no-tablespaces',
-      '--default-character-set=utf8mb4',
-      MAX_PACKET,
-      // MySQL's mysqldump defaults to --set-gtid-purged=AUTO, which writes SET @@GLOBAL.GTID_PURGED on a GTID server
-      // (a restore elsewhere then fails or rewrites its GTID history) and, on a server without gtid_mode — MariaDB —
-      // fails with 1193 "Unknown system variable 'GTID_MODE'". MariaDB's tool has no such option (unknown variable).
-      ...(oracleTool ? ['--set-gtid-purged=OFF'] : []),
-      // MySQL 8's mysqldump asks information_schema.COLUMN_STATISTICS, which MariaDB does not have.
-      ...(oracleTool && server.flavour === 'mariadb' ? ['--column-statistics=0'] : []),
-    ];
-    return invocation(tool, spec, flags, oracleTool);
+    return invocation(tool, spec, dumpFlags(tool, server, ['--routines', '--triggers', '--events']), oracleTool);
   }
+
+  /**
+   * --jobs N: the same tool and flags in N sessions, each dumping a share of the tables into its own file, started
+   * while one more session holds every table against writes (docs/parallel-backup.md explains why not mydumper).
+   */
+  readonly parallel: ParallelDumpTooling = {
+    format: 'sql-files',
+    freezeWrites: (session, options) => freezeWrites(session.knex, session.spec, options.lockWaitSeconds),
+    tablesInvocation: (spec, tool, server, tables) => {
+      const oracleTool = !/mariadb/i.test(tool.version ?? tool.name);
+      // --verbose: the tool says on standard error, unbuffered, when it starts reading tables, which is after its
+      // START TRANSACTION WITH CONSISTENT SNAPSHOT (snapshotTaken); routines and events go to the objects file.
+      return invocation(tool, spec, [...dumpFlags(tool, server, ['--triggers', '--skip-routines', '--skip-events']), '--verbose'], oracleTool, tables);
+    },
+    objectsInvocation: (spec, tool, server, views) => {
+      const oracleTool = !/mariadb/i.test(tool.version ?? tool.name);
+      // No rows and no triggers (they are in the table files). With no view named, the tool would take every table:
+      // --no-create-info then leaves only the routines and events.
+      const flags = [...dumpFlags(tool, server, ['--routines', '--events', '--skip-triggers']), '--no-data', ...(views.length === 0 ? ['--no-create-info'] : [])];
+      return invocation(tool, spec, flags, oracleTool, views);
+    },
+    // Both families print these after the transaction has started (mysqldump.c: start_transaction() runs before any
+    // table is dumped, and each table begins with this message); a session that exits early needs no snapshot.
+    snapshotTaken: (line) => /^-- (Setting savepoint|Retrieving table structure for table)\b/.test(line),
+  };
 
   dumpCompleted(tail: string): boolean {
     return /-- Dump completed[^\n]*\n?\s*$/.test(tail);
@@ -80,10 +92,31 @@ export class MysqlDumpTool implements DumpTooling {
 }
 
 /**
+ * What every dump of the family gets, whole or in parts; `objects` says which of routines, triggers and events.
+ */
+function dumpFlags(tool: DumpToolCheck, server: ServerInfo, objects: string[]): string[] {
+  const oracleTool = !/mariadb/i.test(tool.version ?? tool.name);
+  return [
+    // A consistent InnoDB snapshot without locking tables, with everything that is not a table.
+    '--single-transaction', ...objects, '--hex-blob',
+    // MySQL 8.0.21+ asks for PROCESS to dump tablespaces, which OpenMetadata never creates.
+    '--no-tablespaces',
+    '--default-character-set=utf8mb4',
+    MAX_PACKET,
+    // MySQL's mysqldump defaults to --set-gtid-purged=AUTO, which writes SET @@GLOBAL.GTID_PURGED on a GTID server
+    // (a restore elsewhere then fails or rewrites its GTID history) and, on a server without gtid_mode — MariaDB —
+    // fails with 1193 "Unknown system variable 'GTID_MODE'". MariaDB's tool has no such option (unknown variable).
+    ...(oracleTool ? ['--set-gtid-purged=OFF'] : []),
+    // MySQL 8's mysqldump asks information_schema.COLUMN_STATISTICS, which MariaDB does not have.
+    ...(oracleTool && server.flavour === 'mariadb' ? ['--column-statistics=0'] : []),
+  ];
+}
+
+/**
  * Every value is attached to its option with `=`, and the database name comes after `--`: a database called `-x` or a
  * user called `--host=evil` stays a name (my_getopt stops reading options at `--`).
  */
-function invocation(tool: DumpToolCheck, spec: ConnectionSpec, flags: string[], oracleTool: boolean): ToolInvocation {
+function invocation(tool: DumpToolCheck, spec: ConnectionSpec, flags: string[], oracleTool: boolean, tables: string[] = []): ToolInvocation {
   const defaults = writeDefaultsFile(spec.password);
   const connection = [
     ...(spec.host.startsWith('/') ? [`--socket=${spec.host}`] : [`--host=${spec.host}`, `--port=${spec.port}`]),
@@ -92,7 +125,7 @@ function invocation(tool: DumpToolCheck, spec: ConnectionSpec, flags: string[], 
   ];
   // --defaults-extra-file must come first, or the client rejects it.
   const head = defaults.path ? [`--defaults-extra-file=${defaults.path}`] : [];
-  const args = [...head, ...connection, ...flags, '--', spec.database];
+  const args = [...head, ...connection, ...flags, '--', spec.database, ...tables];
   return {
     argv: [tool.path as string, ...args],
     env: {},

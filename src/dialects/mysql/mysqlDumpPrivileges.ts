@@ -13,7 +13,7 @@ import { rows } from './rows.js';
  * - no TRIGGER: the triggers are left out of the dump without a word (exit 0). They are invisible to such a user,
  *   so whether any exist cannot be told: a warning, not a block.
  */
-export async function mysqlDumpPrivilegeProblems(knex: Knex, database: string, server: ServerInfo): Promise<DumpPrivilegeProblem[]> {
+export async function mysqlDumpPrivilegeProblems(knex: Knex, database: string, server: ServerInfo, jobs = 1): Promise<DumpPrivilegeProblem[]> {
   const problems: DumpPrivilegeProblem[] = [];
   const account = await currentAccount(knex);
   const db = quoteIdentifier(database);
@@ -45,6 +45,14 @@ export async function mysqlDumpPrivilegeProblems(knex: Knex, database: string, s
   }
 
   const grants = rows<Record<string, string>>(await knex.raw('SHOW GRANTS')).map((r) => Object.values(r)[0]);
+  // --jobs N: the parallel dump's sessions start under LOCK TABLES … READ of every table (mysqlWriteFreeze.ts).
+  if (jobs > 1 && !grantsCover(grants, database, ['LOCK TABLES'])) {
+    problems.push({
+      severity: 'block',
+      summary: `${account} has no LOCK TABLES privilege on ${database} in SHOW GRANTS: the parallel backup (--jobs ${jobs}) locks every table against writes while its sessions take their snapshots, and would stop before dumping anything`,
+      fix: `GRANT LOCK TABLES ON ${db}.* TO ${account}; or back up with --jobs 1 (one session, one snapshot, no lock)`,
+    });
+  }
   if (!grantsCover(grants, database, ['TRIGGER'])) {
     problems.push({
       severity: 'warn',

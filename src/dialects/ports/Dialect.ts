@@ -52,7 +52,7 @@ export interface Dialect {
   privileges(): Promise<Privileges>;
   /** What this connection's user lacks for the statements `needs` describe (read-only; empty when nothing). */
   missingPrivileges(needs: PrivilegeNeed[]): Promise<PrivilegeGap[]>;
-  /** What this connection's user lacks for the dump the backup runs (read-only; empty when nothing). */
-  dumpPrivilegeProblems(server: ServerInfo): Promise<DumpPrivilegeProblem[]>;
+  /** What this connection's user lacks for the dump the backup runs (read-only; empty when nothing); `jobs` > 1: the parallel dump's. */
+  dumpPrivilegeProblems(server: ServerInfo, options?: { jobs?: number }): Promise<DumpPrivilegeProblem[]>;
   close(): Promise<void>;
 }

@@ -1,7 +1,7 @@
 import type { ConnectionSpec } from '../../config/ConnectionSpec.js';
 import { describeExit, spawnChild, succeeded } from '../../process/spawnChild.js';
 import { toolEnvironment } from '../../process/ToolInvocation.js';
-import type { DumpToolCheck, DumpTooling, DumpToolSearch, ServerInfo, ToolInvocation } from '../types.js';
+import type { DumpToolCheck, DumpTooling, DumpToolSearch, ParallelDumpTooling, ServerInfo, ToolInvocation } from '../types.js';
 import { locatePgRestoreFor, locatePgTool, parsePgToolVersion, type PgToolChoice, type PgToolSearch } from './pgToolDiscovery.js';
 
 /** How long the preflight probe may take: it reads catalogs only, but a busy server can be slow to answer. */
@@ -86,6 +86,17 @@ export class PostgresDumpTool implements DumpTooling {
     const args = ['--format=custom', '--no-password', `--dbname=${conninfo(spec)}`];
     return plain(tool, args, spec);
   }
+
+  /**
+   * --jobs N: pg_dump's directory format, the only one it writes in parallel (one file per table, compressed as -Fc
+   * is, plus toc.dat); its workers share the leader's snapshot (pg_export_snapshot), so the dump is as consistent as
+   * the single-file one. pg_restore reads the directory the same way it reads an archive, in parallel or not.
+   */
+  readonly parallel: ParallelDumpTooling = {
+    format: 'directory',
+    dumpInvocation: (spec, tool, _server, dir, jobs) =>
+      plain(tool, ['--format=directory', `--jobs=${jobs}`, `--file=${dir}`, '--no-password', `--dbname=${conninfo(spec)}`], spec),
+  };
 
   dumpCompleted(): boolean {
     return true;
