@@ -153,10 +153,11 @@ export class ParameterRun {
     try {
       if (via === 'admin') {
         const admin = (await this.adminForTarget(target))!;
+        // The admin connection was handed out only once no application grant reaches this location (exposureTo).
         store = await ownJournalOrBlock(target, admin);
-        if (await target.dialect.canWriteOwnJournalLocation()) {
-          this.observer.warning?.(`${target.spec.user} may write ${store.location}: the application user is as privileged as the admin there, `
-            + 'so the journal of admin-made changes cannot be protected from it');
+        if (target.privileges.canSetGlobal || target.privileges.superuser) {
+          this.observer.warning?.(`${target.spec.user} may change server parameters itself: the application user is as privileged as the admin, `
+            + `so ${store.location} cannot be protected from it`);
         }
       } else {
         store = target.dialect.journal;

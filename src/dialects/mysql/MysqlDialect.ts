@@ -6,7 +6,7 @@ import type { ConnectionSpec } from '../../config/ConnectionSpec.js';
 import { tlsRequested } from '../../config/ConnectionSpec.js';
 import { connectError } from '../connectionErrors.js';
 import { QUIET_KNEX_LOG } from '../quietKnexLog.js';
-import type { AdvisoryLock, Capabilities, Dialect, DumpPrivilegeProblem, JournalStore, Privileges, ServerInfo } from '../types.js';
+import type { AdvisoryLock, Capabilities, Dialect, DumpPrivilegeProblem, JournalStore, Privileges, RoomExposure, ServerInfo } from '../types.js';
 import { mysqlDumpPrivilegeProblems } from './mysqlDumpPrivileges.js';
 import { classifyMysqlError } from './classifyMysqlError.js';
 import { MysqlAirflowQueries } from './MysqlAirflowQueries.js';
@@ -19,7 +19,7 @@ import { MysqlOpenMetadataQueries } from './MysqlOpenMetadataQueries.js';
 import { MysqlParameterReader, MysqlServerProbe } from './MysqlParameterReader.js';
 import { OWN_SCHEMA } from '../tables.js';
 import { JournalTable } from '../stores/JournalTable.js';
-import { grantsCover } from './grants.js';
+import { mysqlRoomExposure } from './mysqlRoomExposure.js';
 import { MysqlParameterCoordination } from './MysqlParameterCoordination.js';
 import { RunRegistryTable } from '../stores/RunRegistryTable.js';
 import { rows } from './rows.js';
@@ -63,7 +63,7 @@ export class MysqlDialect implements Dialect {
     this.runs = new RunRegistryTable(knex, 'CONNECTION_ID()');
   }
 
-  static async open(spec: ConnectionSpec, timeoutMs: number, program: string): Promise<MysqlDialect> {
+  static async open(spec: ConnectionSpec, timeoutMs: number, program: string, room: 'application' | 'admin' = 'application'): Promise<MysqlDialect> {
     const socketPath = spec.host.startsWith('/') ? spec.host : undefined;
     const knex = knexFactory({
       client: 'mysql2',
@@ -74,7 +74,9 @@ export class MysqlDialect implements Dialect {
         socketPath,
         user: spec.user,
         password: spec.password,
-        database: spec.database || undefined,
+        // The admin's session has no default database: nothing it runs can resolve to a table, view or routine of a
+        // database the application user may write; om-migrate's own journal is always named with its database.
+        database: room === 'admin' ? undefined : spec.database || undefined,
         connectTimeout: timeoutMs,
         charset: 'utf8mb4',
         dateStrings: true,
@@ -152,7 +154,10 @@ export class MysqlDialect implements Dialect {
     return mysqlDumpPrivilegeProblems(this.knex, this.spec.database, server);
   }
 
-  /** A database of om-migrate's own: MySQL has no owners, so its trust rests on canWriteOwnJournalLocation. */
+  /**
+   * A database of om-migrate's own. MySQL has no owners: its trust rests on exposureTo, which the admin connection
+   * passes before this is ever called (no application grant reaches it, it holds nothing om-migrate did not create).
+   */
   async ownJournal(): Promise<JournalStore> {
     await this.knex.raw(`CREATE DATABASE IF NOT EXISTS ${OWN_SCHEMA} CHARACTER SET utf8mb4`);
     return new JournalTable(this.knex, { schema: OWN_SCHEMA, database: this.spec.database });
@@ -163,9 +168,8 @@ export class MysqlDialect implements Dialect {
     return found.length > 0 ? new JournalTable(this.knex, { schema: OWN_SCHEMA, database: this.spec.database }) : undefined;
   }
 
-  async canWriteOwnJournalLocation(): Promise<boolean> {
-    const grants = rows<Record<string, string>>(await this.knex.raw('SHOW GRANTS')).map((r) => Object.values(r)[0]);
-    return grantsCover(grants, OWN_SCHEMA, ['INSERT', 'UPDATE', 'DELETE', 'DROP', 'CREATE', 'ALTER']);
+  exposureTo(app: Dialect): Promise<RoomExposure> {
+    return mysqlRoomExposure(this.knex, app.knex);
   }
 
   lock(name: string): AdvisoryLock {

@@ -18,13 +18,13 @@ export class PostgresParameterCoordination implements ParameterCoordination {
 
   async holdNeed(key: string): Promise<void> {
     if (this.held.has(key)) return;
-    await this.knex.raw('SELECT pg_advisory_lock_shared(?::bigint)', [lockKey(`need:${key}`).toString()]);
+    await this.knex.raw('SELECT pg_catalog.pg_advisory_lock_shared(?::bigint)', [lockKey(`need:${key}`).toString()]);
     this.held.add(key);
   }
 
   async releaseNeed(key: string): Promise<void> {
     if (!this.held.has(key)) return;
-    await this.knex.raw('SELECT pg_advisory_unlock_shared(?::bigint)', [lockKey(`need:${key}`).toString()]);
+    await this.knex.raw('SELECT pg_catalog.pg_advisory_unlock_shared(?::bigint)', [lockKey(`need:${key}`).toString()]);
     this.held.delete(key);
   }
 
@@ -33,7 +33,7 @@ export class PostgresParameterCoordination implements ParameterCoordination {
     const [row] = rows<{ n: string | number }>(await this.knex.raw(
       `SELECT COUNT(DISTINCT pid) AS n FROM pg_locks
         WHERE locktype = 'advisory' AND granted AND objsubid = 1 AND classid = ?::oid AND objid = ?::oid
-          AND pid <> pg_backend_pid()`, [(unsigned >> 32n).toString(), (unsigned & 0xffffffffn).toString()]));
+          AND pid <> pg_catalog.pg_backend_pid()`, [(unsigned >> 32n).toString(), (unsigned & 0xffffffffn).toString()]));
     return Number(row.n);
   }
 
@@ -41,7 +41,7 @@ export class PostgresParameterCoordination implements ParameterCoordination {
     const key = lockKey('om-migrate:params').toString();
     const deadline = Date.now() + MUTEX_WAIT_MS;
     for (;;) {
-      const [row] = rows<{ got: boolean }>(await this.knex.raw('SELECT pg_try_advisory_lock(?::bigint) AS got', [key]));
+      const [row] = rows<{ got: boolean }>(await this.knex.raw('SELECT pg_catalog.pg_try_advisory_lock(?::bigint) AS got', [key]));
       if (row.got) break;
       if (Date.now() >= deadline) throw new Error('another om-migrate held the parameter mutex for more than 60 s');
       await sleep(100);
@@ -49,7 +49,7 @@ export class PostgresParameterCoordination implements ParameterCoordination {
     try {
       return await fn();
     } finally {
-      await this.knex.raw('SELECT pg_advisory_unlock(?::bigint)', [key]).catch(() => undefined);
+      await this.knex.raw('SELECT pg_catalog.pg_advisory_unlock(?::bigint)', [key]).catch(() => undefined);
     }
   }
 }
