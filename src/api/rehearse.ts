@@ -14,6 +14,7 @@ import { isOmMigrateError, OmMigrateError } from '../errors.js';
 import type { RunLock } from '../lock/runLock.js';
 import type { RunPlan } from '../plan/buildPlan.js';
 import type { Interruption } from '../process/Interruption.js';
+import { fileProblem } from '../process/pathTrust.js';
 import { copyNameFor, copyPrefixFor, withDatabase } from '../rehearsal/copySpec.js';
 import { ledgerTargetOf, REHEARSAL_STEP, type RehearsalRecord } from '../rehearsal/rehearsalRecord.js';
 import { adminSpecFor, openTargets } from '../targets/openTargets.js';
@@ -291,6 +292,8 @@ async function chooseBackup(config: RunConfig, target: ConnectedTarget, given: s
   for (const file of await readdir(config.backupDir).catch(() => [] as string[])) {
     if (!file.endsWith('.manifest.json')) continue;
     const path = join(config.backupDir, file);
+    // A manifest another user wrote (the directory may be ours and open to all) is not one of ours to restore.
+    if (fileProblem(path)) continue;
     const manifest = await readManifest(path).catch(() => undefined);
     if (!manifest || manifest.createdBy !== 'om-migrate' || manifest.role !== target.role || manifest.engine !== target.spec.engine
       || manifest.database !== target.spec.database || manifest.server.host !== target.spec.host || manifest.server.port !== target.spec.port) continue;

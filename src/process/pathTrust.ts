@@ -8,6 +8,8 @@ import { lstatSync, type Stats } from 'node:fs';
 export interface PathRules {
   /** Group members may write the directory (a Kubernetes volume with fsGroup, OpenShift's group 0): the backup directory. */
   groupMayWrite?: boolean;
+  /** Every user may write it, if it has the sticky bit: they can add files, never rename or remove another's. */
+  othersIfSticky?: boolean;
 }
 
 /** Why a directory is not this user's own, or undefined when it is (it must exist). */
@@ -16,7 +18,8 @@ export function directoryProblem(dir: string, rules: PathRules = {}): string | u
   if (!stat) return `${dir} does not exist`;
   if (stat.isSymbolicLink()) return `${dir} is a symbolic link`;
   if (!stat.isDirectory()) return `${dir} is not a directory`;
-  return ownerProblem(dir, stat) ?? writersProblem(dir, stat, rules.groupMayWrite ? 0o002 : 0o022);
+  const sticky = rules.othersIfSticky === true && (stat.mode & 0o1000) !== 0;
+  return ownerProblem(dir, stat) ?? writersProblem(dir, stat, (rules.groupMayWrite ? 0 : 0o020) | (sticky ? 0 : 0o002));
 }
 
 /** Why a file is not one only this user (or root) could have written, or undefined. */
