@@ -1,6 +1,7 @@
 import { describeSpec, type ConnectionSpec, type TargetRole } from '../config/ConnectionSpec.js';
 import type { RunConfig } from '../config/resolveConfig.js';
 import { connect } from '../dialects/connect.js';
+import { isConnectionLoss } from '../dialects/connectionErrors.js';
 import type { Dialect, RoomExposure } from '../dialects/types.js';
 import { isOmMigrateError, OmMigrateError } from '../errors.js';
 import type { ConnectedTarget, OpenedTargets, TargetFailure } from '../core/Target.js';
@@ -80,7 +81,18 @@ async function verifiedAdmin(config: RunConfig, target: ConnectedTarget, open: (
     const [mine, theirs] = await Promise.all([target.dialect.params.serverIdentity(), admin.params.serverIdentity()]);
     throw mismatch(spec, target, theirs, mine);
   }
-  const exposure = await admin.exposureTo(target.dialect);
+  let exposure: RoomExposure;
+  try {
+    exposure = await admin.exposureTo(target.dialect);
+  } catch (error) {
+    if (isOmMigrateError(error) || isConnectionLoss(error)) throw error;
+    // Not proven is not trusted: the admin connection is not used.
+    throw new OmMigrateError('BLOCKED', `${target.role}: could not read what ${target.spec.user} may do on the server, so ${spec.source} `
+      + `cannot be trusted to read its journal: ${String((error as Error)?.message ?? error).split('\n')[0]}; nothing was changed`, {
+      hint: 'Run with --verbose for the server\'s message; om-migrate uses the admin connection only once it has read the application user\'s grants.',
+      cause: error,
+    });
+  }
   if (exposure.problems.length > 0) throw exposed(spec, target, exposure);
   return admin;
 }

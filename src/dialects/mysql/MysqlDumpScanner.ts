@@ -29,7 +29,7 @@ const NAMED_COMMANDS = /^(system|source|connect|charset|tee|pager|edit|prompt)\b
  * Byte-wise: utf8mb4's multi-byte sequences never contain an ASCII quote, backslash or delimiter byte.
  */
 export class MysqlDumpScanner implements DumpScanner {
-  private carry: Buffer | undefined;
+  private carry: Buffer[] = [];
   private line = 0;
   private delimiter = Buffer.from(';');
   private quote = 0;
@@ -41,22 +41,33 @@ export class MysqlDumpScanner implements DumpScanner {
   private readonly found: Array<{ line: number; what: string }> = [];
 
   push(chunk: Buffer): void {
-    const data = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
-    this.carry = undefined;
     let start = 0;
-    for (;;) {
-      const nl = data.indexOf(NL, start);
-      if (nl < 0) break;
-      this.scanLine(data, start, nl);
-      start = nl + 1;
+    let nl = chunk.indexOf(NL);
+    if (nl < 0) {
+      // A line longer than a chunk (a row with a large blob): kept in pieces, joined once when it ends.
+      this.carry.push(Buffer.from(chunk));
+      return;
     }
-    if (start < data.length) this.carry = Buffer.from(data.subarray(start));
+    if (this.carry.length > 0) {
+      const line = Buffer.concat([...this.carry, chunk.subarray(0, nl)]);
+      this.carry = [];
+      this.scanLine(line, 0, line.length);
+      start = nl + 1;
+      nl = chunk.indexOf(NL, start);
+    }
+    while (nl >= 0) {
+      this.scanLine(chunk, start, nl);
+      start = nl + 1;
+      nl = chunk.indexOf(NL, start);
+    }
+    if (start < chunk.length) this.carry.push(Buffer.from(chunk.subarray(start)));
   }
 
   end(): string[] {
-    if (this.carry) {
-      this.scanLine(this.carry, 0, this.carry.length);
-      this.carry = undefined;
+    if (this.carry.length > 0) {
+      const line = Buffer.concat(this.carry);
+      this.carry = [];
+      this.scanLine(line, 0, line.length);
     }
     this.endStatement();
     return this.found.map((f) => `line ${f.line}: ${f.what}`);

@@ -44,9 +44,13 @@ async function applicationGrants(app: Knex, mariadb: boolean): Promise<Array<{ g
   const roles = [...new Set(own.flatMap(grantedRoles))];
   if (roles.length === 0) return out;
   if (!mariadb) {
+    // MySQL 8 (not runnable here; from its manual): USING lists the privileges the named roles give; mandatory_roles
+    // are granted to every account. Should USING refuse them, the granted roles alone; if not even those, the error
+    // stands and the admin connection is refused, never trusted blind.
     const mandatory = rows<{ m: string | null }>(await app.raw('SELECT @@GLOBAL.mandatory_roles AS m').catch(() => [[{ m: null }]]))[0]?.m;
     const all = [...roles, ...(mandatory ? mandatory.split(',').map((r) => r.trim()).filter(Boolean) : [])];
-    const expanded = await show(`SHOW GRANTS FOR CURRENT_USER() USING ${all.join(', ')}`);
+    const expanded = await show(`SHOW GRANTS FOR CURRENT_USER() USING ${all.join(', ')}`)
+      .catch(() => show(`SHOW GRANTS FOR CURRENT_USER() USING ${roles.join(', ')}`));
     return [...out, ...expanded.flatMap((line) => parsed(line, all.join(', ')))];
   }
   const [{ r: current }] = rows<{ r: string | null }>(await app.raw('SELECT CURRENT_ROLE() AS r'));

@@ -265,12 +265,17 @@ describe('PostgreSQL: the database owner shapes the admin\'s session', () => {
     } finally {
       await app.close();
     }
-    for (const args of [['revert-params'], ['status'], ['up']]) {
-      const run = await runCli(sc, args);
-      assert.deepEqual(await systemWorkMem(), before, `${args[0]}: ALTER SYSTEM was never run\n${run.stdout}${run.stderr}`);
-      assert.equal(run.code, 4, `${args[0]}: ${run.stdout}${run.stderr}`);
-      assert.match(run.stderr, new RegExp(`${sc.om.appSpec.user} may write om_migrate\\.om_migrate_journal \\(granted to "?${sc.om.appSpec.user}"?\\)`));
-      assert.match(run.stderr, /fix: REVOKE ALL ON om_migrate\.om_migrate_journal FROM /);
+    try {
+      for (const args of [['revert-params'], ['status'], ['up']]) {
+        const run = await runCli(sc, args);
+        assert.deepEqual(await systemWorkMem(), before, `${args[0]}: ALTER SYSTEM was never run\n${run.stdout}${run.stderr}`);
+        assert.equal(run.code, 4, `${args[0]}: ${run.stdout}${run.stderr}`);
+        assert.match(run.stderr, new RegExp(`${sc.om.appSpec.user} may write om_migrate\\.om_migrate_journal \\(granted to "?${sc.om.appSpec.user}"?\\)`));
+        assert.match(run.stderr, /fix: REVOKE ALL ON om_migrate\.om_migrate_journal FROM /);
+      }
+    } finally {
+      // The grants would keep the scenario's role from being dropped.
+      await asRoot(sc, (root) => root.knex.raw('DROP SCHEMA IF EXISTS om_migrate CASCADE'));
     }
   });
 });
