@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { describeSession as describe, partialView, readMigrationActivity } from '../src/airflow/migrationActivity.js';
 import { finding, Finding, Gate, GateContext } from '../src/core/Gate.js';
-import { groupAlive } from '../src/process/spawnChild.js';
+import { migratorGroup } from '../src/process/processGroup.js';
 
 const GATE = 'running-migrator';
 
@@ -18,11 +18,18 @@ export const runningMigratorGate: Gate = {
     for (const t of ctx.targets) {
       const before = findings.length;
       const left = ctx.previousHolder(t.role);
-      if (left?.childPgid !== undefined && left.childHost === hostname() && groupAlive(left.childPgid)) {
+      // The holder row sits in a table the application user can write: its process group is believed only once this
+      // host shows it led by om-migrate's own supervisor, running as this user (never 1, 0, another program's group).
+      const group = left?.childPgid !== undefined && left.childHost === hostname() ? migratorGroup(left.childPgid) : undefined;
+      if (left?.childPgid !== undefined && group?.kind === 'om-migrate') {
         findings.push(finding(GATE, t.role, 'block',
           `the migrator of an om-migrate run that is gone (${left.command} pid=${left.pid}, run ${left.runId}) is still running as process group ${left.childPgid}`,
           `Wait for it to end, or stop it (kill -TERM -${left.childPgid}); a second migrator must not run beside it.`,
           { pgid: left.childPgid, runId: left.runId }));
+      } else if (left?.childPgid !== undefined && group?.kind === 'other') {
+        findings.push(finding(GATE, t.role, 'warn',
+          `the lock holder's row in ${t.spec.database} names process group ${left.childPgid} as a migrator, but ${group.why}: ignored`,
+          'That row is written through the application\'s connection; if you did not expect it, find out who wrote it.', { pgid: left.childPgid }));
       } else if (left?.childPgid !== undefined && left.childHost !== undefined && left.childHost !== hostname()) {
         findings.push(finding(GATE, t.role, 'warn',
           `an om-migrate run on ${left.childHost} (run ${left.runId}) ended while its migrator (process group ${left.childPgid}) ran there`,

@@ -14,6 +14,7 @@ import { isOmMigrateError, OmMigrateError } from '../errors.js';
 import type { RunLock } from '../lock/runLock.js';
 import type { RunPlan } from '../plan/buildPlan.js';
 import type { Interruption } from '../process/Interruption.js';
+import { fileProblem } from '../process/pathTrust.js';
 import { copyNameFor, copyPrefixFor, withDatabase } from '../rehearsal/copySpec.js';
 import { ledgerTargetOf, REHEARSAL_STEP, type RehearsalRecord } from '../rehearsal/rehearsalRecord.js';
 import { adminSpecFor, openTargets } from '../targets/openTargets.js';
@@ -236,26 +237,60 @@ async function prepareCopy(config: RunConfig, target: ConnectedTarget, adminFor:
   const name = copyNameFor(target.spec.database, runId);
   const account = await target.dialect.scratch.account();
   if (config.rehearseAdmin) {
-    // Another server: the application user may not exist there, so the copy is used through that account too.
     const spec = { ...config.rehearseAdmin, database: config.rehearseAdmin.database || (target.spec.engine === 'postgres' ? 'postgres' : '') };
     if (spec.engine !== target.spec.engine) {
       throw new OmMigrateError('USAGE', `--rehearse-admin-url is a ${spec.engine} URL, but the ${target.role} database is ${target.spec.engine}`,
         { hint: 'Give a server of the same engine for the rehearsal copy.' });
     }
-    const maker = await connect(spec, { purpose: 'rehearse-admin', timeoutMs: config.connectTimeoutMs });
-    const copySpec = withDatabase({ ...target.spec, host: spec.host, port: spec.port, user: spec.user, password: spec.password, params: spec.params }, name);
-    if (target.spec.url) {
-      const url = new URL(target.spec.url);
-      url.hostname = spec.host;
-      url.port = String(spec.port);
-      url.username = encodeURIComponent(spec.user);
-      url.password = spec.password ? encodeURIComponent(spec.password) : '';
-      copySpec.url = withDatabase({ ...copySpec, url: url.toString() }, name).url;
+    const maker = await connect(spec, { purpose: 'rehearse-admin', timeoutMs: config.connectTimeoutMs, room: 'admin' });
+    try {
+      const user = await copyAccount(config, target, maker, spec);
+      const copySpec = withDatabase({ ...target.spec, host: spec.host, port: spec.port, user: user.user, password: user.password, params: spec.params }, name);
+      if (target.spec.url) {
+        const url = new URL(target.spec.url);
+        url.hostname = spec.host;
+        url.port = String(spec.port);
+        url.username = encodeURIComponent(user.user);
+        url.password = user.password ? encodeURIComponent(user.password) : '';
+        copySpec.url = withDatabase({ ...copySpec, url: url.toString() }, name).url;
+      }
+      return { target, maker, makerOwned: true, spec: copySpec, account: user.account, name, created: false };
+    } catch (error) {
+      await maker.close().catch(() => undefined);
+      throw error;
     }
-    return { target, maker, makerOwned: true, spec: copySpec, account: await maker.scratch.account(), name, created: false };
   }
   const admin = adminSpecFor(config, target) ? await adminFor(target) : undefined;
   return { target, maker: admin ?? target.dialect, makerOwned: false, spec: withDatabase(target.spec, name), account, name, created: false };
+}
+
+/**
+ * The account the copy is restored and migrated through on the --rehearse-admin-url server. Never a superuser on the
+ * application's behalf: the dump's functions and the application's triggers would run with its privileges (a trigger
+ * that makes the application's role a superuser, and a rehearsal that "passed"). A superuser there only makes the
+ * copy; the application's own user, which must exist on that server with the same password, owns and migrates it.
+ * An account that is no superuser is the operator's own rehearsal account and is used as it is.
+ */
+async function copyAccount(config: RunConfig, target: ConnectedTarget, maker: Dialect, spec: ConnectionSpec): Promise<{ user: string; password: string | undefined; account: string }> {
+  const privileges = await maker.privileges();
+  if (!privileges.superuser && !privileges.super) return { user: spec.user, password: spec.password, account: await maker.scratch.account() };
+  const app: ConnectionSpec = { ...target.spec, host: spec.host, port: spec.port, params: spec.params, database: target.spec.engine === 'postgres' ? 'postgres' : '' };
+  let probe: Dialect;
+  try {
+    probe = await connect(app, { purpose: 'rehearse-check', timeoutMs: config.connectTimeoutMs });
+  } catch (error) {
+    throw new OmMigrateError('BLOCKED', `${spec.source} is a superuser account on ${describeSpec(spec)}: the copy of ${target.spec.database} is restored `
+      + `and migrated as the application's own user ${target.spec.user} there, which cannot log in (${firstLine(error)}); nothing was changed`, {
+      hint: `Create ${target.spec.user} on that server with the same password, or give ${spec.source} an account that is not a superuser `
+        + '(MySQL: CREATE, DROP and GRANT OPTION on *.*; PostgreSQL: CREATEDB). om-migrate never runs the application\'s code as a superuser.',
+      cause: error,
+    });
+  }
+  try {
+    return { user: target.spec.user, password: target.spec.password, account: await probe.scratch.account() };
+  } finally {
+    await probe.close();
+  }
 }
 
 async function dropCopies(contexts: CopyContext[], keep: boolean, emit: (e: UpEvent) => void): Promise<void> {
@@ -294,6 +329,8 @@ async function chooseBackup(config: RunConfig, target: ConnectedTarget, given: s
   for (const file of await readdir(config.backupDir).catch(() => [] as string[])) {
     if (!file.endsWith('.manifest.json')) continue;
     const path = join(config.backupDir, file);
+    // A manifest another user wrote (the directory may be ours and open to all) is not one of ours to restore.
+    if (fileProblem(path)) continue;
     const manifest = await readManifest(path).catch(() => undefined);
     if (!manifest || manifest.createdBy !== 'om-migrate' || manifest.role !== target.role || manifest.engine !== target.spec.engine
       || manifest.database !== target.spec.database || manifest.server.host !== target.spec.host || manifest.server.port !== target.spec.port) continue;

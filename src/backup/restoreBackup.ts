@@ -1,5 +1,6 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync, lstatSync, readdirSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ConnectionSpec, describeSpec } from '../config/ConnectionSpec.js';
 import type { RunConfig } from '../config/resolveConfig.js';
@@ -7,9 +8,10 @@ import { compareVersions, currentOpenMetadataVersion } from '../config/versions.
 import { connect } from '../dialects/connect.js';
 import type { Dialect } from '../dialects/types.js';
 import { configError, OmMigrateError, usageError } from '../errors.js';
-import { isFileSet, type BackupManifest } from './BackupManifest.js';
+import { backupFileOf, isFileSet, readManifest, type BackupManifest } from './BackupManifest.js';
 import { decompressor } from './compression.js';
 import { DumpMeter } from './DumpMeter.js';
+import { directoryProblem, fileProblem } from '../process/pathTrust.js';
 import { Redactor } from '../process/redact.js';
 import { describeExit, spawnChild, succeeded } from '../process/spawnChild.js';
 import { toolEnvironment } from '../process/ToolInvocation.js';
@@ -55,11 +57,23 @@ export async function restoreBackup(manifestPath: string, config: Pick<RunConfig
   options: RestoreOptions = {}): Promise<RestoreResult> {
   const env = options.env ?? process.env;
   options.onProgress?.({ phase: 'verifying', file: manifestPath });
-  const verification = await verifyBackup(manifestPath, { env });
+  // Before anything reads them: a manifest and a dump that another user could have written (or swapped after the
+  // check, from a directory they own or may write) prove nothing by matching each other's hash.
+  const untrusted = pathProblem(manifestPath) ?? pathProblem(backupFileOf(manifestPath, await readManifest(manifestPath)));
+  if (untrusted) {
+    throw refused(`${untrusted}: another user could have written the backup or its manifest`,
+      'Restore from a copy in a directory of your own (mkdir -m 0700) whose files only you (or root) can write.');
+  }
+  const verification = await verifyBackup(manifestPath, { env, scan: true });
   const { manifest, file } = verification;
   if (!verification.ok) {
     throw refused(`the backup does not verify: ${verification.problems.join('; ')}`,
       'Use an intact copy of the backup and its manifest; never restore a file whose checksum does not match.');
+  }
+  if (verification.unsafe.length > 0) {
+    throw refused(`${file} holds what a dump of one database never does: ${verification.unsafe.join('; ')}; nothing was restored`,
+      'This is not a dump as the dump tool wrote it for om-migrate (an edited file, a dump of several databases, or a table '
+        + 'name with a line break written raw by an older dump tool). Restore it by hand only after reading those lines.');
   }
   const jobs = options.jobs ?? 1;
   if (jobs > 1 && manifest.format === 'sql') {
@@ -193,6 +207,16 @@ function nextSteps(manifest: BackupManifest, spec: ConnectionSpec): string[] {
   }
   if (steps.length === 0) steps.push(`Start the application that uses ${spec.database} at the version it had on ${manifest.startedAt}.`);
   return steps;
+}
+
+/** A file, and the directory it is in, that only this user (or root) could have written or replaced. */
+function pathProblem(path: string): string | undefined {
+  if (!existsSync(path)) return undefined; // verifyBackup says so
+  const parent = directoryProblem(dirname(resolve(path)), { groupMayWrite: true, othersIfSticky: true });
+  if (parent) return parent;
+  // A backup taken with --jobs is a directory of files: the directory and every file in it, as one file would be.
+  if (!lstatSync(path).isDirectory()) return fileProblem(path);
+  return directoryProblem(path) ?? readdirSync(path).map((name) => fileProblem(join(path, name))).find((p) => p !== undefined);
 }
 
 function refused(message: string, hint: string): OmMigrateError {

@@ -181,8 +181,10 @@ function usable(check: DumpToolCheck, database: string): DumpToolCheck {
 }
 
 /**
- * 0700 when we create it: a backup holds every row of the catalogue. An existing directory is left as it is, unless
- * anyone may write it and it is not ours: whoever owns it (or any local user) could swap or read our files there.
+ * 0700 when we create it: a backup holds every row of the catalogue. An existing directory must be this user's (or
+ * root's: a volume's mount point): whoever owns it could rename, remove or swap our files there, whatever its mode,
+ * and a restore later reads them back as root. Anyone-may-write is the owner's choice only when the owner is us; a
+ * group that may write is a deployment's choice (a Kubernetes volume's fsGroup, OpenShift's group 0).
  */
 async function ensureDirectory(dir: string): Promise<void> {
   try {
@@ -193,8 +195,13 @@ async function ensureDirectory(dir: string): Promise<void> {
   }
   const stat = await lstat(dir).catch(() => undefined);
   const uid = process.getuid?.();
-  if (stat && uid !== undefined && (stat.mode & 0o002) !== 0 && stat.uid !== uid) {
+  if (!stat || uid === undefined) return;
+  if ((stat.mode & 0o002) !== 0 && stat.uid !== uid) {
     throw failed(`${dir} is writable by every user and owned by uid ${stat.uid}, not this user (uid ${uid}); nothing was written`,
+      `Use a directory of your own (mkdir -m 0700), or set --backup-dir (OM_MIGRATE_BACKUP_DIR) to one.`);
+  }
+  if (stat.uid !== uid && stat.uid !== 0) {
+    throw failed(`${dir} is owned by uid ${stat.uid}, not this user (uid ${uid}) or root: its owner could swap or remove the backups there; nothing was written`,
       `Use a directory of your own (mkdir -m 0700), or set --backup-dir (OM_MIGRATE_BACKUP_DIR) to one.`);
   }
 }

@@ -20,21 +20,26 @@ export interface BackupVerification {
   sha256: string | undefined;
   /** Each reason the backup cannot be trusted; empty when ok. */
   problems: string[];
+  /**
+   * With `scan`: what the dump's text holds that a dump of one database never does (a client command, a USE), each
+   * with its line; the restore refuses to start the client over any of it. Empty without `scan`.
+   */
+  unsafe: string[];
 }
 
 /**
  * Re-reads a backup in one streaming pass: its SHA-256 and size against the manifest, then that it is complete (the
  * completion line of a SQL dump, after decompressing; `pg_restore --list` of an archive).
  */
-export async function verifyBackup(manifestPath: string, options: { env?: NodeJS.ProcessEnv } = {}): Promise<BackupVerification> {
+export async function verifyBackup(manifestPath: string, options: { env?: NodeJS.ProcessEnv; scan?: boolean } = {}): Promise<BackupVerification> {
   const env = options.env ?? process.env;
   const manifest = await readManifest(manifestPath);
   const file = backupFileOf(manifestPath, manifest);
   // A parallel backup (--jobs): a directory of files, each hashed in the manifest.
-  if (isFileSet(manifest)) return verifyFileSet(manifest, file, env);
+  if (isFileSet(manifest)) return verifyFileSet(manifest, file, env, { scan: options.scan });
   const problems: string[] = [];
   const size = await stat(file).then((s) => s.size, () => undefined);
-  if (size === undefined) return { ok: false, manifest, file, sha256: undefined, problems: [`${file} does not exist`] };
+  if (size === undefined) return { ok: false, manifest, file, sha256: undefined, problems: [`${file} does not exist`], unsafe: [] };
   if (size !== manifest.bytes) problems.push(`${file} is ${size} bytes, the manifest says ${manifest.bytes}`);
 
   const tooling = await dumpToolingFor(manifest.engine);
@@ -45,8 +50,10 @@ export async function verifyBackup(manifestPath: string, options: { env?: NodeJS
     tailMeter = new DumpMeter({ hash: false, tail: true });
     stages.push(decompressor(manifest.compression, env).stream, tailMeter);
   }
+  // In the same pass: the text the client will read, as it will read it.
+  const scanner = options.scan && manifest.format === 'sql' ? tooling.scanner?.() : undefined;
   try {
-    await pipeline([createReadStream(file, { highWaterMark: READ_CHUNK }), ...stages, discard()]);
+    await pipeline([createReadStream(file, { highWaterMark: READ_CHUNK }), ...stages, discard(scanner ? (chunk) => scanner.push(chunk) : undefined)]);
   } catch (error) {
     problems.push(`reading ${file} failed: ${(error as Error).message}`);
   }
@@ -61,7 +68,8 @@ export async function verifyBackup(manifestPath: string, options: { env?: NodeJS
       if (!listed.ok) problems.push(`the archive does not list: ${listed.message}`);
     }
   }
-  return { ok: problems.length === 0, manifest, file, sha256, problems };
+  const unsafe = scanner && problems.length === 0 ? scanner.end() : [];
+  return { ok: problems.length === 0, manifest, file, sha256, problems, unsafe };
 }
 
 /** Enough of the server's description to pick a tool that can read its dumps. */
@@ -70,6 +78,9 @@ export function serverOf(manifest: BackupManifest): ServerInfo {
     managed: undefined, floor: '0', belowFloor: false };
 }
 
-function discard(): Writable {
-  return new Writable({ write: (_chunk, _encoding, callback) => callback() });
+function discard(each?: (chunk: Buffer) => void): Writable {
+  return new Writable({ write: (chunk: Buffer, _encoding, callback) => {
+    each?.(chunk);
+    callback();
+  } });
 }

@@ -21,11 +21,12 @@ const READ_CHUNK = 1024 * 1024;
  * --list reads pg_dump's directory).
  */
 export async function verifyFileSet(manifest: BackupManifest & { files: BackupFileEntry[] }, dir: string,
-  env: NodeJS.ProcessEnv): Promise<BackupVerification> {
+  env: NodeJS.ProcessEnv, options: { scan?: boolean } = {}): Promise<BackupVerification> {
   const problems: string[] = [];
+  const unsafe: string[] = [];
   const stat = await lstat(dir).catch(() => undefined);
   if (!stat?.isDirectory()) {
-    return { ok: false, manifest, file: dir, sha256: undefined, problems: [stat ? `${dir} is not a directory` : `${dir} does not exist`] };
+    return { ok: false, manifest, file: dir, sha256: undefined, problems: [stat ? `${dir} is not a directory` : `${dir} does not exist`], unsafe };
   }
   const listed = new Set(manifest.files.map((f) => f.name));
   const extra = (await readdir(dir)).filter((name) => !listed.has(name));
@@ -55,8 +56,10 @@ export async function verifyFileSet(manifest: BackupManifest & { files: BackupFi
       tailMeter = new DumpMeter({ hash: false, tail: true });
       stages.push(decompressor(manifest.compression, env).stream, tailMeter);
     }
+    // In the same pass, each SQL file as its client will read it (verifyBackup's scan of a single dump).
+    const scanner = options.scan && sqlText ? tooling.scanner?.() : undefined;
     try {
-      await pipeline([createReadStream(path, { highWaterMark: READ_CHUNK }), ...stages, discard()]);
+      await pipeline([createReadStream(path, { highWaterMark: READ_CHUNK }), ...stages, discard(scanner ? (chunk) => scanner.push(chunk) : undefined)]);
     } catch (error) {
       problems.push(`reading ${path} failed: ${(error as Error).message}`);
     }
@@ -64,6 +67,7 @@ export async function verifyFileSet(manifest: BackupManifest & { files: BackupFi
     found.push({ name: entry.name, bytes: hashed.bytes, sha256 });
     if (sha256 !== entry.sha256) problems.push(`SHA-256 of ${path} is ${sha256}, the manifest says ${entry.sha256}: the file was changed or damaged`);
     if (sqlText && !tooling.dumpCompleted(tailMeter.tail())) problems.push(`${path} does not end with the dump's completion line`);
+    if (scanner && problems.length === 0) unsafe.push(...scanner.end().map((line) => `${entry.name}: ${line}`));
   }
   if (manifest.format === 'directory' && problems.length === 0) {
     const restoreTool = tooling.locateRestore(serverOf(manifest), env, { archiveToolVersion: manifest.tool.version });
@@ -73,9 +77,12 @@ export async function verifyFileSet(manifest: BackupManifest & { files: BackupFi
       if (!listing.ok) problems.push(`the archive does not list: ${listing.message}`);
     }
   }
-  return { ok: problems.length === 0, manifest, file: dir, sha256: fileSetDigest(found), problems };
+  return { ok: problems.length === 0, manifest, file: dir, sha256: fileSetDigest(found), problems, unsafe: problems.length === 0 ? unsafe : [] };
 }
 
-function discard(): Writable {
-  return new Writable({ write: (_chunk, _encoding, callback) => callback() });
+function discard(each?: (chunk: Buffer) => void): Writable {
+  return new Writable({ write: (chunk: Buffer, _encoding, callback) => {
+    each?.(chunk);
+    callback();
+  } });
 }

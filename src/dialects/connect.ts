@@ -7,6 +7,13 @@ export interface ConnectOptions {
   timeoutMs?: number;
   /** What the server shows as the client's program: it names the lock holder to a second run. */
   purpose?: string;
+  /**
+   * 'admin': a privileged session that must read or run nothing the application user could have shaped. MySQL: no
+   * default database (unqualified names resolve nowhere); PostgreSQL: search_path fixed to pg_catalog, pg_temp in the
+   * start-up packet, which beats any ALTER DATABASE/ROLE … SET search_path, so no function or operator of someone
+   * else's schema can stand in for a catalog one. Which database it connects to is the caller's (adminSpecFor).
+   */
+  room?: 'application' | 'admin';
 }
 
 /** The name the server shows for our sessions: enough for an operator to find the process that holds a lock. */
@@ -23,8 +30,8 @@ export async function connect(spec: ConnectionSpec, options: ConnectOptions = {}
   const program = programName(options.purpose);
   if (spec.engine === 'mysql') {
     const { MysqlDialect } = await import('./mysql/MysqlDialect.js');
-    return MysqlDialect.open(spec, timeoutMs, program);
+    return MysqlDialect.open(spec, timeoutMs, program, options.room ?? 'application');
   }
   const { PostgresDialect } = await import('./postgres/PostgresDialect.js');
-  return PostgresDialect.open(spec, timeoutMs, program);
+  return PostgresDialect.open(spec, timeoutMs, program, options.room ?? 'application');
 }

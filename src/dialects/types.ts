@@ -7,6 +7,7 @@ export type * from './ports/airflow.js';
 export type * from './ports/lock.js';
 export type * from './ports/params.js';
 export type * from './ports/journal.js';
+export type * from './ports/room.js';
 export type * from './ports/dump.js';
 export type * from './ports/privileges.js';
 export * from './ports/ledger.js';

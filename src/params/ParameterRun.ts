@@ -16,9 +16,10 @@ import { FileJournalStore, journalFilePath } from './FileJournalStore.js';
  *
  * Sharing: a value that reaches beyond one database (MySQL GLOBAL, PostgreSQL role or system settings) may be needed
  * by several runs at once — OpenMetadata and Airflow on one server, or two installations on one server. Every run that
- * needs such a value holds a "need" on its pinned connection for as long as it runs (whether or not it changed the
- * value), and a run puts a shared value back only when, under the server's parameter mutex, no other session holds a
- * need for it. Otherwise its entry becomes `deferred`: the next om-migrate run on that database (`up`, `revert-params`)
+ * needs such a value holds a "need" for as long as it runs (whether or not it changed the value), on the connection
+ * that changes it (the admin's when there is one), and a run puts a shared value back only when, under the server's
+ * parameter mutex, no other session of that account (or a superuser's) holds a need for it: lock names are free for
+ * anyone to take, and an application session holding them must not keep a value raised or hold a run up. Otherwise its entry becomes `deferred`: the next om-migrate run on that database (`up`, `revert-params`)
  * puts it back once nobody needs it. Needs die with their session, so a killed run never blocks a revert.
  */
 
@@ -153,10 +154,11 @@ export class ParameterRun {
     try {
       if (via === 'admin') {
         const admin = (await this.adminForTarget(target))!;
+        // The admin connection was handed out only once no application grant reaches this location (exposureTo).
         store = await ownJournalOrBlock(target, admin);
-        if (await target.dialect.canWriteOwnJournalLocation()) {
-          this.observer.warning?.(`${target.spec.user} may write ${store.location}: the application user is as privileged as the admin there, `
-            + 'so the journal of admin-made changes cannot be protected from it');
+        if (target.privileges.canSetGlobal || target.privileges.superuser) {
+          this.observer.warning?.(`${target.spec.user} may change server parameters itself: the application user is as privileged as the admin, `
+            + `so ${store.location} cannot be protected from it`);
         }
       } else {
         store = target.dialect.journal;

@@ -23,8 +23,10 @@ export async function applyParameterChanges(run: ParameterRun, requests: Paramet
       if (key !== undefined) {
         if (run.changedKeys.has(key)) return;
         if (!run.needs.has(key)) {
-          await request.target.dialect.coordination.holdNeed(key);
-          run.needs.set(key, request.target.dialect);
+          // On the connection that changes the value: only its account's needs count (an application session can
+          // take the same lock names, and must not keep a value raised by taking them).
+          await executor.coordination.holdNeed(key);
+          run.needs.set(key, executor);
         }
       }
       // Planned now, under the mutex and after the need is held, so that no run can revert the value in between.
@@ -53,7 +55,7 @@ export async function applyParameterChanges(run: ParameterRun, requests: Paramet
       await run.observer.applied?.(entry);
     };
     if (key === undefined) await change();
-    else await request.target.dialect.coordination.exclusive(change);
+    else await executor.coordination.exclusive(change);
   }
   return applied;
 }

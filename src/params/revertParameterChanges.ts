@@ -61,7 +61,7 @@ export async function revertParameterChanges(run: ParameterRun, options: RevertO
     const key = needKey(entry.server, entry.parameter, entry.scope, entry.object);
     const restore = async (): Promise<void> => {
       if (key !== undefined) {
-        const holder = run.needs.get(key) ?? target.dialect;
+        const holder = run.needs.get(key) ?? executor;
         if (run.needs.get(key)) {
           await holder.coordination.releaseNeed(key);
           run.needs.delete(key);
@@ -81,7 +81,7 @@ export async function revertParameterChanges(run: ParameterRun, options: RevertO
     };
     try {
       if (key === undefined) await restore();
-      else await (run.needs.get(key) ?? target.dialect).coordination.exclusive(restore);
+      else await (run.needs.get(key) ?? executor).coordination.exclusive(restore);
     } catch (error) {
       failures.push({ item, reason: firstLine(error), lost: isConnectionLoss(error) });
     }

@@ -1,7 +1,8 @@
 import { describeSpec, type ConnectionSpec, type TargetRole } from '../config/ConnectionSpec.js';
 import type { RunConfig } from '../config/resolveConfig.js';
 import { connect } from '../dialects/connect.js';
-import type { Dialect } from '../dialects/types.js';
+import { isConnectionLoss } from '../dialects/connectionErrors.js';
+import type { Dialect, RoomExposure } from '../dialects/types.js';
 import { isOmMigrateError, OmMigrateError } from '../errors.js';
 import type { ConnectedTarget, OpenedTargets, TargetFailure } from '../core/Target.js';
 
@@ -31,7 +32,7 @@ export async function openTargets(config: RunConfig, purpose = 'run'): Promise<O
   const verified = new Map<ConnectedTarget, Promise<Dialect | undefined>>();
   const open = (spec: ConnectionSpec): Promise<Dialect> => {
     const key = `${spec.engine}://${spec.user}@${spec.host}:${spec.port}/${spec.database}`;
-    if (!admins.has(key)) admins.set(key, connect(spec, { purpose: `${purpose}-admin`, timeoutMs: config.connectTimeoutMs }));
+    if (!admins.has(key)) admins.set(key, connect(spec, { purpose: `${purpose}-admin`, timeoutMs: config.connectTimeoutMs, room: 'admin' }));
     return admins.get(key)!;
   };
   return {
@@ -56,7 +57,7 @@ export async function openTargets(config: RunConfig, purpose = 'run'): Promise<O
 export async function openVerifiedAdmin(config: RunConfig, target: ConnectedTarget, purpose: string): Promise<Dialect | undefined> {
   const opened: Dialect[] = [];
   const open = async (spec: ConnectionSpec): Promise<Dialect> => {
-    const dialect = await connect(spec, { purpose: `${purpose}-admin`, timeoutMs: config.connectTimeoutMs });
+    const dialect = await connect(spec, { purpose: `${purpose}-admin`, timeoutMs: config.connectTimeoutMs, room: 'admin' });
     opened.push(dialect);
     return dialect;
   };
@@ -70,10 +71,13 @@ export async function openVerifiedAdmin(config: RunConfig, target: ConnectedTarg
 }
 
 /**
- * The admin connection of a target, once it is proven to reach the target's own server: the target's session takes a
- * marker only a session of the same server can see. An admin URL for another server (or the other engine) would
- * change the wrong server's globals, so it blocks, naming both; the only exception is --admin-url meeting an Airflow
- * database on another server when there is an OpenMetadata database too, which simply has no admin connection.
+ * The admin connection of a target, once it is proven to reach the target's own server (the target's session takes a
+ * marker only a session of the same server can see) and to sit in a room the application user cannot shape. An admin
+ * URL for another server (or the other engine) would change the wrong server's globals, so it blocks, naming both;
+ * the only exception is --admin-url meeting an Airflow database on another server when there is an OpenMetadata
+ * database too, which simply has no admin connection. An application account that could write or create the admin's
+ * journal, or owns the database the admin's session sits in, blocks too, naming the grant to remove: the admin would
+ * otherwise read, and run, what that account wrote.
  */
 async function verifiedAdmin(config: RunConfig, target: ConnectedTarget, open: (spec: ConnectionSpec) => Promise<Dialect>): Promise<Dialect | undefined> {
   const chosen = adminSpecFor(config, target);
@@ -84,19 +88,7 @@ async function verifiedAdmin(config: RunConfig, target: ConnectedTarget, open: (
     throw new OmMigrateError('BLOCKED', `${spec.source} is a ${engineName(spec)} URL, but the ${target.role} database is ${engineName(target.spec)}: `
       + `${describeSpec(target.spec)}`, { hint: `Give ${spec.source} for the ${target.role} database's own server.` });
   }
-  let admin: Dialect;
-  try {
-    admin = await open(spec);
-  } catch (error) {
-    // An admin URL without a database is tried on the target's database; on another server that database is usually
-    // missing, and "does not exist" would hide the real mistake: say which server the URL reaches instead.
-    if (!isOmMigrateError(error) || error.details?.failure !== 'unknown-database' || chosen.namedDatabase) throw error;
-    const elsewhere = await serverOf({ ...spec, database: spec.engine === 'mysql' ? '' : 'postgres' }, open).catch(() => undefined);
-    const mine = await target.dialect.params.serverIdentity();
-    if (elsewhere === undefined || elsewhere === mine) throw error;
-    if (optional) return undefined;
-    throw mismatch(spec, target, elsewhere, mine);
-  }
+  const admin = await open(spec);
   const marker = await target.dialect.probe.mark();
   let same: boolean;
   try {
@@ -104,14 +96,34 @@ async function verifiedAdmin(config: RunConfig, target: ConnectedTarget, open: (
   } finally {
     await target.dialect.probe.unmark(marker.token).catch(() => undefined);
   }
-  if (same) return admin;
-  if (optional) return undefined;
-  const [mine, theirs] = await Promise.all([target.dialect.params.serverIdentity(), admin.params.serverIdentity()]);
-  throw mismatch(spec, target, theirs, mine);
+  if (!same) {
+    if (optional) return undefined;
+    const [mine, theirs] = await Promise.all([target.dialect.params.serverIdentity(), admin.params.serverIdentity()]);
+    throw mismatch(spec, target, theirs, mine);
+  }
+  let exposure: RoomExposure;
+  try {
+    exposure = await admin.exposureTo(target.dialect);
+  } catch (error) {
+    if (isOmMigrateError(error) || isConnectionLoss(error)) throw error;
+    // Not proven is not trusted: the admin connection is not used.
+    throw new OmMigrateError('BLOCKED', `${target.role}: could not read what ${target.spec.user} may do on the server, so ${spec.source} `
+      + `cannot be trusted to read its journal: ${String((error as Error)?.message ?? error).split('\n')[0]}; nothing was changed`, {
+      hint: 'Run with --verbose for the server\'s message; om-migrate uses the admin connection only once it has read the application user\'s grants.',
+      cause: error,
+    });
+  }
+  if (exposure.problems.length > 0) throw exposed(spec, target, exposure);
+  return admin;
 }
 
-async function serverOf(spec: ConnectionSpec, open: (spec: ConnectionSpec) => Promise<Dialect>): Promise<string> {
-  return (await open(spec)).params.serverIdentity();
+function exposed(spec: ConnectionSpec, target: ConnectedTarget, exposure: RoomExposure): OmMigrateError {
+  return new OmMigrateError('BLOCKED',
+    `${target.role}: ${exposure.account} could shape what the admin connection (${spec.source}) reads and runs: `
+    + `${exposure.problems.map((p) => p.problem).join('; ')}; nothing was changed`, {
+      hint: `${exposure.problems.map((p) => p.fix).join(' ')} om-migrate never lets the admin read what the application user could have written.`,
+      details: { target: target.role, account: exposure.account, problems: exposure.problems },
+    });
 }
 
 function mismatch(spec: ConnectionSpec, target: ConnectedTarget, theirs: string, mine: string): OmMigrateError {
@@ -129,9 +141,11 @@ function engineName(spec: ConnectionSpec): string {
 /**
  * The admin connection spec for a target: --admin-url for OpenMetadata; for Airflow --airflow-admin-url, else
  * --admin-url, which is optional there when an OpenMetadata database is configured too (it may be another server).
- * It connects to the target's database unless the URL names one.
+ * It never connects to the target's database, whose owner shapes every session there (PostgreSQL's ALTER DATABASE …
+ * SET search_path / role): PostgreSQL's admin session sits in the database the URL names, or `postgres`; MySQL's in
+ * none (it names om-migrate's own database wherever it uses it).
  */
-export function adminSpecFor(config: RunConfig, target: { role: TargetRole; spec: ConnectionSpec }): { spec: ConnectionSpec; optional: boolean; namedDatabase: boolean } | undefined {
+export function adminSpecFor(config: RunConfig, target: { role: TargetRole; spec: ConnectionSpec }): { spec: ConnectionSpec; optional: boolean } | undefined {
   let admin = config.admin;
   let optional = false;
   if (target.role === 'airflow') {
@@ -139,5 +153,5 @@ export function adminSpecFor(config: RunConfig, target: { role: TargetRole; spec
     optional = config.airflowAdmin === undefined && config.openmetadata !== undefined;
   }
   if (!admin) return undefined;
-  return { spec: { ...admin, database: admin.database || target.spec.database }, optional, namedDatabase: Boolean(admin.database) };
+  return { spec: { ...admin, database: admin.engine === 'postgres' ? admin.database || 'postgres' : '' }, optional };
 }

@@ -227,7 +227,8 @@ export function upTestServers(): UpTestServers {
   after(async () => {
     await Promise.allSettled(scenarios.map((s) => s.cleanup()));
     await binlog?.stop();
-    await new Promise((resolve) => search?.close(resolve));
+    // A before() that failed early leaves no search listener: nothing to close, and nothing to wait for.
+    if (search) await new Promise((resolve) => search!.close(resolve));
   });
   const searchAddress = () => ({ host: '127.0.0.1', port: (search!.address() as { port: number }).port });
   const binlogServer = (): BinlogMariadb => {

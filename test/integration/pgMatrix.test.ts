@@ -204,8 +204,8 @@ describe(`PostgreSQL matrix (${MAJORS.join(', ') || 'none'}; pg_dump on PATH: ${
         assert.deepEqual({ server: await serverSettingsSnapshot(pg.server.admin), schema: await schemaSnapshot(db.root) }, before);
         assert.deepEqual(readdirSync(work).filter((f) => f === 'dry-backups'), [], 'the backup directory is not created');
         const sort = report.plan?.parameterChanges.find((c) => c.gate === 'sort-memory');
-        assert.deepEqual(sort?.sql, ["ALTER SYSTEM SET work_mem = '20MB'", 'SELECT pg_reload_conf()'], JSON.stringify(report.plan));
-        assert.deepEqual(sort?.revertSql, ['ALTER SYSTEM RESET work_mem', 'SELECT pg_reload_conf()']);
+        assert.deepEqual(sort?.sql, ["ALTER SYSTEM SET work_mem = '20MB'", 'SELECT pg_catalog.pg_reload_conf()'], JSON.stringify(report.plan));
+        assert.deepEqual(sort?.revertSql, ['ALTER SYSTEM RESET work_mem', 'SELECT pg_catalog.pg_reload_conf()']);
         assert.match(report.plan?.backups[0]?.file ?? '', new RegExp(`^${backupDir}/${db.name}-om1\\.10\\.2-\\d{8}T\\d{6}Z\\.dump$`));
         const tool = report.findings.find((f) => f.gate === 'backup' && /pg_dump/.test(f.summary));
         assert.equal(tool?.severity, PATH_PG_DUMP_MAJOR >= major ? 'ok' : 'block', JSON.stringify(tool));
@@ -261,7 +261,7 @@ describe(`PostgreSQL matrix (${MAJORS.join(', ') || 'none'}; pg_dump on PATH: ${
             await withParameterGuard(run, async () => {
               const [entry] = await applyParameterChanges(run, [sortMemoryRequest(t, { sortBufferBytes: BYTES, workMemBytes: BYTES, workMemScope: 'system' })]);
               assert.equal(entry.previous, '6MB');
-              assert.deepEqual(admin.params.revertStatements(entry), ["ALTER SYSTEM SET work_mem = '6MB'", 'SELECT pg_reload_conf()']);
+              assert.deepEqual(admin.params.revertStatements(entry), ["ALTER SYSTEM SET work_mem = '6MB'", 'SELECT pg_catalog.pg_reload_conf()']);
             });
           } finally {
             await t.dialect.close();

@@ -177,6 +177,20 @@ for (const engine of servers.engines) {
       const staging = sc.server.engine === 'mysql' ? await startBinlogMariadb() : await startEmbeddedPostgres(14);
       try {
         const a = staging.server.admin;
+        // Its admin is a superuser, so the copies are restored and migrated as the application's own users, which an
+        // operator creates there (om-migrate never runs the application's code as a superuser: issue 21, point 3).
+        const root = await connect(a);
+        try {
+          for (const app of [sc.om.appSpec, sc.airflow.appSpec]) {
+            if (a.engine === 'mysql') {
+              for (const host of ['%', 'localhost']) await root.knex.raw('CREATE USER ?@? IDENTIFIED BY ?', [app.user, host, app.password ?? '']);
+            } else {
+              await root.knex.raw(`CREATE ROLE "${app.user}" LOGIN PASSWORD '${app.password}'`);
+            }
+          }
+        } finally {
+          await root.close();
+        }
         const url = `${a.engine === 'mysql' ? 'mysql' : 'postgresql'}://${a.user}${a.password ? `:${encodeURIComponent(a.password)}` : ''}@${a.host}:${a.port}/`;
         const live = startCli(sc, ['rehearse', '--json'], { OM_MIGRATE_REHEARSE_ADMIN_URL: url, OM_STANDIN_SLEEP_MS: '2000' });
         // Every copy that exists while it runs, on either server (each database's copy is made in turn).

@@ -9,7 +9,7 @@ import { tlsRequested } from '../../config/ConnectionSpec.js';
 import { connectError } from '../connectionErrors.js';
 import { QUIET_KNEX_LOG } from '../quietKnexLog.js';
 import type {
-  AdvisoryLock, Capabilities, Dialect, DumpPrivilegeProblem, JournalStore, PrivilegeGap, PrivilegeNeed, Privileges, ServerInfo,
+  AdvisoryLock, Capabilities, Dialect, DumpPrivilegeProblem, JournalStore, PrivilegeGap, PrivilegeNeed, Privileges, RoomExposure, ServerInfo,
 } from '../types.js';
 import { mysqlDumpPrivilegeProblems } from './mysqlDumpPrivileges.js';
 import { mysqlPrivilegeGaps } from './mysqlPrivilegeGaps.js';
@@ -24,7 +24,7 @@ import { MysqlOpenMetadataQueries } from './MysqlOpenMetadataQueries.js';
 import { MysqlParameterReader, MysqlServerProbe } from './MysqlParameterReader.js';
 import { OWN_SCHEMA } from '../tables.js';
 import { JournalTable } from '../stores/JournalTable.js';
-import { grantsCover } from './grants.js';
+import { mysqlRoomExposure } from './mysqlRoomExposure.js';
 import { MysqlParameterCoordination } from './MysqlParameterCoordination.js';
 import { RunRegistryTable } from '../stores/RunRegistryTable.js';
 import { rows } from './rows.js';
@@ -74,7 +74,7 @@ export class MysqlDialect implements Dialect {
     this.runs = new RunRegistryTable(knex, 'CONNECTION_ID()');
   }
 
-  static async open(spec: ConnectionSpec, timeoutMs: number, program: string): Promise<MysqlDialect> {
+  static async open(spec: ConnectionSpec, timeoutMs: number, program: string, room: 'application' | 'admin' = 'application'): Promise<MysqlDialect> {
     const socketPath = spec.host.startsWith('/') ? spec.host : undefined;
     const session: SessionRef = {};
     const knex = knexFactory({
@@ -86,7 +86,9 @@ export class MysqlDialect implements Dialect {
         socketPath,
         user: spec.user,
         password: spec.password,
-        database: spec.database || undefined,
+        // The admin's session has no default database: nothing it runs can resolve to a table, view or routine of a
+        // database the application user may write; om-migrate's own journal is always named with its database.
+        database: room === 'admin' ? undefined : spec.database || undefined,
         connectTimeout: timeoutMs,
         charset: 'utf8mb4',
         dateStrings: true,
@@ -191,7 +193,10 @@ export class MysqlDialect implements Dialect {
     return mysqlDumpPrivilegeProblems(this.knex, this.spec.database, server, options.jobs ?? 1);
   }
 
-  /** A database of om-migrate's own: MySQL has no owners, so its trust rests on canWriteOwnJournalLocation. */
+  /**
+   * A database of om-migrate's own. MySQL has no owners: its trust rests on exposureTo, which the admin connection
+   * passes before this is ever called (no application grant reaches it, it holds nothing om-migrate did not create).
+   */
   async ownJournal(): Promise<JournalStore> {
     await this.knex.raw(`CREATE DATABASE IF NOT EXISTS ${OWN_SCHEMA} CHARACTER SET utf8mb4`);
     return new JournalTable(this.knex, { schema: OWN_SCHEMA, database: this.spec.database });
@@ -202,9 +207,8 @@ export class MysqlDialect implements Dialect {
     return found.length > 0 ? new JournalTable(this.knex, { schema: OWN_SCHEMA, database: this.spec.database }) : undefined;
   }
 
-  async canWriteOwnJournalLocation(): Promise<boolean> {
-    const grants = rows<Record<string, string>>(await this.knex.raw('SHOW GRANTS')).map((r) => Object.values(r)[0]);
-    return grantsCover(grants, OWN_SCHEMA, ['INSERT', 'UPDATE', 'DELETE', 'DROP', 'CREATE', 'ALTER']);
+  exposureTo(app: Dialect): Promise<RoomExposure> {
+    return mysqlRoomExposure(this.knex, app.knex);
   }
 
   lock(name: string): AdvisoryLock {

@@ -4,6 +4,7 @@ import { findExecutable, toolVersionText } from '../../process/findExecutable.js
 import type { DumpToolCheck, DumpTooling, ParallelDumpTooling, ServerInfo, ToolInvocation } from '../types.js';
 import { writeDefaultsFile } from './mysqlDefaultsFile.js';
 import { freezeWrites } from './mysqlWriteFreeze.js';
+import { MysqlDumpScanner } from './MysqlDumpScanner.js';
 
 /** The largest packet both families accept: rows bigger than the 16–24 MB client default must still dump and load. */
 const MAX_PACKET = '--max-allowed-packet=1G';
@@ -83,10 +84,19 @@ export class MysqlDumpTool implements DumpTooling {
     return undefined;
   }
 
+  scanner(): MysqlDumpScanner {
+    return new MysqlDumpScanner();
+  }
+
   restoreInvocation(spec: ConnectionSpec, tool: DumpToolCheck): { invocation: ToolInvocation; stdin: boolean } {
-    // The dump drops each table before creating it, so replacing needs no extra flag.
+    // The dump drops each table before creating it, so replacing needs no extra flag. --binary-mode: the client runs
+    // no client command of the dump's (\! and system run a shell as this user, \. reads a file, \u and connect switch
+    // the database) but DELIMITER and \C — in MariaDB's client and MySQL's alike (client/mysql.cc, find_command), so a
+    // dump without MariaDB's sandbox line (MySQL's mysqldump, an older mariadb-dump, an edited file) cannot run any.
+    // What binary mode leaves to the server (a USE statement) the restore's scan refuses before the client starts;
+    // --one-database would not stop it: in binary mode the client no longer follows USE (tried on MariaDB 10.11).
     const oracleTool = !/mariadb/i.test(tool.version ?? tool.name);
-    const flags = ['--default-character-set=utf8mb4', MAX_PACKET, '--batch'];
+    const flags = ['--default-character-set=utf8mb4', MAX_PACKET, '--batch', '--binary-mode'];
     return { invocation: invocation(tool, spec, flags, oracleTool), stdin: true };
   }
 }

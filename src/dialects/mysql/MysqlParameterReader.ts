@@ -49,6 +49,14 @@ export class MysqlParameterReader implements ParameterReader {
         return `${s.parameter} is not a parameter om-migrate changes on MySQL`;
       }
     }
+    // om-migrate only ever raises sort_buffer_size and turns the trust on, so putting a change back only ever lowers
+    // the one or turns the other off: a row that would do the opposite, whoever wrote it, describes no change of ours.
+    if (s.parameter === 'sort_buffer_size' && BigInt(s.next as string) <= BigInt(s.previous as string)) {
+      return `om-migrate only raises sort_buffer_size: ${s.previous} → ${s.next} is not a change it makes`;
+    }
+    if (s.parameter === 'log_bin_trust_function_creators' && (normalizeSwitch(s.previous as string) !== '0' || normalizeSwitch(s.next) !== '1')) {
+      return `om-migrate only turns log_bin_trust_function_creators on: ${s.previous} → ${s.next} is not a change it makes`;
+    }
     return undefined;
   }
 

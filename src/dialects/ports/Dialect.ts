@@ -8,6 +8,7 @@ import type { AdvisoryLock, RunRegistry } from './lock.js';
 import type { OpenMetadataQueries } from './openmetadata.js';
 import type { PrivilegeGap, PrivilegeNeed } from './privileges.js';
 import type { ParameterCoordination, ParameterReader, ServerProbe } from './params.js';
+import type { RoomExposure } from './room.js';
 import type { RowCounter, SchemaIntrospector, ScratchDatabases } from './schema.js';
 import type { SessionLister } from './sessions.js';
 import type { Capabilities, Privileges, ServerInfo } from './server.js';
@@ -42,8 +43,11 @@ export interface Dialect {
   ownJournal(): Promise<JournalStore>;
   /** The same location, read-only: undefined when it does not exist; throws when it is not ours. */
   existingOwnJournal(): Promise<JournalStore | undefined>;
-  /** Whether this connection's user could write the admin's own journal location (then it cannot be protected from it). */
-  canWriteOwnJournalLocation(): Promise<boolean>;
+  /**
+   * Asked of an admin connection about an application connection of the same server: what that application account
+   * could shape of this session's room (its database, om-migrate's own journal location). Read-only.
+   */
+  exposureTo(app: Dialect): Promise<RoomExposure>;
   /** Proves that another connection reaches the same server (the admin URL against its target). */
   readonly probe: ServerProbe;
   readonly coordination: ParameterCoordination;

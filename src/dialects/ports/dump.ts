@@ -80,6 +80,15 @@ export type ParallelDumpTooling =
     snapshotTaken(line: string): boolean;
   };
 
+/**
+ * Reads a dump's text, chunk by chunk, as the restore client will, and names what a dump of one database by the
+ * engine's own tool never holds (a client command, a statement that leaves the database): one line each, at most a few.
+ */
+export interface DumpScanner {
+  push(chunk: Buffer): void;
+  end(): string[];
+}
+
 /** The stock dump and restore tools of an engine. Every dump and restore flag lives behind this. */
 export interface DumpTooling {
   readonly format: DumpFormat;
@@ -98,6 +107,8 @@ export interface DumpTooling {
   readonly parallel: ParallelDumpTooling;
   /** Whether the last bytes of an (uncompressed) dump prove the tool finished it; true when the format cannot tell. */
   dumpCompleted(tail: string): boolean;
+  /** A reader of the (decompressed) dump text that a restore checks first; absent for archives a client does not parse. */
+  scanner?(): DumpScanner;
   /** Reads a finished archive's table of contents (pg_restore --list); undefined when the format has none. */
   listInvocation(tool: DumpToolCheck, file: string): ToolInvocation | undefined;
   /**

@@ -84,8 +84,11 @@ export interface ParameterCoordination {
   /** Registers this session's need for the value identified by `key` (idempotent). */
   holdNeed(key: string): Promise<void>;
   releaseNeed(key: string): Promise<void>;
-  /** How many other sessions on the server hold a need for `key`. */
+  /** How many other sessions of this connection's account (PostgreSQL: or of a superuser) hold a need for `key`. */
   otherNeeds(key: string): Promise<number>;
-  /** Runs fn while holding the server's parameter mutex, so that "check needs, then revert" is not raced. */
+  /**
+   * Runs fn while holding the server's parameter mutex, so that "check needs, then revert" is not raced; a mutex held
+   * by a session of another account is no om-migrate run's and is not waited for.
+   */
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
 }

@@ -8,7 +8,7 @@ import { tlsRequested } from '../../config/ConnectionSpec.js';
 import { connectError } from '../connectionErrors.js';
 import { QUIET_KNEX_LOG } from '../quietKnexLog.js';
 import type {
-  AdvisoryLock, Capabilities, Dialect, DumpPrivilegeProblem, JournalStore, PrivilegeGap, PrivilegeNeed, Privileges, ServerInfo,
+  AdvisoryLock, Capabilities, Dialect, DumpPrivilegeProblem, JournalStore, PrivilegeGap, PrivilegeNeed, Privileges, RoomExposure, ServerInfo,
 } from '../types.js';
 import { postgresDumpPrivilegeProblems } from './postgresDumpPrivileges.js';
 import { postgresPrivilegeGaps } from './postgresPrivilegeGaps.js';
@@ -24,10 +24,13 @@ import { PostgresParameterReader, PostgresServerProbe } from './PostgresParamete
 import { OWN_SCHEMA } from '../tables.js';
 import { JournalTable } from '../stores/JournalTable.js';
 import { PostgresParameterCoordination } from './PostgresParameterCoordination.js';
+import { postgresRoomExposure } from './postgresRoomExposure.js';
 import { RunRegistryTable } from '../stores/RunRegistryTable.js';
 import { rows } from './rows.js';
 
 const FLOOR = '12';
+/** The admin session resolves names in the catalog and its own temporary schema only (which holds no functions). */
+const ADMIN_SEARCH_PATH = '-c search_path=pg_catalog,pg_temp';
 
 /** The server's pid of the pinned connection (pg_backend_pid()), kept current by the pool's afterCreate. */
 interface SessionRef { id?: number }
@@ -72,9 +75,13 @@ export class PostgresDialect implements Dialect {
     this.runs = new RunRegistryTable(knex, 'pg_backend_pid()');
   }
 
-  static async open(spec: ConnectionSpec, timeoutMs: number, program: string): Promise<PostgresDialect> {
+  static async open(spec: ConnectionSpec, timeoutMs: number, program: string, room: 'application' | 'admin' = 'application'): Promise<PostgresDialect> {
     const sslmode = (spec.params.sslmode ?? '').toLowerCase();
     const session: SessionRef = {};
+    // libpq's startup options, as SQLAlchemy passes ?options=-csearch_path%3Dairflow on: the same search_path makes
+    // current_schema() the one Airflow uses, and om-migrate's own tables land there too. The admin's session gets
+    // pg_catalog, pg_temp last (a later -c wins), whatever the URL or the database's and role's settings say.
+    const options = [spec.params.options, room === 'admin' ? ADMIN_SEARCH_PATH : undefined].filter(Boolean).join(' ');
     const knex = knexFactory({
       client: 'pg',
       log: QUIET_KNEX_LOG,
@@ -87,9 +94,7 @@ export class PostgresDialect implements Dialect {
         ssl: tlsRequested(spec) ? { rejectUnauthorized: sslmode.startsWith('verify') } : false,
         connectionTimeoutMillis: timeoutMs,
         application_name: program.slice(0, 63),
-        // libpq's startup options, as SQLAlchemy passes ?options=-csearch_path%3Dairflow on: the same search_path
-        // makes current_schema() the one Airflow uses, and om-migrate's own tables land there too.
-        ...(spec.params.options ? { options: spec.params.options } : {}),
+        ...(options ? { options } : {}),
       } as Knex.PgConnectionConfig,
       // One connection, kept: advisory locks are session-level, and idle_session_timeout (14+) or
       // idle_in_transaction_session_timeout set for the server or the role would end it during a long step.
@@ -99,9 +104,10 @@ export class PostgresDialect implements Dialect {
           session.id = conn.processID ?? undefined; // the pool replaces a dropped connection: always the live one's
           // Our own session, never "another session of the application's user" (ownSessions.ts).
           if (conn.processID !== null) registerOwnSession(serverKey('postgres', spec.host, spec.port), conn.processID);
-          conn.query(`SELECT set_config('idle_in_transaction_session_timeout', '0', false),
-                             CASE WHEN current_setting('server_version_num')::int >= 140000
-                                  THEN set_config('idle_session_timeout', '0', false) END`, (error) => done(error, conn));
+          // Qualified: this runs before anything else, under whatever search_path the database's owner set.
+          conn.query(`SELECT pg_catalog.set_config('idle_in_transaction_session_timeout', '0', false),
+                             CASE WHEN pg_catalog.current_setting('server_version_num')::int >= 140000
+                                  THEN pg_catalog.set_config('idle_session_timeout', '0', false) END`, (error) => done(error, conn));
         },
       },
       acquireConnectionTimeout: timeoutMs + 1000,
@@ -166,8 +172,9 @@ export class PostgresDialect implements Dialect {
 
   async privileges(): Promise<Privileges> {
     const [row] = rows<{ superuser: boolean; owner: boolean }>(await this.knex.raw(
-      `SELECT r.rolsuper AS superuser, pg_has_role(current_user, d.datdba, 'MEMBER') AS owner
-         FROM pg_roles r, pg_database d WHERE r.rolname = current_user AND d.datname = current_database()`));
+      `SELECT r.rolsuper AS superuser, pg_catalog.pg_has_role(pg_catalog.current_user(), d.datdba, 'MEMBER') AS owner
+         FROM pg_catalog.pg_roles r, pg_catalog.pg_database d
+        WHERE r.rolname = pg_catalog.current_user() AND d.datname = pg_catalog.current_database()`));
     return {
       super: row.superuser,
       canSetGlobal: row.superuser,
@@ -186,8 +193,10 @@ export class PostgresDialect implements Dialect {
   }
 
   /**
-   * The schema om_migrate, created by this connection and owned by it (or by a superuser): a schema someone else made
-   * first, the application user say, is refused, because its owner could rewrite what the admin will put back.
+   * The schema om_migrate in the admin session's database, created by this connection and owned by it (or by a
+   * superuser): a schema someone else made first, the application user say, is refused, because its owner could
+   * rewrite what the admin will put back. exposureTo has proven before that the application role can neither create
+   * objects in it nor write its table.
    */
   async ownJournal(): Promise<JournalStore> {
     await this.knex.raw(`CREATE SCHEMA IF NOT EXISTS ${OWN_SCHEMA}`);
@@ -196,27 +205,21 @@ export class PostgresDialect implements Dialect {
   }
 
   async existingOwnJournal(): Promise<JournalStore | undefined> {
-    const [row] = rows<{ owner: string; trusted: boolean }>(await this.knex.raw(
-      `SELECT pg_get_userbyid(n.nspowner) AS owner,
-              (n.nspowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)
-               OR (SELECT rolsuper FROM pg_roles WHERE oid = n.nspowner)) AS trusted
-         FROM pg_namespace n WHERE n.nspname = ?`, [OWN_SCHEMA]));
+    const [row] = rows<{ owner: string; trusted: boolean; db: string }>(await this.knex.raw(
+      `SELECT pg_catalog.pg_get_userbyid(n.nspowner) AS owner, pg_catalog.current_database() AS db,
+              (n.nspowner = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = pg_catalog.current_user())
+               OR (SELECT rolsuper FROM pg_catalog.pg_roles WHERE oid = n.nspowner)) AS trusted
+         FROM pg_catalog.pg_namespace n WHERE n.nspname = ?`, [OWN_SCHEMA]));
     if (!row) return undefined;
     if (!row.trusted) {
-      throw new Error(`schema ${OWN_SCHEMA} in ${this.spec.database} is owned by ${row.owner}, not by ${this.spec.user}: whoever owns it could `
+      throw new Error(`schema ${OWN_SCHEMA} in ${row.db} is owned by ${row.owner}, not by ${this.spec.user}: whoever owns it could `
         + 'rewrite the journal the admin puts parameters back from');
     }
-    return new JournalTable(this.knex, { schema: OWN_SCHEMA, database: this.spec.database });
+    return new JournalTable(this.knex, { schema: OWN_SCHEMA, database: row.db });
   }
 
-  async canWriteOwnJournalLocation(): Promise<boolean> {
-    const [row] = rows<{ can: boolean }>(await this.knex.raw(
-      `SELECT COALESCE((SELECT rolsuper FROM pg_roles WHERE rolname = current_user), false)
-           OR COALESCE((SELECT pg_has_role(current_user, nspowner, 'MEMBER') OR has_schema_privilege(current_user, oid, 'CREATE')
-                          FROM pg_namespace WHERE nspname = ?), false)
-           OR COALESCE(has_table_privilege(current_user, to_regclass(?), 'INSERT,UPDATE,DELETE,TRUNCATE'), false) AS can`,
-      [OWN_SCHEMA, `${OWN_SCHEMA}.om_migrate_journal`]));
-    return row.can;
+  exposureTo(app: Dialect): Promise<RoomExposure> {
+    return postgresRoomExposure(this.knex, app.knex);
   }
 
   lock(name: string): AdvisoryLock {

@@ -12,7 +12,7 @@ export class PostgresParameterReader implements ParameterReader {
    * the role's, then the database's, then the server's (postgresql.conf / ALTER SYSTEM / built-in default).
    */
   async sortMemoryBytes(who?: { role: string; database: string }): Promise<number> {
-    const [me] = rows<{ role: string; db: string }>(await this.knex.raw('SELECT current_user AS role, current_database() AS db'));
+    const [me] = rows<{ role: string; db: string }>(await this.knex.raw('SELECT pg_catalog.current_user() AS role, pg_catalog.current_database() AS db'));
     const role = who?.role ?? me.role;
     const database = who?.database ?? me.db;
     const settings = rows<{ scope: 'both' | 'role' | 'database'; config: string[] }>(await this.knex.raw(
@@ -52,9 +52,12 @@ export class PostgresParameterReader implements ParameterReader {
   async planSortMemory(bytes: number, scope: ParameterScope, who: { role: string; database: string }): Promise<ParameterSetting | undefined> {
     if ((await this.sortMemoryBytes(who)) >= bytes) return undefined;
     const next = bytesToPgMemory(bytes);
-    if (scope === 'system') return { parameter: 'work_mem', scope, object: null, previous: await this.autoConfWorkMem(), next };
-    const object = scope === 'role' ? who.role : who.database;
-    return { parameter: 'work_mem', scope, object, previous: await this.scopedWorkMem(scope === 'role' ? 'role' : 'database', who), next };
+    const object = scope === 'system' ? null : scope === 'role' ? who.role : who.database;
+    const previous = scope === 'system' ? await this.autoConfWorkMem() : await this.scopedWorkMem(scope === 'role' ? 'role' : 'database', who);
+    // A setting at this scope that is high enough already (another scope's lower one wins for these sessions) is left
+    // alone: om-migrate raises, it never lowers what a DBA set.
+    if (previous !== null && pgMemoryToBytes(previous) >= bytes) return undefined;
+    return { parameter: 'work_mem', scope, object, previous, next };
   }
 
   async planTrustFunctionCreators(): Promise<ParameterSetting | undefined> {
@@ -73,6 +76,10 @@ export class PostgresParameterReader implements ParameterReader {
     for (const [what, value] of [['previous', s.previous], ['new', s.next]] as const) {
       if (value === null && what === 'previous') continue;
       if (value === null || !validWorkMem(value)) return `${what} work_mem "${value}" is not a memory value from 64kB to 2147483647kB`;
+    }
+    // om-migrate only ever raises work_mem at a scope, so putting a change back only ever lowers or removes it.
+    if (s.previous !== null && pgMemoryToBytes(s.next) <= pgMemoryToBytes(s.previous)) {
+      return `om-migrate only raises work_mem: ${s.previous} → ${s.next} is not a change it makes`;
     }
     return undefined;
   }
@@ -112,7 +119,7 @@ export class PostgresParameterReader implements ParameterReader {
 
   /** allow_alter_system exists from PostgreSQL 17; missing_ok reads NULL on older servers, where it is always allowed. */
   async alterSystemAllowed(): Promise<boolean> {
-    const [row] = rows<{ v: string | null }>(await this.knex.raw("SELECT current_setting('allow_alter_system', true) AS v"));
+    const [row] = rows<{ v: string | null }>(await this.knex.raw("SELECT pg_catalog.current_setting('allow_alter_system', true) AS v"));
     return row.v !== 'off';
   }
 
@@ -126,11 +133,11 @@ export class PostgresParameterReader implements ParameterReader {
   /** The cluster's system identifier when readable; the address the server answers on otherwise. */
   async serverIdentity(): Promise<string> {
     try {
-      const [row] = rows<{ id: string }>(await this.knex.raw('SELECT system_identifier::text AS id FROM pg_control_system()'));
+      const [row] = rows<{ id: string }>(await this.knex.raw('SELECT system_identifier::text AS id FROM pg_catalog.pg_control_system()'));
       return `postgres://system/${row.id}`;
     } catch {
       const [row] = rows<{ a: string | null; p: number | null }>(
-        await this.knex.raw('SELECT inet_server_addr()::text AS a, inet_server_port() AS p'));
+        await this.knex.raw('SELECT pg_catalog.inet_server_addr()::text AS a, pg_catalog.inet_server_port() AS p'));
       return `postgres://${row.a ?? 'local'}:${row.p ?? 0}`;
     }
   }
@@ -144,7 +151,7 @@ export class PostgresParameterReader implements ParameterReader {
   /** Built from the validated setting: the object quoted as an identifier, the value as a literal. */
   private statements(s: ParameterSetting, value: string | null): string[] {
     if (s.scope === 'system') {
-      return [value === null ? 'ALTER SYSTEM RESET work_mem' : `ALTER SYSTEM SET work_mem = ${quoteLiteral(value)}`, 'SELECT pg_reload_conf()'];
+      return [value === null ? 'ALTER SYSTEM RESET work_mem' : `ALTER SYSTEM SET work_mem = ${quoteLiteral(value)}`, 'SELECT pg_catalog.pg_reload_conf()'];
     }
     const target = `${s.scope === 'role' ? 'ROLE' : 'DATABASE'} ${quoteIdent(s.object as string)}`;
     return [value === null ? `ALTER ${target} RESET work_mem` : `ALTER ${target} SET work_mem = ${quoteLiteral(value)}`];
@@ -200,7 +207,7 @@ export class PostgresServerProbe implements ServerProbe {
 
   async mark(): Promise<{ token: string; connectionId: string }> {
     const token = BigInt.asIntN(64, BigInt(`0x${randomBytes(8).toString('hex')}`)).toString();
-    const [row] = rows<{ pid: number }>(await this.knex.raw('SELECT pg_advisory_lock(?::bigint), pg_backend_pid() AS pid', [token]));
+    const [row] = rows<{ pid: number }>(await this.knex.raw('SELECT pg_catalog.pg_advisory_lock(?::bigint), pg_catalog.pg_backend_pid() AS pid', [token]));
     return { token, connectionId: String(row.pid) };
   }
 
@@ -213,6 +220,6 @@ export class PostgresServerProbe implements ServerProbe {
   }
 
   async unmark(token: string): Promise<void> {
-    await this.knex.raw('SELECT pg_advisory_unlock(?::bigint)', [token]);
+    await this.knex.raw('SELECT pg_catalog.pg_advisory_unlock(?::bigint)', [token]);
   }
 }

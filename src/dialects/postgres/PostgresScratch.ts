@@ -8,14 +8,14 @@ export class PostgresScratch implements ScratchDatabases {
   constructor(private readonly knex: Knex) {}
 
   async account(): Promise<string> {
-    return rows<{ u: string }>(await this.knex.raw('SELECT current_user AS u'))[0].u;
+    return rows<{ u: string }>(await this.knex.raw('SELECT pg_catalog.current_user() AS u'))[0].u;
   }
 
   async canCreate(account?: string): Promise<{ ok: boolean; summary: string }> {
     const [me] = rows<{ u: string; su: boolean; cdb: boolean; member: boolean | null }>(await this.knex.raw(
-      `SELECT current_user AS u, r.rolsuper AS su, r.rolcreatedb AS cdb,
-              CASE WHEN ?::text IS NULL THEN true ELSE pg_has_role(current_user, ?::text, 'MEMBER') END AS member
-         FROM pg_roles r WHERE r.rolname = current_user`, [account ?? null, account ?? null]));
+      `SELECT pg_catalog.current_user() AS u, r.rolsuper AS su, r.rolcreatedb AS cdb,
+              CASE WHEN ?::text IS NULL THEN true ELSE pg_catalog.pg_has_role(pg_catalog.current_user(), ?::text, 'MEMBER') END AS member
+         FROM pg_roles r WHERE r.rolname = pg_catalog.current_user()`, [account ?? null, account ?? null]));
     if (me.su) return { ok: true, summary: `${me.u} is a superuser` };
     const missing: string[] = [];
     if (!me.cdb) missing.push('CREATEDB');
@@ -28,7 +28,7 @@ export class PostgresScratch implements ScratchDatabases {
     let locale = '';
     if (like) {
       const [source] = rows<{ e: string; c: string; t: string }>(await this.knex.raw(
-        'SELECT pg_encoding_to_char(encoding) AS e, datcollate AS c, datctype AS t FROM pg_database WHERE datname = ?', [like]));
+        'SELECT pg_catalog.pg_encoding_to_char(encoding) AS e, datcollate AS c, datctype AS t FROM pg_database WHERE datname = ?', [like]));
       if (source) locale = ` TEMPLATE template0 ENCODING ${literal(source.e)} LC_COLLATE ${literal(source.c)} LC_CTYPE ${literal(source.t)}`;
     }
     await this.knex.raw(`CREATE DATABASE ?? OWNER ??${locale}`, [name, account]);
@@ -37,7 +37,7 @@ export class PostgresScratch implements ScratchDatabases {
   async drop(name: string): Promise<void> {
     checkName(name);
     // Sessions left on it (a killed run's migrator) would make DROP DATABASE fail; WITH (FORCE) is 13+ only.
-    await this.knex.raw('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ? AND pid <> pg_backend_pid()', [name])
+    await this.knex.raw('SELECT pg_catalog.pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ? AND pid <> pg_catalog.pg_backend_pid()', [name])
       .catch(() => undefined);
     await this.knex.raw('DROP DATABASE IF EXISTS ??', [name]);
   }

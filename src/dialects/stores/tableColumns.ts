@@ -12,8 +12,8 @@ export async function tableColumns(knex: Knex, schema: string | undefined, table
     return found.map((r) => r.name.toLowerCase());
   }
   const result = await knex.raw(
-    `SELECT a.attname AS name FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
-      WHERE c.relnamespace = COALESCE(to_regnamespace(?), current_schema()::regnamespace) AND c.relname = ?
+    `SELECT a.attname AS name FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+      WHERE c.relnamespace = COALESCE(pg_catalog.to_regnamespace(?), pg_catalog.current_schema()::regnamespace) AND c.relname = ?
         AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped`, [schema ?? null, table.toLowerCase()]) as { rows: Array<{ name: string }> };
   return result.rows.map((r) => r.name.toLowerCase());
 }

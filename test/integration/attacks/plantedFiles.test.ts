@@ -94,5 +94,32 @@ for (const server of SERVERS) {
         await db.drop();
       }
     });
+
+    it('a backup directory another user owns, even mode 0755, is refused (exit 6), nothing written (issue 21, point 14)', async () => {
+      // Only root can make a directory that is someone else's and still write into it.
+      if (process.getuid?.() !== 0) return;
+      const db = await createScratchDatabase(server, 'omm_plant');
+      try {
+        const dir = join(top, `${server.engine}-theirs`);
+        mkdirSync(dir);
+        chmodSync(dir, 0o755);
+        chownSync(dir, 65534, 65534);
+        const { args, env } = omArgs(db.appSpec);
+        const run = await runCli(['backup', ...args, '--backup-dir', dir], { env, cwd: top });
+        assert.deepEqual(readdirSync(dir), [], 'nothing was written there: its owner could swap the backup before a restore');
+        assert.equal(run.code, 6, run.stdout + run.stderr);
+        assert.match(run.stderr, /is owned by uid 65534, not this user \(uid 0\) or root: its owner could swap or remove the backups there/);
+        assert.match(run.stderr, /fix: Use a directory of your own/);
+        const app = await connect(db.appSpec);
+        try {
+          await assert.rejects(runBackup({ role: 'openmetadata', dialect: app }, config(dir)), (e: unknown) => isOmMigrateError(e) && e.code === 'BACKUP_FAILED');
+        } finally {
+          await app.close();
+        }
+        assert.deepEqual(readdirSync(dir), []);
+      } finally {
+        await db.drop();
+      }
+    });
   });
 }
