@@ -58,6 +58,7 @@ export const OPTIONS = {
 
   compress: { flag: 'compress', kind: 'string', env: 'OM_MIGRATE_BACKUP_COMPRESS', group: 'Backup:', describe: 'compress MySQL dumps on the fly (pg_dump -Fc compresses itself)', commands: BACKUP_COMMANDS, choices: ['gzip', 'zstd', 'none'] },
   keep: { flag: 'keep', kind: 'string', env: 'OM_MIGRATE_BACKUP_KEEP', group: 'Backup:', describe: 'keep this many om-migrate backups per database, removing older ones (by manifest)', commands: BACKUP_COMMANDS },
+  backupReuseMaxAge: { flag: 'backup-reuse-max-age', kind: 'string', env: 'OM_MIGRATE_BACKUP_REUSE_MAX_AGE', group: 'Backup:', describe: 'a resumed up reuses an earlier run\'s backup only if younger than this and its row counts still match (default 60m; 0: never)', commands: ['up', 'entrypoint'] },
 
   omHome: { flag: 'om-home', kind: 'string', env: 'OM_MIGRATE_OM_HOME', group: 'Migrators:', describe: 'OpenMetadata\'s home: bootstrap/openmetadata-ops.sh and its migration folders (default /opt/openmetadata)', commands: DATABASE_COMMANDS },
   omMigrator: { flag: 'om-migrator', kind: 'string', env: 'OM_MIGRATE_OM_COMMAND', group: 'Migrators:', describe: 'a command of your own that migrates the OpenMetadata database (run by /bin/sh in --om-home)', commands: RUN_COMMANDS },

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { ConnectionSpec } from '../../src/config/ConnectionSpec.js';
 import { copyNameFor, copyPrefixFor, copyRunOf, withDatabase } from '../../src/rehearsal/copySpec.js';
 import { formatDuration } from '../../src/rehearsal/rehearsalRecord.js';
+import { countDifferences } from '../../src/api/upBackups.js';
 import { compareRowCounts, describeChange, watchedTable } from '../../src/targets/rowCounts.js';
 
 describe('rehearsal copy names', () => {
@@ -83,5 +84,18 @@ describe('row-count comparison', () => {
     assert.equal(formatDuration(372_000), '6 min 12 s');
     assert.equal(formatDuration(2_400), '2.4 s');
     assert.equal(formatDuration(7_380_000), '2 h 3 min');
+  });
+});
+
+describe('backup reuse: row counts (issue 21, point 7)', () => {
+  it('only exact, equal counts of the same tables match', () => {
+    const recorded = [{ table: 'table_entity', rows: 5, exact: true }, { table: 'entity_relationship', rows: 2, exact: true }];
+    assert.deepEqual(countDifferences(recorded, recorded), []);
+    assert.deepEqual(countDifferences(recorded, [{ table: 'table_entity', rows: 6, exact: true }, { table: 'entity_relationship', rows: 2, exact: true }]),
+      ['table_entity 5 → 6']);
+    assert.deepEqual(countDifferences(recorded, [{ table: 'table_entity', rows: 5, exact: true }, { table: 'tag_usage', rows: 0, exact: true }]),
+      ['entity_relationship gone', 'tag_usage new']);
+    assert.deepEqual(countDifferences(recorded, [{ table: 'table_entity', rows: 5, exact: false }, { table: 'entity_relationship', rows: 2, exact: true }]),
+      ['table_entity counted by estimate']);
   });
 });
