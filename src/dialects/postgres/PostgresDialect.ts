@@ -64,7 +64,7 @@ export class PostgresDialect implements Dialect {
     this.sessions = new PostgresSessions(knex, serverKey('postgres', spec.host, spec.port));
     this.rowCounts = new PostgresRowCounter(knex);
     this.scratch = new PostgresScratch(knex);
-    this.openmetadata = new PostgresOpenMetadataQueries(knex, this.introspect);
+    this.openmetadata = new PostgresOpenMetadataQueries(knex, this.introspect, () => this.cancelRunningStatement());
     this.airflow = new PostgresAirflowQueries(knex, this.introspect);
     this.airflowRepair = new PostgresAirflowRepair(knex, () => this.cancelRunningStatement());
     this.params = new PostgresParameterReader(knex);
