@@ -1,0 +1,245 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { after, describe, it } from 'node:test';
+import { connect } from '../../src/dialects/connect.js';
+import type { Dialect } from '../../src/dialects/types.js';
+import { controlsEnv } from '../fixtures/airflow/python/pythonAirflow.js';
+import type { UpScenario } from '../fixtures/upScenario.js';
+import type { ScratchDatabase, TestServer } from '../helpers/servers.js';
+import {
+  assertParametersAsBefore, killHard, ledgerRows, parameterSnapshot, runCli, startCli, upTestServers, waitFor, type LiveRun,
+} from '../helpers/upHarness.js';
+import mysql from 'mysql2/promise';
+import pg from 'pg';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * `up --restore-on-failure` on both engines: a migrator that changes the schema, deletes rows and dies before recording
+ * its version; with the flag every table's columns and content are those before up, the parameters are back, the
+ * failed state is kept where the message says (exit 16); without it nothing is restored (exit 8). Faults: a broken
+ * dump (exit 17, failed state untouched), a second application session, SIGTERM during the restore, SIGKILL then
+ * status and up.
+ */
+const live: LiveRun[] = [];
+after(() => {
+  for (const run of live) if (run.child.exitCode === null && run.child.signalCode === null) killHard(run);
+});
+const { engines, scenario } = upTestServers();
+
+/** Each table's columns and a checksum of its rows (order-independent); om-migrate's own tables are its record, not the data. */
+async function snapshot(db: ScratchDatabase): Promise<Record<string, { columns: string; rows: number; checksum: string }>> {
+  const d = await connect(db.rootSpec);
+  try {
+    const mysql = d.engine === 'mysql';
+    const tables = await d.knex.raw(mysql
+      ? "SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()"
+      : "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public'");
+    const names = (mysql ? tables[0] : tables.rows).map((r: { t: string }) => r.t).filter((t: string) => !t.startsWith('om_migrate_')).sort();
+    const out: Record<string, { columns: string; rows: number; checksum: string }> = {};
+    for (const t of names) {
+      const cols = await d.knex.raw(mysql
+        ? 'SELECT COLUMN_NAME AS c, COLUMN_TYPE AS y, IS_NULLABLE AS n FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION'
+        : "SELECT column_name AS c, data_type AS y, is_nullable AS n FROM information_schema.columns WHERE table_schema = 'public' AND table_name = ? ORDER BY ordinal_position", [t]);
+      const columns = (mysql ? cols[0] : cols.rows).map((r: { c: string; y: string; n: string }) => `${r.c} ${r.y} ${r.n}`).join(', ');
+      const rows = (await d.knex.select('*').from(t)) as Array<Record<string, unknown>>;
+      const lines = rows.map((r) => JSON.stringify(r, (_k, v) => (Buffer.isBuffer(v) ? v.toString('hex') : v))).sort();
+      out[t] = { columns, rows: rows.length, checksum: createHash('sha256').update(lines.join('\n')).digest('hex') };
+    }
+    return out;
+  } finally {
+    await d.close();
+  }
+}
+
+/** A watched OpenMetadata table with rows, owned by the application user: what the failing migrator deletes. */
+async function seedEntities(sc: UpScenario, rows = 30): Promise<void> {
+  const d = sc.om.root;
+  await d.knex.schema.createTable('team_entity', (t) => {
+    t.string('id', 36).primary();
+    t.text('json').notNullable();
+  });
+  await d.knex.table('team_entity').insert(Array.from({ length: rows }, (_, i) => ({ id: `t-${i}`, json: JSON.stringify({ name: `team ${i}` }) })));
+  if (sc.server.engine === 'postgres') await d.knex.raw(`ALTER TABLE team_entity OWNER TO "${sc.om.appSpec.user}"`);
+}
+
+/** PostgreSQL renames only a database no session uses: the fixtures' own superuser sessions go before up. */
+async function closeFixtureSessions(sc: UpScenario): Promise<void> {
+  await sc.om.root.close();
+  await sc.airflow.root.close();
+}
+
+async function databasesLike(server: TestServer, prefix: string): Promise<string[]> {
+  const d = await connect(server.admin);
+  try {
+    const r = await d.knex.raw(server.engine === 'mysql' ? 'SELECT SCHEMA_NAME AS n FROM information_schema.SCHEMATA' : 'SELECT datname AS n FROM pg_database');
+    return (server.engine === 'mysql' ? r[0] : r.rows).map((x: { n: string }) => x.n).filter((n: string) => n.startsWith(prefix)).sort();
+  } finally {
+    await d.close();
+  }
+}
+
+async function dropDatabases(server: TestServer, names: string[]): Promise<void> {
+  const d = await connect(server.admin);
+  try {
+    for (const n of names) await d.knex.raw(server.engine === 'mysql' ? 'DROP DATABASE IF EXISTS ??' : 'DROP DATABASE IF EXISTS ?? WITH (FORCE)', [n]);
+  } finally {
+    await d.close();
+  }
+}
+
+/** The om-migrate databases this scenario's run left (scratch copies and kept failed states), for assertions and cleanup. */
+const leftBy = (sc: UpScenario) => async () => [
+  ...await databasesLike(sc.server, `omm_restore_${sc.om.name}`), ...await databasesLike(sc.server, `omm_failed_${sc.om.name}`),
+  ...await databasesLike(sc.server, `omm_restore_${sc.airflow.name}`), ...await databasesLike(sc.server, `omm_failed_${sc.airflow.name}`),
+];
+
+async function rowsOf(server: TestServer, database: string, table: string): Promise<number> {
+  const d: Dialect = await connect({ ...server.admin, database });
+  try {
+    const [{ n }] = await d.knex.table(table).count({ n: '*' }) as Array<{ n: number | string }>;
+    return Number(n);
+  } finally {
+    await d.close();
+  }
+}
+
+const FAIL = { OM_STANDIN_FAIL_AT: '1.10.3', OM_STANDIN_DELETE_ROWS: 'team_entity' };
+
+for (const engine of engines) {
+  describe(`up --restore-on-failure: ${engine.label}`, () => {
+    it('a migrator that changes the schema, deletes rows and dies: every table as before up, parameters back, the failed state kept, exit 16', async () => {
+      const sc = await scenario(engine.server());
+      await seedEntities(sc);
+      const params = await parameterSnapshot(sc);
+      const omBefore = await snapshot(sc.om);
+      const airflowBefore = await snapshot(sc.airflow);
+      await closeFixtureSessions(sc);
+      const left = leftBy(sc);
+      try {
+        const run = await runCli(sc, ['up', '--restore-on-failure', '--json'], FAIL);
+        assert.equal(run.code, 16, run.stdout + run.stderr);
+        assert.equal(run.json.error.code, 'FAILED_RESTORED');
+        const restored = run.json.error.details.restored as Array<{ role: string; kept: string; phase: string }>;
+        assert.deepEqual(restored.map((r) => `${r.role}:${r.phase}`), ['openmetadata:swapped'], 'only the database a step changed');
+        const kept = restored[0].kept;
+        assert.match(run.json.error.message, new RegExp(`failed state is kept in ${kept}`));
+        assert.match(run.json.error.message, /migrator exited with 1/, 'the original failure is said');
+        assert.deepEqual(await snapshot(sc.om), omBefore, 'every table\'s columns and content as before up');
+        assert.deepEqual(await snapshot(sc.airflow), airflowBefore, 'Airflow was not touched');
+        await assertParametersAsBefore(sc, params);
+        assert.deepEqual(await left(), [kept], 'the scratch copy is gone; the failed state is kept');
+        assert.equal(await rowsOf(sc.server, kept, 'team_entity'), 0, 'the kept failed state is what the migrator left');
+        assert.ok(await rowsOf(sc.server, kept, 'om_standin_data_migration_runs') > 0);
+        const ledger = (await ledgerRows(sc))!;
+        const mine = ledger.filter((r) => r.runId === run.json.error.details.progress.runId);
+        assert.ok(mine.some((r) => r.step === 'run' && r.status === 'failed'), 'the failed run\'s record was carried into the restored database');
+        assert.ok(mine.some((r) => r.step === 'restore-on-failure' && r.status === 'done'));
+        const text = await runCli(sc, ['status']);
+        assert.equal(text.code, 0, text.stderr);
+      } finally {
+        await dropDatabases(sc.server, await left());
+      }
+    });
+
+    it('OpenMetadata migrated, Airflow failed half way: both databases restored', async () => {
+      const sc = await scenario(engine.server());
+      await seedEntities(sc);
+      const omBefore = await snapshot(sc.om);
+      const airflowBefore = await snapshot(sc.airflow);
+      await closeFixtureSessions(sc);
+      const left = leftBy(sc);
+      try {
+        const run = await runCli(sc, ['up', '--restore-on-failure', '--json'], controlsEnv({ stopAfter: 1 }));
+        assert.equal(run.code, 16, run.stdout + run.stderr);
+        const restored = run.json.error.details.restored as Array<{ role: string; phase: string }>;
+        assert.deepEqual(restored.map((r) => `${r.role}:${r.phase}`), ['openmetadata:swapped', 'airflow:swapped']);
+        assert.deepEqual(await snapshot(sc.om), omBefore);
+        assert.deepEqual(await snapshot(sc.airflow), airflowBefore);
+      } finally {
+        await dropDatabases(sc.server, await left());
+      }
+    });
+
+    it('without the flag nothing is restored: exit 8, the failed state in place', async () => {
+      const sc = await scenario(engine.server());
+      await seedEntities(sc);
+      const left = leftBy(sc);
+      const run = await runCli(sc, ['up', '--json'], FAIL);
+      assert.equal(run.code, 8, run.stdout + run.stderr);
+      assert.equal(await rowsOf(sc.server, sc.om.name, 'team_entity'), 0);
+      assert.deepEqual(await left(), []);
+    });
+
+    it('a broken dump: the restore fails, exit 17, the failed state untouched, nothing left behind', async () => {
+      const sc = await scenario(engine.server());
+      await seedEntities(sc);
+      await closeFixtureSessions(sc);
+      const left = leftBy(sc);
+      // The migrator breaks OpenMetadata's dump (it runs after the backup), deletes the rows, and fails.
+      const script = join(sc.backupDir, '..', `break-${sc.om.name}.sh`);
+      const del = sc.server.engine === 'mysql'
+        ? `MYSQL_PWD="$DB_USER_PASSWORD" mariadb -h "$DB_HOST" -P "$DB_PORT" -u "$DB_USER" "$OM_DATABASE" -e 'DELETE FROM team_entity'`
+        : `PGPASSWORD="$DB_USER_PASSWORD" psql -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" -d "$OM_DATABASE" -c 'DELETE FROM team_entity'`;
+      writeFileSync(script, `#!/bin/sh\nfor f in '${sc.backupDir}'/*${sc.om.name}*; do case "$f" in *.json) ;; *) echo broken >> "$f" ;; esac; done\n${del}\nexit 1\n`);
+      const run = await runCli(sc, ['up', '--restore-on-failure', '--json'], { OM_MIGRATE_OM_COMMAND: `/bin/sh '${script}'` });
+      assert.equal(run.code, 17, run.stdout + run.stderr);
+      assert.equal(run.json.error.code, 'FAILED_RESTORE_FAILED');
+      assert.match(run.json.error.message, /does not verify/);
+      assert.match(run.json.error.message, new RegExp(`${sc.om.name} is as the failure left it, untouched`));
+      assert.match(run.json.error.hint, /om-migrate restore --manifest/);
+      assert.equal(await rowsOf(sc.server, sc.om.name, 'team_entity'), 0, 'the failed state in place');
+      assert.deepEqual(await left(), [], 'no scratch copy, nothing kept: nothing was swapped');
+    });
+
+    it('a second application session connected: the swap is refused, exit 17, the failed state untouched', async () => {
+      const sc = await scenario(engine.server());
+      await seedEntities(sc);
+      await closeFixtureSessions(sc);
+      const left = leftBy(sc);
+      // A foreign client (not om-migrate's connect, whose sessions name themselves om-migrate and are never counted).
+      const spec = sc.om.appSpec;
+      const server = sc.server.engine === 'mysql'
+        ? await mysql.createConnection({ host: spec.host, port: spec.port, user: spec.user, password: spec.password, database: spec.database })
+        : new pg.Client({ host: spec.host, port: spec.port, user: spec.user, password: spec.password, database: spec.database, application_name: 'openmetadata-server' });
+      if (server instanceof pg.Client) await server.connect();
+      try {
+        const run = await runCli(sc, ['up', '--restore-on-failure', '--json'], FAIL);
+        assert.equal(run.code, 17, run.stdout + run.stderr);
+        assert.match(run.json.error.message, /other session\(s\) of .* on /);
+        assert.equal(await rowsOf(sc.server, sc.om.name, 'team_entity'), 0);
+        assert.deepEqual(await left(), []);
+      } finally {
+        await server.end();
+      }
+    });
+
+    it('SIGTERM during the restore: the swap is finished or the failed state stays, never a mix', async () => {
+      const sc = await scenario(engine.server());
+      await seedEntities(sc);
+      const omBefore = await snapshot(sc.om);
+      await closeFixtureSessions(sc);
+      const left = leftBy(sc);
+      try {
+        const run = startCli(sc, ['up', '--restore-on-failure', '--json'], FAIL);
+        live.push(run);
+        await waitFor('the restore to begin', () => readdirSync(sc.backupDir).some((f) => f.startsWith('restore-on-failure-')), 60_000);
+        run.child.kill('SIGTERM');
+        const done = await run.done;
+        const record = JSON.parse(readFileSync(join(sc.backupDir, readdirSync(sc.backupDir).find((f) => f.startsWith('restore-on-failure-') && f.endsWith('.json'))!), 'utf8'));
+        if (done.code === 16) {
+          assert.deepEqual(await snapshot(sc.om), omBefore);
+          assert.equal(record.outcome, 'restored');
+          assert.equal((await left()).length, 1);
+        } else {
+          assert.equal(done.code, 17, done.stdout + done.stderr);
+          assert.equal(record.outcome, 'failed');
+          assert.equal(await rowsOf(sc.server, sc.om.name, 'team_entity'), 0, 'the failed state, whole');
+          assert.deepEqual(await left(), []);
+        }
+      } finally {
+        await dropDatabases(sc.server, await left());
+      }
+    });
+  });
+}
