@@ -107,7 +107,7 @@ export async function executePlan(run: PlanExecution): Promise<UpSummary> {
     countsBefore = await countWatchedRows(targets);
     intended = await intendedRowChanges(targets, before.openmetadata?.current, input.openmetadata?.expected);
     // --restore-on-failure: what a restored copy must show again (only up takes the backups it would restore from).
-    if (config.restoreOnFailure && run.takeBackups && !plan.nothingPending) restorePoint = await readRestorePoint(targets, before, countsBefore);
+    if (plan.onFailure?.restore && run.takeBackups) restorePoint = await readRestorePoint(targets, before, countsBefore);
     await withParameterGuard(parameterRun, async (signal) => {
       const requests = plan.nothingPending ? [] : parameterRequests({ targets, config }, report.findings);
       if (requests.length > 0) emit({ type: 'phase', text: 'raising server parameters for the migration' });

@@ -1,6 +1,6 @@
 import { readManifest } from '../backup/BackupManifest.js';
 import { restoreBackup } from '../backup/restoreBackup.js';
-import { describeSpec, type TargetRole } from '../config/ConnectionSpec.js';
+import type { TargetRole } from '../config/ConnectionSpec.js';
 import type { RunConfig } from '../config/resolveConfig.js';
 import type { ConnectedTarget, OpenedTargets, VersionFacts } from '../core/Target.js';
 import { connect } from '../dialects/connect.js';
@@ -12,7 +12,7 @@ import { detectAirflowState, type AirflowStateKind } from '../airflow/detectAirf
 import { copyNameFor, KEPT_PREFIX, RESTORE_PREFIX, withDatabase } from '../rehearsal/copySpec.js';
 import { readVersions } from '../targets/readVersions.js';
 import { compareRowCounts, countWatchedRows, describeChange, type TargetRowCounts } from '../targets/rowCounts.js';
-import { writeRestoreRecord, type RestorePhase, type RestoreRecord, type RestoreRecordDatabase } from './restoreRecord.js';
+import { serverKeyOf, writeRestoreRecord, type RestorePhase, type RestoreRecord, type RestoreRecordDatabase } from '../rescue/restoreRecord.js';
 import type { StepSummary, UpEvent, UpSummary } from './upTypes.js';
 
 /** The ledger step under which a restore-on-failure is recorded in the restored OpenMetadata database. */
@@ -87,7 +87,7 @@ export async function restoreOnFailure(run: RestoreOnFailureRun): Promise<unknow
       }
       const database = target.spec.database;
       const entry: RestoreRecordDatabase = {
-        role, server: describeSpec({ ...target.spec, database: '' }), database, manifest: backup.manifest, phase: 'restoring',
+        role, server: serverKeyOf(target.spec), database, manifest: backup.manifest, phase: 'restoring',
         scratch: copyNameFor(database, run.lock.runId, RESTORE_PREFIX), kept: copyNameFor(database, run.lock.runId, KEPT_PREFIX),
       };
       record.databases.push(entry);

@@ -3,7 +3,7 @@
  * it. The CLI builds its yargs options from this table and hands the parsed values to resolveConfig unchanged; the
  * environment is read by resolveConfig only, with one rule for booleans. Flags always beat the environment.
  */
-export type CommandName = 'preflight' | 'up' | 'backup' | 'restore' | 'repair-airflow' | 'status' | 'revert-params' | 'entrypoint' | 'rehearse';
+export type CommandName = 'preflight' | 'up' | 'backup' | 'restore' | 'repair-airflow' | 'status' | 'revert-params' | 'entrypoint' | 'rehearse' | 'resolve-restore';
 
 type Kind = 'string' | 'boolean' | 'number';
 
@@ -27,7 +27,7 @@ export interface OptionSpec {
   default?: boolean;
 }
 
-const DATABASE_COMMANDS: readonly CommandName[] = ['preflight', 'up', 'backup', 'restore', 'repair-airflow', 'status', 'revert-params', 'entrypoint', 'rehearse'];
+const DATABASE_COMMANDS: readonly CommandName[] = ['preflight', 'up', 'backup', 'restore', 'repair-airflow', 'status', 'revert-params', 'entrypoint', 'rehearse', 'resolve-restore'];
 const RUN_COMMANDS: readonly CommandName[] = ['preflight', 'up', 'entrypoint', 'rehearse'];
 const BACKUP_COMMANDS: readonly CommandName[] = ['up', 'backup', 'entrypoint', 'rehearse', 'repair-airflow'];
 

@@ -104,6 +104,18 @@ async function rowsOf(server: TestServer, database: string, table: string): Prom
   }
 }
 
+/** The run's restore record in the backup directory, as last written. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function restoreRecord(sc: UpScenario): any {
+  const name = readdirSync(sc.backupDir).find((f) => f.startsWith('restore-on-failure-') && f.endsWith('.json'));
+  if (!name) return undefined;
+  try {
+    return JSON.parse(readFileSync(join(sc.backupDir, name), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
 const FAIL = { OM_STANDIN_FAIL_AT: '1.10.3', OM_STANDIN_DELETE_ROWS: 'team_entity' };
 
 for (const engine of engines) {
@@ -214,29 +226,74 @@ for (const engine of engines) {
       }
     });
 
-    it('SIGTERM during the restore: the swap is finished or the failed state stays, never a mix', async () => {
+    for (const at of ['restoring', 'swapping'] as const) {
+      it(`SIGTERM once the record says ${at}: the swap is finished or the failed state stays, never a mix`, async (t) => {
+        const sc = await scenario(engine.server());
+        await seedEntities(sc);
+        const omBefore = await snapshot(sc.om);
+        await closeFixtureSessions(sc);
+        const left = leftBy(sc);
+        try {
+          const run = startCli(sc, ['up', '--restore-on-failure', '--json'], FAIL);
+          live.push(run);
+          await waitFor(`the restore to reach ${at}`, () => {
+            const r = restoreRecord(sc);
+            return r !== undefined && (r.outcome !== 'running' || r.databases.some((d: { phase: string }) => d.phase === at));
+          }, 60_000);
+          run.child.kill('SIGTERM');
+          const done = await run.done;
+          const record = restoreRecord(sc)!;
+          t.diagnostic(`SIGTERM at ${at}: exit ${done.code}`);
+          if (done.code === 16) {
+            assert.deepEqual(await snapshot(sc.om), omBefore, 'restored whole');
+            assert.equal(record.outcome, 'restored');
+            assert.equal((await left()).length, 1, 'the failed state kept, no copy left');
+          } else {
+            assert.equal(done.code, 17, done.stdout + done.stderr);
+            assert.match(done.json.error.message, /SIGTERM before the swap/);
+            assert.equal(record.outcome, 'failed');
+            assert.equal(await rowsOf(sc.server, sc.om.name, 'team_entity'), 0, 'the failed state, whole');
+            assert.deepEqual(await left(), [], 'the copy dropped, nothing kept');
+          }
+        } finally {
+          await dropDatabases(sc.server, await left());
+        }
+      });
+    }
+
+    it('SIGKILL during the restore: status says each database\'s state, up refuses until resolve-restore settles it', async () => {
       const sc = await scenario(engine.server());
       await seedEntities(sc);
-      const omBefore = await snapshot(sc.om);
       await closeFixtureSessions(sc);
       const left = leftBy(sc);
       try {
         const run = startCli(sc, ['up', '--restore-on-failure', '--json'], FAIL);
         live.push(run);
-        await waitFor('the restore to begin', () => readdirSync(sc.backupDir).some((f) => f.startsWith('restore-on-failure-')), 60_000);
-        run.child.kill('SIGTERM');
-        const done = await run.done;
-        const record = JSON.parse(readFileSync(join(sc.backupDir, readdirSync(sc.backupDir).find((f) => f.startsWith('restore-on-failure-') && f.endsWith('.json'))!), 'utf8'));
-        if (done.code === 16) {
-          assert.deepEqual(await snapshot(sc.om), omBefore);
-          assert.equal(record.outcome, 'restored');
-          assert.equal((await left()).length, 1);
-        } else {
-          assert.equal(done.code, 17, done.stdout + done.stderr);
-          assert.equal(record.outcome, 'failed');
-          assert.equal(await rowsOf(sc.server, sc.om.name, 'team_entity'), 0, 'the failed state, whole');
-          assert.deepEqual(await left(), []);
-        }
+        await waitFor('the restore to begin', () => restoreRecord(sc)?.databases.some((d: { phase: string }) => d.phase === 'restoring'), 60_000);
+        killHard(run);
+        await run.done;
+        assert.equal(restoreRecord(sc)!.outcome, 'running', 'cut off');
+        const status = await runCli(sc, ['status', '--json']);
+        assert.equal(status.code, 0, status.stderr);
+        const cut = status.json.result.cutOffRestores;
+        assert.equal(cut.length, 1);
+        assert.equal(cut[0].databases[0].state, 'failed-state');
+        assert.match(cut[0].databases[0].text, new RegExp(`${sc.om.name} is as the failed run left it`));
+        const text = await runCli(sc, ['status']);
+        assert.match(text.stdout, /up refuses until it is settled: run om-migrate resolve-restore/);
+        const up = await runCli(sc, ['up', '--json']);
+        assert.equal(up.code, 4, up.stdout + up.stderr);
+        assert.match(up.json.error.message, /was cut off/);
+        assert.match(up.json.error.hint, /om-migrate resolve-restore/);
+        const resolved = await runCli(sc, ['resolve-restore', '--json']);
+        assert.equal(resolved.code, 0, resolved.stdout + resolved.stderr);
+        assert.equal(resolved.json.result.resolved[0].databases[0].state, 'failed-state');
+        assert.deepEqual(await left(), [], 'the half-made copy dropped');
+        assert.equal(await rowsOf(sc.server, sc.om.name, 'team_entity'), 0, 'the failed state untouched');
+        const after = await runCli(sc, ['status', '--json']);
+        assert.deepEqual(after.json.result.cutOffRestores, []);
+        const preflight = await runCli(sc, ['preflight', '--json']);
+        assert.ok(!preflight.json.result.findings.some((f: { gate: string }) => f.gate === 'restore-cut-off'));
       } finally {
         await dropDatabases(sc.server, await left());
       }

@@ -13,6 +13,17 @@ import { rows } from './rows.js';
 export class MysqlSwap implements DatabaseSwap {
   constructor(private readonly knex: Knex) {}
 
+  async canSwap(): Promise<{ ok: boolean; summary: string }> {
+    const [me] = rows<{ u: string }>(await this.knex.raw('SELECT CURRENT_USER() AS u'));
+    const at = me.u.lastIndexOf('@');
+    const grantee = `'${me.u.slice(0, at)}'@'${me.u.slice(at + 1)}'`;
+    const held = new Set(rows<{ p: string }>(await this.knex.raw(
+      'SELECT PRIVILEGE_TYPE AS p FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = ?', [grantee])).map((r) => r.p));
+    const missing = ['ALTER', 'DROP', 'CREATE', 'INSERT'].filter((p) => !held.has(p));
+    return missing.length === 0 ? { ok: true, summary: `${me.u} has ALTER, DROP, CREATE and INSERT on *.* (RENAME TABLE across databases)` }
+      : { ok: false, summary: `${me.u} lacks ${missing.join(', ')} on *.*, which RENAME TABLE across databases needs` };
+  }
+
   async exists(name: string): Promise<boolean> {
     return rows(await this.knex.raw('SELECT 1 AS x FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [name])).length > 0;
   }

@@ -4,6 +4,11 @@
  * PostgreSQL: both databases renamed in one transaction, which the server refuses while any session uses either.
  */
 export interface DatabaseSwap {
+  /**
+   * Whether this connection may swap `database` (read-only): MySQL ALTER, DROP, CREATE and INSERT on every database
+   * (RENAME TABLE across databases); PostgreSQL a superuser, or CREATEDB and membership of the database's owner role.
+   */
+  canSwap(database: string): Promise<{ ok: boolean; summary: string }>;
   /** Whether a database of that name exists on the server. */
   exists(name: string): Promise<boolean>;
   /**

@@ -15,6 +15,19 @@ import { rows } from './rows.js';
 export class PostgresSwap implements DatabaseSwap {
   constructor(private readonly knex: Knex) {}
 
+  async canSwap(database: string): Promise<{ ok: boolean; summary: string }> {
+    const [me] = rows<{ u: string; su: boolean; cdb: boolean; owner: string | null; member: boolean | null }>(await this.knex.raw(
+      `SELECT pg_catalog.current_user() AS u, r.rolsuper AS su, r.rolcreatedb AS cdb, pg_catalog.pg_get_userbyid(d.datdba) AS owner,
+              pg_catalog.pg_has_role(pg_catalog.current_user(), d.datdba, 'MEMBER') AS member
+         FROM pg_catalog.pg_roles r LEFT JOIN pg_catalog.pg_database d ON d.datname = ? WHERE r.rolname = pg_catalog.current_user()`, [database]));
+    if (me.su) return { ok: true, summary: `${me.u} is a superuser` };
+    const missing: string[] = [];
+    if (!me.cdb) missing.push('CREATEDB');
+    if (!me.member) missing.push(`membership of ${me.owner ?? 'the owner'} (the owner of ${database})`);
+    return missing.length === 0 ? { ok: true, summary: `${me.u} has CREATEDB and owns ${database}` }
+      : { ok: false, summary: `${me.u} lacks ${missing.join(' and ')}, which ALTER DATABASE … RENAME needs` };
+  }
+
   async exists(name: string): Promise<boolean> {
     return rows(await this.knex.raw('SELECT 1 AS x FROM pg_catalog.pg_database WHERE datname = ?', [name])).length > 0;
   }

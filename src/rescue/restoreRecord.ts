@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { TargetRole } from '../config/ConnectionSpec.js';
 import { syncPath } from '../backup/syncPath.js';
 import { fileProblem } from '../process/pathTrust.js';
+import type { Dialect } from '../dialects/types.js';
 
 /**
  * Where a restore-on-failure is, per database, written (and fsynced) before each phase begins: after a SIGKILL the
@@ -38,7 +39,7 @@ export interface RestoreRecord {
   runId: string;
   startedAt: string;
   updatedAt: string;
-  /** running: the restore has not finished (a SIGKILL, or still at work); restored / failed: it ended and said so; resolved: `up --resolve-restore` settled a killed one. */
+  /** running: the restore has not finished (a SIGKILL, or still at work); restored / failed: it ended and said so; resolved: `om-migrate resolve-restore` settled a killed one. */
   outcome: 'running' | 'restored' | 'failed' | 'resolved';
   databases: RestoreRecordDatabase[];
 }
@@ -70,4 +71,41 @@ export async function unfinishedRestores(dir: string): Promise<Array<{ path: str
     if (record && record.outcome === 'running' && Array.isArray(record.databases)) found.push({ path, record });
   }
   return found.sort((a, b) => a.record.startedAt.localeCompare(b.record.startedAt));
+}
+
+/** What a database of a cut-off restore is now, read from its server (the record says only what was begun). */
+export interface RestoreState {
+  role: TargetRole;
+  database: string;
+  phase: RestorePhase;
+  /** restored: the swap happened (the failed state is in `kept`); failed-state: the live database is the failed run's, untouched. */
+  state: 'restored' | 'failed-state';
+  kept: string | null;
+  /** A scratch copy left on the server (dropped by resolve-restore). */
+  scratchLeft: string | null;
+  text: string;
+}
+
+/** Looks at the server through a connection allowed to see every database (the admin's). */
+export async function inspectRestore(entry: RestoreRecordDatabase, admin: Pick<Dialect, 'swap'>): Promise<RestoreState> {
+  const swapped = await admin.swap.holdsContent(entry.kept);
+  const scratchLeft = (await admin.swap.exists(entry.scratch)) ? entry.scratch : null;
+  const text = swapped
+    ? `${entry.database} is restored from ${entry.manifest}; the failed state is kept in ${entry.kept}`
+    : `${entry.database} is as the failed run left it (the restore stopped while ${entry.phase}); its backup is ${entry.manifest}`
+      + (scratchLeft ? `; an unfinished copy is left in ${scratchLeft}` : '');
+  return { role: entry.role, database: entry.database, phase: entry.phase, state: swapped ? 'restored' : 'failed-state',
+    kept: swapped ? entry.kept : null, scratchLeft, text };
+}
+
+/** The unfinished restores that concern these databases (same server and database name). */
+export async function unfinishedRestoresOf(dir: string, databases: Array<{ server: string; database: string }>)
+  : Promise<Array<{ path: string; record: RestoreRecord }>> {
+  return (await unfinishedRestores(dir)).filter(({ record }) =>
+    record.databases.some((d) => databases.some((x) => x.server === d.server && x.database === d.database)));
+}
+
+/** "mysql 127.0.0.1:3306": the server a record's database is on, as records compare it. */
+export function serverKeyOf(spec: { engine: string; host: string; port: number }): string {
+  return `${spec.engine} ${spec.host}:${spec.port}`;
 }
