@@ -116,6 +116,10 @@ function restoreRecord(sc: UpScenario): any {
   }
 }
 
+function backupFilesOf(sc: UpScenario): string[] {
+  return readdirSync(sc.backupDir);
+}
+
 const FAIL = { OM_STANDIN_FAIL_AT: '1.10.3', OM_STANDIN_DELETE_ROWS: 'team_entity' };
 
 for (const engine of engines) {
@@ -171,6 +175,28 @@ for (const engine of engines) {
       } finally {
         await dropDatabases(sc.server, await left());
       }
+    });
+
+    it('preflight --dry-run says what a failure triggers; without an admin connection the flag blocks before anything changes', async () => {
+      const sc = await scenario(engine.server());
+      const dry = await runCli(sc, ['preflight', '--dry-run', '--restore-on-failure']);
+      assert.match(dry.stdout, /failure +a step that fails after it may have changed a database: .* restored from its backup/);
+      assert.match(dry.stdout, new RegExp(`openmetadata: restored into omm_restore_${sc.om.name}_<run>, the failed state kept as omm_failed_${sc.om.name}_<run>`));
+      assert.match(dry.stdout, /no rehearsal recorded how long the restore takes/);
+      const json = await runCli(sc, ['preflight', '--dry-run', '--restore-on-failure', '--json']);
+      assert.equal(json.json.result.plan.onFailure.restore, true);
+      assert.ok(json.json.result.findings.some((f: { gate: string; severity: string }) => f.gate === 'restore-on-failure' && f.severity === 'ok'));
+      const plain = await runCli(sc, ['preflight', '--dry-run', '--json']);
+      assert.equal(plain.json.result.plan.onFailure.restore, false);
+
+      const noAdmin = { ...sc, env: { ...sc.env, OM_MIGRATE_ADMIN_URL: '' } };
+      const params = await parameterSnapshot(sc);
+      const up = await runCli(noAdmin, ['up', '--restore-on-failure', '--json'], FAIL);
+      assert.equal(up.code, 4, up.stdout + up.stderr);
+      assert.match(up.json.error.message, /--restore-on-failure restores .* through the admin connection, and none is configured/);
+      assert.deepEqual(backupFilesOf(sc), [], 'nothing was backed up');
+      assert.equal(await rowsOf(sc.server, sc.om.name, sc.server.engine === 'mysql' ? 'SERVER_CHANGE_LOG' : 'server_change_log'), 6, 'nothing changed');
+      await assertParametersAsBefore(sc, params);
     });
 
     it('without the flag nothing is restored: exit 8, the failed state in place', async () => {
