@@ -53,6 +53,8 @@ interface Restoring {
   created: boolean;
   /** What the verification found, for the message. */
   verified?: string;
+  /** How long each part took (ms), for the summary and bench:restore-on-failure. */
+  timings: { restoreMs: number; verifyMs: number; swapMs: number };
 }
 
 /**
@@ -91,15 +93,19 @@ export async function restoreOnFailure(run: RestoreOnFailureRun): Promise<unknow
         scratch: copyNameFor(database, run.lock.runId, RESTORE_PREFIX), kept: copyNameFor(database, run.lock.runId, KEPT_PREFIX),
       };
       record.databases.push(entry);
-      work.push({ target, admin, entry, created: false });
+      work.push({ target, admin, entry, created: false, timings: { restoreMs: 0, verifyMs: 0, swapMs: 0 } });
     }
     await save();
     for (const w of work) {
       interruption.signal.throwIfAborted();
+      let started = Date.now();
       await restoreIntoScratch(w, config, emit, phase);
+      w.timings.restoreMs = Date.now() - started;
       interruption.signal.throwIfAborted();
       await phase(w, 'verifying');
+      started = Date.now();
       w.verified = await verifyScratch(w, run.point, emit);
+      w.timings.verifyMs = Date.now() - started;
     }
     // Past this point the only change is the swap itself: a stop request after it has begun waits for it.
     interruption.signal.throwIfAborted();
@@ -129,7 +135,9 @@ export async function restoreOnFailure(run: RestoreOnFailureRun): Promise<unknow
   }
   for (const w of work) {
     try {
+      const started = Date.now();
       await w.admin.swap.swap(w.entry.database, w.entry.scratch, w.entry.kept);
+      w.timings.swapMs = Date.now() - started;
       w.created = false;
       swapped.push(w);
       await phase(w, 'swapped');
@@ -286,7 +294,7 @@ function restoreFailed(failure: ReturnType<typeof describeFailure>, work: Restor
 
 function summaryOf(w: Restoring) {
   return { role: w.entry.role, database: w.entry.database, phase: w.entry.phase, kept: w.entry.phase === 'swapped' ? w.entry.kept : null,
-    manifest: w.entry.manifest, verified: w.verified ?? null, problem: w.entry.problem ?? null };
+    manifest: w.entry.manifest, verified: w.verified ?? null, problem: w.entry.problem ?? null, timings: w.timings };
 }
 
 function describeFailure(error: unknown): { code: string; message: string; hint: string | undefined } {
