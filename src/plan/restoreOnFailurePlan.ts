@@ -1,6 +1,6 @@
 import type { TargetRole } from '../config/ConnectionSpec.js';
 import type { GateContext } from '../core/Gate.js';
-import { copyPrefixFor, KEPT_PREFIX, RESTORE_PREFIX } from '../rehearsal/copySpec.js';
+import { copyPrefixFor, KEPT_PREFIX, RESTORE_PREFIX } from '../config/scratchNames.js';
 
 /** What a failed step triggers, as plain data in the plan (`preflight --dry-run` prints it; up follows it). */
 export interface FailurePlan {
