@@ -165,7 +165,8 @@ export async function restoreOnFailure(run: RestoreOnFailureRun): Promise<unknow
   await save().catch(() => undefined);
   const restored = work.map((w) => `${w.entry.database} from ${w.entry.manifest} (${w.verified})`).join('; ');
   const kept = work.map((w) => `${w.entry.database}'s failed state is kept in ${w.entry.kept}`).join('; ');
-  return new OmMigrateError('FAILED_RESTORED', `up failed and was undone: ${failure.message}; restored ${restored}; ${kept}`, {
+  // A parameter that could not be put back stays the louder news (exit 9): the databases are restored, a setting is not.
+  return new OmMigrateError(failure.code === 'REVERT_FAILED' ? 'REVERT_FAILED' : 'FAILED_RESTORED', `up failed and was undone: ${failure.message}; restored ${restored}; ${kept}`, {
     hint: `The databases are as they were before up: run the version you had. To look into the failure, read ${work.map((w) => w.entry.kept).join(', ')}; `
       + `drop ${work.length > 1 ? 'them' : 'it'} when done (${work.map((w) => `DROP DATABASE ${w.entry.kept}`).join('; ')}). The original failure: ${failure.hint ?? failure.message}`,
     cause: run.failure,

@@ -204,6 +204,39 @@ for (const engine of engines) {
       await assertParametersAsBefore(sc, params);
     });
 
+    it('entrypoint with OM_MIGRATE_RESTORE_ON_FAILURE=1: restored, exit 16, and the wrapped server is never started', async () => {
+      const sc = await scenario(engine.server());
+      await seedEntities(sc);
+      const omBefore = await snapshot(sc.om);
+      await closeFixtureSessions(sc);
+      const left = leftBy(sc);
+      const marker = join(sc.backupDir, '..', `started-${sc.om.name}`);
+      try {
+        const run = await runCli(sc, ['entrypoint', '--', process.execPath, '-e', `require('fs').writeFileSync(${JSON.stringify(marker)}, 'x')`],
+          { ...FAIL, OM_MIGRATE_RESTORE_ON_FAILURE: '1' });
+        assert.equal(run.code, 16, run.stdout + run.stderr);
+        assert.match(run.stderr, /up failed and was undone/);
+        assert.throws(() => readFileSync(marker), 'the wrapped command did not run');
+        assert.deepEqual(await snapshot(sc.om), omBefore);
+      } finally {
+        await dropDatabases(sc.server, await left());
+      }
+    });
+
+    it('preflight with the flag: a view (MySQL: RENAME TABLE cannot carry it) blocks before anything changes; PostgreSQL renames it with its database', async () => {
+      const sc = await scenario(engine.server());
+      await seedEntities(sc);
+      await sc.om.root.knex.raw('CREATE VIEW team_names AS SELECT id FROM team_entity');
+      const report = await runCli(sc, ['preflight', '--restore-on-failure', '--json']);
+      const mine = report.json.result.findings.filter((f: { gate: string }) => f.gate === 'restore-on-failure');
+      if (sc.server.engine === 'mysql') {
+        assert.equal(report.code, 4, report.stdout);
+        assert.ok(mine.some((f: { severity: string; summary: string }) => f.severity === 'block' && /view team_names/.test(f.summary)), JSON.stringify(mine));
+      } else {
+        assert.deepEqual(mine.map((f: { severity: string }) => f.severity), ['ok', 'ok']);
+      }
+    });
+
     it('without the flag nothing is restored: exit 8, the failed state in place', async () => {
       const sc = await scenario(engine.server());
       await seedEntities(sc);
