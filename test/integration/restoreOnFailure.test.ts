@@ -120,6 +120,18 @@ function backupFilesOf(sc: UpScenario): string[] {
   return readdirSync(sc.backupDir);
 }
 
+/** PostgreSQL: the database's owner and ACL as the catalog shows them (MySQL: its grants stay with the name). */
+async function databaseAcl(sc: UpScenario): Promise<string> {
+  if (sc.server.engine !== 'postgres') return '';
+  const d = await connect(sc.server.admin);
+  try {
+    const r = await d.knex.raw('SELECT pg_catalog.pg_get_userbyid(datdba) AS o, datacl::text AS a FROM pg_database WHERE datname = ?', [sc.om.name]);
+    return JSON.stringify(r.rows[0]);
+  } finally {
+    await d.close();
+  }
+}
+
 const FAIL = { OM_STANDIN_FAIL_AT: '1.10.3', OM_STANDIN_DELETE_ROWS: 'team_entity' };
 
 for (const engine of engines) {
@@ -131,7 +143,9 @@ for (const engine of engines) {
         // The database object's own settings are not in a dump: the swap must carry them onto the restored database.
         await sc.om.root.knex.raw(`ALTER DATABASE "${sc.om.name}" SET search_path = "$user", public`);
         await sc.om.root.knex.raw(`ALTER DATABASE "${sc.om.name}" SET lock_timeout = '5s'`);
+        await sc.om.root.knex.raw(`REVOKE CONNECT, TEMPORARY ON DATABASE "${sc.om.name}" FROM PUBLIC`);
       }
+      const aclBefore = await databaseAcl(sc);
       const params = await parameterSnapshot(sc);
       const omBefore = await snapshot(sc.om);
       const airflowBefore = await snapshot(sc.airflow);
@@ -149,6 +163,7 @@ for (const engine of engines) {
         assert.deepEqual(await snapshot(sc.om), omBefore, 'every table\'s columns and content as before up');
         assert.deepEqual(await snapshot(sc.airflow), airflowBefore, 'Airflow was not touched');
         await assertParametersAsBefore(sc, params);
+        assert.deepEqual(await databaseAcl(sc), aclBefore, 'the database-level grants are the live database\'s');
         assert.deepEqual(await left(), [kept], 'the scratch copy is gone; the failed state is kept');
         assert.equal(await rowsOf(sc.server, kept, 'team_entity'), 0, 'the kept failed state is what the migrator left');
         assert.ok(await rowsOf(sc.server, kept, 'om_standin_data_migration_runs') > 0);

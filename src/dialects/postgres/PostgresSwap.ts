@@ -9,8 +9,8 @@ import { rows } from './rows.js';
  * any session is connected to, so the swap cannot happen under a running server; and the transaction makes it all or
  * nothing. A database is renamed whole (schemas, views, functions, triggers, extensions), but what belongs to the
  * database object rather than its content is not in a dump: its owner and its per-database settings (ALTER DATABASE …
- * SET, ALTER ROLE … IN DATABASE … SET) are copied from the live database onto the restored one first. Database-level
- * GRANTs beyond the owner's are not copied (README, "Restore on failure").
+ * SET, ALTER ROLE … IN DATABASE … SET) and its database-level GRANTs are copied from the live database onto the
+ * restored one first (docs/facts/database-swap.md).
  */
 export class PostgresSwap implements DatabaseSwap {
   constructor(private readonly knex: Knex) {}
@@ -52,8 +52,22 @@ export class PostgresSwap implements DatabaseSwap {
     const settings = rows<{ role: string | null; config: string[] }>(await this.knex.raw(
       `SELECT CASE WHEN s.setrole = 0 THEN NULL ELSE pg_catalog.pg_get_userbyid(s.setrole) END AS role, s.setconfig AS config
          FROM pg_catalog.pg_db_role_setting s JOIN pg_catalog.pg_database d ON d.oid = s.setdatabase WHERE d.datname = ?`, [live]));
+    // An explicit ACL on the live database (REVOKE CONNECT FROM PUBLIC, say) must not become the defaults on the copy.
+    const [acl] = rows<{ explicit: boolean }>(await this.knex.raw('SELECT datacl IS NOT NULL AS explicit FROM pg_catalog.pg_database WHERE datname = ?', [live]));
+    const grants = acl?.explicit ? rows<{ grantee: string | null; privilege: string; grantable: boolean }>(await this.knex.raw(
+      `SELECT CASE WHEN a.grantee = 0 THEN NULL ELSE pg_catalog.pg_get_userbyid(a.grantee) END AS grantee, a.privilege_type AS privilege, a.is_grantable AS grantable
+         FROM pg_catalog.pg_database d, pg_catalog.aclexplode(d.datacl) a WHERE d.datname = ? AND a.grantee <> d.datdba`, [live])) : [];
     await this.knex.transaction(async (trx) => {
       await trx.raw('ALTER DATABASE ?? OWNER TO ??', [restored, owner.o]);
+      if (acl?.explicit) {
+        await trx.raw('REVOKE ALL ON DATABASE ?? FROM PUBLIC', [restored]);
+        for (const g of grants) {
+          if (!/^(CONNECT|CREATE|TEMPORARY)$/.test(g.privilege)) continue;
+          const option = g.grantable ? ' WITH GRANT OPTION' : '';
+          if (g.grantee === null) await trx.raw(`GRANT ${g.privilege} ON DATABASE ?? TO PUBLIC${option}`, [restored]);
+          else await trx.raw(`GRANT ${g.privilege} ON DATABASE ?? TO ??${option}`, [restored, g.grantee]);
+        }
+      }
       for (const s of settings) {
         for (const entry of s.config) {
           const at = entry.indexOf('=');
