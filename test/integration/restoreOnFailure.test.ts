@@ -208,13 +208,18 @@ for (const engine of engines) {
       assert.ok(json.json.result.findings.some((f: { gate: string; severity: string }) => f.gate === 'restore-on-failure' && f.severity === 'ok'));
       const plain = await runCli(sc, ['preflight', '--dry-run', '--json']);
       assert.equal(plain.json.result.plan.onFailure.restore, false);
+      const rehearsal = await runCli(sc, ['rehearse', '--json']);
+      assert.equal(rehearsal.code, 0, rehearsal.stdout + rehearsal.stderr);
+      const timed = await runCli(sc, ['preflight', '--dry-run', '--restore-on-failure', '--json']);
+      assert.equal(timed.json.result.plan.onFailure.lastRehearsalRestoreMs, rehearsal.json.result.timings.restoreMs, 'the plan says how long the last rehearsal restored');
 
       const noAdmin = { ...sc, env: { ...sc.env, OM_MIGRATE_ADMIN_URL: '' } };
       const params = await parameterSnapshot(sc);
+      const files = backupFilesOf(sc);
       const up = await runCli(noAdmin, ['up', '--restore-on-failure', '--json'], FAIL);
       assert.equal(up.code, 4, up.stdout + up.stderr);
       assert.match(up.json.error.message, /--restore-on-failure restores .* through the admin connection, and none is configured/);
-      assert.deepEqual(backupFilesOf(sc), [], 'nothing was backed up');
+      assert.deepEqual(backupFilesOf(sc), files, 'nothing was backed up');
       assert.equal(await rowsOf(sc.server, sc.om.name, sc.server.engine === 'mysql' ? 'SERVER_CHANGE_LOG' : 'server_change_log'), 6, 'nothing changed');
       await assertParametersAsBefore(sc, params);
     });
