@@ -5,7 +5,7 @@ import { connect } from '../../src/dialects/connect.js';
 import type { Dialect } from '../../src/dialects/types.js';
 import { controlsEnv } from '../fixtures/airflow/python/pythonAirflow.js';
 import type { UpScenario } from '../fixtures/upScenario.js';
-import type { ScratchDatabase, TestServer } from '../helpers/servers.js';
+import { createScratchDatabase, SERVERS, type ScratchDatabase, type TestServer } from '../helpers/servers.js';
 import {
   assertParametersAsBefore, killHard, ledgerRows, parameterSnapshot, runCli, startCli, upTestServers, waitFor, type LiveRun,
 } from '../helpers/upHarness.js';
@@ -380,6 +380,29 @@ for (const engine of engines) {
         assert.ok(!preflight.json.result.findings.some((f: { gate: string }) => f.gate === 'restore-cut-off'));
       } finally {
         await dropDatabases(sc.server, await left());
+      }
+    });
+  });
+}
+
+for (const server of SERVERS) {
+  describe(`the swap's privilege check: ${server.engine}`, () => {
+    it('the application user may not swap (no global CREATE/DROP, or no CREATEDB); the superuser may', async () => {
+      const db = await createScratchDatabase(server, 'omm_swapcheck');
+      try {
+        const app = await connect(db.appSpec);
+        const root = await connect(server.admin);
+        try {
+          const denied = await app.swap.canSwap(db.name);
+          assert.equal(denied.ok, false);
+          assert.match(denied.summary, server.engine === 'mysql' ? /lacks ALTER, DROP, CREATE, INSERT on \*\.\*/ : /lacks CREATEDB/);
+          assert.equal((await root.swap.canSwap(db.name)).ok, true);
+        } finally {
+          await app.close();
+          await root.close();
+        }
+      } finally {
+        await db.drop();
       }
     });
   });
