@@ -46,6 +46,15 @@ async function snapshot(db: ScratchDatabase): Promise<Record<string, { columns: 
       const lines = rows.map((r) => JSON.stringify(r, (_k, v) => (Buffer.isBuffer(v) ? v.toString('hex') : v))).sort();
       out[t] = { columns, rows: rows.length, checksum: createHash('sha256').update(lines.join('\n')).digest('hex') };
     }
+    // Indexes and foreign keys too: a foreign key left pointing into the kept or scratch database would be a broken restore.
+    const keys = await d.knex.raw(mysql
+      ? `SELECT CONCAT(TABLE_NAME, '.', CONSTRAINT_NAME, ' -> ', IF(REFERENCED_TABLE_SCHEMA = DATABASE(), 'self', REFERENCED_TABLE_SCHEMA), '.', REFERENCED_TABLE_NAME, '(', REFERENCED_COLUMN_NAME, ')') AS k
+           FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = DATABASE() AND REFERENCED_TABLE_NAME IS NOT NULL
+         UNION ALL SELECT CONCAT(TABLE_NAME, ' index ', INDEX_NAME, ' ', COLUMN_NAME, ' ', SEQ_IN_INDEX) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE()`
+      : `SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid) AS k FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+         UNION ALL SELECT indexdef FROM pg_indexes WHERE schemaname = 'public'`);
+    const keyList = (mysql ? keys[0] : keys.rows).map((r: { k: string }) => r.k).filter((k: string) => !/om_migrate_/.test(k)).sort();
+    out['(keys and indexes)'] = { columns: keyList.join('\n'), rows: keyList.length, checksum: '' };
     return out;
   } finally {
     await d.close();
