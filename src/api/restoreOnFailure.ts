@@ -261,8 +261,9 @@ async function carryLedger(work: Restoring[], runId: string): Promise<void> {
 }
 
 /**
- * No other session of the application user on a database about to be swapped (a running server would write into the
- * half-migrated state now and the restored one after), and on PostgreSQL no session at all on the scratch copy.
+ * Before any swap, for every database: no other session of the application user on it (a running server would write
+ * into the half-migrated state now and the restored one after), nothing the swap cannot carry (MySQL: a routine the
+ * failed run left, say), and no session on the scratch copy.
  */
 async function mustBeAlone(work: Restoring[]): Promise<void> {
   for (const w of work) {
@@ -270,6 +271,11 @@ async function mustBeAlone(work: Restoring[]): Promise<void> {
     if (others.length > 0) {
       throw new OmMigrateError('FAILED_RESTORE_FAILED', `${others.length} other session(s) of ${w.target.spec.user} on ${w.entry.database} `
         + `(${others.slice(0, 3).map((s) => `session ${s.id} from ${s.host ?? 'an unknown host'}`).join(', ')}): a server still running would write into either state`);
+    }
+    // Checked for every database before any is swapped: a refusal then leaves them all as the failure left them.
+    const left = [...await w.admin.swap.notCarried(w.entry.database), ...await w.admin.swap.notCarried(w.entry.scratch)];
+    if (left.length > 0) {
+      throw new OmMigrateError('FAILED_RESTORE_FAILED', `RENAME TABLE cannot carry ${left.join(', ')} of ${w.entry.database}: nothing was swapped`);
     }
     const onCopy = await w.admin.swap.sessionsOn([w.entry.scratch]);
     if (onCopy.length > 0) {

@@ -266,6 +266,28 @@ for (const engine of engines) {
       }
     });
 
+    it('Airflow stopped right after creating uuid_generate_v7: MySQL refuses the swap naming the function (exit 17, failed state untouched); PostgreSQL restores', async () => {
+      const sc = await scenario(engine.server());
+      const airflowBefore = await snapshot(sc.airflow);
+      await closeFixtureSessions(sc);
+      const left = leftBy(sc);
+      try {
+        const run = await runCli(sc, ['up', '--restore-on-failure', '--json'], controlsEnv({ stopAfter: 2 }));
+        if (sc.server.engine === 'mysql') {
+          assert.equal(run.code, 17, run.stdout + run.stderr);
+          assert.match(run.json.error.message, /RENAME TABLE cannot carry function uuid_generate_v7 of .*: nothing was swapped/);
+          assert.deepEqual(await left(), [], 'nothing kept, no copy left: OpenMetadata was not swapped either');
+          assert.match(run.json.error.message, new RegExp(`${sc.om.name} is as the failure left it, untouched`));
+          assert.notDeepEqual(await snapshot(sc.airflow), airflowBefore, 'the failed state in place');
+        } else {
+          assert.equal(run.code, 16, run.stdout + run.stderr);
+          assert.deepEqual(await snapshot(sc.airflow), airflowBefore);
+        }
+      } finally {
+        await dropDatabases(sc.server, await left());
+      }
+    });
+
     it('without the flag nothing is restored: exit 8, the failed state in place', async () => {
       const sc = await scenario(engine.server());
       await seedEntities(sc);
