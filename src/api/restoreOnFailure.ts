@@ -74,9 +74,8 @@ export async function restoreOnFailure(run: RestoreOnFailureRun): Promise<unknow
   const work: Restoring[] = [];
   const record: RestoreRecord = { runId: run.lock.runId, startedAt: new Date().toISOString(), updatedAt: '', outcome: 'running', databases: [] };
   const save = () => writeRestoreRecord(config.backupDir, record);
-  const phase = async (w: Restoring, p: RestorePhase, problem?: string) => {
+  const phase = async (w: Restoring, p: RestorePhase) => {
     w.entry.phase = p;
-    if (problem) w.entry.problem = problem;
     await save();
   };
   try {
@@ -111,6 +110,8 @@ export async function restoreOnFailure(run: RestoreOnFailureRun): Promise<unknow
     interruption.signal.throwIfAborted();
     await carryLedger(work, run.lock.runId);
     await mustBeAlone(work);
+    // Durable before the swap: a SIGKILL from here on leaves a record that says to look at the server.
+    for (const w of work) await phase(w, 'swapping');
   } catch (error) {
     const why = interruption.signal.aborted ? `${interruption.reason?.message ?? 'interrupted'} before the swap` : firstLine(error);
     for (const w of work) {
@@ -128,7 +129,6 @@ export async function restoreOnFailure(run: RestoreOnFailureRun): Promise<unknow
   const swapped: Restoring[] = [];
   let swapError: unknown;
   emit({ type: 'phase', text: `swapping the restored ${work.map((w) => w.entry.database).join(' and ')} in` });
-  for (const w of work) await phase(w, 'swapping');
   if (work.some((w) => w.target.spec.engine === 'postgres')) {
     for (const w of work) await w.target.dialect.close().catch(() => undefined);
     await run.lock.release();
@@ -140,7 +140,8 @@ export async function restoreOnFailure(run: RestoreOnFailureRun): Promise<unknow
       w.timings.swapMs = Date.now() - started;
       w.created = false;
       swapped.push(w);
-      await phase(w, 'swapped');
+      // Done is done: a record that cannot be written now only sends status and resolve-restore to the server to look.
+      await phase(w, 'swapped').catch(() => undefined);
       // MySQL: the copy's database is left empty by the move (its grant to the application user goes with it).
       if (await w.admin.swap.exists(w.entry.scratch) && !(await w.admin.swap.holdsContent(w.entry.scratch))) {
         await w.admin.scratch.drop(w.entry.scratch).catch(() => undefined);
