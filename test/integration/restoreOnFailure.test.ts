@@ -378,6 +378,46 @@ for (const engine of engines) {
       });
     }
 
+    it('SIGKILL once the record says swapping: status and resolve-restore find each database whole in one state or the other', async (t) => {
+      const sc = await scenario(engine.server());
+      await seedEntities(sc);
+      const omBefore = await snapshot(sc.om);
+      await closeFixtureSessions(sc);
+      const left = leftBy(sc);
+      try {
+        const run = startCli(sc, ['up', '--restore-on-failure', '--json'], FAIL);
+        live.push(run);
+        // Polled tightly: the swap is one statement, the window is milliseconds.
+        const deadline = Date.now() + 60_000;
+        while (Date.now() < deadline && !restoreRecord(sc)?.databases.some((d: { phase: string }) => d.phase === 'swapping' || d.phase === 'swapped')) {
+          await new Promise((r) => setTimeout(r, 2));
+        }
+        killHard(run);
+        await run.done;
+        const record = restoreRecord(sc)!;
+        if (record.outcome !== 'running') {
+          t.diagnostic(`the run had finished (${record.outcome}) before the SIGKILL landed`);
+          return;
+        }
+        const status = await runCli(sc, ['status', '--json']);
+        const state = status.json.result.cutOffRestores[0].databases[0].state;
+        t.diagnostic(`SIGKILL at ${record.databases[0].phase}: ${state}`);
+        const resolved = await runCli(sc, ['resolve-restore', '--json']);
+        assert.equal(resolved.code, 0, resolved.stdout + resolved.stderr);
+        assert.equal(resolved.json.result.resolved[0].databases[0].state, state);
+        if (state === 'restored') {
+          assert.deepEqual(await snapshot(sc.om), omBefore, 'restored whole');
+          assert.equal((await left()).length, 1, 'only the kept failed state is left');
+        } else {
+          assert.equal(await rowsOf(sc.server, sc.om.name, 'team_entity'), 0, 'the failed state whole');
+          assert.deepEqual(await left(), []);
+        }
+        assert.deepEqual((await runCli(sc, ['status', '--json'])).json.result.cutOffRestores, []);
+      } finally {
+        await dropDatabases(sc.server, await left());
+      }
+    });
+
     it('SIGKILL during the restore: status says each database\'s state, up refuses until resolve-restore settles it', async () => {
       const sc = await scenario(engine.server());
       await seedEntities(sc);
