@@ -43,6 +43,12 @@ export const restoreOnFailureGate: Gate = {
       if (tool.problem || !tool.path) {
         findings.push(finding(GATE, t.role, 'block', `the restore client is missing: ${tool.problem ?? `${tool.name} not found`}`, tool.fix));
       }
+      // The swap refuses while the application is connected (a server would write into either state): said now, checked then.
+      const others = await t.dialect.sessions.othersOf(t.spec.user);
+      if (others.length > 0) {
+        findings.push(finding(GATE, t.role, 'warn', `${others.length} other session(s) of ${t.spec.user} on ${database}: if a step fails, the restore will not swap while any is connected`,
+          'Stop every server and worker that uses this database before up (the restore then exits 17 and leaves the failed state instead).', { sessions: others.length }));
+      }
       const bytes = await t.dialect.introspect.databaseSizeBytes();
       const ready = findings.every((f) => f.target !== t.role || f.severity !== 'block');
       if (ready) {

@@ -331,6 +331,9 @@ for (const engine of engines) {
         : new pg.Client({ host: spec.host, port: spec.port, user: spec.user, password: spec.password, database: spec.database, application_name: 'openmetadata-server' });
       if (server instanceof pg.Client) await server.connect();
       try {
+        const preflight = await runCli(sc, ['preflight', '--restore-on-failure', '--json']);
+        assert.ok(preflight.json.result.findings.some((f: { gate: string; severity: string; summary: string }) =>
+          f.gate === 'restore-on-failure' && f.severity === 'warn' && /1 other session/.test(f.summary)), 'said beforehand');
         const run = await runCli(sc, ['up', '--restore-on-failure', '--json'], FAIL);
         assert.equal(run.code, 17, run.stdout + run.stderr);
         assert.match(run.json.error.message, /other session\(s\) of .* on /);
