@@ -15,7 +15,7 @@ import type { RunLock } from '../lock/runLock.js';
 import type { RunPlan } from '../plan/buildPlan.js';
 import type { Interruption } from '../process/Interruption.js';
 import { fileProblem } from '../process/pathTrust.js';
-import { copyNameFor, copyPrefixFor, copyRunOf, withDatabase } from '../rehearsal/copySpec.js';
+import { rehearsalCopyName, rehearsalCopyPrefix, rehearsalCopyRun, withDatabase } from '../rehearsal/copySpec.js';
 import { ledgerTargetOf, REHEARSAL_STEP, type RehearsalRecord } from '../rehearsal/rehearsalRecord.js';
 import { adminSpecFor, openTargets } from '../targets/openTargets.js';
 import { executePlan, asTyped } from './executePlan.js';
@@ -135,10 +135,10 @@ async function lockedRehearse(config: RunConfig, targets: ConnectedTarget[], adm
     // A copy's name carries the hash of its exact source (server and name), and a rehearsal holds its source's run lock
     // as long as its copy lives: holding that lock now, every copy under the source's prefix is a dead run's. Another
     // database's copies (db_A's, when this is db_a) and kept copies (omm_rehearsal_kept_…) never match the prefix.
-    const ourRun = copyRunOf(contexts[0]?.name ?? '');
+    const ourRun = rehearsalCopyRun(contexts[0]?.name ?? '');
     for (const c of contexts) {
-      for (const name of await c.maker.scratch.list(copyPrefixFor(c.target.spec))) {
-        if (copyRunOf(name) === undefined || copyRunOf(name) === ourRun) continue;
+      for (const name of await c.maker.scratch.list(rehearsalCopyPrefix(c.target.spec))) {
+        if (rehearsalCopyRun(name) === undefined || rehearsalCopyRun(name) === ourRun) continue;
         emit({ type: 'phase', text: `removing ${name}, left by a rehearsal that was killed` });
         await c.maker.scratch.drop(name);
         base.removedLeftovers.push(name);
@@ -239,7 +239,7 @@ function finish(base: Pick<RehearsalSummary, 'runId' | 'plan' | 'removedLeftover
 /** The connection that makes the copy, the copy's own connection (the application user's, on the same server), and its name. */
 async function prepareCopy(config: RunConfig, target: ConnectedTarget, adminFor: (t: ConnectedTarget) => Promise<Dialect | undefined>, runId: string,
   kept: boolean): Promise<CopyContext> {
-  const name = copyNameFor(target.spec, runId, { kept });
+  const name = rehearsalCopyName(target.spec, runId, { kept });
   const account = await target.dialect.scratch.account();
   if (config.rehearseAdmin) {
     const spec = { ...config.rehearseAdmin, database: config.rehearseAdmin.database || (target.spec.engine === 'postgres' ? 'postgres' : '') };

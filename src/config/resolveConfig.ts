@@ -59,6 +59,8 @@ export interface RunConfig {
   stepTimeoutMs: number | undefined;
   fixStaleRuns: boolean;
   requireRehearsal: boolean;
+  /** --restore-on-failure: a failed up brings each database it changed back to its backup (src/api/restoreOnFailure.ts). */
+  restoreOnFailure: boolean;
   /** --rehearse-admin-url: the server and account the rehearsal's copy is made on (default: the database's own). */
   rehearseAdmin: ConnectionSpec | undefined;
   json: boolean;
@@ -150,6 +152,7 @@ export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = proce
     stepTimeoutMs: stepTimeout === undefined ? undefined : checkedDuration(stepTimeout, LIMITS.stepTimeout, 60_000),
     fixStaleRuns: read.boolean('fixStaleRuns'),
     requireRehearsal: read.boolean('requireRehearsal'),
+    restoreOnFailure: read.boolean('restoreOnFailure'),
     rehearseAdmin: rehearseAdmin === undefined ? undefined : parseAdminUrl(rehearseAdmin.value, rehearseAdmin.source),
     json: read.boolean('json'),
     yes: read.boolean('yes'),

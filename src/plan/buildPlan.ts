@@ -6,6 +6,7 @@ import type { TargetRole } from '../config/ConnectionSpec.js';
 import type { Finding, GateContext, PlannedChange } from '../core/Gate.js';
 import { nothingPending, type PlanInput } from '../core/PlanInput.js';
 import { betterTarget, releasePath } from '../config/releases.js';
+import { failurePlan, type FailurePlan } from './restoreOnFailurePlan.js';
 import { needKey, parameterRequestFor, type ParameterRequest } from '../params/index.js';
 
 export interface PlannedStep {
@@ -40,6 +41,8 @@ export interface RunPlan {
   backups: Array<{ target: TargetRole; file: string }>;
   parameterChanges: PlannedChange[];
   steps: PlannedStep[];
+  /** What a failed step triggers (restore-on-failure or not): plain data, src/plan/restoreOnFailurePlan.ts. */
+  onFailure: FailurePlan;
 }
 
 /**
@@ -91,7 +94,7 @@ export async function buildPlan(ctx: GateContext, findings: Finding[]): Promise<
     id, state, nothingPending: idle, summary: summarize(input), targetVersion,
     releasePath: om ? releasePath(input.versions.openmetadata?.current, om.expected ?? om.target) : [],
     betterTarget: betterTarget(om?.expected ?? om?.target) ?? null,
-    backups, parameterChanges, steps,
+    backups, parameterChanges, steps, onFailure: failurePlan(ctx, idle),
   };
 }
 

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { ConnectionSpec } from '../config/ConnectionSpec.js';
+import { COPY_PREFIX } from '../config/scratchNames.js';
 
-/** Every rehearsal copy's name starts so: it can never be taken for a real database, and is found again by it. */
-export const COPY_PREFIX = 'omm_rehearsal_';
+export { COPY_PREFIX, copyNameFor, copyPrefixFor, KEPT_PREFIX, RESTORE_PREFIX } from '../config/scratchNames.js';
+
 /** A --keep-copy copy's: never a hex digit after COPY_PREFIX, so no leftover search (by a hash prefix) can match it. */
-export const KEPT_PREFIX = `${COPY_PREFIX}kept_`;
+export const KEPT_COPY_PREFIX = `${COPY_PREFIX}kept_`;
 
 /** The database a copy is made from, as exactly as it is told apart: server and name, case and all. */
 export type CopySource = Pick<ConnectionSpec, 'engine' | 'host' | 'port' | 'database'>;
@@ -28,8 +29,8 @@ function sourceHash(source: CopySource): string {
  * What every copy of `source` a rehearsal may remove starts with: `omm_rehearsal_<hash>_`. Kept copies start with
  * `omm_rehearsal_kept_` and never match it.
  */
-export function copyPrefixFor(source: CopySource, options: { kept?: boolean } = {}): string {
-  return `${options.kept ? KEPT_PREFIX : COPY_PREFIX}${sourceHash(source)}_`;
+export function rehearsalCopyPrefix(source: CopySource, options: { kept?: boolean } = {}): string {
+  return `${options.kept ? KEPT_COPY_PREFIX : COPY_PREFIX}${sourceHash(source)}_`;
 }
 
 /**
@@ -37,15 +38,15 @@ export function copyPrefixFor(source: CopySource, options: { kept?: boolean } = 
  * hex digits, then the database's name folded to [a-z0-9_] and cut to what fits — only for people to read; the hash
  * and the run tell copies apart. At most 63 characters (PostgreSQL's limit; MySQL's is 64).
  */
-export function copyNameFor(source: CopySource, runId: string, options: { kept?: boolean } = {}): string {
+export function rehearsalCopyName(source: CopySource, runId: string, options: { kept?: boolean } = {}): string {
   const run = runId.replace(/[^0-9a-f]/gi, '').slice(0, RUN_HEX).toLowerCase().padEnd(RUN_HEX, '0');
-  const head = `${copyPrefixFor(source, options)}${run}_`;
+  const head = `${rehearsalCopyPrefix(source, options)}${run}_`;
   const readable = source.database.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, MAX_NAME - head.length);
   return `${head}${readable}`.replace(/_$/, '');
 }
 
 /** The run a copy's name carries (its first 8 hex digits), or undefined for a name that is not a copy's. */
-export function copyRunOf(name: string): string | undefined {
+export function rehearsalCopyRun(name: string): string | undefined {
   return new RegExp(`^${COPY_PREFIX}(?:kept_)?[0-9a-f]{${HASH_HEX}}_([0-9a-f]{${RUN_HEX}})(?:_|$)`).exec(name)?.[1];
 }
 

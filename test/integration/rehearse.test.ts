@@ -3,7 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from '../../src/dialects/connect.js';
-import { copyNameFor, copyPrefixFor } from '../../src/rehearsal/copySpec.js';
+import { rehearsalCopyName as copyNameFor, rehearsalCopyPrefix as copyPrefixFor } from '../../src/rehearsal/copySpec.js';
 import { seedEntities } from '../fixtures/openmetadata/entities.js';
 import { AIRFLOW_HEAD, type UpScenario } from '../fixtures/upScenario.js';
 import {

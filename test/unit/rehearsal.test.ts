@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ConnectionSpec } from '../../src/config/ConnectionSpec.js';
-import { copyNameFor, copyPrefixFor, copyRunOf, withDatabase } from '../../src/rehearsal/copySpec.js';
+import { rehearsalCopyName as copyNameFor, rehearsalCopyPrefix as copyPrefixFor, rehearsalCopyRun as copyRunOf, withDatabase } from '../../src/rehearsal/copySpec.js';
 import { formatDuration } from '../../src/rehearsal/rehearsalRecord.js';
 import { countDifferences } from '../../src/api/upBackups.js';
 import { compareRowCounts, describeChange, watchedTable } from '../../src/targets/rowCounts.js';
