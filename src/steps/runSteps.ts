@@ -71,7 +71,7 @@ export async function runSteps(run: StepRun): Promise<void> {
           stateAfter: JSON.stringify(await stepState(run.targets)),
         });
         run.warnings.push(...(outcome.warnings ?? []));
-        run.summaries.push({ name: step.name, status: 'done', durationMs: Date.now() - startedAt.get(step.name)!, detail: outcome.detail });
+        run.summaries.push({ name: step.name, status: 'done', durationMs: Date.now() - startedAt.get(step.name)!, timeoutMs: planned.timeoutMs, detail: outcome.detail });
         run.emit({ type: 'step-finished', name: step.name, status: 'done', detail: outcome.detail });
       },
     }))),
@@ -111,7 +111,8 @@ export async function runSteps(run: StepRun): Promise<void> {
       await ledger.finish(rowId, signal.aborted ? 'interrupted' : 'failed', { outputTail: tail, stateAfter: after ? JSON.stringify(after) : null })
         .catch(() => undefined);
     }
-    run.summaries.push({ name, status: 'failed', durationMs: Date.now() - (startedAt.get(name) ?? Date.now()), detail });
+    const timeoutMs = run.planned.find((p) => p.name === name)?.timeoutMs ?? 0;
+    run.summaries.push({ name, status: 'failed', durationMs: Date.now() - (startedAt.get(name) ?? Date.now()), timeoutMs, detail });
     run.emit({ type: 'step-finished', name, status: 'failed', detail });
     throw cause;
   }
