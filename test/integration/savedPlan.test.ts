@@ -140,6 +140,14 @@ for (const engine of engines) {
       assert.match(edited.json.error.message, /edited/);
       assert.deepEqual(await untouched(sc), before);
 
+      // An unedited plan for other databases: this run has no Airflow database.
+      const other = join(dir, 'other.plan.json');
+      await savePlan(sc, other);
+      const elsewhereRun = await runCli(sc, ['up', '--json', '--plan', other], { AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: '' });
+      assert.equal(elsewhereRun.code, 4, elsewhereRun.stdout + elsewhereRun.stderr);
+      assert.match(elsewhereRun.json.error.message, /for other databases/);
+      assert.deepEqual(await untouched(sc), before);
+
       const elsewhere = join(dir, 'elsewhere.txt');
       writeFileSync(elsewhere, 'not a plan\n');
       const link = join(dir, 'link.plan.json');
