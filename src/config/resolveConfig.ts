@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { configError, usageError } from '../errors.js';
+import { withoutOwnSecrets } from '../process/ownVariables.js';
 import { ConnectionSpec, DEFAULT_PORT, Engine } from './ConnectionSpec.js';
 import { DEFAULT_AIRFLOW_CHECK, DEFAULT_AIRFLOW_COMMAND, DEFAULT_OM_HOME, type MigratorOptions } from './migrators.js';
 import { readOpenMetadataYaml } from './openmetadataYaml.js';
@@ -340,8 +341,7 @@ function expandEnvironment(text: string, env: NodeJS.ProcessEnv): string {
 function commandOutput(argv: string[], source: string, env: NodeJS.ProcessEnv): string {
   if (argv.length === 0) throw configError(`${source} is empty`);
   // The operator's command needs their environment, not om-migrate's own settings (the admin URLs with root's password).
-  const childEnv = Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('OM_MIGRATE_')));
-  const result = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', env: childEnv, timeout: 30_000 });
+  const result = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', env: withoutOwnSecrets(env), timeout: 30_000 });
   if (result.error || result.status !== 0) {
     const why = result.error ? result.error.message : `exit status ${result.status}`;
     throw configError(`${source} failed: ${why}`, 'Run the command by hand; it must print the SQLAlchemy URL.');
