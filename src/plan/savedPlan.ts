@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { lstatSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { lstat, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { STEPS } from '../../migrations/index.js';
@@ -84,7 +84,8 @@ export async function writePlanFile(path: string, plan: RunPlan): Promise<void> 
 /** The plan in FILE, once the file is ours, of this format, unedited and well-formed; BLOCKED (exit 4) otherwise. */
 export function readPlanFile(path: string): RunPlan {
   const refuse = (why: string) => new OmMigrateError('BLOCKED', `the saved plan ${path} is not run: ${why}; nothing was changed`, { hint: RERUN });
-  const problem = lstatSync(path, { throwIfNoEntry: false }) ? fileProblem(path) : `${path} does not exist`;
+  // Ours and writable by nobody else, as the journal files: a plan anyone could have rewritten is not the approved one.
+  const problem = fileProblem(path);
   if (problem) throw refuse(problem);
   let parsed: Partial<PlanFile>;
   try {
@@ -111,9 +112,8 @@ export function readPlanFile(path: string): RunPlan {
 export function savedPlanProblems(saved: RunPlan, now: RunPlan, targets: ConnectedTarget[]): string[] {
   const problems: string[] = [];
   const diff = planDiff(saved, now).filter((d) => d.kind === 'fact');
-  if (diff.some((d) => d.what === 'databases')) {
-    problems.push(`it is for other databases (${diff.find((d) => d.what === 'databases')!.a}; this run: ${diff.find((d) => d.what === 'databases')!.b})`);
-  }
+  const databases = diff.find((d) => d.what === 'databases');
+  if (databases) problems.push(`it is for other databases (${databases.a}; this run: ${databases.b})`);
   const own = planIdentity(saved);
   if (own.id !== saved.id || own.fingerprint !== saved.fingerprint) problems.push('its id or fingerprint is not that of its own content');
   if (own.fingerprint !== now.fingerprint || own.id !== now.id || diff.length > 0) {
