@@ -17,6 +17,8 @@ export const preflightCommand: CommandSpec = {
     if (input.out && report.plan && exitCode === EXIT.OK) {
       await writePlanFile(input.out, report.plan);
       report.planFile = input.out;
+    } else if (input.out) {
+      out.error(`om-migrate: the plan was not saved to ${input.out}: preflight did not pass`);
     }
     out.result('preflight', exitCode, report, () => {
       renderPreflight(report, out);
