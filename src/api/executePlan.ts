@@ -17,6 +17,7 @@ import { runSteps } from '../steps/runSteps.js';
 import { readVersions, type VersionFacts } from '../targets/readVersions.js';
 import { compareRowCounts, countWatchedRows, describeChange, intendedRowChanges, type IntendedRowChange, type TargetRowCounts } from '../targets/rowCounts.js';
 import { preflightWithInput } from './preflight.js';
+import { readRestorePoint, restoreOnFailure, type RestorePoint } from './restoreOnFailure.js';
 import { backupAll } from './upBackups.js';
 import type { RowCountReport, StepSummary, UpEvent, UpSummary } from './upTypes.js';
 
@@ -28,7 +29,7 @@ export interface PlanExecution {
   /** The databases the plan runs on: the real ones (up) or the rehearsal's copies. */
   opened: OpenedTargets;
   /** The run lock, held on the real databases either way. */
-  lock: Pick<RunLock, 'runId' | 'previousHolder' | 'recordChild'>;
+  lock: Pick<RunLock, 'runId' | 'previousHolder' | 'recordChild' | 'release'>;
   interruption: Interruption;
   emit: (e: UpEvent) => void;
   /** up: a verified backup of each database first. A rehearsal runs on a copy restored from one, so it takes none. */
@@ -106,6 +107,7 @@ export async function executePlan(run: PlanExecution): Promise<UpSummary> {
   let countsBefore: TargetRowCounts[] | undefined;
   let intended: IntendedRowChange[] = [];
   let rowCounts: RowCountReport | undefined;
+  let restorePoint: RestorePoint | undefined;
   try {
     if (plan.nothingPending) {
       emit({ type: 'phase', text: 'nothing pending: no backup, no parameter change; running the migrators to prove it' });
@@ -115,6 +117,8 @@ export async function executePlan(run: PlanExecution): Promise<UpSummary> {
     emit({ type: 'phase', text: 'counting the rows of the entity, relationship, DAG and task tables' });
     countsBefore = await countWatchedRows(targets);
     intended = await intendedRowChanges(targets, before.openmetadata?.current, input.openmetadata?.expected);
+    // --restore-on-failure: what a restored copy must show again (only up takes the backups it would restore from).
+    if (plan.onFailure?.restore && run.takeBackups) restorePoint = await readRestorePoint(targets, before, countsBefore);
     await withParameterGuard(parameterRun, async (signal) => {
       const requests = plannedRequests(plan, targets);
       if (requests.length > 0) emit({ type: 'phase', text: 'raising server parameters for the migration' });
@@ -142,8 +146,12 @@ export async function executePlan(run: PlanExecution): Promise<UpSummary> {
     if (countsBefore && !rowCounts && !interruption.signal.aborted) {
       rowCounts = await recordRowCounts(targets, ledger, { runId, planId: plan.id, targetVersion }, countsBefore, backups, intended).catch(() => undefined);
     }
+    // Parameters are back; the lock is still held: with --restore-on-failure, each changed database goes back to its backup.
+    const outcome = restorePoint
+      ? await restoreOnFailure({ config, opened, lock, interruption, emit, backups, steps, point: restorePoint, failure: asTyped(error) })
+      : error;
     // With --json the failure is all an automation sees: say how far this run got, and where its backups are.
-    throw withProgress(error, { runId, planId: plan.id, backups: backups.map((b) => b.file), steps, ...(rowCounts ? { rowCounts } : {}) });
+    throw withProgress(outcome, { runId, planId: plan.id, backups: backups.map((b) => b.file), steps, ...(rowCounts ? { rowCounts } : {}) });
   }
   const resumedFrom = backups.find((b) => b.reusedFrom)?.reusedFrom ?? null;
   const needsAction = warnings.filter((w) => w.effect?.kind === 'needs-action');

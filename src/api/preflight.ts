@@ -116,6 +116,7 @@ export async function preflightWithInput(config: RunConfig, options: PreflightOp
         ? await rehearsalFinding(opened.targets, plan, config.requireRehearsal, ctx.now).catch((error: unknown) => ({ ...couldNotCheck('rehearsal', error), severity: config.requireRehearsal ? 'block' as const : 'warn' as const, effect: { kind: 'rehearsal' as const } }))
         : undefined;
       if (rehearsal) {
+        if (plan && typeof rehearsal.data?.restoreMs === 'number') plan.onFailure.lastRehearsalRestoreMs = rehearsal.data.restoreMs;
         findings.push(rehearsal);
         report.blocked = findings.some((f) => f.severity === 'block');
       }

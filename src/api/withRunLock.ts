@@ -38,8 +38,10 @@ export async function withRunLock<T>(config: RunConfig, frame: { purpose: string
   } catch (error) {
     throw asTyped(error);
   } finally {
-    interruption.dispose();
+    // The signal handlers stay until the connections are closed: a SIGTERM while they close (a restore-on-failure's swap
+    // just done) must not kill the process before it has said how it ended.
     await opened.close();
+    interruption.dispose();
   }
 }
 

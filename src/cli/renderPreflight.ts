@@ -38,6 +38,15 @@ export function renderPreflight(report: PreflightReport, out: Output): void {
       for (const sql of c.revertSql ?? []) out.line(`             revert: ${sql}`);
     }
     steps.forEach((s, i) => out.line(`  step ${i + 1}   ${s.name}: ${s.description} (stopped after ${formatDuration(s.timeoutMs)})`));
+    const failure = report.plan.onFailure;
+    if (failure && !report.plan.nothingPending) {
+      out.line(`  failure  ${failure.summary}`);
+      for (const d of failure.databases) out.line(`           ${d.target}: restored into ${d.scratch}, the failed state kept as ${d.kept}`);
+      if (failure.restore) {
+        out.line(`           ${failure.lastRehearsalRestoreMs === null ? 'no rehearsal recorded how long the restore takes (om-migrate rehearse measures it)'
+          : `the last rehearsal restored in ${(failure.lastRehearsalRestoreMs / 1000).toFixed(1)} s`}`);
+      }
+    }
     if (report.planFile) out.line(`  saved    ${report.planFile}: om-migrate up --plan ${report.planFile} runs exactly this plan`);
   }
   const blocks = report.findings.filter((f) => f.severity === 'block').length;

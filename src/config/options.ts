@@ -3,7 +3,7 @@
  * it. The CLI builds its yargs options from this table and hands the parsed values to resolveConfig unchanged; the
  * environment is read by resolveConfig only, with one rule for booleans. Flags always beat the environment.
  */
-export type CommandName = 'preflight' | 'up' | 'backup' | 'restore' | 'repair-airflow' | 'status' | 'revert-params' | 'entrypoint' | 'rehearse';
+export type CommandName = 'preflight' | 'up' | 'backup' | 'restore' | 'repair-airflow' | 'status' | 'revert-params' | 'entrypoint' | 'rehearse' | 'resolve-restore';
 
 type Kind = 'string' | 'boolean' | 'number';
 
@@ -27,7 +27,7 @@ export interface OptionSpec {
   default?: boolean;
 }
 
-const DATABASE_COMMANDS: readonly CommandName[] = ['preflight', 'up', 'backup', 'restore', 'repair-airflow', 'status', 'revert-params', 'entrypoint', 'rehearse'];
+const DATABASE_COMMANDS: readonly CommandName[] = ['preflight', 'up', 'backup', 'restore', 'repair-airflow', 'status', 'revert-params', 'entrypoint', 'rehearse', 'resolve-restore'];
 const RUN_COMMANDS: readonly CommandName[] = ['preflight', 'up', 'entrypoint', 'rehearse'];
 const BACKUP_COMMANDS: readonly CommandName[] = ['up', 'backup', 'entrypoint', 'rehearse', 'repair-airflow'];
 
@@ -67,6 +67,7 @@ export const OPTIONS = {
   stepTimeout: { flag: 'step-timeout', kind: 'string', env: 'OM_MIGRATE_STEP_TIMEOUT', group: 'Migrators:', describe: 'stop a step (SIGTERM, then SIGKILL) that runs longer (default per step: migrators 6h, repair 2h)', commands: RUN_COMMANDS },
   stopGrace: { flag: 'stop-grace', kind: 'string', env: 'OM_MIGRATE_STOP_GRACE', group: 'Migrators:', describe: 'a stopped step\'s migrator gets this long after SIGTERM before SIGKILL (default 10s)', commands: RUN_COMMANDS },
   fixStaleRuns: { flag: 'fix-stale-runs', kind: 'boolean', env: 'OM_MIGRATE_FIX_STALE_RUNS', group: 'Migrators:', describe: 'mark pipeline runs stuck in "running" as failed', commands: RUN_COMMANDS },
+  restoreOnFailure: { flag: 'restore-on-failure', kind: 'boolean', env: 'OM_MIGRATE_RESTORE_ON_FAILURE', group: 'Migrators:', describe: 'when a step fails after it may have changed a database, restore each changed database from this run\'s backup (through a verified scratch copy, swapped in) before exiting 16; the failed state is kept beside it', commands: ['preflight', 'up', 'entrypoint'] },
   requireRehearsal: { flag: 'require-rehearsal', kind: 'boolean', env: 'OM_MIGRATE_REQUIRE_REHEARSAL', group: 'Migrators:', describe: 'block unless a rehearsal of the same starting state and target passed', commands: RUN_COMMANDS },
 
   json: { flag: 'json', kind: 'boolean', env: 'OM_MIGRATE_JSON', group: 'Output:', describe: 'print one JSON document on stdout', commands: 'all' },

@@ -57,6 +57,8 @@ export interface RunConfig {
   stopGraceMs: number;
   fixStaleRuns: boolean;
   requireRehearsal: boolean;
+  /** --restore-on-failure: a failed up brings each database it changed back to its backup (src/api/restoreOnFailure.ts). */
+  restoreOnFailure: boolean;
   /** --rehearse-admin-url: the server and account the rehearsal's copy is made on (default: the database's own). */
   rehearseAdmin: ConnectionSpec | undefined;
   json: boolean;
@@ -148,6 +150,7 @@ export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = proce
     stopGraceMs: checkedDuration(read.string('stopGrace') ?? { value: '10s', source: '--stop-grace' }, LIMITS.stopGrace, 1000),
     fixStaleRuns: read.boolean('fixStaleRuns'),
     requireRehearsal: read.boolean('requireRehearsal'),
+    restoreOnFailure: read.boolean('restoreOnFailure'),
     rehearseAdmin: rehearseAdmin === undefined ? undefined : parseAdminUrl(rehearseAdmin.value, rehearseAdmin.source),
     json: read.boolean('json'),
     yes: read.boolean('yes'),

@@ -6,6 +6,7 @@ import type { TargetRole } from '../config/ConnectionSpec.js';
 import { hasEffect, type Finding, type GateContext, type PlannedChange } from '../core/Gate.js';
 import { nothingPending, type PlanInput } from '../core/PlanInput.js';
 import { betterTarget, releasePath } from '../config/releases.js';
+import { failurePlan, type FailurePlan } from './restoreOnFailurePlan.js';
 import { needKey, parameterRequestFor, type ParameterRequest } from '../params/index.js';
 
 export interface PlannedStep {
@@ -67,6 +68,8 @@ export interface RunPlan {
   backups: PlannedBackup[];
   parameterChanges: PlannedChange[];
   steps: PlannedStep[];
+  /** What a failed step triggers (restore-on-failure or not): plain data, src/plan/restoreOnFailurePlan.ts. */
+  onFailure: FailurePlan;
 }
 
 /**
@@ -118,7 +121,7 @@ export async function buildPlan(ctx: GateContext, findings: Finding[]): Promise<
     ...identity, databases, state, nothingPending: idle, summary: summarize(input), targetVersion,
     releasePath: om ? releasePath(input.versions.openmetadata?.current, om.expected ?? om.target) : [],
     betterTarget: betterTarget(om?.expected ?? om?.target) ?? null,
-    backups, parameterChanges, steps,
+    backups, parameterChanges, steps, onFailure: failurePlan(ctx, idle),
   };
 }
 

@@ -40,6 +40,8 @@ export function planDiff(a: RunPlan, b: RunPlan, options: PlanDiffOptions = { da
     if (!x || !y) add(`step ${name}`, 'fact', x ? 'planned' : undefined, y ? 'planned' : undefined);
     else add(`step ${name}: time limit`, 'choice', `${x.timeoutMs} ms`, `${y.timeoutMs} ms`);
   }
+  // Up follows the plan's choice, but the gates checked what a restore needs only when the run itself asked for it.
+  add('restore on failure', 'fact', a.onFailure?.restore ?? false, b.onFailure?.restore ?? false);
   if (a.steps.length === b.steps.length && a.steps.some((s, i) => s.name !== b.steps[i].name)) {
     add('step order', 'fact', a.steps.map((s) => s.name), b.steps.map((s) => s.name));
   }

@@ -162,5 +162,9 @@ function shapeProblems(plan: unknown): string[] {
     && (c.atLeastBytes === null || (Number.isSafeInteger(c.atLeastBytes) && c.atLeastBytes > 0))
     && (c.parameter === 'log_bin_trust_function_creators') === (c.atLeastBytes === null)),
   'its parameter changes are not ones om-migrate makes');
+  const failure = p.onFailure;
+  check(typeof failure === 'object' && failure !== null && typeof failure.restore === 'boolean' && typeof failure.summary === 'string'
+    && Array.isArray(failure.databases) && (failure.lastRehearsalRestoreMs === null || typeof failure.lastRehearsalRestoreMs === 'number'),
+  'it does not say what a failure triggers');
   return problems;
 }

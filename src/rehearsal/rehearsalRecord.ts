@@ -42,7 +42,7 @@ export async function rehearsalFinding(targets: ConnectedTarget[], plan: RunPlan
   const outcome = entry.status === 'done' ? 'passed' : entry.status === 'running' ? 'still running or killed' : entry.status;
   const summary = `rehearsed ${ago} ago: ${took}, ${outcome}`;
   const data = { code: entry.status === 'done' ? 'rehearsed' : 'rehearsal-failed', planId: plan.id, runId: entry.runId, report: record?.report ?? null,
-    totalMs: record?.totalMs ?? null, steps: record?.steps ?? [] };
+    totalMs: record?.totalMs ?? null, restoreMs: record?.restoreMs ?? null, steps: record?.steps ?? [] };
   if (entry.status === 'done') return { gate: 'rehearsal', effect: { kind: 'rehearsal' }, target: 'run', severity: 'ok', summary, data };
   return { gate: 'rehearsal', effect: { kind: 'rehearsal' }, target: 'run', severity: missing, summary: `${summary}${entry.outputTail ? ` (${entry.outputTail.split('\n')[0]})` : ''}`,
     fix: `Read the rehearsal's report${record?.report ? ` (${record.report})` : ''}, fix what failed, and rehearse again.`, data };

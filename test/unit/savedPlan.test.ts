@@ -27,6 +27,7 @@ function samplePlan(): RunPlan {
   return {
     ...facts, ...planIdentity(facts), summary: 'OpenMetadata 1.10.2 → 1.11.0', releasePath: ['1.11.0'], betterTarget: null,
     backups: [{ target: 'openmetadata', file: join(dir, 'om_db-om1.10.2-20261207T101500Z.dump'), compression: 'none', jobs: 1 }],
+    onFailure: { restore: false, summary: 'a step that fails: parameters put back', databases: [], lastRehearsalRestoreMs: null },
   };
 }
 
@@ -84,6 +85,8 @@ describe('saved plans', () => {
     assert.deepEqual(planDiff(real, longer).map((d) => [d.what, d.kind]), [['step openmetadata/server-migrate: time limit', 'choice']]);
     const moved = { ...real, state: { openmetadata: { version: '1.10.2', changeLogRows: 7 } } };
     assert.deepEqual(planDiff(real, moved).map((d) => d.kind), ['fact']);
+    const restoring = { ...real, onFailure: { ...real.onFailure, restore: true } };
+    assert.deepEqual(planDiff(real, restoring).map((d) => [d.what, d.kind]), [['restore on failure', 'fact']]);
   });
 
   it('a planned backup name takes a sequence after its timestamp, and names compare without their time', () => {

@@ -11,6 +11,7 @@ import type { ParameterCoordination, ParameterReader, ServerProbe } from './para
 import type { RoomExposure } from './room.js';
 import type { RowCounter, SchemaIntrospector, ScratchDatabases } from './schema.js';
 import type { SessionLister } from './sessions.js';
+import type { DatabaseSwap } from './swap.js';
 import type { Capabilities, Privileges, ServerInfo } from './server.js';
 
 /** One open, pinned connection to one database and everything engine-specific about it. */
@@ -26,6 +27,8 @@ export interface Dialect {
   readonly rowCounts: RowCounter;
   /** Scratch databases on this server (the rehearsal's copy): only through a connection allowed to create them. */
   readonly scratch: ScratchDatabases;
+  /** Swapping a restored copy in for a live database (restore-on-failure): only through a connection allowed to. */
+  readonly swap: DatabaseSwap;
   readonly openmetadata: OpenMetadataQueries;
   readonly airflow: AirflowQueries;
   readonly airflowRepair: AirflowRepairSql;
