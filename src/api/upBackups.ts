@@ -1,4 +1,4 @@
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import type { BackupManifest } from '../backup/BackupManifest.js';
 import { manifestPathFor } from '../backup/BackupManifest.js';
 import { runBackup } from '../backup/runBackup.js';
@@ -8,12 +8,15 @@ import type { RunConfig } from '../config/resolveConfig.js';
 import { currentOpenMetadataVersion } from '../config/versions.js';
 import type { ConnectedTarget } from '../core/Target.js';
 import type { LedgerEntry, LedgerStore } from '../dialects/types.js';
-import { isOmMigrateError } from '../errors.js';
+import { isOmMigrateError, OmMigrateError } from '../errors.js';
+import type { PlannedBackup } from '../plan/buildPlan.js';
 import type { UpEvent, UpSummary } from './upTypes.js';
 
 export interface BackupPhase {
   config: RunConfig;
   targets: ConnectedTarget[];
+  /** The plan's backups: which databases, in which directory, under which names. */
+  planned: PlannedBackup[];
   ledger: LedgerStore;
   runId: string;
   planId: string;
@@ -34,9 +37,13 @@ export async function backupAll(phase: BackupPhase): Promise<UpSummary['backups'
   const previous = await ledger.lastUnfinishedRun(phase.planId, phase.runId);
   const earlier = previous ? await ledger.ofRun(previous.runId) : [];
   const result: UpSummary['backups'] = [];
-  for (const target of phase.targets) {
+  for (const backup of phase.planned) {
+    const target = phase.targets.find((t) => t.role === backup.target);
+    if (!target) throw new OmMigrateError('INTERNAL', `the plan backs up the ${backup.target} database, which this run has not opened`);
+    // The plan's directory, name, compression and --jobs; only --keep (what older backups to prune) as configured.
+    const backupConfig: RunConfig = { ...config, backupDir: dirname(backup.file), backupCompress: backup.compression, backupJobs: backup.jobs };
     const step = `backup/${target.role}`;
-    const reused = await reusable(earlier.find((e) => e.step === step && e.status === 'done'), target, config);
+    const reused = await reusable(earlier.find((e) => e.step === step && e.status === 'done'), target, backupConfig);
     const id = await ledger.start({ runId: phase.runId, planId: phase.planId, step, targetVersion: phase.targetVersion });
     if (reused) {
       phase.emit({ type: 'phase', text: `reusing the verified backup of ${target.spec.database} from unfinished run ${previous!.runId}` });
@@ -46,9 +53,9 @@ export async function backupAll(phase: BackupPhase): Promise<UpSummary['backups'
     }
     phase.emit({ type: 'phase', text: `backing up ${target.spec.database}` });
     try {
-      const manifest = await runBackup({ role: target.role, dialect: target.dialect, server: target.server }, config,
-        { onProgress: (progress) => phase.emit({ type: 'backup', progress }), signal: phase.signal, runId: phase.runId });
-      const manifestPath = manifestPathFor(resolve(config.backupDir, manifest.file));
+      const manifest = await runBackup({ role: target.role, dialect: target.dialect, server: target.server }, backupConfig,
+        { onProgress: (progress) => phase.emit({ type: 'backup', progress }), signal: phase.signal, runId: phase.runId, plannedName: basename(backup.file) });
+      const manifestPath = manifestPathFor(resolve(backupConfig.backupDir, manifest.file));
       await ledger.finish(id, 'done', { backupId: manifestPath });
       result.push(summarize(target.role, manifestPath, manifest, null));
     } catch (error) {
