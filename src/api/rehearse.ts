@@ -13,6 +13,7 @@ import type { Dialect } from '../dialects/types.js';
 import { isOmMigrateError, OmMigrateError } from '../errors.js';
 import type { RunLock } from '../lock/runLock.js';
 import type { RunPlan } from '../plan/buildPlan.js';
+import { describeDifference, planDiff, type PlanDifference } from '../plan/planDiff.js';
 import type { Interruption } from '../process/Interruption.js';
 import { fileProblem } from '../process/pathTrust.js';
 import { rehearsalCopyName, rehearsalCopyPrefix, rehearsalCopyRun, withDatabase } from '../rehearsal/copySpec.js';
@@ -56,6 +57,12 @@ export interface RehearsalSummary {
   message: string;
   /** The real databases' plan (its id is what up and preflight look the rehearsal up by). */
   plan: RunPlan;
+  /**
+   * Where the plan run on the copies differed from the real databases' plan, step by step and parameter by parameter
+   * (the databases' names and the backups aside): empty when the rehearsal ran the very plan up would run; undefined
+   * when no plan was made on the copies.
+   */
+  planDiff: PlanDifference[] | undefined;
   copies: RehearsalCopy[];
   /** Scratch databases left by earlier, killed rehearsals of these databases, removed before this one. */
   removedLeftovers: string[];
@@ -114,7 +121,8 @@ async function lockedRehearse(config: RunConfig, targets: ConnectedTarget[], adm
       { hint: blocks[0]?.fix ?? 'Run om-migrate preflight for the whole report.', details: { blocks } });
   }
   const plan = report.plan;
-  const base = { runId: lock.runId, plan, removedLeftovers: [] as string[], steps: [] as StepSummary[], run: undefined, rowCounts: undefined, failure: undefined };
+  const base = { runId: lock.runId, plan, planDiff: undefined as PlanDifference[] | undefined, removedLeftovers: [] as string[], steps: [] as StepSummary[],
+    run: undefined, rowCounts: undefined, failure: undefined };
   if (plan.nothingPending) {
     return { ...base, outcome: 'nothing-pending', message: `nothing pending: ${plan.summary}; nothing to rehearse`, copies: [],
       timings: { backupMs: 0, restoreMs: 0, runMs: 0, totalMs: Date.now() - started }, report: undefined };
@@ -184,7 +192,11 @@ async function lockedRehearse(config: RunConfig, targets: ConnectedTarget[], adm
     try {
       if (copyOpened.failures.length > 0) throw copyOpened.failures[0].error;
       emit({ type: 'phase', text: `running the plan on the copies: ${contexts.map((c) => c.name).join(', ')}` });
-      const run = await executePlan({ config: copyConfig, opened: copyOpened, lock, interruption, emit, takeBackups: false, checkRehearsal: false });
+      const run = await executePlan({ config: copyConfig, opened: copyOpened, lock, interruption, emit, takeBackups: false, checkRehearsal: false,
+        onPlanned: (copyPlan) => {
+          base.planDiff = planDiff(plan, copyPlan, { databases: false });
+          if (base.planDiff.length > 0) emit({ type: 'phase', text: `warning: the copies' plan differs from the real one: ${base.planDiff.map(describeDifference).join('; ')}` });
+        } });
       runMs = Date.now() - runStart;
       summary = finish(base, contexts, started, runMs, run.rowCounts.lost.length > 0 ? 'failed' : 'passed', run, run.steps, run.rowCounts, undefined);
     } catch (error) {
@@ -222,7 +234,7 @@ async function lockedRehearse(config: RunConfig, targets: ConnectedTarget[], adm
   return summary;
 }
 
-function finish(base: Pick<RehearsalSummary, 'runId' | 'plan' | 'removedLeftovers'>, contexts: CopyContext[], started: number, runMs: number,
+function finish(base: Pick<RehearsalSummary, 'runId' | 'plan' | 'planDiff' | 'removedLeftovers'>, contexts: CopyContext[], started: number, runMs: number,
   outcome: RehearsalSummary['outcome'], run: UpSummary | undefined, steps: StepSummary[], rowCounts: RowCountReport | undefined,
   failure: RehearsalSummary['failure']): RehearsalSummary {
   const copies = contexts.flatMap((c) => (c.info ? [c.info] : []));

@@ -1,4 +1,4 @@
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import type { BackupManifest } from '../backup/BackupManifest.js';
 import { manifestPathFor } from '../backup/BackupManifest.js';
 import { runBackup } from '../backup/runBackup.js';
@@ -8,7 +8,8 @@ import type { RunConfig } from '../config/resolveConfig.js';
 import { currentOpenMetadataVersion } from '../config/versions.js';
 import type { ConnectedTarget } from '../core/Target.js';
 import type { LedgerEntry, LedgerStore, RowCount } from '../dialects/types.js';
-import { isOmMigrateError } from '../errors.js';
+import { isOmMigrateError, OmMigrateError } from '../errors.js';
+import type { PlannedBackup } from '../plan/buildPlan.js';
 import { fileProblem } from '../process/pathTrust.js';
 import { countWatchedRows } from '../targets/rowCounts.js';
 import type { UpEvent, UpSummary } from './upTypes.js';
@@ -16,6 +17,8 @@ import type { UpEvent, UpSummary } from './upTypes.js';
 export interface BackupPhase {
   config: RunConfig;
   targets: ConnectedTarget[];
+  /** The plan's backups: which databases, in which directory, under which names. */
+  planned: PlannedBackup[];
   ledger: LedgerStore;
   runId: string;
   planId: string;
@@ -42,10 +45,14 @@ export async function backupAll(phase: BackupPhase): Promise<UpSummary['backups'
   const previous = await ledger.lastUnfinishedRun(phase.planId, phase.runId);
   const earlier = previous ? await ledger.ofRun(previous.runId) : [];
   const result: UpSummary['backups'] = [];
-  for (const target of phase.targets) {
+  for (const backup of phase.planned) {
+    const target = phase.targets.find((t) => t.role === backup.target);
+    if (!target) throw new OmMigrateError('INTERNAL', `the plan backs up the ${backup.target} database, which this run has not opened`);
+    // The plan's directory, name, compression and --jobs; only --keep (what older backups to prune) as configured.
+    const backupConfig: RunConfig = { ...config, backupDir: dirname(backup.file), backupCompress: backup.compression, backupJobs: backup.jobs };
     const step = `backup/${target.role}`;
     const reuse: Reuse = previous
-      ? await reusable(earlier.find((e) => e.step === step && e.status === 'done'), target, config, phase.now ?? Date.now)
+      ? await reusable(earlier.find((e) => e.step === step && e.status === 'done'), target, backupConfig, phase.now ?? Date.now)
       : { reason: 'no unfinished run of this plan to resume' };
     const id = await ledger.start({ runId: phase.runId, planId: phase.planId, step, targetVersion: phase.targetVersion });
     if ('path' in reuse) {
@@ -59,11 +66,11 @@ export async function backupAll(phase: BackupPhase): Promise<UpSummary['backups'
     try {
       // Read before the dump starts: a resumed run compares the live database with these (see reusable()).
       const [counted] = await countWatchedRows([target]);
-      const manifest = await runBackup({ role: target.role, dialect: target.dialect, server: target.server }, config, {
-        onProgress: (progress) => phase.emit({ type: 'backup', progress }), signal: phase.signal, runId: phase.runId,
+      const manifest = await runBackup({ role: target.role, dialect: target.dialect, server: target.server }, backupConfig, {
+        onProgress: (progress) => phase.emit({ type: 'backup', progress }), signal: phase.signal, runId: phase.runId, plannedName: basename(backup.file),
         rowCounts: counted.tables.map(({ table, rows, exact }) => ({ table, rows, exact })),
       });
-      const manifestPath = manifestPathFor(resolve(config.backupDir, manifest.file));
+      const manifestPath = manifestPathFor(resolve(backupConfig.backupDir, manifest.file));
       await ledger.finish(id, 'done', { backupId: manifestPath, outputTail: decision });
       result.push(summarize(target.role, manifestPath, manifest, null, decision));
     } catch (error) {

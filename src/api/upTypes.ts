@@ -11,6 +11,8 @@ export type { StepSummary } from '../core/Step.js';
 export interface UpOptions {
   /** What the CLI shows while it runs; the library itself prints nothing. */
   onEvent?: (event: UpEvent) => void;
+  /** up --plan FILE: the saved plan to execute instead of the one made now (refused when the databases moved on). */
+  planFile?: string;
 }
 
 export type UpEvent =

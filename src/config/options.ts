@@ -66,6 +66,7 @@ export const OPTIONS = {
   airflowMigrator: { flag: 'airflow-migrator', kind: 'string', env: 'OM_MIGRATE_AIRFLOW_COMMAND', group: 'Migrators:', describe: 'command that migrates the Airflow database (default "airflow db migrate")', commands: RUN_COMMANDS },
   airflowCheck: { flag: 'airflow-check', kind: 'string', env: 'OM_MIGRATE_AIRFLOW_CHECK_COMMAND', group: 'Migrators:', describe: 'command that exits 0 when Airflow has nothing to migrate (default "airflow db check-migrations -t 0" with the default migrator)', commands: RUN_COMMANDS },
   stepTimeout: { flag: 'step-timeout', kind: 'string', env: 'OM_MIGRATE_STEP_TIMEOUT', group: 'Migrators:', describe: 'stop a step (SIGTERM, then SIGKILL; a SQL step: its statement cancelled) that runs longer (default per step: migrators 6h, repair 2h)', commands: [...RUN_COMMANDS, 'repair-airflow'] },
+  stopGrace: { flag: 'stop-grace', kind: 'string', env: 'OM_MIGRATE_STOP_GRACE', group: 'Migrators:', describe: 'a stopped step\'s migrator gets this long after SIGTERM before SIGKILL (default 10s)', commands: RUN_COMMANDS },
   fixStaleRuns: { flag: 'fix-stale-runs', kind: 'boolean', env: 'OM_MIGRATE_FIX_STALE_RUNS', group: 'Migrators:', describe: 'mark pipeline runs stuck in "running" as failed', commands: RUN_COMMANDS },
   restoreOnFailure: { flag: 'restore-on-failure', kind: 'boolean', env: 'OM_MIGRATE_RESTORE_ON_FAILURE', group: 'Migrators:', describe: 'when a step fails after it may have changed a database, restore each changed database from this run\'s backup (through a verified scratch copy, swapped in) before exiting 16; the failed state is kept beside it', commands: ['preflight', 'up', 'entrypoint'] },
   requireRehearsal: { flag: 'require-rehearsal', kind: 'boolean', env: 'OM_MIGRATE_REQUIRE_REHEARSAL', group: 'Migrators:', describe: 'block unless a rehearsal of the same starting state and target passed', commands: RUN_COMMANDS },
@@ -75,6 +76,8 @@ export const OPTIONS = {
   verbose: { flag: 'verbose', kind: 'boolean', env: 'OM_MIGRATE_VERBOSE', group: 'Output:', describe: 'show stack traces and driver messages', commands: 'all' },
 
   dryRun: { flag: 'dry-run', kind: 'boolean', group: 'Command:', describe: 'show what would be done and change nothing', commands: ['preflight', 'repair-airflow'], cliOnly: true },
+  out: { flag: 'out', kind: 'string', group: 'Command:', describe: 'with --dry-run: write the plan to this file (JSON, mode 0600) for up --plan', commands: ['preflight'], cliOnly: true },
+  plan: { flag: 'plan', kind: 'string', group: 'Command:', describe: 'execute exactly the plan preflight --dry-run --out wrote; refused (exit 4) once the databases no longer match it', commands: ['up'], cliOnly: true },
   manifest: { flag: 'manifest', kind: 'string', group: 'Command:', describe: 'the backup\'s .manifest.json', commands: ['restore', 'rehearse'], cliOnly: true },
   into: { flag: 'into', kind: 'string', group: 'Command:', describe: 'database to restore into (must exist; default: the backed-up one)', commands: ['restore'], cliOnly: true },
   force: { flag: 'force', kind: 'boolean', group: 'Command:', describe: 'restore over a non-empty database or a newer OpenMetadata version', commands: ['restore'], cliOnly: true },

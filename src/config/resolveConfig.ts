@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { configError, usageError } from '../errors.js';
+import { withoutOwnSecrets } from '../process/ownVariables.js';
 import { ConnectionSpec, DEFAULT_PORT, Engine } from './ConnectionSpec.js';
 import { DEFAULT_AIRFLOW_CHECK, DEFAULT_AIRFLOW_COMMAND, DEFAULT_OM_HOME, type MigratorOptions } from './migrators.js';
 import { readOpenMetadataYaml } from './openmetadataYaml.js';
@@ -57,6 +58,8 @@ export interface RunConfig {
   migrators: MigratorOptions;
   /** --step-timeout for every step; undefined: each step's own default. */
   stepTimeoutMs: number | undefined;
+  /** --stop-grace: how long a stopped step's migrator has between SIGTERM and SIGKILL. */
+  stopGraceMs: number;
   fixStaleRuns: boolean;
   requireRehearsal: boolean;
   /** --restore-on-failure: a failed up brings each database it changed back to its backup (src/api/restoreOnFailure.ts). */
@@ -83,6 +86,7 @@ const LIMITS = {
   stepTimeout: 7 * 24 * HOUR,
   backupReuseMaxAge: 7 * 24 * HOUR,
   connectTimeout: 10 * 60_000,
+  stopGrace: 10 * 60_000,
 };
 
 const OM_DEFAULTS = { user: 'openmetadata_user', database: 'openmetadata_db' };
@@ -150,6 +154,7 @@ export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = proce
       airflowCheck: read.string('airflowCheck')?.value ?? (airflowCommand === DEFAULT_AIRFLOW_COMMAND ? DEFAULT_AIRFLOW_CHECK : undefined),
     },
     stepTimeoutMs: stepTimeout === undefined ? undefined : checkedDuration(stepTimeout, LIMITS.stepTimeout, 60_000),
+    stopGraceMs: checkedDuration(read.string('stopGrace') ?? { value: '10s', source: '--stop-grace' }, LIMITS.stopGrace, 1000),
     fixStaleRuns: read.boolean('fixStaleRuns'),
     requireRehearsal: read.boolean('requireRehearsal'),
     restoreOnFailure: read.boolean('restoreOnFailure'),
@@ -346,8 +351,7 @@ function expandEnvironment(text: string, env: NodeJS.ProcessEnv): string {
 function commandOutput(argv: string[], source: string, env: NodeJS.ProcessEnv): string {
   if (argv.length === 0) throw configError(`${source} is empty`);
   // The operator's command needs their environment, not om-migrate's own settings (the admin URLs with root's password).
-  const childEnv = Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('OM_MIGRATE_')));
-  const result = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', env: childEnv, timeout: 30_000 });
+  const result = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', env: withoutOwnSecrets(env), timeout: 30_000 });
   if (result.error || result.status !== 0) {
     const why = result.error ? result.error.message : `exit status ${result.status}`;
     throw configError(`${source} failed: ${why}`, 'Run the command by hand; it must print the SQLAlchemy URL.');

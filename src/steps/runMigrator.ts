@@ -9,6 +9,8 @@ export interface MigratorRunner {
   redactor: Redactor;
   signal: AbortSignal;
   timeoutMs: number;
+  /** SIGKILL this long after SIGTERM (spawnChild's default when absent). */
+  graceMs?: number;
   onLine(line: string): void;
   /** Told the migrator's process group when it starts (undefined again when it is gone), for the lock holder's row. */
   onChild?(pgid: number | undefined): Promise<void>;
@@ -31,6 +33,7 @@ export async function runMigrator(run: MigratorRun, runner: MigratorRunner): Pro
     redactor: runner.redactor,
     signal: runner.signal,
     timeoutMs: runner.timeoutMs,
+    graceMs: runner.graceMs,
   });
   await runner.onChild?.(child.pgid);
   try {

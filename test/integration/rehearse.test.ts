@@ -59,6 +59,7 @@ for (const engine of servers.engines) {
       assert.equal(run.code, 0, run.stdout + run.stderr);
       const r = run.json.result;
       assert.equal(r.outcome, 'passed');
+      assert.deepEqual(r.planDiff, [], 'the copies ran the real databases\' plan, step for step');
       // For docs/rehearse.md: what the rehearsal cost next to the backup it was restored from (not asserted).
       t.diagnostic(`overhead ${engine.label}: backup ${r.timings.backupMs} ms, restore ${r.timings.restoreMs} ms, run ${r.timings.runMs} ms, `
         + `total ${r.timings.totalMs} ms; steps ${r.steps.map((x: { name: string; durationMs: number }) => `${x.name} ${x.durationMs} ms`).join(', ')}`);

@@ -11,7 +11,7 @@ export const upCommand: CommandSpec = {
   name: 'up',
   async run(input, out) {
     const config = resolveConfig(input, process.env, { command: 'up' });
-    const summary = await runUp(config, { onEvent: await eventPrinter(out) });
+    const summary = await runUp(config, { onEvent: await eventPrinter(out), planFile: input.plan });
     const exitCode = upExitCode(summary);
     out.result('up', exitCode, summary, () => renderSummary(summary, out));
     return exitCode;
@@ -64,9 +64,9 @@ export function renderSummary(s: UpSummary, out: Output): void {
       out.line(`  rows         ${describeChange(c)}${meant ? ` — expected: ${meant.why}` : ''}`);
     }
   }
-  for (const w of s.warnings.filter((x) => x.gate !== 'row-counts' && x.gate !== 'rehearsal')) out.line(`  ${paint(out, 'yellow', 'warn')}         ${w.summary}${w.fix ? ` (${w.fix})` : ''}`);
+  for (const w of s.warnings.filter((x) => x.effect?.kind !== 'rows-lost' && x.effect?.kind !== 'rehearsal')) out.line(`  ${paint(out, 'yellow', 'warn')}         ${w.summary}${w.fix ? ` (${w.fix})` : ''}`);
   // Lost rows last and loud: the one line nobody may miss on upgrade night.
-  for (const w of s.warnings.filter((x) => x.gate === 'row-counts')) {
+  for (const w of s.warnings.filter((x) => x.effect?.kind === 'rows-lost')) {
     out.line(paint(out, 'red', paint(out, 'bold', `  !! ${w.summary}`)));
     if (w.fix) out.line(paint(out, 'red', `     ${w.fix}`));
   }

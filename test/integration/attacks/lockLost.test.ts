@@ -59,7 +59,7 @@ for (const engine of engines) {
       const dir = mkdtempSync(join(tmpdir(), 'omm-locklost-'));
       dirs.push(dir);
       const migrator = stubbornMigrator(sc, dir);
-      const run = startCli(sc, ['up', '--json'], { OM_MIGRATE_OM_COMMAND: migrator.command });
+      const run = startCli(sc, ['up', '--json'], { OM_MIGRATE_OM_COMMAND: migrator.command, OM_MIGRATE_STOP_GRACE: '2s' });
       live.push(run);
       await waitFor('the migrator to run', () => migrator.started(), 120_000);
       await killLockSession(sc);
@@ -86,7 +86,8 @@ for (const engine of engines) {
       const params = await parameterSnapshot(sc);
       // Airflow's migrator holds its own migration lock while it sleeps before step 3; setsid takes it out of the group
       // that om-migrate's supervisor kills.
-      const first = startCli(sc, ['up'], { ...controlsEnv({ sleepAtStep: 3, sleepSeconds: 300 }), OM_MIGRATE_AIRFLOW_COMMAND: `setsid ${sc.env.OM_MIGRATE_AIRFLOW_COMMAND}` });
+      const first = startCli(sc, ['up'], { ...controlsEnv({ sleepAtStep: 3, sleepSeconds: 300 }), OM_MIGRATE_AIRFLOW_COMMAND: `setsid ${sc.env.OM_MIGRATE_AIRFLOW_COMMAND}`,
+        OM_MIGRATE_STOP_GRACE: '2s' });
       live.push(first);
       await waitFor('Airflow\'s migrator to hold its lock and sleep', () => /sleeping .*\(pid (\d+)\)/.test(first.output().stderr), 180_000)
         .catch((error: Error) => { throw new Error(`${error.message}: ${first.output().stderr.slice(-2000)}`); });
@@ -94,7 +95,7 @@ for (const engine of engines) {
       orphans.push(survivor);
       first.child.kill('SIGKILL');
       await first.done;
-      await new Promise((r) => setTimeout(r, 12_000)); // past the supervisor's grace period: what could be killed is
+      await new Promise((r) => setTimeout(r, 4_000)); // past the supervisor's grace period (2 s): what could be killed is
       assert.ok(alive(survivor), 'the migrator outlived om-migrate (the premise)');
       const raisedByFirst = await parameterSnapshot(sc);
       assert.notDeepEqual(raisedByFirst, params, 'the killed run left its parameters raised');
