@@ -30,6 +30,8 @@ export interface RestoreOptions {
   onProgress?: (event: RestoreProgress) => void;
   /** pg_restore --jobs for a PostgreSQL archive, or that many clients at once for a parallel MySQL backup: no longer one transaction. */
   jobs?: number;
+  /** Aborting (SIGINT/SIGTERM, a lost run lock) stops the client; the signal's reason is thrown. */
+  signal?: AbortSignal;
 }
 
 export type RestoreProgress =
@@ -92,7 +94,7 @@ export async function restoreBackup(manifestPath: string, config: Pick<RunConfig
     if (isFileSet(manifest) && manifest.format === 'sql-files') {
       // A parallel MySQL-family backup: one client per file, `jobs` at a time (restoreSqlFiles.ts).
       options.onProgress?.({ phase: 'restoring', database: spec.database, pid: undefined, command: tool.path ? [tool.name] : [] });
-      await restoreSqlFiles({ manifest, dir: file, spec, dumpTool: dialect.dumpTool, tool, env, jobs, replace: relations.length > 0,
+      await restoreSqlFiles({ manifest, dir: file, spec, dumpTool: dialect.dumpTool, tool, env, jobs, replace: relations.length > 0, signal: options.signal,
         onLoading: options.onProgress && ((bytesRead) => options.onProgress?.({ phase: 'loading', database: spec.database, bytesRead, totalBytes: manifest.bytes })) });
       return { manifest, database: spec.database, target: describeSpec(spec), replacedExisting: relations.length > 0,
         openmetadataVersionBefore: versionBefore ?? null, nextSteps: nextSteps(manifest, spec) };
@@ -105,7 +107,7 @@ export async function restoreBackup(manifestPath: string, config: Pick<RunConfig
     try {
       const running = spawnChild({
         argv: invocation.argv, env: toolEnvironment(env, invocation), stdin: direct ? direct.fd : stdin ? 'pipe' : 'ignore', stderr: 'lines',
-        redactor: new Redactor([spec.password]),
+        redactor: new Redactor([spec.password]), signal: options.signal,
       });
       options.onProgress?.({ phase: 'restoring', database: spec.database, pid: running.pgid, command: invocation.display });
       const loading = (bytesRead: number) => options.onProgress?.({ phase: 'loading', database: spec.database, bytesRead, totalBytes: manifest.bytes });
@@ -127,6 +129,7 @@ export async function restoreBackup(manifestPath: string, config: Pick<RunConfig
       const [fed, exited] = await Promise.allSettled([feeding, running.exit]);
       if (polling) clearInterval(polling);
       const exit = exited.status === 'fulfilled' ? exited.value : undefined;
+      if (options.signal?.aborted) throw options.signal.reason;
       if (!exit || !succeeded(exit)) {
         throw new OmMigrateError('RESTORE_FAILED',
           `restore into ${describeSpec(spec)} failed: ${exit ? describeExit(tool.name, exit) : `${tool.name} failed`}`,
@@ -177,6 +180,13 @@ async function guard(dialect: Dialect, manifest: BackupManifest, force: boolean)
       'Restore into a fresh, empty database (--into NAME), or pass --force to overwrite what is there.');
   }
   return { versionBefore, relations };
+}
+
+/** The database a restore of `manifestPath` loads into (`into`, else the one it was taken from), and its role. */
+export async function restoreTarget(manifestPath: string, config: Pick<RunConfig, 'openmetadata' | 'airflow'>, into: string | undefined):
+  Promise<{ role: BackupManifest['role']; spec: ConnectionSpec }> {
+  const manifest = await readManifest(manifestPath);
+  return { role: manifest.role, spec: targetSpec(manifest, config, into) };
 }
 
 /** The connection of the manifest's role, pointed at the database to restore into. */

@@ -38,6 +38,8 @@ export interface BackupOptions {
   onProgress?: (event: BackupProgress) => void;
   /** The om-migrate run taking it (up), recorded so that only a resumed run of the same plan may take it over. */
   runId?: string;
+  /** The watched tables' counts read right before the dump (up), recorded for a resumed run to compare (BackupManifest). */
+  rowCounts?: Array<{ table: string; rows: number; exact: boolean }>;
   /** The environment the dump tool is looked up in and runs with (PATH, TMPDIR...); process.env by default. */
   env?: NodeJS.ProcessEnv;
   /** false: no 'dumping' events (the phases are still reported); for a caller that has nowhere to show them. */
@@ -148,6 +150,7 @@ export async function runBackup(source: BackupSource,
       openmetadataVersion: omVersion ?? null,
       changeLogRows: changeLog?.length ?? null,
       runId: options.runId ?? null,
+      ...(options.rowCounts ? { rowCounts: options.rowCounts } : {}),
       airflowRevision: airflowRevision ?? null,
       format: tooling.format,
       compression,

@@ -86,6 +86,7 @@ export async function runParallelBackup(p: PreparedBackup): Promise<BackupManife
       openmetadataVersion: p.omVersion ?? null,
       changeLogRows: p.changeLog?.length ?? null,
       runId: p.options.runId ?? null,
+      ...(p.options.rowCounts ? { rowCounts: p.options.rowCounts } : {}),
       airflowRevision: p.airflowRevision ?? null,
       format: dialect.dumpTool.parallel.format,
       compression: p.compression,

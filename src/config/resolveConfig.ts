@@ -38,6 +38,11 @@ export interface RunConfig {
   backupCompress: Compression;
   /** Keep this many om-migrate backups per database, removing older ones; undefined keeps all. */
   backupKeep: number | undefined;
+  /**
+   * A resumed `up` takes over an earlier run's backup only when it was taken less than this long ago (and the database's
+   * row counts still match it); 0: always a new backup.
+   */
+  backupReuseMaxAgeMs: number;
   /** --jobs: dump (and restore) in this many sessions at once; 1 is the single-file backup. */
   backupJobs: number;
   staleAfterMs: number;
@@ -79,6 +84,7 @@ const LIMITS = {
   lockTimeout: 24 * HOUR,
   staleAfter: 365 * 24 * HOUR,
   stepTimeout: 7 * 24 * HOUR,
+  backupReuseMaxAge: 7 * 24 * HOUR,
   connectTimeout: 10 * 60_000,
   stopGrace: 10 * 60_000,
 };
@@ -129,6 +135,7 @@ export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = proce
     journalDir: resolve(read.string('journalDir')?.value ?? join(homedir(), '.om-migrate')),
     backupCompress: read.choice('compress', ['gzip', 'zstd', 'none'], 'none'),
     backupKeep: keep,
+    backupReuseMaxAgeMs: duration(read, 'backupReuseMaxAge', '60m', LIMITS.backupReuseMaxAge),
     backupJobs: jobs,
     staleAfterMs: duration(read, 'staleAfter', '6h', LIMITS.staleAfter),
     lockTimeoutMs: duration(read, 'lockTimeout', options.command === 'entrypoint' ? '10m' : '0', LIMITS.lockTimeout),

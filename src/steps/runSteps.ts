@@ -4,12 +4,13 @@ import { configRedactor } from '../config/secrets.js';
 import type { RunConfig } from '../config/resolveConfig.js';
 import type { Finding } from '../core/Gate.js';
 import type { PlanInput } from '../core/PlanInput.js';
-import type { StepContext, StepEvent, StepSummary } from '../core/Step.js';
+import type { StepContext, StepEvent, StepOutcome, StepSummary } from '../core/Step.js';
 import type { ConnectedTarget } from '../core/Target.js';
 import type { Dialect, LedgerStore } from '../dialects/types.js';
 import { isOmMigrateError, OmMigrateError } from '../errors.js';
 import { LedgerStorage } from './LedgerStorage.js';
 import { runMigrator } from './runMigrator.js';
+import { stepDeadline } from './stepDeadline.js';
 import { stepState } from './stepState.js';
 
 export interface StepRun {
@@ -57,15 +58,28 @@ export async function runSteps(run: StepRun): Promise<void> {
           if (lines.length > 40) lines.shift();
           run.emit({ type: 'step-output', name: step.name, line });
         };
-        const outcome = await step.run({
-          ...context,
-          log,
-          runMigrator: (m) => runMigrator(m, {
-            target: run.targets.find((t) => t.role === m.role)!, redactor, signal, onChild: run.onChild,
-            onLine: (line) => { log(line); m.onLine?.(line); },
-            timeoutMs: planned.timeoutMs, graceMs: run.graceMs,
-          }),
-        });
+        const deadline = stepDeadline(signal, step.name, planned.timeoutMs);
+        let outcome: StepOutcome;
+        try {
+          outcome = await step.run({
+            ...context,
+            // A SQL step (the repair, the stale runs) stops at its time limit as a migrator does: its statement is
+            // cancelled on the server through this signal.
+            signal: deadline.signal,
+            log,
+            runMigrator: (m) => runMigrator(m, {
+              target: run.targets.find((t) => t.role === m.role)!, redactor, signal, onChild: run.onChild,
+              onLine: (line) => { log(line); m.onLine?.(line); },
+              timeoutMs: planned.timeoutMs, graceMs: run.graceMs,
+            }),
+          });
+        } catch (error) {
+          // The cancelled statement's own error (1317, 57014) is not the story; a migrator's own message is.
+          if (deadline.expired() && !isOmMigrateError(error)) throw deadline.reason;
+          throw error;
+        } finally {
+          deadline.dispose();
+        }
         storage.records.set(step.name, {
           rowId: started.get(step.name)!, outputTail: outcome.outputTail ?? (lines.join('\n') || null),
           stateAfter: JSON.stringify(await stepState(run.targets)),
@@ -117,3 +131,4 @@ export async function runSteps(run: StepRun): Promise<void> {
     throw cause;
   }
 }
+

@@ -66,7 +66,7 @@ export class MysqlDialect implements Dialect {
     this.rowCounts = new MysqlRowCounter(knex);
     this.scratch = new MysqlScratch(knex);
     this.swap = new MysqlSwap(knex);
-    this.openmetadata = new MysqlOpenMetadataQueries(knex, this.introspect);
+    this.openmetadata = new MysqlOpenMetadataQueries(knex, this.introspect, () => this.cancelRunningStatement());
     this.airflow = new MysqlAirflowQueries(knex, this.introspect);
     this.airflowRepair = new MysqlAirflowRepair(knex, () => this.cancelRunningStatement());
     this.params = new MysqlParameterReader(knex);

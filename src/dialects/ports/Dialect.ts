@@ -56,6 +56,12 @@ export interface Dialect {
   readonly coordination: ParameterCoordination;
   readonly runs: RunRegistry;
   serverInfo(): Promise<ServerInfo>;
+  /**
+   * Stops the statement this connection is running now, from a session of its own (KILL QUERY / pg_cancel_backend),
+   * leaving the session and its locks alive; does nothing when it runs none. For an interruption to reach SQL that
+   * waits for a lock.
+   */
+  cancelRunningStatement(): Promise<void>;
   privileges(): Promise<Privileges>;
   /** What this connection's user lacks for the statements `needs` describe (read-only; empty when nothing). */
   missingPrivileges(needs: PrivilegeNeed[]): Promise<PrivilegeGap[]>;

@@ -67,7 +67,7 @@ export class PostgresDialect implements Dialect {
     this.rowCounts = new PostgresRowCounter(knex);
     this.scratch = new PostgresScratch(knex);
     this.swap = new PostgresSwap(knex);
-    this.openmetadata = new PostgresOpenMetadataQueries(knex, this.introspect);
+    this.openmetadata = new PostgresOpenMetadataQueries(knex, this.introspect, () => this.cancelRunningStatement());
     this.airflow = new PostgresAirflowQueries(knex, this.introspect);
     this.airflowRepair = new PostgresAirflowRepair(knex, () => this.cancelRunningStatement());
     this.params = new PostgresParameterReader(knex);

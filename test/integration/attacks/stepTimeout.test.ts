@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { connect } from '../../../src/dialects/connect.js';
 import type { RunPlan } from '../../../src/plan/buildPlan.js';
 import { planFileText } from '../../../src/plan/savedPlan.js';
 import { alive, assertParametersAsBefore, ledgerByStep, ledgerRows, parameterSnapshot, runCli, stubbornMigrator, upTestServers, waitFor } from '../../helpers/upHarness.js';
@@ -56,6 +57,41 @@ for (const engine of engines) {
 
       await assertParametersAsBefore(sc, params);
       assert.deepEqual(ledgerByStep((await ledgerRows(sc))!)['openmetadata/server-migrate'], ['failed']);
+    });
+
+    it('a SQL step waiting for another session\'s lock (the Airflow repair\'s ALTER) stops at its time limit too: its statement cancelled, parameters put back', async () => {
+      const sc = await scenario(engine.server());
+      const params = await parameterSnapshot(sc);
+      const mysql = sc.server.engine === 'mysql';
+      // A foreign key missing: the plan's first step is the repair, whose ALTER then waits for this session's lock.
+      await sc.airflow.root.knex.raw(mysql ? 'ALTER TABLE task_map DROP FOREIGN KEY task_map_task_instance_fkey'
+        : 'ALTER TABLE task_map DROP CONSTRAINT task_map_task_instance_fkey');
+      // --step-timeout, not a saved plan with a short limit: a standalone preflight blocks on this state (up repairs it
+      // first), so it saves no plan.
+      const blocker = await connect(sc.airflow.rootSpec);
+      try {
+        await blocker.knex.raw(mysql ? 'START TRANSACTION' : 'BEGIN');
+        await blocker.knex.raw(mysql ? 'SELECT COUNT(*) FROM task_map' : 'LOCK TABLE task_map IN ROW EXCLUSIVE MODE');
+        const run = await runCli(sc, ['up', '--json', '--step-timeout', '1m']);
+        assert.equal(run.code, 8, run.stdout + run.stderr);
+        assert.equal(run.json.error.code, 'STEP_FAILED');
+        assert.match(run.json.error.message, /airflow\/repair-uuid-pk ran past its time limit of 1m/);
+        const admin = await connect(sc.server.admin);
+        try {
+          const r = mysql
+            ? await admin.knex.raw("SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = ? AND INFO LIKE 'ALTER TABLE%' AND COMMAND = 'Query'", [sc.airflow.name])
+            : await admin.knex.raw("SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = ? AND query LIKE 'ALTER TABLE%' AND state = 'active'", [sc.airflow.name]);
+          const rows = mysql ? (r as Array<Array<{ n: number }>>)[0] : (r as { rows: Array<{ n: number }> }).rows;
+          assert.equal(Number(rows[0].n), 0, 'the waiting ALTER was cancelled');
+        } finally {
+          await admin.close();
+        }
+      } finally {
+        await blocker.knex.raw(mysql ? 'COMMIT' : 'ROLLBACK').catch(() => undefined);
+        await blocker.close();
+      }
+      await assertParametersAsBefore(sc, params);
+      assert.deepEqual(ledgerByStep((await ledgerRows(sc))!)['airflow/repair-uuid-pk'], ['failed']);
     });
   });
 }
