@@ -65,6 +65,7 @@ export const OPTIONS = {
   airflowMigrator: { flag: 'airflow-migrator', kind: 'string', env: 'OM_MIGRATE_AIRFLOW_COMMAND', group: 'Migrators:', describe: 'command that migrates the Airflow database (default "airflow db migrate")', commands: RUN_COMMANDS },
   airflowCheck: { flag: 'airflow-check', kind: 'string', env: 'OM_MIGRATE_AIRFLOW_CHECK_COMMAND', group: 'Migrators:', describe: 'command that exits 0 when Airflow has nothing to migrate (default "airflow db check-migrations -t 0" with the default migrator)', commands: RUN_COMMANDS },
   stepTimeout: { flag: 'step-timeout', kind: 'string', env: 'OM_MIGRATE_STEP_TIMEOUT', group: 'Migrators:', describe: 'stop a step (SIGTERM, then SIGKILL) that runs longer (default per step: migrators 6h, repair 2h)', commands: RUN_COMMANDS },
+  stopGrace: { flag: 'stop-grace', kind: 'string', env: 'OM_MIGRATE_STOP_GRACE', group: 'Migrators:', describe: 'how long a stopped migrator (and all it started) gets between SIGTERM and SIGKILL (default 10s)', commands: RUN_COMMANDS },
   fixStaleRuns: { flag: 'fix-stale-runs', kind: 'boolean', env: 'OM_MIGRATE_FIX_STALE_RUNS', group: 'Migrators:', describe: 'mark pipeline runs stuck in "running" as failed', commands: RUN_COMMANDS },
   requireRehearsal: { flag: 'require-rehearsal', kind: 'boolean', env: 'OM_MIGRATE_REQUIRE_REHEARSAL', group: 'Migrators:', describe: 'block unless a rehearsal of the same starting state and target passed', commands: RUN_COMMANDS },
 

@@ -52,6 +52,8 @@ export interface RunConfig {
   migrators: MigratorOptions;
   /** --step-timeout for every step; undefined: each step's own default. */
   stepTimeoutMs: number | undefined;
+  /** --stop-grace: between SIGTERM and SIGKILL to a stopped migrator's whole tree. */
+  stopGraceMs: number;
   fixStaleRuns: boolean;
   requireRehearsal: boolean;
   /** --rehearse-admin-url: the server and account the rehearsal's copy is made on (default: the database's own). */
@@ -75,6 +77,7 @@ const LIMITS = {
   staleAfter: 365 * 24 * HOUR,
   stepTimeout: 7 * 24 * HOUR,
   connectTimeout: 10 * 60_000,
+  stopGrace: 10 * 60_000,
 };
 
 const OM_DEFAULTS = { user: 'openmetadata_user', database: 'openmetadata_db' };
@@ -141,6 +144,7 @@ export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = proce
       airflowCheck: read.string('airflowCheck')?.value ?? (airflowCommand === DEFAULT_AIRFLOW_COMMAND ? DEFAULT_AIRFLOW_CHECK : undefined),
     },
     stepTimeoutMs: stepTimeout === undefined ? undefined : checkedDuration(stepTimeout, LIMITS.stepTimeout, 60_000),
+    stopGraceMs: duration(read, 'stopGrace', '10s', LIMITS.stopGrace),
     fixStaleRuns: read.boolean('fixStaleRuns'),
     requireRehearsal: read.boolean('requireRehearsal'),
     rehearseAdmin: rehearseAdmin === undefined ? undefined : parseAdminUrl(rehearseAdmin.value, rehearseAdmin.source),

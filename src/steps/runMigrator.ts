@@ -9,6 +9,8 @@ export interface MigratorRunner {
   redactor: Redactor;
   signal: AbortSignal;
   timeoutMs: number;
+  /** Between SIGTERM and SIGKILL when it is stopped. */
+  graceMs?: number;
   onLine(line: string): void;
   /** Told the migrator's process group when it starts (undefined again when it is gone), for the lock holder's row. */
   onChild?(pgid: number | undefined): Promise<void>;
@@ -17,8 +19,8 @@ export interface MigratorRunner {
 
 /**
  * Runs a migrator for a step: the environment it expects for its database (and nothing of om-migrate's own secrets),
- * under a supervisor so it dies with om-migrate, stopped on abort or at the time limit (SIGTERM, then SIGKILL), and
- * reported only once its whole process group is gone; output redacted and bounded.
+ * under a supervisor so it dies with om-migrate, stopped on abort or at the time limit (SIGTERM, then SIGKILL, to all it
+ * started), and reported only once nothing it started is left; output redacted and bounded.
  */
 export async function runMigrator(run: MigratorRun, runner: MigratorRunner): Promise<SpawnExit> {
   const child = spawnChild({
@@ -31,6 +33,7 @@ export async function runMigrator(run: MigratorRun, runner: MigratorRunner): Pro
     redactor: runner.redactor,
     signal: runner.signal,
     timeoutMs: runner.timeoutMs,
+    graceMs: runner.graceMs,
   });
   await runner.onChild?.(child.pgid);
   try {

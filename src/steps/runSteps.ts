@@ -61,7 +61,7 @@ export async function runSteps(run: StepRun): Promise<void> {
           runMigrator: (m) => runMigrator(m, {
             target: run.targets.find((t) => t.role === m.role)!, redactor, signal, onChild: run.onChild,
             onLine: (line) => { log(line); m.onLine?.(line); },
-            timeoutMs: run.config.stepTimeoutMs ?? step.defaultTimeoutMs,
+            timeoutMs: run.config.stepTimeoutMs ?? step.defaultTimeoutMs, graceMs: run.config.stopGraceMs,
           }),
         });
         storage.records.set(step.name, {
