@@ -30,6 +30,8 @@ export interface RestoreOptions {
   onProgress?: (event: RestoreProgress) => void;
   /** pg_restore --jobs for a PostgreSQL archive, or that many clients at once for a parallel MySQL backup: no longer one transaction. */
   jobs?: number;
+  /** Aborting (SIGINT/SIGTERM) stops the client; the error then says what state the database is left in. */
+  signal?: AbortSignal;
 }
 
 export type RestoreProgress =
@@ -89,10 +91,11 @@ export async function restoreBackup(manifestPath: string, config: Pick<RunConfig
     if (tool.problem || !tool.path) {
       throw new OmMigrateError('RESTORE_FAILED', `cannot restore: ${tool.problem ?? `${tool.name} not found`}`, { hint: tool.fix });
     }
+    if (options.signal?.aborted) throw interrupted(spec, 'before anything was written to it: it is as it was');
     if (isFileSet(manifest) && manifest.format === 'sql-files') {
       // A parallel MySQL-family backup: one client per file, `jobs` at a time (restoreSqlFiles.ts).
       options.onProgress?.({ phase: 'restoring', database: spec.database, pid: undefined, command: tool.path ? [tool.name] : [] });
-      await restoreSqlFiles({ manifest, dir: file, spec, dumpTool: dialect.dumpTool, tool, env, jobs, replace: relations.length > 0,
+      await restoreSqlFiles({ manifest, dir: file, spec, dumpTool: dialect.dumpTool, tool, env, jobs, replace: relations.length > 0, signal: options.signal,
         onLoading: options.onProgress && ((bytesRead) => options.onProgress?.({ phase: 'loading', database: spec.database, bytesRead, totalBytes: manifest.bytes })) });
       return { manifest, database: spec.database, target: describeSpec(spec), replacedExisting: relations.length > 0,
         openmetadataVersionBefore: versionBefore ?? null, nextSteps: nextSteps(manifest, spec) };
@@ -105,7 +108,7 @@ export async function restoreBackup(manifestPath: string, config: Pick<RunConfig
     try {
       const running = spawnChild({
         argv: invocation.argv, env: toolEnvironment(env, invocation), stdin: direct ? direct.fd : stdin ? 'pipe' : 'ignore', stderr: 'lines',
-        redactor: new Redactor([spec.password]),
+        redactor: new Redactor([spec.password]), signal: options.signal,
       });
       options.onProgress?.({ phase: 'restoring', database: spec.database, pid: running.pgid, command: invocation.display });
       const loading = (bytesRead: number) => options.onProgress?.({ phase: 'loading', database: spec.database, bytesRead, totalBytes: manifest.bytes });
@@ -127,6 +130,11 @@ export async function restoreBackup(manifestPath: string, config: Pick<RunConfig
       const [fed, exited] = await Promise.allSettled([feeding, running.exit]);
       if (polling) clearInterval(polling);
       const exit = exited.status === 'fulfilled' ? exited.value : undefined;
+      if (options.signal?.aborted && !(exit && succeeded(exit))) {
+        throw interrupted(spec, jobs > 1 ? `pg_restore ran with --jobs ${jobs}, not in one transaction: it may be partly restored; restore again with --force`
+          : dialect.capabilities.transactionalDdl ? 'pg_restore ran in one transaction, which was not committed: it is as it was'
+            : 'it may be partly restored (the client commits as it goes); restore again with --force');
+      }
       if (!exit || !succeeded(exit)) {
         throw new OmMigrateError('RESTORE_FAILED',
           `restore into ${describeSpec(spec)} failed: ${exit ? describeExit(tool.name, exit) : `${tool.name} failed`}`,
@@ -155,6 +163,13 @@ export async function restoreBackup(manifestPath: string, config: Pick<RunConfig
   } finally {
     await dialect.close();
   }
+}
+
+/** Stopped by SIGINT/SIGTERM (exit 130), saying what state the target is left in. */
+function interrupted(spec: ConnectionSpec, state: string): OmMigrateError {
+  return new OmMigrateError('INTERRUPTED', `restore into ${describeSpec(spec)} interrupted ${state.startsWith('before') ? state : `: ${state}`}`, {
+    hint: 'Run the restore again when you are ready; it checks the database first.',
+  });
 }
 
 /** A descriptor's file offset, from Linux's /proc (undefined elsewhere): progress only. */

@@ -5,6 +5,7 @@ import { usageError } from '../../errors.js';
 import { EXIT } from '../exitCodes.js';
 import { paint } from '../output.js';
 import { startProgress } from '../progress.js';
+import { withInterrupt } from '../../process/Interruption.js';
 import type { CommandSpec } from './CommandSpec.js';
 
 export const restoreCommand: CommandSpec = {
@@ -21,9 +22,11 @@ export const restoreCommand: CommandSpec = {
       if (event.phase === 'restoring') progress.update(`restoring into ${event.database}`);
       if (event.phase === 'loading') progress.update(`restoring into ${event.database}: ${formatBytes(event.bytesRead)} of ${formatBytes(event.totalBytes)}`);
     };
+    const manifest = input.manifest;
     let result;
     try {
-      result = await restoreDatabase(input.manifest, config, { into: input.into, force: Boolean(input.force), onProgress, jobs });
+      // SIGINT/SIGTERM stop the client and end in INTERRUPTED (exit 130) saying what state the database is in.
+      result = await withInterrupt((signal) => restoreDatabase(manifest, config, { into: input.into, force: Boolean(input.force), onProgress, jobs, signal }));
     } catch (error) {
       progress.fail('restore did not happen');
       throw error;

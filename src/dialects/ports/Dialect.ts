@@ -53,6 +53,8 @@ export interface Dialect {
   readonly coordination: ParameterCoordination;
   readonly runs: RunRegistry;
   serverInfo(): Promise<ServerInfo>;
+  /** When the server last started (seconds since the epoch, to a second or two): a change means it restarted. */
+  serverStartedAt(): Promise<number>;
   privileges(): Promise<Privileges>;
   /** What this connection's user lacks for the statements `needs` describe (read-only; empty when nothing). */
   missingPrivileges(needs: PrivilegeNeed[]): Promise<PrivilegeGap[]>;
