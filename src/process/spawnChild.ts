@@ -31,6 +31,11 @@ export interface SpawnRequest {
   /** Stops the child the same way when it runs longer; the exit says timedOut. */
   timeoutMs?: number;
   graceMs?: number;
+  /**
+   * Follow the child's process tree while it runs (a migrator: a worker that calls setsid or outlives its shell is still
+   * found and stopped). Without it the tree is read when stopping, which finds everything still attached to it.
+   */
+  followTree?: boolean;
 }
 
 export interface SpawnExit {
@@ -68,7 +73,7 @@ export function spawnChild(request: SpawnRequest): SpawnedChild {
     request.stderr === 'lines' ? 'pipe' : request.stderr ?? 'ignore',
     'pipe', // fd 3: the supervisor's lifeline, never written; it closes when om-migrate dies
   ];
-  const child: ChildProcess = spawn(process.execPath, [SUPERVISOR, String(graceMs), request.cwd ?? '-', '--', ...request.argv], {
+  const child: ChildProcess = spawn(process.execPath, [SUPERVISOR, String(graceMs), request.cwd ?? '-', request.followTree ? 'follow' : '-', '--', ...request.argv], {
     env: request.env, stdio, detached: true,
   });
   (child.stdio[3] as Writable).on('error', () => undefined);

@@ -12,7 +12,10 @@
  * It exits only once no member is left, so om-migrate, which waits for it, never reports a step over while a worker of
  * it still runs.
  *
- *   node supervisor.js <graceMs> <cwd|-> -- program args…
+ *   node supervisor.js <graceMs> <cwd|-> <follow|-> -- program args…
+ *
+ * `follow` looks at the tree every 200 ms while the child runs (a migrator, whose workers may slip away); otherwise the
+ * tree is looked at only when stopping (a dump tool, dozens of them with --jobs, starts nothing that leaves).
  *
  * fds 0–2 go to the child unchanged, and nothing else does. The exit status is the child's; 127 with a message when it
  * cannot be started; a child ended by a signal ends this process by the same signal.
@@ -23,11 +26,13 @@ import { ProcessTree } from './processTree.js';
 
 /** How often the tree is looked at: often enough that a worker is seen before it can slip away; faster while stopping. */
 const POLL_MS = 200;
+const IDLE_MS = 1000;
+const follow = followArg === 'follow';
 const STOPPING_POLL_MS = 50;
 
-const [graceText, cwdArg, separator, program, ...args] = process.argv.slice(2);
+const [graceText, cwdArg, followArg, separator, program, ...args] = process.argv.slice(2);
 if (separator !== '--' || !program) {
-  process.stderr.write('om-migrate supervisor: usage: supervisor.js <graceMs> <cwd|-> -- program args…\n');
+  process.stderr.write('om-migrate supervisor: usage: supervisor.js <graceMs> <cwd|-> <follow|-> -- program args…\n');
   process.exit(2);
 }
 const graceMs = Number(graceText);
@@ -57,10 +62,14 @@ function killNow(): void {
 let watch = setTimeout(function look() {
   if (stopping === 'term') for (const pid of tree.signal('SIGTERM', termed)) termed.add(pid);
   else if (stopping === 'kill') tree.signal('SIGKILL');
+  if (stopping === 'no' && !childExit && !follow) {
+    watch = setTimeout(look, IDLE_MS);
+    return;
+  }
   const left = tree.refresh().length;
   if (childExit && left === 0) finish(childExit);
   else watch = setTimeout(look, stopping === 'no' ? POLL_MS : STOPPING_POLL_MS);
-}, POLL_MS);
+}, follow ? POLL_MS : IDLE_MS);
 
 function finish(exit: { code: number | null; signal: NodeJS.Signals | null }): void {
   clearTimeout(watch);

@@ -34,6 +34,7 @@ export async function runMigrator(run: MigratorRun, runner: MigratorRunner): Pro
     signal: runner.signal,
     timeoutMs: runner.timeoutMs,
     graceMs: runner.graceMs,
+    followTree: true,
   });
   await runner.onChild?.(child.pgid);
   try {
