@@ -26,9 +26,9 @@ import { ProcessTree } from './processTree.js';
 
 /** How often the tree is looked at: often enough that a worker is seen before it can slip away; faster while stopping. */
 const POLL_MS = 200;
-const IDLE_MS = 1000;
-const follow = followArg === 'follow';
 const STOPPING_POLL_MS = 50;
+/** Not following: only a cheap timer while the child runs. */
+const IDLE_MS = 1000;
 
 const [graceText, cwdArg, followArg, separator, program, ...args] = process.argv.slice(2);
 if (separator !== '--' || !program) {
@@ -36,6 +36,7 @@ if (separator !== '--' || !program) {
   process.exit(2);
 }
 const graceMs = Number(graceText);
+const follow = followArg === 'follow';
 const child = spawn(program, args, {
   stdio: ['inherit', 'inherit', 'inherit'],
   cwd: cwdArg === '-' ? undefined : cwdArg,
