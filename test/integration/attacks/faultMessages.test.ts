@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -175,32 +175,43 @@ for (const engine of engines) {
   });
 }
 
-describe('the database server lost during a backup: MariaDB with binary logging (throw-away server)', () => {
-  it('exit 13 (the database went away), not "interrupted" or a failed backup; no partial file left', async () => {
-    const server = binlog();
-    const sc = await scenario(server.server);
-    // Enough rows that the dump is still reading them when the server goes: 4 MB, through a pipe the wrapper holds.
-    await asRoot(sc, ['CREATE TABLE filler (id INT PRIMARY KEY, pad LONGTEXT)',
-      ...Array.from({ length: 8 }, (_, i) => `INSERT INTO filler VALUES (${i}, REPEAT('x', 512 * 1024))`)], sc.om.name);
-    const dir = tmp('omm-crash-');
-    const bin = tmp('omm-crash-bin-');
-    writeFileSync(join(bin, 'mariadb-dump'), `#!/bin/sh
-case "$*" in *--version*) exec /usr/bin/mariadb-dump "$@" ;; esac
-{ /usr/bin/mariadb-dump "$@"; echo $? > '${dir}/status'; } | { touch '${dir}/started'; sleep 3; cat; }
+/** mariadb-dump or pg_dump through a pipe the wrapper holds for a while: the tool is mid-dump, blocked on its output. */
+function heldDump(tool: 'mariadb-dump' | 'pg_dump', dir: string): string {
+  const bin = tmp('omm-crash-bin-');
+  writeFileSync(join(bin, tool), `#!/bin/sh
+case "$*" in *--version*|*--schema-only*) exec /usr/bin/${tool} "$@" ;; esac
+{ /usr/bin/${tool} "$@"; echo $? > '${dir}/status'; } | { touch '${dir}/started'; sleep 3; cat; }
 exit $(cat '${dir}/status')
 `);
-    chmodSync(join(bin, 'mariadb-dump'), 0o755);
-    const run = startCli(sc, ['backup', '--json'], { PATH: `${bin}:${process.env.PATH}` });
-    live.push(run);
-    await waitFor('the dump to start', () => existsSync(join(dir, 'started')), 60_000);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    await server.crash();
-    const done = await run.done;
+  chmodSync(join(bin, tool), 0o755);
+  return bin;
+}
+
+async function serverLostDuringBackup(sc: UpScenario, tool: 'mariadb-dump' | 'pg_dump', crash: () => Promise<void>): Promise<void> {
+  // Enough rows (that compress poorly) that the dump is still reading them when the server goes.
+  const pad = sc.server.engine === 'mysql' ? "REPEAT(MD5(RAND()), 16384)" : "(SELECT string_agg(md5(random()::text), '') FROM generate_series(1, 16384))";
+  await asRoot(sc, [`CREATE TABLE filler (id INT PRIMARY KEY, pad ${sc.server.engine === 'mysql' ? 'LONGTEXT' : 'TEXT'})`,
+    ...Array.from({ length: 8 }, (_, i) => `INSERT INTO filler VALUES (${i}, ${pad})`)], sc.om.name);
+  const dir = tmp('omm-crash-');
+  const run = startCli(sc, ['backup', '--json'], { PATH: `${heldDump(tool, dir)}:${process.env.PATH}` });
+  live.push(run);
+  await waitFor('the dump to start', () => existsSync(join(dir, 'started')), 60_000);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  await crash();
+  const done = await run.done;
+  assert.equal(done.code, 13, done.stdout + done.stderr);
+  assert.equal(done.json.error.code, 'DB_UNAVAILABLE');
+  assert.match(done.json.error.message, /lost the database server/);
+  assert.match(done.json.error.hint, /run .*backup again|again once it is back/);
+  assert.deepEqual(readdirSync(sc.backupDir).filter((f) => f.endsWith('.partial')), []);
+}
+
+describe('the database server lost during a backup (throw-away MariaDB; PostgreSQL not done, see the attack matrix)', () => {
+  it('MariaDB: exit 13 (the database went away), not a failed backup to fix; no partial file left', async () => {
+    const server = binlog();
+    const sc = await scenario(server.server);
+    await serverLostDuringBackup(sc, 'mariadb-dump', () => server.crash());
     await server.restart();
-    assert.equal(done.code, 13, done.stdout + done.stderr);
-    assert.equal(done.json.error.code, 'DB_UNAVAILABLE');
-    assert.match(done.json.error.message, /lost the database server/);
-    assert.match(done.json.error.hint, /run .*backup again|again once it is back/);
-    assert.deepEqual(readdirSync(sc.backupDir).filter((f) => f.endsWith('.partial')), []);
   });
+
 });
