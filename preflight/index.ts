@@ -8,6 +8,8 @@ import { connectionGate } from './connectionGate.js';
 import { invalidIndexGate } from './invalidIndexGate.js';
 import { lockGate } from './lockGate.js';
 import { privilegesGate } from './privilegesGate.js';
+import { restoreInterruptedGate } from './restoreInterruptedGate.js';
+import { restoreOnFailureGate } from './restoreOnFailureGate.js';
 import { logBinTrustGate } from './logBinTrustGate.js';
 import { migratorStartGate } from './migratorStartGate.js';
 import { runningMigratorGate } from './runningMigratorGate.js';
@@ -19,10 +21,12 @@ import { versionsGate } from './versionsGate.js';
 /** Every gate, in report order. */
 export const GATES: readonly Gate[] = [
   connectionGate,
+  restoreInterruptedGate,
   versionsGate,
   invalidIndexGate,
   migratorStartGate,
   backupReadinessGate,
+  restoreOnFailureGate,
   sortMemoryGate,
   logBinTrustGate,
   airflowStateGate,

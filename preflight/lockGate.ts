@@ -17,7 +17,7 @@ export const lockGate: Gate = {
       const holder = await describeLockHolder(t);
       findings.push(holder
         ? finding(GATE, t.role, 'block', `another om-migrate run holds the lock on ${t.spec.database}: ${holder.text}`,
-          'Wait for it to finish (up --lock-timeout 10m waits); a killed run frees the lock at once.', { holder })
+          'Wait for it to finish (up --lock-timeout 10m waits); a killed run frees the lock at once.', { holder }, { kind: 'run-in-progress' })
         : finding(GATE, t.role, 'ok', 'no other run holds the lock'));
     }
     return findings;

@@ -31,7 +31,7 @@ export const logBinTrustGate: Gate = {
         const canEnable = admin ? (await admin.privileges()).super : false;
         findings.push(canEnable
           ? finding(GATE, target.role, 'warn', `binary logging is on and ${PARAMETER} is 0: will be set to 1 for ${reason} and put back after`,
-            undefined, { raise: true })
+            undefined, undefined, { kind: 'raise-parameter', parameter: 'log_bin_trust_function_creators' })
           : finding(GATE, target.role, 'block',
             `binary logging is on, ${PARAMETER} is 0 and ${target.spec.user} lacks SUPER: ${reason} would fail with error 1419`,
             `Give --admin-url with an account that has SUPER, or ${parameterGroupHint(target.spec.engine, PARAMETER, '1', target.server.managed)}`));

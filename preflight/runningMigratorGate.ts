@@ -4,6 +4,7 @@ import { finding, Finding, Gate, GateContext } from '../src/core/Gate.js';
 import { migratorGroup } from '../src/process/processGroup.js';
 
 const GATE = 'running-migrator';
+const RUNNING = { kind: 'run-in-progress' } as const;
 
 /**
  * Never race a migration: a migrator left running by a killed om-migrate run (its process group, recorded in the lock
@@ -25,7 +26,7 @@ export const runningMigratorGate: Gate = {
         findings.push(finding(GATE, t.role, 'block',
           `the migrator of an om-migrate run that is gone (${left.command} pid=${left.pid}, run ${left.runId}) is still running as process group ${left.childPgid}`,
           `Wait for it to end, or stop it (kill -TERM -${left.childPgid}); a second migrator must not run beside it.`,
-          { pgid: left.childPgid, runId: left.runId }));
+          { pgid: left.childPgid, runId: left.runId }, RUNNING));
       } else if (left?.childPgid !== undefined && group?.kind === 'other') {
         findings.push(finding(GATE, t.role, 'warn',
           `the lock holder's row in ${t.spec.database} names process group ${left.childPgid} as a migrator, but ${group.why}: ignored`,
@@ -41,11 +42,11 @@ export const runningMigratorGate: Gate = {
       const activity = await readMigrationActivity(t.dialect, admin);
       if (t.role === 'airflow' && activity.lockHolder) {
         findings.push(finding(GATE, t.role, 'block', `Airflow's migration lock is held: an airflow db migrate is running (${describe(activity.lockHolder)})`,
-          'Wait for that migration to finish (the ingestion container runs one at every start), then run again.', { session: activity.lockHolder }));
+          'Wait for that migration to finish (the ingestion container runs one at every start), then run again.', { session: activity.lockHolder }, RUNNING));
       }
       for (const session of activity.ddl) {
         findings.push(finding(GATE, t.role, 'block', `a schema change is running on ${t.spec.database}: ${describe(session)}`,
-          'Wait for it to finish, or end that session; om-migrate does not change a schema under a running statement.', { session }));
+          'Wait for it to finish, or end that session; om-migrate does not change a schema under a running statement.', { session }, RUNNING));
       }
       if (findings.length > before) continue;
       const partial = partialView(t.dialect, activity);

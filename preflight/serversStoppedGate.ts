@@ -40,7 +40,7 @@ export const serversStoppedGate: Gate = {
         + sessions.slice(0, 5).map(describe).join('; ') + (sessions.length > 5 ? `; and ${sessions.length - 5} more` : ''),
       'Stop every OpenMetadata server and replica first (docker compose stop openmetadata-server, or kubectl scale deployment openmetadata --replicas=0; '
         + 'with Helm use the Recreate strategy), then run up again; om-migrate entrypoint waits up to --lock-timeout for them to go.',
-      data)];
+      data, { kind: 'servers-running' })];
   },
 };
 

@@ -9,7 +9,7 @@ const GATE = 'sort-memory';
  * sort_buffer_size / work_mem of at least 20 MB for OpenMetadata's migrator ("Out of sort memory", docs/facts/parameters.md). It is
  * OpenMetadata's requirement, not Airflow's: the Airflow database is not judged, and with nothing pending for
  * OpenMetadata nothing is asked for (no global is raised for a migrator that will do nothing). A `warn` finding with
- * data.raise is what the plan turns into a parameter change.
+ * a raise-parameter effect is what the plan turns into a parameter change.
  */
 export const sortMemoryGate: Gate = {
   id: GATE,
@@ -37,7 +37,7 @@ export const sortMemoryGate: Gate = {
       ? finding(GATE, t.role, 'block', `${parameter} is ${formatBytes(current)}, below ${formatBytes(wanted)}, and ${refusal}`,
         `Give --admin-url with an account allowed to change it, or ${parameterGroupHint(t.spec.engine, parameter, t.spec.engine === 'mysql' ? String(wanted) : formatBytes(wanted).replace(' ', ''), t.server.managed)}`, data)
       : finding(GATE, t.role, 'warn', `${parameter} is ${formatBytes(current)}: will be raised to ${formatBytes(wanted)} for the migration and put back after`,
-        undefined, { ...data, raise: true })];
+        undefined, data, { kind: 'raise-parameter', parameter: 'sort-memory' })];
   },
 };
 

@@ -176,7 +176,7 @@ function noteFinding(note: UpgradeNote, ctx: GateContext): Finding | undefined {
   if (note.check === 'airflow-3-binlog') {
     return finding(GATE, target, 'ok', `${note.version}: ${note.title}: checked by the log_bin_trust_function_creators gate`, undefined, data);
   }
-  if (note.when === 'after') return finding(GATE, target, 'ok', `after the upgrade (${note.version}): ${note.title}`, note.action, data);
+  if (note.when === 'after') return finding(GATE, target, 'ok', `after the upgrade (${note.version}): ${note.title}`, note.action, data, { kind: 'after-upgrade' });
   return finding(GATE, target, 'warn', `${note.version}: ${note.title}`, note.action, data);
 }
 

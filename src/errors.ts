@@ -18,6 +18,10 @@ export type ErrorCode =
   | 'DB_UNAVAILABLE'
   | 'MIGRATION_RUNNING'
   | 'ROWS_LOST'
+  /** up failed, and --restore-on-failure brought every database it changed back to its backup (verified, swapped in). */
+  | 'FAILED_RESTORED'
+  /** up failed, and --restore-on-failure could not restore: the failed state is in place, untouched. */
+  | 'FAILED_RESTORE_FAILED'
   | 'INTERRUPTED'
   | 'INTERNAL';
 

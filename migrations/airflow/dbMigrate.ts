@@ -48,12 +48,12 @@ export const airflowDbMigrateStep: Step = {
     if (state.facts.malformedIdCount > 0) {
       warnings.push(finding('airflow-state', 'airflow', 'warn', `${state.facts.malformedIdCount} task_instance ids are malformed (apache/airflow#54554)`,
         'The scheduler fails on them ("invalid group length in group 4"): run om-migrate repair-airflow --fix-malformed-ids.',
-        { code: 'malformed-ids', count: state.facts.malformedIdCount, postCheck: true }));
+        { code: 'malformed-ids', count: state.facts.malformedIdCount }, { kind: 'needs-action' }));
     }
     if (state.kind === 'half-applied' || (state.kind === 'unrecognised' && state.facts.taskInstanceExists)) {
       warnings.push(finding('airflow-state', 'airflow', 'warn', `after the migrator: ${state.summary}`,
         state.kind === 'half-applied' ? 'Run om-migrate repair-airflow, then om-migrate up again.' : 'Inspect task_instance by hand.',
-        { code: state.kind, damage: state.damage, postCheck: true }));
+        { code: state.kind, damage: state.damage }, { kind: 'needs-action' }));
     }
     const checked = warnings.length > 0 ? `; NOT clean: ${warnings.map((w) => `${w.summary} (${w.fix})`).join('; ')}` : '';
     return { detail: `${before ?? 'empty'} → ${after ?? 'empty'}${checked}`, outputTail: result.tail, warnings };

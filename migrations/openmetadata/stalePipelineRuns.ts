@@ -13,7 +13,7 @@ export const stalePipelineRunsStep: Step = {
     const target = ctx.target('openmetadata');
     if (!target) throw new OmMigrateError('INTERNAL', `${NAME} planned without an OpenMetadata database`);
     const now = Date.now();
-    const fixed = await target.dialect.openmetadata.failStaleRunningPipelines(now - ctx.config.staleAfterMs, now);
+    const fixed = await target.dialect.openmetadata.failStaleRunningPipelines(now - ctx.config.staleAfterMs, now, { signal: ctx.signal });
     for (const run of fixed) ctx.log(`marked failed: ${run.pipelineName ?? run.entityFQNHash} run ${run.runId}`);
     return { detail: `${fixed.length} run(s) marked failed` };
   },

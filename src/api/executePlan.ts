@@ -9,12 +9,15 @@ import { isOmMigrateError, OmMigrateError } from '../errors.js';
 import type { RunLock } from '../lock/runLock.js';
 import { applyParameterChanges, createParameterRun, revertLeftovers, type RevertReport } from '../params/index.js';
 import { withParameterGuard } from '../params/withParameterGuard.js';
-import { parameterRequests, type RunPlan } from '../plan/buildPlan.js';
+import type { RunPlan } from '../plan/buildPlan.js';
+import { plannedRequests } from '../plan/plannedRequests.js';
+import { savedPlanProblems, stalePlanError } from '../plan/savedPlan.js';
 import type { Interruption } from '../process/Interruption.js';
 import { runSteps } from '../steps/runSteps.js';
 import { readVersions, type VersionFacts } from '../targets/readVersions.js';
 import { compareRowCounts, countWatchedRows, describeChange, intendedRowChanges, type IntendedRowChange, type TargetRowCounts } from '../targets/rowCounts.js';
 import { preflightWithInput } from './preflight.js';
+import { readRestorePoint, restoreOnFailure, type RestorePoint } from './restoreOnFailure.js';
 import { backupAll } from './upBackups.js';
 import type { RowCountReport, StepSummary, UpEvent, UpSummary } from './upTypes.js';
 
@@ -26,13 +29,17 @@ export interface PlanExecution {
   /** The databases the plan runs on: the real ones (up) or the rehearsal's copies. */
   opened: OpenedTargets;
   /** The run lock, held on the real databases either way. */
-  lock: Pick<RunLock, 'runId' | 'previousHolder' | 'recordChild'>;
+  lock: Pick<RunLock, 'runId' | 'previousHolder' | 'recordChild' | 'release'>;
   interruption: Interruption;
   emit: (e: UpEvent) => void;
   /** up: a verified backup of each database first. A rehearsal runs on a copy restored from one, so it takes none. */
   takeBackups: boolean;
   /** Whether the preflight judges the last rehearsal of the plan (not on the rehearsal's own copy). */
   checkRehearsal: boolean;
+  /** up --plan FILE: the plan to execute, once the live databases still give its fingerprint; else the one made now. */
+  saved?: { path: string; plan: RunPlan };
+  /** Told the plan about to be executed (rehearse compares the copies' plan with the real databases'). */
+  onPlanned?(plan: RunPlan): void;
 }
 
 /**
@@ -55,14 +62,18 @@ export async function executePlan(run: PlanExecution): Promise<UpSummary> {
     const blocks = report.findings.filter((f) => f.severity === 'block');
     if (blocks.length > 0 || !report.plan || !input) {
       const first = blocks[0];
-      const running = first && ['running-migrator', 'lock'].includes(first.gate);
+      const running = first?.effect?.kind === 'run-in-progress';
       throw new OmMigrateError(running ? 'MIGRATION_RUNNING' : 'BLOCKED',
         `${blocks.length} preflight check(s) block the upgrade: ${first?.summary ?? 'no plan could be made'}; nothing was changed`, {
           hint: first?.fix ?? 'Run om-migrate preflight for the whole report.',
           details: { blocks },
         });
     }
-    return { report, plan: report.plan, input };
+    if (!run.saved) return { report, plan: report.plan, input };
+    // Checked before anything changes: the file's plan runs only while it is still the plan these databases call for.
+    const problems = savedPlanProblems(run.saved.plan, report.plan, targets);
+    if (problems.length > 0) throw stalePlanError(run.saved.path, problems);
+    return { report, plan: run.saved.plan, input };
   };
   let checked = await waitForServersToStop(preflight, run);
   const before = checked.report.versions;
@@ -77,6 +88,7 @@ export async function executePlan(run: PlanExecution): Promise<UpSummary> {
   // asked for nothing; now that those are back, what this run must raise is only known by checking again.
   if (leftovers.reverted.length > 0) checked = await preflight();
   const { plan, input, report } = checked;
+  run.onPlanned?.(plan);
 
   const ledgerTarget = targets.find((t) => t.role === 'openmetadata') ?? targets[0];
   const ledger = ledgerTarget.dialect.ledger;
@@ -95,21 +107,24 @@ export async function executePlan(run: PlanExecution): Promise<UpSummary> {
   let countsBefore: TargetRowCounts[] | undefined;
   let intended: IntendedRowChange[] = [];
   let rowCounts: RowCountReport | undefined;
+  let restorePoint: RestorePoint | undefined;
   try {
     if (plan.nothingPending) {
       emit({ type: 'phase', text: 'nothing pending: no backup, no parameter change; running the migrators to prove it' });
     } else if (run.takeBackups) {
-      backups = await backupAll({ config, targets, ledger, runId, planId: plan.id, targetVersion, emit, signal: interruption.signal });
+      backups = await backupAll({ config, targets, planned: plan.backups, ledger, runId, planId: plan.id, targetVersion, emit, signal: interruption.signal });
     }
     emit({ type: 'phase', text: 'counting the rows of the entity, relationship, DAG and task tables' });
     countsBefore = await countWatchedRows(targets);
     intended = await intendedRowChanges(targets, before.openmetadata?.current, input.openmetadata?.expected);
+    // --restore-on-failure: what a restored copy must show again (only up takes the backups it would restore from).
+    if (plan.onFailure?.restore && run.takeBackups) restorePoint = await readRestorePoint(targets, before, countsBefore);
     await withParameterGuard(parameterRun, async (signal) => {
-      const requests = plan.nothingPending ? [] : parameterRequests({ targets, config }, report.findings);
+      const requests = plannedRequests(plan, targets);
       if (requests.length > 0) emit({ type: 'phase', text: 'raising server parameters for the migration' });
       applied.push(...(await applyParameterChanges(parameterRun, requests)));
       await runSteps({
-        config, input, targets, ledger, runId, planId: plan.id, targetVersion, planned: plan.steps.map((s) => s.name), signal,
+        config, input, targets, ledger, runId, planId: plan.id, targetVersion, planned: plan.steps, graceMs: config.stopGraceMs, signal,
         emit, onChild: (pgid) => lock.recordChild(pgid), summaries: steps, warnings, adminFor: (t) => opened.adminFor(t),
       });
     }, {
@@ -133,11 +148,15 @@ export async function executePlan(run: PlanExecution): Promise<UpSummary> {
     if (countsBefore && !rowCounts && !interruption.signal.aborted) {
       rowCounts = await recordRowCounts(targets, ledger, { runId, planId: plan.id, targetVersion }, countsBefore, backups, intended).catch(() => undefined);
     }
+    // Parameters are back; the lock is still held: with --restore-on-failure, each changed database goes back to its backup.
+    const outcome = restorePoint
+      ? await restoreOnFailure({ config, opened, lock, interruption, emit, backups, steps, point: restorePoint, failure: asTyped(error) })
+      : error;
     // With --json the failure is all an automation sees: say how far this run got, and where its backups are.
-    throw withProgress(error, { runId, planId: plan.id, backups: backups.map((b) => b.file), steps, ...(rowCounts ? { rowCounts } : {}) });
+    throw withProgress(outcome, { runId, planId: plan.id, backups: backups.map((b) => b.file), steps, ...(rowCounts ? { rowCounts } : {}) });
   }
   const resumedFrom = backups.find((b) => b.reusedFrom)?.reusedFrom ?? null;
-  const needsAction = warnings.filter((w) => w.data?.postCheck === true);
+  const needsAction = warnings.filter((w) => w.effect?.kind === 'needs-action');
   return {
     runId,
     outcome: plan.nothingPending ? 'nothing-pending' : 'migrated',
@@ -149,7 +168,7 @@ export async function executePlan(run: PlanExecution): Promise<UpSummary> {
     before,
     after,
     warnings,
-    afterUpgrade: report.findings.filter((f) => f.gate === 'versions' && f.data?.when === 'after'),
+    afterUpgrade: report.findings.filter((f) => f.effect?.kind === 'after-upgrade'),
     leftoversReverted: leftovers.reverted.length,
     rejectedJournalRows: [...leftovers.rejected, ...(revert?.rejected ?? [])].map((r) => ({ id: r.entry.id, journal: r.journal, reason: r.reason })),
     backups,
@@ -164,7 +183,7 @@ export async function executePlan(run: PlanExecution): Promise<UpSummary> {
     })),
     steps,
     rowCounts: rowCounts!,
-    rehearsal: report.findings.find((f) => f.gate === 'rehearsal') ?? null,
+    rehearsal: report.findings.find((f) => f.effect?.kind === 'rehearsal') ?? null,
   };
 }
 
@@ -185,7 +204,7 @@ async function waitForServersToStop<T>(preflight: () => Promise<T>, run: PlanExe
     } catch (error) {
       const blocks = (isOmMigrateError(error) ? error.details?.blocks : undefined) as Finding[] | undefined;
       const onlyServers = error instanceof OmMigrateError && error.code === 'BLOCKED' && blocks !== undefined && blocks.length > 0
-        && blocks.every((b) => b.gate === 'servers-stopped');
+        && blocks.every((b) => b.effect?.kind === 'servers-running');
       if (!onlyServers || Date.now() + SERVERS_POLL_MS > deadline || interruption.signal.aborted) throw error;
       if (!said) emit({ type: 'phase', text: `waiting up to ${Math.round((deadline - Date.now()) / 1000)} s for OpenMetadata's other sessions to end: ${blocks[0].summary}` });
       await sleep(SERVERS_POLL_MS, undefined, { signal: interruption.signal }).catch(() => undefined);
@@ -212,7 +231,7 @@ function lossWarnings(report: RowCountReport): Finding[] {
   return report.lost.map((c) => {
     const backup = report.backups.find((b) => b.target === c.role);
     return {
-      gate: 'row-counts', target: c.role, severity: 'warn' as const,
+      gate: 'row-counts', target: c.role, severity: 'warn' as const, effect: { kind: 'rows-lost' as const },
       summary: `ROWS LOST: ${describeChange(c)}`,
       fix: backup ? `Check the migration's output; to get the rows back, restore ${backup.manifest} (om-migrate restore --manifest ${backup.manifest} --into <empty database>)`
         : 'Check the migration\'s output; the backup of this database is the one to restore from (om-migrate restore --manifest …)',

@@ -31,6 +31,8 @@ export interface PreflightReport {
   blocked: boolean;
   unreachable: boolean;
   plan?: RunPlan;
+  /** preflight --dry-run --out FILE: where the plan was saved for up --plan. */
+  planFile?: string;
 }
 
 export interface PreflightOptions {
@@ -88,7 +90,7 @@ export async function preflightWithInput(config: RunConfig, options: PreflightOp
       adminFor: (t) => opened.adminFor(t).catch(() => undefined),
     };
     for (const gate of GATES) {
-      const gateCtx = gate.id === 'connection' ? { ...ctx, adminFor: (t: ConnectedTarget) => opened.adminFor(t) } : ctx;
+      const gateCtx = gate.reportsAdminFailures ? { ...ctx, adminFor: (t: ConnectedTarget) => opened.adminFor(t) } : ctx;
       // One gate that cannot read what it needs (a missing SELECT grant, say) must not hide the others' findings.
       findings.push(...(await gate.check(gateCtx).catch((error: unknown) => [couldNotCheck(gate.id, error)])));
     }
@@ -111,9 +113,10 @@ export async function preflightWithInput(config: RunConfig, options: PreflightOp
       const plan = planned ? await buildPlan(ctx, findings) : await buildPlan(ctx, findings).catch(() => undefined);
       if (planned) report.plan = plan;
       const rehearsal = judgeRehearsal && plan
-        ? await rehearsalFinding(opened.targets, plan, config.requireRehearsal, ctx.now).catch((error: unknown) => ({ ...couldNotCheck('rehearsal', error), severity: config.requireRehearsal ? 'block' as const : 'warn' as const }))
+        ? await rehearsalFinding(opened.targets, plan, config.requireRehearsal, ctx.now).catch((error: unknown) => ({ ...couldNotCheck('rehearsal', error), severity: config.requireRehearsal ? 'block' as const : 'warn' as const, effect: { kind: 'rehearsal' as const } }))
         : undefined;
       if (rehearsal) {
+        if (plan && typeof rehearsal.data?.restoreMs === 'number') plan.onFailure.lastRehearsalRestoreMs = rehearsal.data.restoreMs;
         findings.push(rehearsal);
         report.blocked = findings.some((f) => f.severity === 'block');
       }

@@ -13,9 +13,10 @@ import type { Dialect } from '../dialects/types.js';
 import { isOmMigrateError, OmMigrateError } from '../errors.js';
 import type { RunLock } from '../lock/runLock.js';
 import type { RunPlan } from '../plan/buildPlan.js';
+import { describeDifference, planDiff, type PlanDifference } from '../plan/planDiff.js';
 import type { Interruption } from '../process/Interruption.js';
 import { fileProblem } from '../process/pathTrust.js';
-import { copyNameFor, copyPrefixFor, withDatabase } from '../rehearsal/copySpec.js';
+import { rehearsalCopyName, rehearsalCopyPrefix, rehearsalCopyRun, withDatabase } from '../rehearsal/copySpec.js';
 import { ledgerTargetOf, REHEARSAL_STEP, type RehearsalRecord } from '../rehearsal/rehearsalRecord.js';
 import { adminSpecFor, openTargets } from '../targets/openTargets.js';
 import { executePlan, asTyped } from './executePlan.js';
@@ -36,7 +37,7 @@ export interface RehearseOptions {
 export interface RehearsalCopy {
   role: TargetRole;
   database: string;
-  /** The scratch database: omm_rehearsal_<database>_<run>. */
+  /** The scratch database: omm_rehearsal_<source hash>_<run>_<database> (omm_rehearsal_kept_… with --keep-copy). */
   copy: string;
   server: string;
   /** The backup it was restored from, and how that backup came to be chosen. */
@@ -56,6 +57,12 @@ export interface RehearsalSummary {
   message: string;
   /** The real databases' plan (its id is what up and preflight look the rehearsal up by). */
   plan: RunPlan;
+  /**
+   * Where the plan run on the copies differed from the real databases' plan, step by step and parameter by parameter
+   * (the databases' names and the backups aside): empty when the rehearsal ran the very plan up would run; undefined
+   * when no plan was made on the copies.
+   */
+  planDiff: PlanDifference[] | undefined;
   copies: RehearsalCopy[];
   /** Scratch databases left by earlier, killed rehearsals of these databases, removed before this one. */
   removedLeftovers: string[];
@@ -86,10 +93,10 @@ interface CopyContext {
 
 /**
  * `om-migrate rehearse`: under the run lock of the real databases, restores a verified backup of each into a scratch
- * database named omm_rehearsal_<database>_<run> (same server, or --rehearse-admin-url's), runs the very plan `up` would
+ * database named omm_rehearsal_<source hash>_<run>_<database> (same server, or --rehearse-admin-url's), runs the very plan `up` would
  * run there — executePlan, the function `up` runs, with the copies' connections, parameter bumps put back — and drops
- * the copies (unless --keep-copy) on success, failure, SIGINT and SIGTERM. Copies left by a killed rehearsal are
- * dropped first. The outcome is recorded in the real database's ledger under the real plan's id, for up and preflight.
+ * the copies (unless --keep-copy, whose copies are named omm_rehearsal_kept_… and never removed by a later run) on
+ * success, failure, SIGINT and SIGTERM. Copies of these very databases left by a killed rehearsal are dropped first. The outcome is recorded in the real database's ledger under the real plan's id, for up and preflight.
  */
 export async function runRehearse(config: RunConfig, options: RehearseOptions = {}): Promise<RehearsalSummary> {
   const emit = options.onEvent ?? (() => undefined);
@@ -114,7 +121,8 @@ async function lockedRehearse(config: RunConfig, targets: ConnectedTarget[], adm
       { hint: blocks[0]?.fix ?? 'Run om-migrate preflight for the whole report.', details: { blocks } });
   }
   const plan = report.plan;
-  const base = { runId: lock.runId, plan, removedLeftovers: [] as string[], steps: [] as StepSummary[], run: undefined, rowCounts: undefined, failure: undefined };
+  const base = { runId: lock.runId, plan, planDiff: undefined as PlanDifference[] | undefined, removedLeftovers: [] as string[], steps: [] as StepSummary[],
+    run: undefined, rowCounts: undefined, failure: undefined };
   if (plan.nothingPending) {
     return { ...base, outcome: 'nothing-pending', message: `nothing pending: ${plan.summary}; nothing to rehearse`, copies: [],
       timings: { backupMs: 0, restoreMs: 0, runMs: 0, totalMs: Date.now() - started }, report: undefined };
@@ -131,10 +139,14 @@ async function lockedRehearse(config: RunConfig, targets: ConnectedTarget[], adm
   let runMs = 0;
   let runStart = 0;
   try {
-    for (const target of targets) contexts.push(await prepareCopy(config, target, adminFor, lock.runId));
-    // Holding the lock of these databases, no other rehearsal of them is alive: any copy of theirs is a killed run's.
+    for (const target of targets) contexts.push(await prepareCopy(config, target, adminFor, lock.runId, options.keepCopy ?? false));
+    // A copy's name carries the hash of its exact source (server and name), and a rehearsal holds its source's run lock
+    // as long as its copy lives: holding that lock now, every copy under the source's prefix is a dead run's. Another
+    // database's copies (db_A's, when this is db_a) and kept copies (omm_rehearsal_kept_…) never match the prefix.
+    const ourRun = rehearsalCopyRun(contexts[0]?.name ?? '');
     for (const c of contexts) {
-      for (const name of await c.maker.scratch.list(copyPrefixFor(c.target.spec.database))) {
+      for (const name of await c.maker.scratch.list(rehearsalCopyPrefix(c.target.spec))) {
+        if (rehearsalCopyRun(name) === undefined || rehearsalCopyRun(name) === ourRun) continue;
         emit({ type: 'phase', text: `removing ${name}, left by a rehearsal that was killed` });
         await c.maker.scratch.drop(name);
         base.removedLeftovers.push(name);
@@ -180,7 +192,11 @@ async function lockedRehearse(config: RunConfig, targets: ConnectedTarget[], adm
     try {
       if (copyOpened.failures.length > 0) throw copyOpened.failures[0].error;
       emit({ type: 'phase', text: `running the plan on the copies: ${contexts.map((c) => c.name).join(', ')}` });
-      const run = await executePlan({ config: copyConfig, opened: copyOpened, lock, interruption, emit, takeBackups: false, checkRehearsal: false });
+      const run = await executePlan({ config: copyConfig, opened: copyOpened, lock, interruption, emit, takeBackups: false, checkRehearsal: false,
+        onPlanned: (copyPlan) => {
+          base.planDiff = planDiff(plan, copyPlan, { databases: false });
+          if (base.planDiff.length > 0) emit({ type: 'phase', text: `warning: the copies' plan differs from the real one: ${base.planDiff.map(describeDifference).join('; ')}` });
+        } });
       runMs = Date.now() - runStart;
       summary = finish(base, contexts, started, runMs, run.rowCounts.lost.length > 0 ? 'failed' : 'passed', run, run.steps, run.rowCounts, undefined);
     } catch (error) {
@@ -218,7 +234,7 @@ async function lockedRehearse(config: RunConfig, targets: ConnectedTarget[], adm
   return summary;
 }
 
-function finish(base: Pick<RehearsalSummary, 'runId' | 'plan' | 'removedLeftovers'>, contexts: CopyContext[], started: number, runMs: number,
+function finish(base: Pick<RehearsalSummary, 'runId' | 'plan' | 'planDiff' | 'removedLeftovers'>, contexts: CopyContext[], started: number, runMs: number,
   outcome: RehearsalSummary['outcome'], run: UpSummary | undefined, steps: StepSummary[], rowCounts: RowCountReport | undefined,
   failure: RehearsalSummary['failure']): RehearsalSummary {
   const copies = contexts.flatMap((c) => (c.info ? [c.info] : []));
@@ -233,8 +249,9 @@ function finish(base: Pick<RehearsalSummary, 'runId' | 'plan' | 'removedLeftover
 }
 
 /** The connection that makes the copy, the copy's own connection (the application user's, on the same server), and its name. */
-async function prepareCopy(config: RunConfig, target: ConnectedTarget, adminFor: (t: ConnectedTarget) => Promise<Dialect | undefined>, runId: string): Promise<CopyContext> {
-  const name = copyNameFor(target.spec.database, runId);
+async function prepareCopy(config: RunConfig, target: ConnectedTarget, adminFor: (t: ConnectedTarget) => Promise<Dialect | undefined>, runId: string,
+  kept: boolean): Promise<CopyContext> {
+  const name = rehearsalCopyName(target.spec, runId, { kept });
   const account = await target.dialect.scratch.account();
   if (config.rehearseAdmin) {
     const spec = { ...config.rehearseAdmin, database: config.rehearseAdmin.database || (target.spec.engine === 'postgres' ? 'postgres' : '') };

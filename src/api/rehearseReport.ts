@@ -19,6 +19,14 @@ export function rehearsalMarkdown(s: RehearsalSummary): string {
   for (const c of s.copies) {
     lines.push(`| ${c.role}: ${c.database} | \`${c.copy}\` | ${c.manifest} (${c.backupSource}) | ${formatBytes(c.bytes)} | ${formatDuration(c.backupMs)} | ${formatDuration(c.restoreMs)} | ${c.dropped ? 'yes' : 'no (kept)'} |`);
   }
+  if (s.planDiff) {
+    lines.push('', '## Plan on the copies', '');
+    if (s.planDiff.length === 0) lines.push('The copies\' plan is the real databases\' plan, step for step.');
+    else {
+      lines.push('| what | real databases | copies |', '|---|---|---|');
+      for (const d of s.planDiff) lines.push(`| ${d.what} | ${d.a.replace(/\|/g, '\\|')} | ${d.b.replace(/\|/g, '\\|')} |`);
+    }
+  }
   lines.push('', '## Steps', '', '| step | status | wall time | detail |', '|---|---|---|---|');
   for (const st of s.steps) lines.push(`| ${st.name} | ${st.status} | ${formatDuration(st.durationMs)} | ${st.detail.replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`);
   if (s.steps.length === 0) lines.push('| (none ran) | | | |');

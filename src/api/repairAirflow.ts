@@ -8,11 +8,12 @@ import { runBackup } from '../backup/runBackup.js';
 import type { RunConfig } from '../config/resolveConfig.js';
 import { connect } from '../dialects/connect.js';
 import { OmMigrateError } from '../errors.js';
-import { acquireRunLock } from '../lock/runLock.js';
-import { Interruption } from '../process/Interruption.js';
 import { repairNeeds } from '../plan/privilegeNeeds.js';
 import { openVerifiedAdmin } from '../targets/openTargets.js';
 import type { Dialect, PrivilegeNeed } from '../dialects/types.js';
+import { stepDeadline } from '../steps/stepDeadline.js';
+import { repairUuidPkStep } from '../../migrations/airflow/repairUuidPk.js';
+import { withLockedTargets } from './withRunLock.js';
 
 export interface RepairAirflowOptions extends Omit<RepairOptions, 'backupVerified' | 'confirmed'> {
   dryRun?: boolean;
@@ -44,40 +45,44 @@ export async function repairAirflow(config: RunConfig, options: RepairAirflowOpt
       return { dryRun: true, plan };
     }
     const target = { role: 'airflow' as const, spec, dialect, server: await dialect.serverInfo(), privileges: await dialect.privileges() };
-    // The same run lock as up's, with a holder row, so either names the other when they meet; watched, so that losing
-    // it (or SIGINT/SIGTERM) cancels the running statement and nothing more runs.
-    const lock = await acquireRunLock([target], config.lockTimeoutMs, { command: 'repair-airflow', connectTimeoutMs: config.connectTimeoutMs });
-    const interruption = new Interruption();
-    let observer: Dialect | undefined;
-    try {
-      lock.watch((lost) => interruption.abort(lost));
-      const { signal } = interruption;
-      // Airflow's own migrator does not take om-migrate's lock: check its lock and running DDL before the snapshot,
-      // through the admin connection when there is one (it sees every account's sessions).
-      observer = await openVerifiedAdmin(config, target, 'repair-airflow');
-      await assertNoMigrationRunning(dialect, 'repairing', observer);
-      const state = await detectAirflowState(dialect);
-      const integrity = await readIntegrity(dialect, state);
-      // Planned once without the backup so that NOTHING_TO_DO and refusals come before a backup is taken.
-      const planned = planRepair(state, dialect.airflowRepair, { ...repairOptions, backupVerified: true, integrity });
-      // So do missing privileges (the repair's DDL, DROP FUNCTION).
-      await assertPrivileges(dialect, repairNeeds(planned, spec.engine));
-      let backup: string | undefined;
-      if (options.backup !== false) {
-        options.onBackup?.({ phase: 'started', database: spec.database });
-        const manifest = await runBackup({ role: 'airflow', dialect, server: target.server }, config, { signal });
-        backup = join(config.backupDir, manifest.file);
-        options.onBackup?.({ phase: 'done', file: backup });
+    // The one lock frame (withLockedTargets): the same run lock as up's, with a holder row, so either names the other
+    // when they meet; watched, so that losing it (or SIGINT/SIGTERM) cancels the running statement and nothing more runs.
+    return await withLockedTargets([target], config, { lockCommand: 'repair-airflow' }, async ({ interruption }) => {
+      let observer: Dialect | undefined;
+      try {
+        const { signal } = interruption;
+        // Airflow's own migrator does not take om-migrate's lock: check its lock and running DDL before the snapshot,
+        // through the admin connection when there is one (it sees every account's sessions).
+        observer = await openVerifiedAdmin(config, target, 'repair-airflow');
+        await assertNoMigrationRunning(dialect, 'repairing', observer);
+        const state = await detectAirflowState(dialect);
+        const integrity = await readIntegrity(dialect, state);
+        // Planned once without the backup so that NOTHING_TO_DO and refusals come before a backup is taken.
+        const planned = planRepair(state, dialect.airflowRepair, { ...repairOptions, backupVerified: true, integrity });
+        // So do missing privileges (the repair's DDL, DROP FUNCTION).
+        await assertPrivileges(dialect, repairNeeds(planned, spec.engine));
+        let backup: string | undefined;
+        if (options.backup !== false) {
+          options.onBackup?.({ phase: 'started', database: spec.database });
+          const manifest = await runBackup({ role: 'airflow', dialect, server: target.server }, config, { signal });
+          backup = join(config.backupDir, manifest.file);
+          options.onBackup?.({ phase: 'done', file: backup });
+        }
+        const plan = planRepair(state, dialect.airflowRepair, { ...repairOptions, backupVerified: backup !== undefined, integrity });
+        signal.throwIfAborted();
+        // The repair runs under the step's time limit as in up (--step-timeout, else repairUuidPkStep's 2h): a
+        // statement waiting for another session's lock is cancelled then.
+        const deadline = stepDeadline(signal, 'airflow/repair-uuid-pk', config.stepTimeoutMs ?? repairUuidPkStep.defaultTimeoutMs);
+        try {
+          const result = await runRepair(dialect, plan, { onAction: options.onAction, signal: deadline.signal, observer });
+          return { dryRun: false as const, plan, result, backup };
+        } finally {
+          deadline.dispose();
+        }
+      } finally {
+        await observer?.close().catch(() => undefined);
       }
-      const plan = planRepair(state, dialect.airflowRepair, { ...repairOptions, backupVerified: backup !== undefined, integrity });
-      if (signal.aborted) throw signal.reason;
-      const result = await runRepair(dialect, plan, { onAction: options.onAction, signal, observer });
-      return { dryRun: false, plan, result, backup };
-    } finally {
-      interruption.dispose();
-      await observer?.close().catch(() => undefined);
-      await lock.release().catch(() => undefined);
-    }
+    });
   } finally {
     await dialect.close();
   }

@@ -4,6 +4,7 @@ import type { PreflightReport } from './preflight.js';
 import type { RehearsalSummary } from './rehearse.js';
 import type { AirflowState } from '../airflow/detectAirflowState.js';
 import type { RepairAction } from '../airflow/planRepair.js';
+import type { ResolveRestoreResult } from './resolveRestore.js';
 import type { RestoreResult } from './restore.js';
 import type { RevertParamsResult } from './revertParams.js';
 import type { StatusReport } from './status.js';
@@ -20,6 +21,7 @@ export interface CommandResults {
   'repair-airflow': RepairAirflowReport;
   status: StatusReport;
   'revert-params': RevertParamsResult;
+  'resolve-restore': ResolveRestoreResult;
 }
 
 /** `repair-airflow --json`: the state found, the actions planned (and run, unless a dry run), the state after. */

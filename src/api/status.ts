@@ -7,6 +7,7 @@ import { readVersions, type VersionFacts } from '../targets/readVersions.js';
 import { describeLockHolder, type LockHolderDescription } from '../lock/runLock.js';
 import { openTargets } from '../targets/openTargets.js';
 import { ledgerTargetOf, REHEARSAL_STEP, type RehearsalRecord } from '../rehearsal/rehearsalRecord.js';
+import { inspectRestore, serverKeyOf, unfinishedRestoresOf, type RestoreState } from '../rescue/restoreRecord.js';
 import { ROW_COUNT_STEP } from './executePlan.js';
 import type { RowCountReport } from './upTypes.js';
 
@@ -17,6 +18,8 @@ export interface StatusReport {
   /** The last run's row-count comparison (the "nothing lost" proof), from the ledger; null before any. */
   lastRowCounts: { runId: string; finishedAt: string | null; lost: boolean; comparison: RowCountReport | null } | null;
   /** The last rehearsal of any plan (up and preflight judge the one of their own plan). */
+  /** Restores-on-failure that were cut off (SIGKILL), each database's state as its server shows it; up refuses until resolve-restore. */
+  cutOffRestores: Array<{ runId: string; record: string; databases: RestoreState[] }>;
   lastRehearsal: { runId: string; planId: string; status: string; finishedAt: string | null; record: RehearsalRecord | null } | null;
 }
 
@@ -39,7 +42,20 @@ export async function readStatus(config: RunConfig): Promise<StatusReport> {
     const ledger = ledgerTargetOf(opened.targets)?.dialect.ledger;
     const last = ledger ? await ledger.lastOf(ROW_COUNT_STEP) : undefined;
     const rehearsal = ledger ? await ledger.lastOf(REHEARSAL_STEP) : undefined;
+    const cutOffRestores: StatusReport['cutOffRestores'] = [];
+    for (const { path, record } of await unfinishedRestoresOf(config.backupDir, opened.targets.map((t) => ({ server: serverKeyOf(t.spec), database: t.spec.database })))) {
+      const states: RestoreState[] = [];
+      for (const entry of record.databases) {
+        const target = opened.targets.find((t) => t.role === entry.role);
+        const admin = target ? await opened.adminFor(target).catch(() => undefined) : undefined;
+        states.push(admin ? await inspectRestore(entry, admin) : { role: entry.role, database: entry.database, phase: entry.phase,
+          state: entry.phase === 'swapped' ? 'restored' : 'failed-state', kept: null, scratchLeft: null,
+          text: `${entry.database}: the restore stopped while ${entry.phase} (give the admin connection to look at the server)` });
+      }
+      cutOffRestores.push({ runId: record.runId, record: path, databases: states });
+    }
     return {
+      cutOffRestores,
       databases, versions: await readVersions(opened.targets),
       unreverted: await findUnreverted(opened.targets, { journalDir: config.journalDir, adminFor: opened.adminFor }),
       lastRowCounts: last ? { runId: last.runId, finishedAt: last.finishedAt, lost: last.status === 'failed', comparison: parse(last.stateAfter) } : null,

@@ -2,6 +2,7 @@ import semver from 'semver';
 import type { RunConfig } from '../config/resolveConfig.js';
 import { OmMigrateError } from '../errors.js';
 import { readDistribution } from '../openmetadata/distribution.js';
+import { readPlanFile } from '../plan/savedPlan.js';
 import { executePlan } from './executePlan.js';
 import { withRunLock } from './withRunLock.js';
 import type { UpOptions, UpSummary } from './upTypes.js';
@@ -17,12 +18,14 @@ export type { ParameterSummary, RowCountReport, StepSummary, UpEvent, UpOptions,
 export async function runUp(config: RunConfig, options: UpOptions): Promise<UpSummary> {
   const emit = options.onEvent ?? (() => undefined);
   checkArguments(config);
+  // The file is checked (ours, unedited, well-formed) before any server is touched; against the databases under the lock.
+  const saved = options.planFile ? { path: options.planFile, plan: readPlanFile(options.planFile) } : undefined;
   return withRunLock(config, {
     purpose: 'up',
     lockCommand: config.command ?? 'up',
     phase: config.lockTimeoutMs > 0 ? `taking the run lock (waiting up to ${Math.round(config.lockTimeoutMs / 1000)} s)` : 'taking the run lock',
     emitPhase: (text) => emit({ type: 'phase', text }),
-  }, ({ opened, lock, interruption }) => executePlan({ config, opened, lock, interruption, emit, takeBackups: true, checkRehearsal: true }));
+  }, ({ opened, lock, interruption }) => executePlan({ config, opened, lock, interruption, emit, takeBackups: true, checkRehearsal: true, saved }));
 }
 
 /** What can be checked without touching a server: --to against the installed distribution. */

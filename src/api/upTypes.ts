@@ -11,6 +11,8 @@ export type { StepSummary } from '../core/Step.js';
 export interface UpOptions {
   /** What the CLI shows while it runs; the library itself prints nothing. */
   onEvent?: (event: UpEvent) => void;
+  /** up --plan FILE: the saved plan to execute instead of the one made now (refused when the databases moved on). */
+  planFile?: string;
 }
 
 export type UpEvent =
@@ -50,7 +52,12 @@ export interface UpSummary {
   leftoversReverted: number;
   /** Journal rows that did not validate: reported, never run. */
   rejectedJournalRows: Array<{ id: string; journal: string; reason: string }>;
-  backups: Array<{ target: TargetRole; file: string; manifest: string; bytes: number; sha256: string; reused: boolean; reusedFrom: string | null }>;
+  /**
+   * `decision` says which and why: "reusing backup X (taken N min ago, counts match)" or "new backup: <reason>"
+   * (src/api/upBackups.ts).
+   */
+  backups: Array<{ target: TargetRole; file: string; manifest: string; bytes: number; sha256: string; reused: boolean; reusedFrom: string | null;
+    decision: string }>;
   parameters: ParameterSummary[];
   steps: StepSummary[];
   /** The watched tables' row counts before and after the steps, and every table whose count changed. */

@@ -29,6 +29,12 @@ export interface BackupManifest {
   changeLogRows?: number | null;
   /** The `up` run that took it (absent for `om-migrate backup`): only a resumed run of the same plan takes it over. */
   runId?: string | null;
+  /**
+   * `up`'s backups: the watched tables' row counts (src/targets/rowCounts.ts) read right before the dump. A resumed run
+   * takes the backup over only while the live database still shows exactly these counts: a row written since is in no
+   * backup. Absent (an older om-migrate, `om-migrate backup`): never taken over.
+   */
+  rowCounts?: Array<{ table: string; rows: number; exact: boolean }> | null;
   format: DumpFormat;
   compression: Compression;
   /** The backup's file name, in the manifest's own directory (version 2: the directory that holds `files`). */

@@ -33,3 +33,13 @@ export function backupFileName(database: string, omVersion: string | undefined, 
   const ext = engine === 'postgres' ? 'dump' : compression === 'gzip' ? 'sql.gz' : compression === 'zstd' ? 'sql.zst' : 'sql';
   return `${fileNameComponent(database)}-om${version}-${stamp}${sequence > 1 ? `-${sequence}` : ''}.${ext}`;
 }
+
+/** The n-th name for a planned backup whose name is taken already: `-n` after the timestamp, as backupFileName does. */
+export function withSequence(name: string, sequence: number): string {
+  return sequence > 1 ? name.replace(/(\d{8}T\d{6}Z)(\.[^/]*)$/, `$1-${sequence}$2`) : name;
+}
+
+/** A backup name with its timestamp (and sequence) blanked: two plans' names for the same database compare equal. */
+export function backupNameShape(name: string): string {
+  return name.replace(/\d{8}T\d{6}Z(-\d+)?(?=\.)/, '<time>');
+}

@@ -3,7 +3,7 @@ export { runBackup } from './runBackup.js';
 export type { BackupOptions, BackupProgress, BackupSource } from './runBackup.js';
 export { verifyBackup } from './verifyBackup.js';
 export type { BackupVerification } from './verifyBackup.js';
-export { restoreBackup } from './restoreBackup.js';
+export { restoreBackup, restoreTarget } from './restoreBackup.js';
 export type { RestoreOptions, RestoreProgress, RestoreResult } from './restoreBackup.js';
 export { pruneBackups } from './pruneBackups.js';
 export { manifestPathFor, readManifest } from './BackupManifest.js';

@@ -30,7 +30,7 @@ export interface RestoreOptions {
   onProgress?: (event: RestoreProgress) => void;
   /** pg_restore --jobs for a PostgreSQL archive, or that many clients at once for a parallel MySQL backup: no longer one transaction. */
   jobs?: number;
-  /** Aborting (SIGINT/SIGTERM) stops the client; the error then says what state the database is left in. */
+  /** Aborting (SIGINT/SIGTERM, a lost run lock) stops the client; an interruption says what state the database is left in. */
   signal?: AbortSignal;
 }
 
@@ -91,7 +91,9 @@ export async function restoreBackup(manifestPath: string, config: Pick<RunConfig
     if (tool.problem || !tool.path) {
       throw new OmMigrateError('RESTORE_FAILED', `cannot restore: ${tool.problem ?? `${tool.name} not found`}`, { hint: tool.fix });
     }
-    if (options.signal?.aborted) throw interrupted(spec, 'before anything was written to it: it is as it was');
+    if (options.signal?.aborted) {
+      throw isInterruption(options.signal.reason) ? interrupted(spec, 'before anything was written to it: it is as it was') : options.signal.reason;
+    }
     if (isFileSet(manifest) && manifest.format === 'sql-files') {
       // A parallel MySQL-family backup: one client per file, `jobs` at a time (restoreSqlFiles.ts).
       options.onProgress?.({ phase: 'restoring', database: spec.database, pid: undefined, command: tool.path ? [tool.name] : [] });
@@ -131,6 +133,7 @@ export async function restoreBackup(manifestPath: string, config: Pick<RunConfig
       if (polling) clearInterval(polling);
       const exit = exited.status === 'fulfilled' ? exited.value : undefined;
       if (options.signal?.aborted && !(exit && succeeded(exit))) {
+        if (!isInterruption(options.signal.reason)) throw options.signal.reason;
         throw interrupted(spec, jobs > 1 ? `pg_restore ran with --jobs ${jobs}, not in one transaction: it may be partly restored; restore again with --force`
           : dialect.capabilities.transactionalDdl ? 'pg_restore ran in one transaction, which was not committed: it is as it was'
             : 'it may be partly restored (the client commits as it goes); restore again with --force');
@@ -165,6 +168,11 @@ export async function restoreBackup(manifestPath: string, config: Pick<RunConfig
   }
 }
 
+/** Stopped by SIGINT/SIGTERM, rather than by a lost run lock (whose own error says what to do). */
+function isInterruption(reason: unknown): boolean {
+  return !(reason instanceof OmMigrateError) || reason.code === 'INTERRUPTED';
+}
+
 /** Stopped by SIGINT/SIGTERM (exit 130), saying what state the target is left in. */
 function interrupted(spec: ConnectionSpec, state: string): OmMigrateError {
   return new OmMigrateError('INTERRUPTED', `restore into ${describeSpec(spec)} interrupted ${state.startsWith('before') ? state : `: ${state}`}`, {
@@ -192,6 +200,13 @@ async function guard(dialect: Dialect, manifest: BackupManifest, force: boolean)
       'Restore into a fresh, empty database (--into NAME), or pass --force to overwrite what is there.');
   }
   return { versionBefore, relations };
+}
+
+/** The database a restore of `manifestPath` loads into (`into`, else the one it was taken from), and its role. */
+export async function restoreTarget(manifestPath: string, config: Pick<RunConfig, 'openmetadata' | 'airflow'>, into: string | undefined):
+  Promise<{ role: BackupManifest['role']; spec: ConnectionSpec }> {
+  const manifest = await readManifest(manifestPath);
+  return { role: manifest.role, spec: targetSpec(manifest, config, into) };
 }
 
 /** The connection of the manifest's role, pointed at the database to restore into. */

@@ -11,7 +11,7 @@ import { alive } from '../process/runDir.js';
 import { Redactor } from '../process/redact.js';
 import { omMigrateVersion } from '../version.js';
 import { BackupManifest, manifestPathFor, writeManifest } from './BackupManifest.js';
-import { backupFileName } from './backupFileName.js';
+import { backupFileName, withSequence } from './backupFileName.js';
 import { checkCompression } from './compression.js';
 import { dumpThroughCodec, dumpToFile } from './dumpToDisk.js';
 import { directoryFault, failed, serverLost } from './backupFailed.js';
@@ -38,6 +38,8 @@ export interface BackupOptions {
   onProgress?: (event: BackupProgress) => void;
   /** The om-migrate run taking it (up), recorded so that only a resumed run of the same plan may take it over. */
   runId?: string;
+  /** The watched tables' counts read right before the dump (up), recorded for a resumed run to compare (BackupManifest). */
+  rowCounts?: Array<{ table: string; rows: number; exact: boolean }>;
   /** The environment the dump tool is looked up in and runs with (PATH, TMPDIR...); process.env by default. */
   env?: NodeJS.ProcessEnv;
   /** false: no 'dumping' events (the phases are still reported); for a caller that has nowhere to show them. */
@@ -46,6 +48,11 @@ export interface BackupOptions {
   signal?: AbortSignal;
   /** The clock, so the file name and manifest times agree. */
   now?: () => Date;
+  /**
+   * The name the plan gave the file (or --jobs directory), in config.backupDir: used instead of one made from this
+   * call's clock, so that what up writes is what preflight --dry-run showed; a second one in the same second gets -2.
+   */
+  plannedName?: string;
 }
 
 const PROGRESS_EVERY_MS = 250;
@@ -94,7 +101,7 @@ export async function runBackup(source: BackupSource,
   // Read and write: the dump tool writes through it, we read the file back through it to hash it. It carries a
   // partial name until it is verified, so an unverified dump (a killed run's) can never pass for a backup.
   const { file, partial, handle } = await createBackupFile(config.backupDir,
-    (n) => backupFileName(database, omVersion, dialect.engine, started, compression, n));
+    (n) => options.plannedName ? withSequence(options.plannedName, n) : backupFileName(database, omVersion, dialect.engine, started, compression, n));
 
   const invocation = tooling.dumpInvocation(dialect.spec, tool, server);
   let removeFile = true;
@@ -145,6 +152,7 @@ export async function runBackup(source: BackupSource,
       openmetadataVersion: omVersion ?? null,
       changeLogRows: changeLog?.length ?? null,
       runId: options.runId ?? null,
+      ...(options.rowCounts ? { rowCounts: options.rowCounts } : {}),
       airflowRevision: airflowRevision ?? null,
       format: tooling.format,
       compression,

@@ -12,7 +12,7 @@ import { toolEnvironment } from '../process/ToolInvocation.js';
 import { omMigrateVersion } from '../version.js';
 import { BackupFileEntry, BackupManifest, fileSetDigest, writeManifest } from './BackupManifest.js';
 import { failed } from './backupFailed.js';
-import { backupDirectoryName, type Compression } from './backupFileName.js';
+import { backupDirectoryName, withSequence, type Compression } from './backupFileName.js';
 import { dumpThroughCodec, dumpToFile, type DumpContext, type Dumped } from './dumpToDisk.js';
 import { hashFile, READ_BYTES } from './hashFile.js';
 import { listArchive } from './listArchive.js';
@@ -66,7 +66,7 @@ export async function runParallelBackup(p: PreparedBackup): Promise<BackupManife
   const database = dialect.spec.database;
   await sweepPartialDirectories(p.backupDir);
   const { dir, partial } = await createBackupDirectory(p.backupDir,
-    (n) => backupDirectoryName(database, p.omVersion, dialect.engine, p.started, n));
+    (n) => p.options.plannedName ? withSequence(p.options.plannedName, n) : backupDirectoryName(database, p.omVersion, dialect.engine, p.started, n));
   let keep = false;
   try {
     const dumped = dialect.dumpTool.parallel.format === 'directory'
@@ -86,6 +86,7 @@ export async function runParallelBackup(p: PreparedBackup): Promise<BackupManife
       openmetadataVersion: p.omVersion ?? null,
       changeLogRows: p.changeLog?.length ?? null,
       runId: p.options.runId ?? null,
+      ...(p.options.rowCounts ? { rowCounts: p.options.rowCounts } : {}),
       airflowRevision: p.airflowRevision ?? null,
       format: dialect.dumpTool.parallel.format,
       compression: p.compression,

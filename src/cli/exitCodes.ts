@@ -19,6 +19,10 @@ export const EXIT = {
   ROWS_LOST: 14,
   /** up did its work, but its post-checks found something the operator must still do (e.g. malformed Airflow ids). */
   NEEDS_ACTION: 15,
+  /** up failed; --restore-on-failure put each database it changed back as it was before up (the failed state is kept beside it). */
+  FAILED_RESTORED: 16,
+  /** up failed; --restore-on-failure could not restore: the failed state is in place, untouched. */
+  FAILED_RESTORE_FAILED: 17,
   INTERRUPTED: 130,
 } as const;
 
@@ -39,6 +43,8 @@ export const EXIT_FOR_CODE: Record<ErrorCode, number> = {
   // Another migration (a killed run's migrator, Airflow's own) is running: the same "someone else is at it" as a held lock.
   MIGRATION_RUNNING: EXIT.LOCK_HELD,
   ROWS_LOST: EXIT.ROWS_LOST,
+  FAILED_RESTORED: EXIT.FAILED_RESTORED,
+  FAILED_RESTORE_FAILED: EXIT.FAILED_RESTORE_FAILED,
   INTERRUPTED: EXIT.INTERRUPTED,
   INTERNAL: EXIT.INTERNAL,
 };

@@ -1,5 +1,6 @@
 import type { Finding } from '../core/Gate.js';
 import type { PreflightReport } from '../api/preflight.js';
+import { formatDuration } from '../rehearsal/rehearsalRecord.js';
 import { Output, paint } from './output.js';
 
 const MARK: Record<Finding['severity'], [string, 'green' | 'yellow' | 'red']> = {
@@ -36,7 +37,17 @@ export function renderPreflight(report: PreflightReport, out: Output): void {
       for (const sql of c.sql ?? []) out.line(`             run:    ${sql}`);
       for (const sql of c.revertSql ?? []) out.line(`             revert: ${sql}`);
     }
-    steps.forEach((s, i) => out.line(`  step ${i + 1}   ${s.name}: ${s.description}`));
+    steps.forEach((s, i) => out.line(`  step ${i + 1}   ${s.name}: ${s.description} (stopped after ${formatDuration(s.timeoutMs)})`));
+    const failure = report.plan.onFailure;
+    if (failure && !report.plan.nothingPending) {
+      out.line(`  failure  ${failure.summary}`);
+      for (const d of failure.databases) out.line(`           ${d.target}: restored into ${d.scratch}, the failed state kept as ${d.kept}`);
+      if (failure.restore) {
+        out.line(`           ${failure.lastRehearsalRestoreMs === null ? 'no rehearsal recorded how long the restore takes (om-migrate rehearse measures it)'
+          : `the last rehearsal restored in ${(failure.lastRehearsalRestoreMs / 1000).toFixed(1)} s`}`);
+      }
+    }
+    if (report.planFile) out.line(`  saved    ${report.planFile}: om-migrate up --plan ${report.planFile} runs exactly this plan`);
   }
   const blocks = report.findings.filter((f) => f.severity === 'block').length;
   const warns = report.findings.filter((f) => f.severity === 'warn').length;
@@ -51,7 +62,7 @@ export function renderPreflight(report: PreflightReport, out: Output): void {
  */
 export function reportVerdictOnStderr(report: PreflightReport, out: Output): void {
   const blocks = report.findings.filter((f) => f.severity === 'block');
-  const first = blocks.find((f) => f.gate === 'connection') ?? blocks[0];
+  const first = blocks.find((f) => f.effect?.kind === 'unreachable') ?? blocks[0];
   if (!first) return;
   const what = report.unreachable ? 'cannot connect' : 'blocked';
   const more = blocks.length > 1 ? ` (and ${blocks.length - 1} more block(s) in the report)` : '';

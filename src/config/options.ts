@@ -3,7 +3,7 @@
  * it. The CLI builds its yargs options from this table and hands the parsed values to resolveConfig unchanged; the
  * environment is read by resolveConfig only, with one rule for booleans. Flags always beat the environment.
  */
-export type CommandName = 'preflight' | 'up' | 'backup' | 'restore' | 'repair-airflow' | 'status' | 'revert-params' | 'entrypoint' | 'rehearse';
+export type CommandName = 'preflight' | 'up' | 'backup' | 'restore' | 'repair-airflow' | 'status' | 'revert-params' | 'entrypoint' | 'rehearse' | 'resolve-restore';
 
 type Kind = 'string' | 'boolean' | 'number';
 
@@ -27,7 +27,7 @@ export interface OptionSpec {
   default?: boolean;
 }
 
-const DATABASE_COMMANDS: readonly CommandName[] = ['preflight', 'up', 'backup', 'restore', 'repair-airflow', 'status', 'revert-params', 'entrypoint', 'rehearse'];
+const DATABASE_COMMANDS: readonly CommandName[] = ['preflight', 'up', 'backup', 'restore', 'repair-airflow', 'status', 'revert-params', 'entrypoint', 'rehearse', 'resolve-restore'];
 const RUN_COMMANDS: readonly CommandName[] = ['preflight', 'up', 'entrypoint', 'rehearse'];
 const BACKUP_COMMANDS: readonly CommandName[] = ['up', 'backup', 'entrypoint', 'rehearse', 'repair-airflow'];
 
@@ -59,15 +59,17 @@ export const OPTIONS = {
 
   compress: { flag: 'compress', kind: 'string', env: 'OM_MIGRATE_BACKUP_COMPRESS', group: 'Backup:', describe: 'compress MySQL dumps on the fly (pg_dump -Fc compresses itself)', commands: BACKUP_COMMANDS, choices: ['gzip', 'zstd', 'none'] },
   keep: { flag: 'keep', kind: 'string', env: 'OM_MIGRATE_BACKUP_KEEP', group: 'Backup:', describe: 'keep this many om-migrate backups per database, removing older ones (by manifest)', commands: BACKUP_COMMANDS },
+  backupReuseMaxAge: { flag: 'backup-reuse-max-age', kind: 'string', env: 'OM_MIGRATE_BACKUP_REUSE_MAX_AGE', group: 'Backup:', describe: 'a resumed up reuses an earlier run\'s backup only if younger than this and its row counts still match (default 60m; 0: never)', commands: ['up', 'entrypoint'] },
 
   omHome: { flag: 'om-home', kind: 'string', env: 'OM_MIGRATE_OM_HOME', group: 'Migrators:', describe: 'OpenMetadata\'s home: bootstrap/openmetadata-ops.sh and its migration folders (default /opt/openmetadata)', commands: DATABASE_COMMANDS },
   omMigrator: { flag: 'om-migrator', kind: 'string', env: 'OM_MIGRATE_OM_COMMAND', group: 'Migrators:', describe: 'a command of your own that migrates the OpenMetadata database (run by /bin/sh in --om-home)', commands: RUN_COMMANDS },
   omMigratorArgs: { flag: 'om-migrator-args', kind: 'string', group: 'Migrators:', describe: 'arguments passed to openmetadata-ops.sh migrate, e.g. --force', commands: RUN_COMMANDS, cliOnly: true },
   airflowMigrator: { flag: 'airflow-migrator', kind: 'string', env: 'OM_MIGRATE_AIRFLOW_COMMAND', group: 'Migrators:', describe: 'command that migrates the Airflow database (default "airflow db migrate")', commands: RUN_COMMANDS },
   airflowCheck: { flag: 'airflow-check', kind: 'string', env: 'OM_MIGRATE_AIRFLOW_CHECK_COMMAND', group: 'Migrators:', describe: 'command that exits 0 when Airflow has nothing to migrate (default "airflow db check-migrations -t 0" with the default migrator)', commands: RUN_COMMANDS },
-  stepTimeout: { flag: 'step-timeout', kind: 'string', env: 'OM_MIGRATE_STEP_TIMEOUT', group: 'Migrators:', describe: 'stop a step (SIGTERM, then SIGKILL) that runs longer (default per step: migrators 6h, repair 2h)', commands: RUN_COMMANDS },
+  stepTimeout: { flag: 'step-timeout', kind: 'string', env: 'OM_MIGRATE_STEP_TIMEOUT', group: 'Migrators:', describe: 'stop a step (SIGTERM, then SIGKILL; a SQL step: its statement cancelled) that runs longer (default per step: migrators 6h, repair 2h)', commands: [...RUN_COMMANDS, 'repair-airflow'] },
   stopGrace: { flag: 'stop-grace', kind: 'string', env: 'OM_MIGRATE_STOP_GRACE', group: 'Migrators:', describe: 'how long a stopped migrator (and all it started) gets between SIGTERM and SIGKILL (default 10s)', commands: RUN_COMMANDS },
   fixStaleRuns: { flag: 'fix-stale-runs', kind: 'boolean', env: 'OM_MIGRATE_FIX_STALE_RUNS', group: 'Migrators:', describe: 'mark pipeline runs stuck in "running" as failed', commands: RUN_COMMANDS },
+  restoreOnFailure: { flag: 'restore-on-failure', kind: 'boolean', env: 'OM_MIGRATE_RESTORE_ON_FAILURE', group: 'Migrators:', describe: 'when a step fails after it may have changed a database, restore each changed database from this run\'s backup (through a verified scratch copy, swapped in) before exiting 16; the failed state is kept beside it', commands: ['preflight', 'up', 'entrypoint'] },
   requireRehearsal: { flag: 'require-rehearsal', kind: 'boolean', env: 'OM_MIGRATE_REQUIRE_REHEARSAL', group: 'Migrators:', describe: 'block unless a rehearsal of the same starting state and target passed', commands: RUN_COMMANDS },
 
   json: { flag: 'json', kind: 'boolean', env: 'OM_MIGRATE_JSON', group: 'Output:', describe: 'print one JSON document on stdout', commands: 'all' },
@@ -75,6 +77,8 @@ export const OPTIONS = {
   verbose: { flag: 'verbose', kind: 'boolean', env: 'OM_MIGRATE_VERBOSE', group: 'Output:', describe: 'show stack traces and driver messages', commands: 'all' },
 
   dryRun: { flag: 'dry-run', kind: 'boolean', group: 'Command:', describe: 'show what would be done and change nothing', commands: ['preflight', 'repair-airflow'], cliOnly: true },
+  out: { flag: 'out', kind: 'string', group: 'Command:', describe: 'with --dry-run: write the plan to this file (JSON, mode 0600) for up --plan', commands: ['preflight'], cliOnly: true },
+  plan: { flag: 'plan', kind: 'string', group: 'Command:', describe: 'execute exactly the plan preflight --dry-run --out wrote; refused (exit 4) once the databases no longer match it', commands: ['up'], cliOnly: true },
   manifest: { flag: 'manifest', kind: 'string', group: 'Command:', describe: 'the backup\'s .manifest.json', commands: ['restore', 'rehearse'], cliOnly: true },
   into: { flag: 'into', kind: 'string', group: 'Command:', describe: 'database to restore into (must exist; default: the backed-up one)', commands: ['restore'], cliOnly: true },
   force: { flag: 'force', kind: 'boolean', group: 'Command:', describe: 'restore over a non-empty database or a newer OpenMetadata version', commands: ['restore'], cliOnly: true },

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { configError, usageError } from '../errors.js';
+import { withoutOwnSecrets } from '../process/ownVariables.js';
 import { ConnectionSpec, DEFAULT_PORT, Engine } from './ConnectionSpec.js';
 import { DEFAULT_AIRFLOW_CHECK, DEFAULT_AIRFLOW_COMMAND, DEFAULT_OM_HOME, type MigratorOptions } from './migrators.js';
 import { readOpenMetadataYaml } from './openmetadataYaml.js';
@@ -37,6 +38,11 @@ export interface RunConfig {
   backupCompress: Compression;
   /** Keep this many om-migrate backups per database, removing older ones; undefined keeps all. */
   backupKeep: number | undefined;
+  /**
+   * A resumed `up` takes over an earlier run's backup only when it was taken less than this long ago (and the database's
+   * row counts still match it); 0: always a new backup.
+   */
+  backupReuseMaxAgeMs: number;
   /** --jobs: dump (and restore) in this many sessions at once; 1 is the single-file backup. */
   backupJobs: number;
   staleAfterMs: number;
@@ -52,10 +58,12 @@ export interface RunConfig {
   migrators: MigratorOptions;
   /** --step-timeout for every step; undefined: each step's own default. */
   stepTimeoutMs: number | undefined;
-  /** --stop-grace: between SIGTERM and SIGKILL to a stopped migrator's whole tree. */
+  /** --stop-grace: how long a stopped step's migrator has between SIGTERM and SIGKILL. */
   stopGraceMs: number;
   fixStaleRuns: boolean;
   requireRehearsal: boolean;
+  /** --restore-on-failure: a failed up brings each database it changed back to its backup (src/api/restoreOnFailure.ts). */
+  restoreOnFailure: boolean;
   /** --rehearse-admin-url: the server and account the rehearsal's copy is made on (default: the database's own). */
   rehearseAdmin: ConnectionSpec | undefined;
   json: boolean;
@@ -76,6 +84,7 @@ const LIMITS = {
   lockTimeout: 24 * HOUR,
   staleAfter: 365 * 24 * HOUR,
   stepTimeout: 7 * 24 * HOUR,
+  backupReuseMaxAge: 7 * 24 * HOUR,
   connectTimeout: 10 * 60_000,
   stopGrace: 10 * 60_000,
 };
@@ -127,6 +136,7 @@ export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = proce
     journalDir: resolve(read.string('journalDir')?.value ?? join(homedir(), '.om-migrate')),
     backupCompress: read.choice('compress', ['gzip', 'zstd', 'none'], 'none'),
     backupKeep: keep,
+    backupReuseMaxAgeMs: duration(read, 'backupReuseMaxAge', '60m', LIMITS.backupReuseMaxAge),
     backupJobs: jobs,
     staleAfterMs: duration(read, 'staleAfter', '6h', LIMITS.staleAfter),
     lockTimeoutMs: duration(read, 'lockTimeout', options.command === 'entrypoint' ? '10m' : '0', LIMITS.lockTimeout),
@@ -145,9 +155,10 @@ export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = proce
       airflowCheck: read.string('airflowCheck')?.value ?? (airflowCommand === DEFAULT_AIRFLOW_COMMAND ? DEFAULT_AIRFLOW_CHECK : undefined),
     },
     stepTimeoutMs: stepTimeout === undefined ? undefined : checkedDuration(stepTimeout, LIMITS.stepTimeout, 60_000),
-    stopGraceMs: duration(read, 'stopGrace', '10s', LIMITS.stopGrace),
+    stopGraceMs: checkedDuration(read.string('stopGrace') ?? { value: '10s', source: '--stop-grace' }, LIMITS.stopGrace, 1000),
     fixStaleRuns: read.boolean('fixStaleRuns'),
     requireRehearsal: read.boolean('requireRehearsal'),
+    restoreOnFailure: read.boolean('restoreOnFailure'),
     rehearseAdmin: rehearseAdmin === undefined ? undefined : parseAdminUrl(rehearseAdmin.value, rehearseAdmin.source),
     json: read.boolean('json'),
     yes: read.boolean('yes'),
@@ -356,8 +367,7 @@ function expandEnvironment(text: string, env: NodeJS.ProcessEnv): string {
 function commandOutput(argv: string[], source: string, env: NodeJS.ProcessEnv): string {
   if (argv.length === 0) throw configError(`${source} is empty`);
   // The operator's command needs their environment, not om-migrate's own settings (the admin URLs with root's password).
-  const childEnv = Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('OM_MIGRATE_')));
-  const result = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', env: childEnv, timeout: 30_000 });
+  const result = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', env: withoutOwnSecrets(env), timeout: 30_000 });
   if (result.error || result.status !== 0) {
     const why = result.error ? result.error.message : `exit status ${result.status}`;
     throw configError(`${source} failed: ${why}`, 'Run the command by hand; it must print the SQLAlchemy URL.');

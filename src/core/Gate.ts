@@ -18,17 +18,55 @@ export interface Finding {
   summary: string;
   /** What to do: one line; absent for ok findings that need nothing. */
   fix?: string;
-  /** Machine-readable facts behind the finding (counts, values); never a secret. */
+  /** Machine-readable facts behind the finding (counts, values); never a secret. Shown, never steered by. */
   data?: Record<string, unknown>;
+  /** What the finding asks of the plan or the run, typed: nobody decides anything from a gate's id or from `data`. */
+  effect?: FindingEffect;
 }
 
-/** One server parameter change `up` would make, as `preflight --dry-run` shows it and `up` then makes it. */
+/** A finding's one contribution to the plan: a parameter raised on its target for the migration and put back after. */
+export type PlanContribution = { kind: 'raise-parameter'; parameter: RaisedParameter };
+
+/** Sort memory is sort_buffer_size or work_mem, by the target's engine; the trust switch is MySQL's only. */
+export type RaisedParameter = 'sort-memory' | 'log_bin_trust_function_creators';
+
+/** How a finding steers the plan or the run; the one place a new kind of consequence is added. */
+export type FindingEffect =
+  | PlanContribution
+  /** A block made by OpenMetadata servers still connected: entrypoint waits (up to --lock-timeout) for them to go. */
+  | { kind: 'servers-running' }
+  /** A block made by another run or migrator at work: MIGRATION_RUNNING (exit 9), not BLOCKED. */
+  | { kind: 'run-in-progress' }
+  /** A database that could not be reached or used: the first thing the preflight's verdict names. */
+  | { kind: 'unreachable' }
+  /** Left for the operator after the steps (ids the scheduler rejects, a shape left broken): up exits NEEDS_ACTION. */
+  | { kind: 'needs-action' }
+  /** What a crossed release asks of the operator once the new version runs. */
+  | { kind: 'after-upgrade' }
+  /** The last rehearsal of the plan, as judged. */
+  | { kind: 'rehearsal' }
+  /** Rows a table lost during the run. */
+  | { kind: 'rows-lost' };
+
+export function hasEffect<K extends FindingEffect['kind']>(f: Finding, kind: K): f is Finding & { effect: Extract<FindingEffect, { kind: K }> } {
+  return f.effect?.kind === kind;
+}
+
+/**
+ * One server parameter change `up` would make, as `preflight --dry-run` shows it and `up` then makes it: the value it
+ * raises to is the plan's; the value before is read again under the server's parameter mutex, for the journal.
+ */
 export interface PlannedChange {
   gate: string;
   target: TargetRole;
   parameter: ParameterName;
   scope: ParameterScope;
   object: string | null;
+  /** The value the plan saw before (part of its fingerprint), and the one it raises to. */
+  previous: string | null;
+  next: string;
+  /** Sort memory: the byte count it is raised to at least (`next` is that in the server's own form); null otherwise. */
+  atLeastBytes: number | null;
   description: string;
   /** The exact statement(s) it runs, and what puts it back (built from the values, never stored). */
   sql: string[];
@@ -64,10 +102,12 @@ export interface GateContext {
 export interface Gate {
   id: string;
   title: string;
+  /** The gate reports why an admin connection fails (the others see an unusable admin as none at all). */
+  reportsAdminFailures?: true;
   check(ctx: GateContext): Promise<Finding[]>;
 }
 
 export function finding(gate: string, target: Finding['target'], severity: Severity, summary: string, fix?: string,
-  data?: Record<string, unknown>): Finding {
-  return { gate, target, severity, summary, ...(fix ? { fix } : {}), ...(data ? { data } : {}) };
+  data?: Record<string, unknown>, effect?: FindingEffect): Finding {
+  return { gate, target, severity, summary, ...(fix ? { fix } : {}), ...(data ? { data } : {}), ...(effect ? { effect } : {}) };
 }

@@ -65,6 +65,8 @@ export interface StepSummary {
   name: string;
   status: 'done' | 'failed' | 'already-done';
   durationMs: number;
+  /** The time limit it ran under: the plan's. */
+  timeoutMs: number;
   detail: string;
 }
 

@@ -2,6 +2,7 @@
 export type * from './ports/server.js';
 export type * from './ports/schema.js';
 export type * from './ports/sessions.js';
+export type * from './ports/swap.js';
 export type * from './ports/openmetadata.js';
 export type * from './ports/airflow.js';
 export type * from './ports/lock.js';

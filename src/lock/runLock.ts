@@ -69,6 +69,8 @@ export interface RunLockOptions {
   command?: string;
   /** How long to wait for the server when opening each lock's own session (--connect-timeout; default 10 s). */
   connectTimeoutMs?: number;
+  /** false: write no holder row (restore: the database it locks must stay empty). Default true. */
+  recordHolder?: boolean;
 }
 
 /**
@@ -153,6 +155,7 @@ export async function acquireRunLock(targets: ConnectedTarget[], timeoutMs: numb
     }
     const connectionId = await session.runs.connectionId();
     taken.push({ target, session, lock, connectionId });
+    if (options.recordHolder === false) continue;
     previous.set(target.role, await session.runs.rowOf(lock.name).catch(() => undefined));
     await session.runs.record({
       lockName: lock.name, connectionId, runId, host: hostname(), pid: process.pid, startedAt, command,

@@ -86,6 +86,11 @@ export interface ParameterRunOptions {
   /** What the journal says made the change; defaults to "om-migrate up pid=… host=…". */
   command?: string;
   observer?: ParameterObserver;
+  /**
+   * revert-params: aborted when it loses its run lock (or SIGINT/SIGTERM): no further value is put back, another run may
+   * own them now. Never given by up, which must put its values back after an interruption.
+   */
+  signal?: AbortSignal;
 }
 
 /** A journal a target's entries may be in, and the connection that alone may put them back. */
@@ -111,6 +116,7 @@ export class ParameterRun {
   private seq = 0;
   /** Set when the revert begins: a change still being requested after that (a step that ignored its abort) is refused. */
   closed = false;
+  readonly signal: AbortSignal | undefined;
 
   constructor(options: ParameterRunOptions) {
     this.runId = options.runId ?? randomUUID();
@@ -119,6 +125,7 @@ export class ParameterRun {
     this.journalDir = options.journalDir;
     this.holder = `om-migrate ${options.command ?? 'up'} pid=${process.pid} host=${hostname()} since=${new Date().toISOString()}`;
     this.observer = options.observer ?? {};
+    this.signal = options.signal;
   }
 
   nextEntryId(): string {

@@ -47,6 +47,7 @@ export async function revertParameterChanges(run: ParameterRun, options: RevertO
   // restart resets what SET GLOBAL raised and nothing can be run by hand now; an outage to report as one.
   const failures: Array<{ item?: Located; reason: string; lost?: boolean }> = [...unreadable];
   for (const item of [...located].reverse()) {
+    run.signal?.throwIfAborted();
     const { entry, target, source } = item;
     const executor = await run.revertExecutor(target, source, entry);
     if (!executor) {

@@ -1,17 +1,39 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { STEPS } from '../../migrations/index.js';
-import { backupDirectoryName, backupFileName } from '../backup/backupFileName.js';
+import { backupDirectoryName, backupFileName, type Compression } from '../backup/backupFileName.js';
 import type { TargetRole } from '../config/ConnectionSpec.js';
-import type { Finding, GateContext, PlannedChange } from '../core/Gate.js';
+import { hasEffect, type Finding, type GateContext, type PlannedChange } from '../core/Gate.js';
 import { nothingPending, type PlanInput } from '../core/PlanInput.js';
 import { betterTarget, releasePath } from '../config/releases.js';
+import { failurePlan, type FailurePlan } from './restoreOnFailurePlan.js';
 import { needKey, parameterRequestFor, type ParameterRequest } from '../params/index.js';
 
 export interface PlannedStep {
   /** The Umzug migration name, e.g. "openmetadata/server-migrate". */
   name: string;
   description: string;
+  /** How long it may run before it is stopped: --step-timeout, else the step's own default. */
+  timeoutMs: number;
+}
+
+/** A verified backup the plan takes: where, under which name (decided once, by the plan's clock). */
+export interface PlannedBackup {
+  target: TargetRole;
+  /** The absolute path of the file (or, with --jobs N, the directory): the backup directory and the name. */
+  file: string;
+  /** --compress (MySQL dumps) and --jobs, which the name's extension already tells. */
+  compression: Compression;
+  jobs: number;
+}
+
+/** The database a plan is for; no credential. */
+export interface PlanDatabase {
+  role: TargetRole;
+  engine: string;
+  host: string;
+  port: number;
+  database: string;
 }
 
 /** The state a plan starts from; its fingerprint decides whether a later run is the same plan. */
@@ -24,6 +46,12 @@ export interface PlanState {
 export interface RunPlan {
   /** A fingerprint of the starting state, the target and what will be done: the same plan gets the same id. */
   id: string;
+  /**
+   * The id's facts and the parameter values read (before and after): a saved plan runs only while the live databases
+   * still give the same fingerprint.
+   */
+  fingerprint: string;
+  databases: PlanDatabase[];
   state: PlanState;
   /** Nothing to migrate or repair: the migrators still run (their no-op is the proof), nothing is backed up or raised. */
   nothingPending: boolean;
@@ -37,14 +65,16 @@ export interface RunPlan {
   releasePath: string[];
   /** A withdrawn or harmful target, and the release to choose instead (src/config/releases.ts). */
   betterTarget: { release: string; why: string } | null;
-  backups: Array<{ target: TargetRole; file: string }>;
+  backups: PlannedBackup[];
   parameterChanges: PlannedChange[];
   steps: PlannedStep[];
+  /** What a failed step triggers (restore-on-failure or not): plain data, src/plan/restoreOnFailurePlan.ts. */
+  onFailure: FailurePlan;
 }
 
 /**
  * The one function that turns the gates' findings into the plan: a verified backup of each database and the parameter
- * changes the gates found needed (a `warn` finding with data.raise), unless nothing is pending; every step that
+ * changes the gates found needed (a `warn` finding with a raise-parameter effect), unless nothing is pending; every step that
  * applies, in the one order migrations/index.ts gives. The parameter changes are previewed through the connection that
  * will make them, with the statements it will run; a value shared by two targets (one server's GLOBAL) once.
  */
@@ -57,7 +87,8 @@ export async function buildPlan(ctx: GateContext, findings: Finding[]): Promise<
     // --jobs N: a directory of files (runParallelBackup).
     return { target: t.role, file: join(ctx.config.backupDir, ctx.config.backupJobs > 1
       ? backupDirectoryName(t.spec.database, version, t.spec.engine, at)
-      : backupFileName(t.spec.database, version, t.spec.engine, at, ctx.config.backupCompress)) };
+      : backupFileName(t.spec.database, version, t.spec.engine, at, ctx.config.backupCompress)),
+    compression: ctx.config.backupCompress, jobs: ctx.config.backupJobs };
   });
   const parameterChanges: PlannedChange[] = [];
   if (!idle && ctx.config.paramsMode === 'apply') {
@@ -72,40 +103,63 @@ export async function buildPlan(ctx: GateContext, findings: Finding[]): Promise<
       seen.add(key);
       parameterChanges.push({
         gate: request.gate, target: request.target.role, parameter: setting.parameter, scope: setting.scope, object: setting.object,
+        previous: setting.previous, next: setting.next, atLeastBytes: request.atLeastBytes,
         description: `${setting.parameter} ${setting.previous ?? '(not set)'} → ${setting.next} at ${setting.scope} scope${setting.object ? ` (${setting.object})` : ''}`,
         sql: executor.params.applyStatements(setting),
         revertSql: executor.params.revertStatements(setting),
       });
     }
   }
-  const steps = STEPS.filter((s) => s.appliesTo(input)).map((s) => ({ name: s.name, description: s.describe(input) }));
+  const steps = STEPS.filter((s) => s.appliesTo(input))
+    .map((s) => ({ name: s.name, description: s.describe(input), timeoutMs: ctx.config.stepTimeoutMs ?? s.defaultTimeoutMs }));
   const state = planState(input);
   const targetVersion = input.openmetadata?.expected ?? input.openmetadata?.target ?? null;
-  const id = createHash('sha256').update(JSON.stringify({
-    state, targetVersion, steps: steps.map((s) => s.name), idle,
-    parameters: parameterChanges.map((c) => [c.target, c.parameter, c.scope, c.object]),
-    databases: ctx.targets.map((t) => [t.role, t.spec.engine, t.spec.host, t.spec.port, t.spec.database]),
-  })).digest('hex').slice(0, 16);
+  const databases = ctx.targets.map((t) => ({ role: t.role, engine: t.spec.engine, host: t.spec.host, port: t.spec.port, database: t.spec.database }));
+  const identity = planIdentity({ state, targetVersion, steps, nothingPending: idle, parameterChanges, databases });
   const om = input.openmetadata;
   return {
-    id, state, nothingPending: idle, summary: summarize(input), targetVersion,
+    ...identity, databases, state, nothingPending: idle, summary: summarize(input), targetVersion,
     releasePath: om ? releasePath(input.versions.openmetadata?.current, om.expected ?? om.target) : [],
     betterTarget: betterTarget(om?.expected ?? om?.target) ?? null,
-    backups, parameterChanges, steps,
+    backups, parameterChanges, steps, onFailure: failurePlan(ctx, idle),
   };
 }
 
-/** The requests behind the gates' `raise` findings; up re-plans each of them under the server's parameter mutex. */
-export function parameterRequests(ctx: Pick<GateContext, 'targets' | 'config'>, findings: Finding[]): Array<ParameterRequest & { gate: string }> {
-  const requests: Array<ParameterRequest & { gate: string }> = [];
+/** The requests behind the gates' raise-parameter contributions, with the byte count a sort-memory raise aims at. */
+function parameterRequests(ctx: Pick<GateContext, 'targets' | 'config'>, findings: Finding[]): Array<ParameterRequest & { gate: string; atLeastBytes: number | null }> {
+  const requests: Array<ParameterRequest & { gate: string; atLeastBytes: number | null }> = [];
   for (const f of findings) {
-    if (f.severity !== 'warn' || f.data?.raise !== true || f.target === 'run') continue;
+    if (f.severity !== 'warn' || !hasEffect(f, 'raise-parameter') || f.target === 'run') continue;
     const target = ctx.targets.find((t) => t.role === f.target);
     if (!target) continue;
-    const parameter = f.gate === 'log-bin-trust' ? 'log_bin_trust_function_creators' : target.dialect.capabilities.sortMemoryParameter;
-    requests.push({ ...parameterRequestFor(target, parameter, ctx.config), gate: f.gate });
+    const sortMemory = target.dialect.capabilities.sortMemoryParameter;
+    const parameter = f.effect.parameter === 'sort-memory' ? sortMemory : f.effect.parameter;
+    const atLeastBytes = parameter === 'sort_buffer_size' ? ctx.config.sortBufferBytes : parameter === 'work_mem' ? ctx.config.workMemBytes : null;
+    requests.push({ ...parameterRequestFor(target, parameter, ctx.config), gate: f.gate, atLeastBytes });
   }
   return requests;
+}
+
+type PlanFacts = Pick<RunPlan, 'state' | 'targetVersion' | 'steps' | 'nothingPending' | 'parameterChanges' | 'databases'>;
+
+/**
+ * The plan's id and fingerprint, from its facts alone: computed again from a saved plan's own content, so that a
+ * saved plan whose facts were edited (its digest recomputed or not) never matches the live databases' fingerprint.
+ */
+export function planIdentity(plan: PlanFacts): { id: string; fingerprint: string } {
+  const facts = {
+    state: plan.state, targetVersion: plan.targetVersion, steps: plan.steps.map((s) => s.name), idle: plan.nothingPending,
+    parameters: plan.parameterChanges.map((c) => [c.target, c.parameter, c.scope, c.object]),
+    databases: plan.databases.map((d) => [d.role, d.engine, d.host, d.port, d.database]),
+  };
+  return {
+    id: sha256(JSON.stringify(facts)).slice(0, 16),
+    fingerprint: sha256(JSON.stringify({ ...facts, values: plan.parameterChanges.map((c) => [c.previous, c.next, c.atLeastBytes]) })),
+  };
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 function planState(input: PlanInput): PlanState {

@@ -3,6 +3,7 @@ import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { constants } from 'node:os';
 import { OmMigrateError } from '../errors.js';
 import { findExecutable } from './findExecutable.js';
+import { withoutOwnSecrets } from './ownVariables.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
@@ -28,8 +29,7 @@ export function wrappedCommandProblem(program: string, env: NodeJS.ProcessEnv = 
 export async function runWrapped(command: string[]): Promise<number> {
   // The wrapped server runs for months: it keeps its environment, not om-migrate's own settings (the admin URL with
   // root's password would sit in /proc/<pid>/environ and in whatever the server dumps of its environment).
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('OM_MIGRATE_')));
-  const child = spawn(command[0], command.slice(1), { stdio: 'inherit', env });
+  const child = spawn(command[0], command.slice(1), { stdio: 'inherit', env: withoutOwnSecrets(process.env) });
   const forward = (signal: NodeJS.Signals) => {
     child.kill(signal);
   };

@@ -1,22 +1,53 @@
 import { createHash } from 'node:crypto';
 import type { ConnectionSpec } from '../config/ConnectionSpec.js';
+import { COPY_PREFIX } from '../config/scratchNames.js';
 
-/** Every rehearsal copy's name starts so: it can never be taken for a real database, and is found again by it. */
-export const COPY_PREFIX = 'omm_rehearsal_';
+export { COPY_PREFIX, copyNameFor, copyPrefixFor, KEPT_PREFIX, RESTORE_PREFIX } from '../config/scratchNames.js';
+
+/** A --keep-copy copy's: never a hex digit after COPY_PREFIX, so no leftover search (by a hash prefix) can match it. */
+export const KEPT_COPY_PREFIX = `${COPY_PREFIX}kept_`;
+
+/** The database a copy is made from, as exactly as it is told apart: server and name, case and all. */
+export type CopySource = Pick<ConnectionSpec, 'engine' | 'host' | 'port' | 'database'>;
+
+const HASH_HEX = 10;
+const RUN_HEX = 8;
+/** PostgreSQL's identifier limit (MySQL's is 64): the longest prefix, kept, leaves this much of the folded name. */
+const MAX_NAME = 63;
 
 /**
- * `omm_rehearsal_<database>_<run>`: the database's name folded to [a-z0-9_] (a long one cut, with a hash of the whole
- * so that two long names stay apart), and the run's first 8 hex digits; at most 53 characters, within both engines'
- * limits (MySQL 64, PostgreSQL 63).
+ * 10 hex digits of SHA-256 over engine, server and the exact database name. Folding a name to a lower-case identifier
+ * is not injective (`db_A` and `db_a` are two PostgreSQL databases); the hash is, so that a rehearsal of one never
+ * takes the other's copy for its own. The server is part of it because a --rehearse-admin-url server holds copies of
+ * databases of several servers, and only the source's own run lock proves that no rehearsal of it is alive.
  */
-export function copyPrefixFor(database: string): string {
-  let part = database.toLowerCase().replace(/[^a-z0-9_]/g, '_');
-  if (part.length > 30) part = `${part.slice(0, 23)}_${createHash('sha256').update(database).digest('hex').slice(0, 6)}`;
-  return `${COPY_PREFIX}${part}_`;
+function sourceHash(source: CopySource): string {
+  return createHash('sha256').update(`${source.engine}://${source.host}:${source.port}/${source.database}`).digest('hex').slice(0, HASH_HEX);
 }
 
-export function copyNameFor(database: string, runId: string): string {
-  return `${copyPrefixFor(database)}${runId.replace(/[^0-9a-f]/gi, '').slice(0, 8).toLowerCase()}`;
+/**
+ * What every copy of `source` a rehearsal may remove starts with: `omm_rehearsal_<hash>_`. Kept copies start with
+ * `omm_rehearsal_kept_` and never match it.
+ */
+export function rehearsalCopyPrefix(source: CopySource, options: { kept?: boolean } = {}): string {
+  return `${options.kept ? KEPT_COPY_PREFIX : COPY_PREFIX}${sourceHash(source)}_`;
+}
+
+/**
+ * `omm_rehearsal_<hash>_<run>_<name>` (`omm_rehearsal_kept_…` with --keep-copy): the source's hash, the run's first 8
+ * hex digits, then the database's name folded to [a-z0-9_] and cut to what fits — only for people to read; the hash
+ * and the run tell copies apart. At most 63 characters (PostgreSQL's limit; MySQL's is 64).
+ */
+export function rehearsalCopyName(source: CopySource, runId: string, options: { kept?: boolean } = {}): string {
+  const run = runId.replace(/[^0-9a-f]/gi, '').slice(0, RUN_HEX).toLowerCase().padEnd(RUN_HEX, '0');
+  const head = `${rehearsalCopyPrefix(source, options)}${run}_`;
+  const readable = source.database.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, MAX_NAME - head.length);
+  return `${head}${readable}`.replace(/_$/, '');
+}
+
+/** The run a copy's name carries (its first 8 hex digits), or undefined for a name that is not a copy's. */
+export function rehearsalCopyRun(name: string): string | undefined {
+  return new RegExp(`^${COPY_PREFIX}(?:kept_)?[0-9a-f]{${HASH_HEX}}_([0-9a-f]{${RUN_HEX}})(?:_|$)`).exec(name)?.[1];
 }
 
 /**

@@ -34,7 +34,7 @@ export async function rehearsalFinding(targets: ConnectedTarget[], plan: RunPlan
   const fix = 'Run om-migrate rehearse (same configuration): it runs this plan on a scratch copy restored from a verified backup.';
   const missing = require ? 'block' as const : 'warn' as const;
   if (!entry) {
-    return { gate: 'rehearsal', target: 'run', severity: missing, summary: `no rehearsal of this plan (${plan.id}) was made${require ? ' and --require-rehearsal asks for one' : ''}`, fix,
+    return { gate: 'rehearsal', effect: { kind: 'rehearsal' }, target: 'run', severity: missing, summary: `no rehearsal of this plan (${plan.id}) was made${require ? ' and --require-rehearsal asks for one' : ''}`, fix,
       data: { code: 'not-rehearsed', planId: plan.id } };
   }
   const ago = formatDuration(now - Date.parse(entry.finishedAt ?? entry.startedAt));
@@ -42,9 +42,9 @@ export async function rehearsalFinding(targets: ConnectedTarget[], plan: RunPlan
   const outcome = entry.status === 'done' ? 'passed' : entry.status === 'running' ? 'still running or killed' : entry.status;
   const summary = `rehearsed ${ago} ago: ${took}, ${outcome}`;
   const data = { code: entry.status === 'done' ? 'rehearsed' : 'rehearsal-failed', planId: plan.id, runId: entry.runId, report: record?.report ?? null,
-    totalMs: record?.totalMs ?? null, steps: record?.steps ?? [] };
-  if (entry.status === 'done') return { gate: 'rehearsal', target: 'run', severity: 'ok', summary, data };
-  return { gate: 'rehearsal', target: 'run', severity: missing, summary: `${summary}${entry.outputTail ? ` (${entry.outputTail.split('\n')[0]})` : ''}`,
+    totalMs: record?.totalMs ?? null, restoreMs: record?.restoreMs ?? null, steps: record?.steps ?? [] };
+  if (entry.status === 'done') return { gate: 'rehearsal', effect: { kind: 'rehearsal' }, target: 'run', severity: 'ok', summary, data };
+  return { gate: 'rehearsal', effect: { kind: 'rehearsal' }, target: 'run', severity: missing, summary: `${summary}${entry.outputTail ? ` (${entry.outputTail.split('\n')[0]})` : ''}`,
     fix: `Read the rehearsal's report${record?.report ? ` (${record.report})` : ''}, fix what failed, and rehearse again.`, data };
 }
 

@@ -1,17 +1,8 @@
 import type { ConnectionSpec } from '../config/ConnectionSpec.js';
 import type { ConnectedTarget } from '../core/Target.js';
+import { withoutOwnSecrets } from '../process/ownVariables.js';
 
-/**
- * om-migrate's own settings, among them the admin URLs with root's password: a migrator never needs them and must
- * never see them (an operator's migrator command, or the migrator's own plugins, could print or ship its environment).
- */
-export function withoutOwnSecrets(base: NodeJS.ProcessEnv): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(base)) {
-    if (value !== undefined && !name.startsWith('OM_MIGRATE_')) env[name] = value;
-  }
-  return env;
-}
+export { withoutOwnSecrets } from '../process/ownVariables.js';
 
 /**
  * A migrator's whole environment: the server's (OpenMetadata's `migrate` parses its whole yaml: search service, Fernet

@@ -9,7 +9,7 @@ export interface MigratorRunner {
   redactor: Redactor;
   signal: AbortSignal;
   timeoutMs: number;
-  /** Between SIGTERM and SIGKILL when it is stopped. */
+  /** SIGKILL this long after SIGTERM (spawnChild's default when absent). */
   graceMs?: number;
   onLine(line: string): void;
   /** Told the migrator's process group when it starts (undefined again when it is gone), for the lock holder's row. */

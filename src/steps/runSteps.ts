@@ -4,12 +4,13 @@ import { configRedactor } from '../config/secrets.js';
 import type { RunConfig } from '../config/resolveConfig.js';
 import type { Finding } from '../core/Gate.js';
 import type { PlanInput } from '../core/PlanInput.js';
-import type { StepContext, StepEvent, StepSummary } from '../core/Step.js';
+import type { StepContext, StepEvent, StepOutcome, StepSummary } from '../core/Step.js';
 import type { ConnectedTarget } from '../core/Target.js';
 import type { Dialect, LedgerStore } from '../dialects/types.js';
 import { isOmMigrateError, OmMigrateError } from '../errors.js';
 import { LedgerStorage } from './LedgerStorage.js';
 import { runMigrator } from './runMigrator.js';
+import { stepDeadline } from './stepDeadline.js';
 import { stepState } from './stepState.js';
 
 export interface StepRun {
@@ -20,8 +21,10 @@ export interface StepRun {
   runId: string;
   planId: string;
   targetVersion: string;
-  /** The plan's steps, by name; they run in migrations/index.ts's order. */
-  planned: string[];
+  /** The plan's steps with their time limits; they run in migrations/index.ts's order. */
+  planned: Array<{ name: string; timeoutMs: number }>;
+  /** SIGTERM, then SIGKILL this long after, to a step's migrator that is stopped (default spawnChild's). */
+  graceMs?: number;
   signal: AbortSignal;
   emit(event: StepEvent): void;
   /** The verified admin connection of a target, when one is configured (opened on demand). */
@@ -45,9 +48,9 @@ export async function runSteps(run: StepRun): Promise<void> {
   const storage = new LedgerStorage(ledger, run.runId);
   const started = new Map<string, number>();
   const umzug = new Umzug<StepContext>({
-    migrations: STEPS.filter((s) => run.planned.includes(s.name)).map((step) => ({
+    migrations: STEPS.flatMap((step) => run.planned.filter((p) => p.name === step.name).map((planned) => ({
       name: step.name,
-      up: async ({ context }) => {
+      up: async ({ context }: { context: StepContext }) => {
         // Only the last lines are kept: a migrator may print millions.
         const lines: string[] = [];
         const log = (line: string) => {
@@ -55,24 +58,37 @@ export async function runSteps(run: StepRun): Promise<void> {
           if (lines.length > 40) lines.shift();
           run.emit({ type: 'step-output', name: step.name, line });
         };
-        const outcome = await step.run({
-          ...context,
-          log,
-          runMigrator: (m) => runMigrator(m, {
-            target: run.targets.find((t) => t.role === m.role)!, redactor, signal, onChild: run.onChild,
-            onLine: (line) => { log(line); m.onLine?.(line); },
-            timeoutMs: run.config.stepTimeoutMs ?? step.defaultTimeoutMs, graceMs: run.config.stopGraceMs,
-          }),
-        });
+        const deadline = stepDeadline(signal, step.name, planned.timeoutMs);
+        let outcome: StepOutcome;
+        try {
+          outcome = await step.run({
+            ...context,
+            // A SQL step (the repair, the stale runs) stops at its time limit as a migrator does: its statement is
+            // cancelled on the server through this signal.
+            signal: deadline.signal,
+            log,
+            runMigrator: (m) => runMigrator(m, {
+              target: run.targets.find((t) => t.role === m.role)!, redactor, signal, onChild: run.onChild,
+              onLine: (line) => { log(line); m.onLine?.(line); },
+              timeoutMs: planned.timeoutMs, graceMs: run.graceMs,
+            }),
+          });
+        } catch (error) {
+          // The cancelled statement's own error (1317, 57014) is not the story; a migrator's own message is.
+          if (deadline.expired() && !isOmMigrateError(error)) throw deadline.reason;
+          throw error;
+        } finally {
+          deadline.dispose();
+        }
         storage.records.set(step.name, {
           rowId: started.get(step.name)!, outputTail: outcome.outputTail ?? (lines.join('\n') || null),
           stateAfter: JSON.stringify(await stepState(run.targets)),
         });
         run.warnings.push(...(outcome.warnings ?? []));
-        run.summaries.push({ name: step.name, status: 'done', durationMs: Date.now() - startedAt.get(step.name)!, detail: outcome.detail });
+        run.summaries.push({ name: step.name, status: 'done', durationMs: Date.now() - startedAt.get(step.name)!, timeoutMs: planned.timeoutMs, detail: outcome.detail });
         run.emit({ type: 'step-finished', name: step.name, status: 'done', detail: outcome.detail });
       },
-    })),
+    }))),
     context: {
       config: run.config, input: run.input, runId: run.runId, migrators: run.config.migrators, signal,
       target: (role) => run.targets.find((t) => t.role === role),
@@ -109,8 +125,10 @@ export async function runSteps(run: StepRun): Promise<void> {
       await ledger.finish(rowId, signal.aborted ? 'interrupted' : 'failed', { outputTail: tail, stateAfter: after ? JSON.stringify(after) : null })
         .catch(() => undefined);
     }
-    run.summaries.push({ name, status: 'failed', durationMs: Date.now() - (startedAt.get(name) ?? Date.now()), detail });
+    const timeoutMs = run.planned.find((p) => p.name === name)?.timeoutMs ?? 0;
+    run.summaries.push({ name, status: 'failed', durationMs: Date.now() - (startedAt.get(name) ?? Date.now()), timeoutMs, detail });
     run.emit({ type: 'step-finished', name, status: 'failed', detail });
     throw cause;
   }
 }
+

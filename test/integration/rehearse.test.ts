@@ -3,7 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from '../../src/dialects/connect.js';
-import { COPY_PREFIX } from '../../src/rehearsal/copySpec.js';
+import { rehearsalCopyName as copyNameFor, rehearsalCopyPrefix as copyPrefixFor } from '../../src/rehearsal/copySpec.js';
 import { seedEntities } from '../fixtures/openmetadata/entities.js';
 import { AIRFLOW_HEAD, type UpScenario } from '../fixtures/upScenario.js';
 import {
@@ -29,11 +29,14 @@ async function scenario(server: TestServer): Promise<UpScenario> {
   return sc;
 }
 
-/** The rehearsal copies of this scenario's databases that exist on the server now (or on `on`). */
+/** The rehearsal copies of this scenario's databases that exist on the server now (or on `on`), kept ones too. */
 async function copiesOf(sc: UpScenario, on: TestServer = sc.server): Promise<string[]> {
   const admin = await connect(on.admin);
   try {
-    const names = [...await admin.scratch.list(`${COPY_PREFIX}${sc.om.name}_`), ...await admin.scratch.list(`${COPY_PREFIX}${sc.airflow.name}_`)];
+    const names: string[] = [];
+    for (const spec of [sc.om.appSpec, sc.airflow.appSpec]) {
+      for (const kept of [false, true]) names.push(...await admin.scratch.list(copyPrefixFor(spec, { kept })));
+    }
     return names;
   } finally {
     await admin.close();
@@ -56,6 +59,7 @@ for (const engine of servers.engines) {
       assert.equal(run.code, 0, run.stdout + run.stderr);
       const r = run.json.result;
       assert.equal(r.outcome, 'passed');
+      assert.deepEqual(r.planDiff, [], 'the copies ran the real databases\' plan, step for step');
       // For docs/rehearse.md: what the rehearsal cost next to the backup it was restored from (not asserted).
       t.diagnostic(`overhead ${engine.label}: backup ${r.timings.backupMs} ms, restore ${r.timings.restoreMs} ms, run ${r.timings.runMs} ms, `
         + `total ${r.timings.totalMs} ms; steps ${r.steps.map((x: { name: string; durationMs: number }) => `${x.name} ${x.durationMs} ms`).join(', ')}`);
@@ -65,7 +69,7 @@ for (const engine of servers.engines) {
       assert.ok(r.timings.restoreMs > 0 && r.timings.runMs > 0 && r.timings.totalMs >= r.timings.runMs);
       assert.equal(r.copies.length, 2);
       for (const c of r.copies) {
-        assert.match(c.copy, /^omm_rehearsal_[a-z0-9_]+_[0-9a-f]{8}$/);
+        assert.match(c.copy, /^omm_rehearsal_[0-9a-f]{10}_[0-9a-f]{8}_[a-z0-9_]+$/);
         assert.equal(c.dropped, true);
         assert.equal(c.backupSource, 'taken-now');
       }
@@ -147,14 +151,17 @@ for (const engine of servers.engines) {
       assert.equal(await omVersion(sc), '1.10.2');
     });
 
-    it('--keep-copy leaves the migrated copies for inspection, reported as kept; the next rehearsal removes them first', async () => {
+    it('--keep-copy leaves the migrated copies, named as kept; a later rehearsal removes only dead copies of its own databases (issue 21, point 9)', async () => {
       const sc = await scenario(engine.server());
       const params = await parameterSnapshot(sc);
       const kept = await runCli(sc, ['rehearse', '--keep-copy', '--json']);
       assert.equal(kept.code, 0, kept.stdout + kept.stderr);
       const copies: Array<{ role: string; copy: string; dropped: boolean }> = kept.json.result.copies;
       assert.equal(copies.length, 2);
-      for (const c of copies) assert.equal(c.dropped, false, `${c.copy} reported as kept`);
+      for (const c of copies) {
+        assert.equal(c.dropped, false, `${c.copy} reported as kept`);
+        assert.match(c.copy, /^omm_rehearsal_kept_/);
+      }
       assert.deepEqual((await copiesOf(sc)).sort(), copies.map((c) => c.copy).sort(), 'the copies are still there');
       // they hold the migrated state; the real databases do not
       const omCopy = copies.find((c) => c.role === 'openmetadata')!.copy;
@@ -163,10 +170,24 @@ for (const engine of servers.engines) {
       assert.equal(await omVersion(sc), '1.10.2');
       await assertParametersAsBefore(sc, params);
 
-      const next = await runCli(sc, ['rehearse', '--json']);
-      assert.equal(next.code, 0, next.stdout + next.stderr);
-      assert.deepEqual([...next.json.result.removedLeftovers].sort(), copies.map((c) => c.copy).sort());
-      assert.deepEqual(await copiesOf(sc), []);
+      // Beside them: a dead rehearsal's copy of this very database (to go), and a live rehearsal's copy of a database
+      // whose name folds to the same (upper case: another PostgreSQL database; on MariaDB the same name on another
+      // server) — not this run's to touch.
+      const dead = copyNameFor(sc.om.appSpec, 'dead0000-0000-4000-8000-000000000000');
+      const other = sc.server.engine === 'postgres' ? { ...sc.om.appSpec, database: sc.om.name.toUpperCase() } : { ...sc.om.appSpec, port: sc.om.appSpec.port + 1 };
+      const foreign = copyNameFor(other, 'a11ce000-0000-4000-8000-000000000000');
+      const admin = await connect(sc.server.admin);
+      try {
+        for (const name of [dead, foreign]) await admin.scratch.create(name, await admin.scratch.account());
+        const next = await runCli(sc, ['rehearse', '--json']);
+        assert.equal(next.code, 0, next.stdout + next.stderr);
+        assert.deepEqual(next.json.result.removedLeftovers, [dead]);
+        assert.deepEqual((await copiesOf(sc)).sort(), copies.map((c) => c.copy).sort(), 'the kept copies are still there');
+        assert.ok((await admin.scratch.list(foreign)).includes(foreign), 'the other database\'s copy is still there');
+      } finally {
+        for (const name of [foreign, ...copies.map((c) => c.copy)]) await admin.scratch.drop(name).catch(() => undefined);
+        await admin.close();
+      }
     });
 
     it('--rehearse-admin-url makes, migrates and drops the copies on another server; the real server gets no copy', async () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { AIRFLOW_HEAD, type UpScenario } from '../fixtures/upScenario.js';
 import { controlsEnv } from '../fixtures/airflow/python/pythonAirflow.js';
+import { seedEntities } from '../fixtures/openmetadata/entities.js';
 import {
   airflowRevision, alive, assertParametersAsBefore, backupFiles, childProcessGroups, killHard, ledgerByStep, ledgerRows,
   omVersion, parameterSnapshot, runCli, startCli, upTestServers, waitFor, type LiveRun,
@@ -177,8 +178,42 @@ for (const engine of engines) {
       assert.equal(s.plan.id, failed.json.error.details.progress.planId, 'the same plan from the same state');
       assert.equal(s.resumedFrom, failed.json.error.details.progress.runId);
       assert.ok(s.backups.every((b: { reused: boolean; reusedFrom: string }) => b.reused && b.reusedFrom === s.resumedFrom), JSON.stringify(s.backups));
+      for (const b of s.backups) assert.match(b.decision, /^reusing backup \S+ \(taken \d+ (s|min) ago, counts match\)$/);
       assert.deepEqual(backupFiles(sc).sort(), dumps, 'no second dump');
       assert.equal(await omVersion(sc), '1.11.0');
+    });
+
+    it('rows written after the failed run: the resumed up backs that database up again and says why (issue 21, point 7)', async () => {
+      const sc = await scenario(engine.server());
+      await seedEntities(sc.om, 5);
+      const failed = await runCli(sc, ['up', '--json'], { OM_STANDIN_FAIL_AT: '1.10.3' });
+      assert.equal(failed.code, 8, failed.stdout + failed.stderr);
+      assert.equal(await omVersion(sc), '1.10.2', 'nothing the versions could show');
+      // The application wrote on: that row is in no backup of the failed run.
+      await sc.om.root.knex.raw('INSERT INTO table_entity (id, name) VALUES (?, ?)', ['10000000-0000-0000-0000-000000000000', 'written_after']);
+      const again = await runCli(sc, ['up', '--json']);
+      assert.equal(again.code, 0, again.stdout + again.stderr);
+      const s = again.json.result;
+      const by = Object.fromEntries(s.backups.map((b: { target: string }) => [b.target, b])) as Record<string, { reused: boolean; decision: string; file: string }>;
+      assert.equal(by.openmetadata.reused, false, JSON.stringify(s.backups));
+      assert.equal(by.openmetadata.decision, 'new backup: rows changed since the unfinished run\'s backup (table_entity 5 → 6)');
+      assert.ok(!failed.json.error.details.progress.backups.includes(by.openmetadata.file), 'a new file');
+      assert.equal(by.airflow.reused, true, 'the database nobody wrote to keeps its backup');
+      assert.match(by.airflow.decision, /^reusing backup \S+ \(taken \d+ (s|min) ago, counts match\)$/);
+      assert.equal(await omVersion(sc), '1.11.0');
+    });
+
+    it('an unfinished run\'s backup older than --backup-reuse-max-age is not taken over', async () => {
+      const sc = await scenario(engine.server());
+      const failed = await runCli(sc, ['up', '--json'], { OM_STANDIN_FAIL_AT: '1.10.3' });
+      assert.equal(failed.code, 8, failed.stdout + failed.stderr);
+      await new Promise((r) => setTimeout(r, 2_000));
+      const again = await runCli(sc, ['up', '--json', '--backup-reuse-max-age', '1s']);
+      assert.equal(again.code, 0, again.stdout + again.stderr);
+      for (const b of again.json.result.backups) {
+        assert.equal(b.reused, false);
+        assert.match(b.decision, /^new backup: the unfinished run's backup was taken \d+ s ago, more than --backup-reuse-max-age 1 s$/);
+      }
     });
   });
 }

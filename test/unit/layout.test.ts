@@ -25,13 +25,19 @@ function roomOf(file: string): string {
 
 const FILES = ['src', 'preflight', 'migrations'].flatMap((d) => sources(join(ROOT, d)));
 
+/** Every relative module a file loads: `import … from`, `export … from`, a side-effect `import '…'`, and `import('…')`. */
+export function relativeImports(text: string): string[] {
+  const patterns = [/(?:import|export)[^'";]*?from\s+'(\.[^']+)'/g, /^\s*import\s+'(\.[^']+)'/gm, /\bimport\(\s*'(\.[^']+)'\s*\)/g];
+  return patterns.flatMap((p) => [...text.matchAll(p)].map((m) => m[1]));
+}
+
 describe('layout', () => {
   it('has no import cycle between folders', () => {
     const edges = new Map<string, Set<string>>();
     for (const file of FILES) {
-      for (const m of readFileSync(file, 'utf8').matchAll(/(?:import|export)[^'"]*?from\s+'(\.[^']+)'/g)) {
+      for (const path of relativeImports(readFileSync(file, 'utf8'))) {
         const from = roomOf(file);
-        const to = roomOf(resolve(dirname(file), m[1]));
+        const to = roomOf(resolve(dirname(file), path));
         if (from === to) continue;
         if (!edges.has(from)) edges.set(from, new Set());
         edges.get(from)!.add(to);
@@ -47,6 +53,11 @@ describe('layout', () => {
     };
     for (const room of edges.keys()) visit(room, []);
     assert.deepEqual(cycles, []);
+  });
+
+  it('sees static, side-effect and dynamic imports', () => {
+    const text = "import { a } from './a.js';\nimport './b.js';\nconst { c } = await import('./c.js');\nexport type { D } from '../d.js';\n";
+    assert.deepEqual(relativeImports(text).sort(), ['../d.js', './a.js', './b.js', './c.js']);
   });
 
   it('keeps SQL statements in src/dialects', () => {

@@ -52,6 +52,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./revertParams.js')).revertParamsCommand,
   },
   {
+    command: 'resolve-restore',
+    describe: 'settle a restore-on-failure that was cut off (SIGKILL): keep what was swapped in, drop the half-made copy, record the outcome',
+    load: async () => (await import('./resolveRestore.js')).resolveRestoreCommand,
+  },
+  {
     command: 'entrypoint [command..]',
     describe: 'container entrypoint: up from the environment, then run the wrapped command (om-migrate entrypoint -- CMD…)',
     load: async () => (await import('./entrypoint.js')).entrypointCommand,

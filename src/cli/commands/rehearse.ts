@@ -1,6 +1,7 @@
 import { resolveConfig } from '../../config/resolveConfig.js';
 import { runRehearse, type RehearsalSummary } from '../../api/rehearse.js';
 import { outputOf } from '../../api/rehearseReport.js';
+import { describeDifference } from '../../plan/planDiff.js';
 import { formatDuration } from '../../rehearsal/rehearsalRecord.js';
 import { describeChange } from '../../targets/rowCounts.js';
 import { EXIT } from '../exitCodes.js';
@@ -30,6 +31,11 @@ function renderRehearsal(s: RehearsalSummary, out: Output): void {
   for (const name of s.removedLeftovers) out.line(`  removed      ${name}, left by a killed rehearsal`);
   for (const c of s.copies) {
     out.line(`  copy         ${c.role}: ${c.copy} from ${c.manifest} (${c.backupSource}); restore ${formatDuration(c.restoreMs)}; ${c.dropped ? 'dropped' : 'kept'}`);
+  }
+  if (s.planDiff) {
+    out.line(s.planDiff.length === 0 ? '  plan         the copies\' plan is the real databases\' plan, step for step'
+      : paint(out, 'yellow', `  plan         the copies' plan differs from the real databases' (real | copy):`));
+    for (const d of s.planDiff) out.line(paint(out, 'yellow', `  plan         ${describeDifference(d)}`));
   }
   for (const st of s.steps) out.line(`  step         ${st.name}: ${st.status} in ${formatDuration(st.durationMs)} — ${st.detail}`);
   if (s.run) for (const p of s.run.parameters) out.line(`  parameter    ${p.target}: ${p.parameter} ${p.previous ?? '(not set)'} → ${p.raisedTo} → ${p.restored}`);

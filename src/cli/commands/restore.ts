@@ -5,7 +5,6 @@ import { usageError } from '../../errors.js';
 import { EXIT } from '../exitCodes.js';
 import { paint } from '../output.js';
 import { startProgress } from '../progress.js';
-import { withInterrupt } from '../../process/Interruption.js';
 import type { CommandSpec } from './CommandSpec.js';
 
 export const restoreCommand: CommandSpec = {
@@ -25,8 +24,9 @@ export const restoreCommand: CommandSpec = {
     const manifest = input.manifest;
     let result;
     try {
-      // SIGINT/SIGTERM stop the client and end in INTERRUPTED (exit 130) saying what state the database is in.
-      result = await withInterrupt((signal) => restoreDatabase(manifest, config, { into: input.into, force: Boolean(input.force), onProgress, jobs, signal }));
+      // SIGINT/SIGTERM stop the client (the run lock's interruption) and end in INTERRUPTED (exit 130), saying what
+      // state the database is in.
+      result = await restoreDatabase(manifest, config, { into: input.into, force: Boolean(input.force), onProgress, jobs });
     } catch (error) {
       progress.fail('restore did not happen');
       throw error;

@@ -26,6 +26,11 @@ export const statusCommand: CommandSpec = {
           out.line(`  ${e.startedAt}  ${e.step.padEnd(34)} ${e.status.padEnd(7)} --to ${e.targetVersion}  run ${e.runId.slice(0, 8)}`);
         }
       }
+      for (const r of status.cutOffRestores) {
+        out.line(paint(out, 'red', `restore-on-failure of run ${r.runId.slice(0, 8)} was cut off (${r.record}):`));
+        for (const d of r.databases) out.line(paint(out, 'red', `  ${d.text}`));
+        out.line(paint(out, 'red', '  up refuses until it is settled: run om-migrate resolve-restore'));
+      }
       const rh = status.lastRehearsal;
       if (rh) {
         const outcome = rh.status === 'done' ? 'passed' : rh.status;

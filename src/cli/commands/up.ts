@@ -11,7 +11,7 @@ export const upCommand: CommandSpec = {
   name: 'up',
   async run(input, out) {
     const config = resolveConfig(input, process.env, { command: 'up' });
-    const summary = await runUp(config, { onEvent: await eventPrinter(out) });
+    const summary = await runUp(config, { onEvent: await eventPrinter(out), planFile: input.plan });
     const exitCode = upExitCode(summary);
     out.result('up', exitCode, summary, () => renderSummary(summary, out));
     return exitCode;
@@ -51,7 +51,7 @@ export function renderSummary(s: UpSummary, out: Output): void {
   out.line(paint(out, 'bold', `om-migrate up: ${s.message} (run ${s.runId})`));
   if (s.rehearsal) out.line(`  rehearsal    ${s.rehearsal.severity === 'ok' ? s.rehearsal.summary : paint(out, 'yellow', s.rehearsal.summary)}`);
   if (s.resumedFrom) out.line(`  resumed      the unfinished run ${s.resumedFrom}: its verified backups were taken over`);
-  for (const b of s.backups) out.line(`  backup       ${b.target}: ${b.file} (${formatBytes(b.bytes)}${b.reused ? `, reused from run ${b.reusedFrom}` : ''})`);
+  for (const b of s.backups) out.line(`  backup       ${b.target}: ${b.file} (${formatBytes(b.bytes)}; ${b.decision}${b.reused ? `, from run ${b.reusedFrom}` : ''})`);
   for (const p of s.parameters) out.line(`  parameter    ${p.target}: ${p.parameter} ${p.previous ?? '(not set)'} → ${p.raisedTo} → ${p.restored}`);
   if (s.leftoversReverted > 0) out.line(`  parameter    ${s.leftoversReverted} change(s) left by an earlier run put back first`);
   for (const r of s.rejectedJournalRows) out.line(`  ${paint(out, 'yellow', 'journal')}      row ${r.id} in ${r.journal} was not run: ${r.reason}`);
@@ -64,9 +64,9 @@ export function renderSummary(s: UpSummary, out: Output): void {
       out.line(`  rows         ${describeChange(c)}${meant ? ` — expected: ${meant.why}` : ''}`);
     }
   }
-  for (const w of s.warnings.filter((x) => x.gate !== 'row-counts' && x.gate !== 'rehearsal')) out.line(`  ${paint(out, 'yellow', 'warn')}         ${w.summary}${w.fix ? ` (${w.fix})` : ''}`);
+  for (const w of s.warnings.filter((x) => x.effect?.kind !== 'rows-lost' && x.effect?.kind !== 'rehearsal')) out.line(`  ${paint(out, 'yellow', 'warn')}         ${w.summary}${w.fix ? ` (${w.fix})` : ''}`);
   // Lost rows last and loud: the one line nobody may miss on upgrade night.
-  for (const w of s.warnings.filter((x) => x.gate === 'row-counts')) {
+  for (const w of s.warnings.filter((x) => x.effect?.kind === 'rows-lost')) {
     out.line(paint(out, 'red', paint(out, 'bold', `  !! ${w.summary}`)));
     if (w.fix) out.line(paint(out, 'red', `     ${w.fix}`));
   }

@@ -2,6 +2,7 @@ import semver from 'semver';
 import knexFactory, { Knex } from 'knex';
 import { MysqlRowCounter } from './MysqlRowCounter.js';
 import { MysqlScratch } from './MysqlScratch.js';
+import { MysqlSwap } from './MysqlSwap.js';
 import { MysqlSessions } from './MysqlSessions.js';
 import { registerOwnSession, serverKey } from '../ownSessions.js';
 import type { ConnectionSpec } from '../../config/ConnectionSpec.js';
@@ -46,6 +47,7 @@ export class MysqlDialect implements Dialect {
   readonly sessions: MysqlSessions;
   readonly rowCounts: MysqlRowCounter;
   readonly scratch: MysqlScratch;
+  readonly swap: MysqlSwap;
   readonly openmetadata: MysqlOpenMetadataQueries;
   readonly airflow: MysqlAirflowQueries;
   readonly airflowRepair: MysqlAirflowRepair;
@@ -63,7 +65,8 @@ export class MysqlDialect implements Dialect {
     this.sessions = new MysqlSessions(knex, serverKey('mysql', spec.host, spec.port));
     this.rowCounts = new MysqlRowCounter(knex);
     this.scratch = new MysqlScratch(knex);
-    this.openmetadata = new MysqlOpenMetadataQueries(knex, this.introspect);
+    this.swap = new MysqlSwap(knex);
+    this.openmetadata = new MysqlOpenMetadataQueries(knex, this.introspect, () => this.cancelRunningStatement());
     this.airflow = new MysqlAirflowQueries(knex, this.introspect);
     this.airflowRepair = new MysqlAirflowRepair(knex, () => this.cancelRunningStatement());
     this.params = new MysqlParameterReader(knex);

@@ -11,6 +11,7 @@ import type { ParameterCoordination, ParameterReader, ServerProbe } from './para
 import type { RoomExposure } from './room.js';
 import type { RowCounter, SchemaIntrospector, ScratchDatabases } from './schema.js';
 import type { SessionLister } from './sessions.js';
+import type { DatabaseSwap } from './swap.js';
 import type { Capabilities, Privileges, ServerInfo } from './server.js';
 
 /** One open, pinned connection to one database and everything engine-specific about it. */
@@ -26,6 +27,8 @@ export interface Dialect {
   readonly rowCounts: RowCounter;
   /** Scratch databases on this server (the rehearsal's copy): only through a connection allowed to create them. */
   readonly scratch: ScratchDatabases;
+  /** Swapping a restored copy in for a live database (restore-on-failure): only through a connection allowed to. */
+  readonly swap: DatabaseSwap;
   readonly openmetadata: OpenMetadataQueries;
   readonly airflow: AirflowQueries;
   readonly airflowRepair: AirflowRepairSql;
@@ -55,6 +58,12 @@ export interface Dialect {
   serverInfo(): Promise<ServerInfo>;
   /** When the server last started (seconds since the epoch, to a second or two): a change means it restarted. */
   serverStartedAt(): Promise<number>;
+  /**
+   * Stops the statement this connection is running now, from a session of its own (KILL QUERY / pg_cancel_backend),
+   * leaving the session and its locks alive; does nothing when it runs none. For an interruption to reach SQL that
+   * waits for a lock.
+   */
+  cancelRunningStatement(): Promise<void>;
   privileges(): Promise<Privileges>;
   /** What this connection's user lacks for the statements `needs` describe (read-only; empty when nothing). */
   missingPrivileges(needs: PrivilegeNeed[]): Promise<PrivilegeGap[]>;

@@ -42,6 +42,11 @@ export interface LedgerStore {
   /** The newest run of a plan that did not finish well (interrupted or failed), if any. */
   lastUnfinishedRun(planId: string, exceptRunId: string): Promise<LedgerEntry | undefined>;
   recent(limit: number): Promise<LedgerEntry[]>;
+  /**
+   * Brings `rows` (another copy of this ledger, read elsewhere) into this one: a row of the same id is updated, a newer
+   * one added. restore-on-failure carries the failed run's record into the restored database, whose ledger is the backup's.
+   */
+  carryOver(rows: LedgerEntry[]): Promise<void>;
   /** The newest row of `step` (of `planId`, when given), if any. */
   lastOf(step: string, planId?: string): Promise<LedgerEntry | undefined>;
 }

@@ -22,7 +22,8 @@ export interface OpenMetadataQueries {
   staleRunningPipelines(olderThan: number): Promise<PipelineRun[]>;
   /**
    * Marks the runs staleRunningPipelines(olderThan) finds as `failed` with `endDate = now` (epoch ms), in one
-   * transaction, and returns them as they were found. Every other row is left untouched.
+   * transaction, and returns them as they were found. Every other row is left untouched. Aborting `signal` cancels
+   * the statement on the server (it may wait for a row lock) and rolls the transaction back.
    */
-  failStaleRunningPipelines(olderThan: number, now: number): Promise<PipelineRun[]>;
+  failStaleRunningPipelines(olderThan: number, now: number, options?: { signal?: AbortSignal }): Promise<PipelineRun[]>;
 }

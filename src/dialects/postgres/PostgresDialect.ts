@@ -1,6 +1,7 @@
 import knexFactory, { Knex } from 'knex';
 import { PostgresRowCounter } from './PostgresRowCounter.js';
 import { PostgresScratch } from './PostgresScratch.js';
+import { PostgresSwap } from './PostgresSwap.js';
 import { PostgresSessions } from './PostgresSessions.js';
 import { registerOwnSession, serverKey } from '../ownSessions.js';
 import type { ConnectionSpec } from '../../config/ConnectionSpec.js';
@@ -47,6 +48,7 @@ export class PostgresDialect implements Dialect {
   readonly sessions: PostgresSessions;
   readonly rowCounts: PostgresRowCounter;
   readonly scratch: PostgresScratch;
+  readonly swap: PostgresSwap;
   readonly openmetadata: PostgresOpenMetadataQueries;
   readonly airflow: PostgresAirflowQueries;
   readonly airflowRepair: PostgresAirflowRepair;
@@ -64,7 +66,8 @@ export class PostgresDialect implements Dialect {
     this.sessions = new PostgresSessions(knex, serverKey('postgres', spec.host, spec.port));
     this.rowCounts = new PostgresRowCounter(knex);
     this.scratch = new PostgresScratch(knex);
-    this.openmetadata = new PostgresOpenMetadataQueries(knex, this.introspect);
+    this.swap = new PostgresSwap(knex);
+    this.openmetadata = new PostgresOpenMetadataQueries(knex, this.introspect, () => this.cancelRunningStatement());
     this.airflow = new PostgresAirflowQueries(knex, this.introspect);
     this.airflowRepair = new PostgresAirflowRepair(knex, () => this.cancelRunningStatement());
     this.params = new PostgresParameterReader(knex);

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { OpenMetadataQueries, PipelineRun, SchemaIntrospector } from '../types.js';
+import { cancellable } from '../cancellable.js';
 import { rows } from './rows.js';
 
 /** The rows staleRunningPipelines reports and failStaleRunningPipelines changes: one WHERE for both. */
@@ -10,7 +11,8 @@ const STALE_RUNNING = `s.extension = 'ingestionPipeline.pipelineStatus'
 interface StaleRow { hash: string; runId: string | null; startDate: string | null; ts: string; name: string | null }
 
 export class PostgresOpenMetadataQueries implements OpenMetadataQueries {
-  constructor(private readonly knex: Knex, private readonly introspect: SchemaIntrospector) {}
+  constructor(private readonly knex: Knex, private readonly introspect: SchemaIntrospector,
+    private readonly cancel: () => Promise<void> = async () => undefined) {}
 
   async changeLogVersions(): Promise<string[] | undefined> {
     if (!(await this.introspect.tableExists('SERVER_CHANGE_LOG'))) return undefined;
@@ -47,11 +49,13 @@ export class PostgresOpenMetadataQueries implements OpenMetadataQueries {
     return selectStale(this.knex, olderThan, withNames, false);
   }
 
-  async failStaleRunningPipelines(olderThan: number, now: number): Promise<PipelineRun[]> {
+  async failStaleRunningPipelines(olderThan: number, now: number, options: { signal?: AbortSignal } = {}): Promise<PipelineRun[]> {
     // Asked before the transaction: the dialect's single pinned connection belongs to the transaction once it starts.
     if (!(await this.introspect.tableExists('entity_extension_time_series'))) return [];
     const withNames = await this.introspect.tableExists('ingestion_pipeline_entity');
-    return this.knex.transaction(async (trx) => {
+    // Its FOR UPDATE may wait for a running pipeline's row lock: aborting (the step's time limit, SIGTERM) cancels it.
+    return cancellable(options.signal, this.cancel, (check) => this.knex.transaction(async (trx) => {
+      check();
       // FOR UPDATE OF s: a run that finishes meanwhile is either reported and changed, or neither.
       const found = await selectStale(trx, olderThan, withNames, true);
       if (found.length > 0) {
@@ -61,7 +65,7 @@ export class PostgresOpenMetadataQueries implements OpenMetadataQueries {
             WHERE ${STALE_RUNNING}`, [now, olderThan]);
       }
       return found;
-    });
+    }));
   }
 }
 

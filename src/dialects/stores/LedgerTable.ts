@@ -116,6 +116,20 @@ export class LedgerTable implements LedgerStore {
     if (!(await this.exists())) return [];
     return entries(await this.knex.table(LEDGER_TABLE).orderBy('id', 'desc').limit(limit));
   }
+
+  async carryOver(rows: LedgerEntry[]): Promise<void> {
+    await this.ensureTable();
+    const have = new Set((await this.knex.table(LEDGER_TABLE).select('id') as Array<{ id: number | string }>).map((r) => Number(r.id)));
+    for (const e of [...rows].sort((a, b) => a.id - b.id)) {
+      const values = {
+        run_id: e.runId, plan_id: e.planId || null, step: e.step, target_version: e.targetVersion, status: e.status, started_at: e.startedAt,
+        finished_at: e.finishedAt, backup_id: e.backupId, state_before: e.stateBefore, state_after: e.stateAfter, output_tail: e.outputTail,
+      };
+      // New rows take this table's next ids (its sequence or AUTO_INCREMENT is the backup's): order is kept, ids may differ.
+      if (have.has(e.id)) await this.knex.table(LEDGER_TABLE).where({ id: e.id }).update(values);
+      else await this.knex.table(LEDGER_TABLE).insert(values);
+    }
+  }
 }
 
 /**

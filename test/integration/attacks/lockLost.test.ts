@@ -60,7 +60,7 @@ for (const engine of engines) {
       const dir = mkdtempSync(join(tmpdir(), 'omm-locklost-'));
       dirs.push(dir);
       const migrator = stubbornMigrator(sc, dir);
-      const run = startCli(sc, ['up', '--json'], { OM_MIGRATE_OM_COMMAND: migrator.command });
+      const run = startCli(sc, ['up', '--json'], { OM_MIGRATE_OM_COMMAND: migrator.command, OM_MIGRATE_STOP_GRACE: '2s' });
       live.push(run);
       await waitFor('the migrator to run', () => migrator.started(), 120_000);
       await killLockSession(sc);
@@ -96,7 +96,7 @@ for (const engine of engines) {
       orphans.push(launcher.pid!);
       const first = startCli(sc, ['up'], {
         ...controlsEnv({ sleepAtStep: 3, sleepSeconds: 300 }),
-        OM_MIGRATE_AIRFLOW_COMMAND: `export -p > '${dir}/env.sh' && touch '${dir}/go' && exec sleep 600`,
+        OM_MIGRATE_AIRFLOW_COMMAND: `export -p > '${dir}/env.sh' && touch '${dir}/go' && exec sleep 600`, OM_MIGRATE_STOP_GRACE: '2s',
       });
       live.push(first);
       const said = () => {
@@ -112,7 +112,7 @@ for (const engine of engines) {
       orphans.push(survivor);
       first.child.kill('SIGKILL');
       await first.done;
-      await new Promise((r) => setTimeout(r, 12_000)); // past the supervisor's grace period: what could be killed is gone
+      await new Promise((r) => setTimeout(r, 4_000)); // past the supervisor's grace period (2 s): what could be killed is gone
       assert.ok(alive(survivor), 'the migrator outlived om-migrate (the premise)');
       const raisedByFirst = await parameterSnapshot(sc);
       assert.notDeepEqual(raisedByFirst, params, 'the killed run left its parameters raised');
