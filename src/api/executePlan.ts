@@ -129,6 +129,8 @@ export async function executePlan(run: PlanExecution): Promise<UpSummary> {
       });
     }, {
       interruption,
+      // The step's migrator gets its grace period, then SIGKILL: wait for that, and a margin, before reverting anyway.
+      graceMs: config.stopGraceMs + 20_000,
       onReverted: (r) => { revert = r; },
       onInterrupted: (reason) => emit({ type: 'phase', text: `${reason.message}: stopping the step, then putting parameters back` }),
     });

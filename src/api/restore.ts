@@ -22,7 +22,8 @@ export async function restoreDatabase(manifestPath: string,
   try {
     const target = { role, spec, dialect, server: await dialect.serverInfo(), privileges: await dialect.privileges() };
     return await withLockedTargets([target], { lockTimeoutMs: config.lockTimeoutMs ?? 0, connectTimeoutMs: config.connectTimeoutMs ?? 10_000 },
-      { lockCommand: 'restore', recordHolder: false },
+      // restoreBackup throws the interruption itself, saying what state the database is left in (issue 21, point 15).
+      { lockCommand: 'restore', recordHolder: false, workReportsInterruption: true },
       ({ interruption }) => restoreBackup(manifestPath, config, { ...options, signal: interruption.signal }));
   } finally {
     await dialect.close();

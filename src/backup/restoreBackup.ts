@@ -30,7 +30,7 @@ export interface RestoreOptions {
   onProgress?: (event: RestoreProgress) => void;
   /** pg_restore --jobs for a PostgreSQL archive, or that many clients at once for a parallel MySQL backup: no longer one transaction. */
   jobs?: number;
-  /** Aborting (SIGINT/SIGTERM, a lost run lock) stops the client; the signal's reason is thrown. */
+  /** Aborting (SIGINT/SIGTERM, a lost run lock) stops the client; an interruption says what state the database is left in. */
   signal?: AbortSignal;
 }
 
@@ -91,6 +91,9 @@ export async function restoreBackup(manifestPath: string, config: Pick<RunConfig
     if (tool.problem || !tool.path) {
       throw new OmMigrateError('RESTORE_FAILED', `cannot restore: ${tool.problem ?? `${tool.name} not found`}`, { hint: tool.fix });
     }
+    if (options.signal?.aborted) {
+      throw isInterruption(options.signal.reason) ? interrupted(spec, 'before anything was written to it: it is as it was') : options.signal.reason;
+    }
     if (isFileSet(manifest) && manifest.format === 'sql-files') {
       // A parallel MySQL-family backup: one client per file, `jobs` at a time (restoreSqlFiles.ts).
       options.onProgress?.({ phase: 'restoring', database: spec.database, pid: undefined, command: tool.path ? [tool.name] : [] });
@@ -129,7 +132,12 @@ export async function restoreBackup(manifestPath: string, config: Pick<RunConfig
       const [fed, exited] = await Promise.allSettled([feeding, running.exit]);
       if (polling) clearInterval(polling);
       const exit = exited.status === 'fulfilled' ? exited.value : undefined;
-      if (options.signal?.aborted) throw options.signal.reason;
+      if (options.signal?.aborted && !(exit && succeeded(exit))) {
+        if (!isInterruption(options.signal.reason)) throw options.signal.reason;
+        throw interrupted(spec, jobs > 1 ? `pg_restore ran with --jobs ${jobs}, not in one transaction: it may be partly restored; restore again with --force`
+          : dialect.capabilities.transactionalDdl ? 'pg_restore ran in one transaction, which was not committed: it is as it was'
+            : 'it may be partly restored (the client commits as it goes); restore again with --force');
+      }
       if (!exit || !succeeded(exit)) {
         throw new OmMigrateError('RESTORE_FAILED',
           `restore into ${describeSpec(spec)} failed: ${exit ? describeExit(tool.name, exit) : `${tool.name} failed`}`,
@@ -158,6 +166,18 @@ export async function restoreBackup(manifestPath: string, config: Pick<RunConfig
   } finally {
     await dialect.close();
   }
+}
+
+/** Stopped by SIGINT/SIGTERM, rather than by a lost run lock (whose own error says what to do). */
+function isInterruption(reason: unknown): boolean {
+  return !(reason instanceof OmMigrateError) || reason.code === 'INTERRUPTED';
+}
+
+/** Stopped by SIGINT/SIGTERM (exit 130), saying what state the target is left in. */
+function interrupted(spec: ConnectionSpec, state: string): OmMigrateError {
+  return new OmMigrateError('INTERRUPTED', `restore into ${describeSpec(spec)} interrupted ${state.startsWith('before') ? state : `: ${state}`}`, {
+    hint: 'Run the restore again when you are ready; it checks the database first.',
+  });
 }
 
 /** A descriptor's file offset, from Linux's /proc (undefined elsewhere): progress only. */

@@ -68,7 +68,10 @@ export async function restoreSqlFiles(r: SqlFilesRestore): Promise<void> {
   } finally {
     if (polling) clearInterval(polling);
   }
-  if (r.signal?.aborted) throw new OmMigrateError('INTERRUPTED', `restore into ${describeSpec(r.spec)} interrupted; the database may be partly restored`);
+  if (r.signal?.aborted) {
+    throw new OmMigrateError('INTERRUPTED', `restore into ${describeSpec(r.spec)} interrupted: it may be partly restored (one client per file, each committing as it goes); restore again with --force`,
+      { hint: 'Run the restore again with --force when you are ready.' });
+  }
   if (firstError !== undefined) throw firstError;
 }
 

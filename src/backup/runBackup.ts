@@ -10,11 +10,11 @@ import { OmMigrateError } from '../errors.js';
 import { alive } from '../process/runDir.js';
 import { Redactor } from '../process/redact.js';
 import { omMigrateVersion } from '../version.js';
-import { BackupManifest, writeManifest } from './BackupManifest.js';
+import { BackupManifest, manifestPathFor, writeManifest } from './BackupManifest.js';
 import { backupFileName, withSequence } from './backupFileName.js';
 import { checkCompression } from './compression.js';
 import { dumpThroughCodec, dumpToFile } from './dumpToDisk.js';
-import { failed } from './backupFailed.js';
+import { directoryFault, failed, serverLost } from './backupFailed.js';
 import { listArchive } from './listArchive.js';
 import { runParallelBackup } from './runParallelBackup.js';
 import { syncPath } from './syncPath.js';
@@ -119,9 +119,11 @@ export async function runBackup(source: BackupSource,
       options.onProgress?.({ phase: 'started', database, file, pid, command: invocation.display, estimatedBytes });
     const context = { file: partial, toolName: tool.name, redactor: new Redactor([dialect.spec.password]), dir: config.backupDir, env,
       signal: options.signal, database };
-    const dumped = compression === 'none'
-      ? await dumpToFile(invocation, handle, tooling.format, context, dumpStarted, report)
-      : await dumpThroughCodec(invocation, handle, compression, context, dumpStarted, report);
+    const serverStarted = await dialect.serverStartedAt().catch(() => undefined);
+    const dumped = await (compression === 'none'
+      ? dumpToFile(invocation, handle, tooling.format, context, dumpStarted, report)
+      : dumpThroughCodec(invocation, handle, compression, context, dumpStarted, report))
+      .catch(async (error: unknown) => { throw await serverLost(error, dialect, serverStarted, database); });
 
     options.onProgress?.({ phase: 'verifying', database, file });
     if (!tooling.dumpCompleted(dumped.tail)) {
@@ -165,10 +167,16 @@ export async function runBackup(source: BackupSource,
       verification: lister ? { method: 'pg_restore --list', entries } : { method: 'completion-line' },
     };
     // Verified and durable: only now does it get its real name, and then its manifest.
-    await rename(partial, file);
-    removeFile = false;
-    await writeManifest(file, manifest);
-    await syncPath(config.backupDir);
+    try {
+      await rename(partial, file);
+      removeFile = false;
+      await writeManifest(file, manifest);
+      await syncPath(config.backupDir);
+    } catch (error) {
+      // The directory was removed, made read-only or filled under the dump: nothing here is a backup any more.
+      removeFile = false;
+      throw await directoryFault(error, config.backupDir, database, [partial, file, manifestPathFor(file)]);
+    }
     return manifest;
   } finally {
     invocation.dispose();

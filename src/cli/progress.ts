@@ -1,4 +1,4 @@
-import type { Output } from './output.js';
+import { printable, type Output } from './output.js';
 
 /** A spinner line on a TTY (ora, on stderr); nothing at all otherwise, so logs and --json stay clean. */
 export interface Progress {
@@ -24,9 +24,9 @@ export async function startProgress(out: Output, text: string): Promise<Progress
   const { default: ora } = await import('ora');
   const spinner = ora({ text, stream: process.stderr }).start();
   return {
-    update: (t) => { spinner.text = t; },
-    succeed: (t) => { spinner.succeed(t); },
-    fail: (t) => { spinner.fail(t); },
+    update: (t) => { spinner.text = printable(t); },
+    succeed: (t) => { spinner.succeed(printable(t)); },
+    fail: (t) => { spinner.fail(printable(t)); },
   };
 }
 
@@ -48,7 +48,7 @@ export async function startPhases(out: Output): Promise<PhaseReporter> {
     return {
       phase: (text) => { if (!out.json) out.line(`om-migrate: ${text}`); },
       update: () => undefined,
-      log: (line) => { process.stderr.write(`  ${line}\n`); },
+      log: (line) => { process.stderr.write(`  ${printable(line)}\n`); },
       end: (_ok, text) => { if (!out.json) out.line(`om-migrate: ${text}`); },
     };
   }
@@ -58,20 +58,20 @@ export async function startPhases(out: Output): Promise<PhaseReporter> {
   return {
     phase(text) {
       if (current !== undefined) spinner.succeed(current);
-      current = text;
-      spinner.start(text);
+      current = printable(text);
+      spinner.start(current);
     },
     update(text) {
-      spinner.text = text;
+      spinner.text = printable(text);
     },
     log(line) {
       spinner.clear();
-      process.stderr.write(`  ${line}\n`);
+      process.stderr.write(`  ${printable(line)}\n`);
       if (current !== undefined) spinner.render();
     },
     end(ok, text) {
-      if (ok) spinner.succeed(text);
-      else spinner.fail(text);
+      if (ok) spinner.succeed(printable(text));
+      else spinner.fail(printable(text));
       current = undefined;
     },
   };

@@ -7,10 +7,12 @@ import { COMMANDS } from './commands/index.js';
 import { EXIT } from './exitCodes.js';
 import { reportFailure } from './failure.js';
 import { createOutput, Output } from './output.js';
+import { scrubCommandLine } from './scrubCommandLine.js';
 import { withCommandOptions } from './options.js';
 
 /** Parses the arguments, runs one command, and returns the exit status; never exits itself. */
 export async function runCli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  scrubCommandLine(args);
   // Before parsing, so that a usage error is reported the way the caller asked (--json, or OM_MIGRATE_JSON=1).
   const envFlag = (name: string) => parseBoolean(env[name] ?? '', name) === true;
   let out: Output = createOutput({

@@ -107,6 +107,7 @@ export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = proce
   }
   const admin = adminUrl(read, 'adminUrl', 'adminUrlFile');
   const airflowAdmin = adminUrl(read, 'airflowAdminUrl', 'airflowAdminUrlFile');
+  if (options.command === 'entrypoint' && !read.boolean('allowAdminUrlEnv')) refuseAdminPasswordInEnvironment([admin, airflowAdmin]);
   const to = read.string('to');
   const backupKeep = read.string('keep');
   const keep = backupKeep === undefined ? undefined : Number(backupKeep.value);
@@ -255,6 +256,21 @@ function adminUrl(read: Reader, direct: 'adminUrl' | 'airflowAdminUrl', file: 'a
     return parseAdminUrl(text, `${path!.source} ${path!.value}`);
   }
   return undefined;
+}
+
+/**
+ * `entrypoint` stays the parent of the server it starts (Node cannot exec), for the server's whole life, and the server
+ * runs as the same user: it can read om-migrate's /proc/<pid>/environ, which keeps the environment om-migrate started
+ * with whatever om-migrate does with it. A flag is scrubbed from /proc/<pid>/cmdline (runCli), a file is read and
+ * gone; a password in the environment stays readable, so it is refused unless the operator opts in.
+ */
+function refuseAdminPasswordInEnvironment(specs: Array<ConnectionSpec | undefined>): void {
+  for (const spec of specs) {
+    const name = spec?.password ? [OPTIONS.adminUrl.env, OPTIONS.airflowAdminUrl.env].find((env) => env === spec.source) : undefined;
+    if (!name) continue;
+    throw usageError(`${name} holds a password, and entrypoint stays the parent of the server, which can read it in /proc/<pid>/environ`,
+      `Put the URL in a file and give ${name}_FILE (a Docker or Kubernetes secret), or run om-migrate up before the server; ${OPTIONS.allowAdminUrlEnv.env}=1 accepts it anyway.`);
+  }
 }
 
 /** Flags, then OpenMetadata's own environment names, then openmetadata.yaml: field by field. */

@@ -1,13 +1,16 @@
 import { ConnectionSpec, describeSpec } from '../config/ConnectionSpec.js';
 import { OmMigrateError } from '../errors.js';
 
-export type ConnectFailure = 'unknown-host' | 'refused' | 'timeout' | 'auth' | 'unknown-database' | 'tls-required' | 'tls-unsupported' | 'other';
+export type ConnectFailure = 'unknown-host' | 'refused' | 'timeout' | 'auth' | 'database-denied' | 'unknown-database' | 'tls-required' | 'tls-unsupported' | 'other';
 
 const MESSAGES: Record<ConnectFailure, (spec: ConnectionSpec) => [string, string]> = {
   'unknown-host': (s) => [`unknown host "${s.host}"`, 'Check the host name (DB_HOST / --db-host) and this machine\'s DNS.'],
   refused: (s) => [`connection refused by ${s.host}:${s.port}`, 'Is the server running, and listening on that port (DB_PORT / --db-port)?'],
   timeout: (s) => [`no answer from ${s.host}:${s.port} (timed out)`, 'Check firewalls and security groups between here and the server.'],
   auth: (s) => [`wrong user or password for "${s.user}"`, `Check ${credentialsSource(s)}, and the account's allowed hosts.`],
+  // The password was right: the account may not use this database (MySQL 1044, PostgreSQL's CONNECT privilege).
+  'database-denied': (s) => [`user "${s.user}" may not use database "${s.database}" (the login itself succeeded)`,
+    `Grant it (MySQL: GRANT ALL ON \`${s.database}\`.* TO '${s.user}'@'%'; PostgreSQL: GRANT CONNECT ON DATABASE "${s.database}" TO "${s.user}"), or name a database it may use.`],
   'unknown-database': (s) => [`database "${s.database}" does not exist`, isUrlSource(s) ? `Check the database named in ${s.source}.` : 'Check OM_DATABASE / --database.'],
   'tls-required': () => ['the server requires an encrypted (TLS) connection', 'Set useSSL=true in DB_PARAMS (sslmode=require for PostgreSQL).'],
   'tls-unsupported': () => ['TLS was requested but the server does not offer it', 'Remove useSSL/sslmode from the connection parameters, or enable TLS on the server.'],

@@ -2,6 +2,9 @@ import { OmMigrateError, isOmMigrateError } from '../errors.js';
 import { Interruption } from '../process/Interruption.js';
 import { revertParameterChanges, type ParameterRun, type RevertReport } from './index.js';
 
+/** After a second signal, how long the step's children (killed outright then) get to be gone before the revert. */
+const HURRIED_MS = 10_000;
+
 export interface GuardOptions {
   /**
    * What stops the run (signals, a lost lock, a time limit); one of its own, listening to SIGINT/SIGTERM, when absent.
@@ -19,7 +22,7 @@ export interface GuardOptions {
  * Runs `fn` (the part of `up` that changes parameters and runs the steps) and puts this run's parameter changes back
  * afterwards — on success, on failure, and when interrupted (SIGINT/SIGTERM, the run lock lost). An interruption
  * aborts `fn`'s AbortSignal; the guard waits up to graceMs for `fn` to stop, so that nothing is reverted under a live
- * migrator (a second signal cuts the wait short), reverts, and throws the interruption's reason. It never exits the
+ * migrator (a second signal, which kills the migrator outright, shortens the wait), reverts, and throws the interruption's reason. It never exits the
  * process. If the revert fails, REVERT_FAILED wins over whatever `fn` did: it is the one that needs the operator's hands.
  */
 export async function withParameterGuard<T>(run: ParameterRun, fn: (signal: AbortSignal) => Promise<T>,
@@ -49,11 +52,18 @@ export async function withParameterGuard<T>(run: ParameterRun, fn: (signal: Abor
     if (outcome === undefined) {
       // Interrupted: give fn a moment to stop what it runs, so nothing is reverted under a live migration step.
       let timer: NodeJS.Timeout | undefined;
+      let graceTimer: NodeJS.Timeout | undefined;
       const grace = new Promise<undefined>((resolve) => {
-        timer = setTimeout(() => resolve(undefined), graceMs);
+        graceTimer = setTimeout(() => resolve(undefined), graceMs);
       });
-      outcome = await Promise.race([settled, grace, secondSignal.then(() => undefined)]);
+      // A second signal kills the running step's children at once (spawnChild hears it too): wait a moment more for
+      // them to be gone, not the whole grace period.
+      const hurried = secondSignal.then(() => new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), HURRIED_MS);
+      }));
+      outcome = await Promise.race([settled, grace, hurried]);
       clearTimeout(timer);
+      clearTimeout(graceTimer);
     }
     let report: RevertReport;
     run.closed = true;

@@ -2,6 +2,18 @@ import { OmMigrateError } from '../errors.js';
 
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
 
+/** Which Interruption an AbortSignal belongs to, so that whatever holds only the signal (a child) hears a second one too. */
+const OWNERS = new WeakMap<AbortSignal, Interruption>();
+
+/**
+ * Calls `listener` on a further SIGINT/SIGTERM after the one that aborted `signal` (when the signal is an
+ * Interruption's): a child being stopped is then killed at once. Returns the unsubscribe.
+ */
+export function onCutShort(signal: AbortSignal | undefined, listener: () => void): () => void {
+  const owner = signal ? OWNERS.get(signal) : undefined;
+  return owner ? owner.onCutShort(listener) : () => undefined;
+}
+
 /**
  * The one way a run is told to stop: SIGINT/SIGTERM (Ctrl-C, docker stop), a lost run lock, a step's time limit — each
  * aborts the same AbortSignal with a typed reason, and whatever runs (a dump, a migrator) stops its children. A second
@@ -13,7 +25,7 @@ export class Interruption {
   private readonly cutShortListeners = new Set<() => void>();
   private readonly onSignal = (signal: NodeJS.Signals) => {
     if (this.controller.signal.aborted) {
-      for (const listener of this.cutShortListeners) listener();
+      for (const listener of [...this.cutShortListeners]) listener();
       return;
     }
     this.abort(new OmMigrateError('INTERRUPTED', `interrupted by ${signal}`, { details: { signal } }));
@@ -22,6 +34,7 @@ export class Interruption {
 
   constructor(options: { signals?: boolean } = {}) {
     if (options.signals !== false) for (const s of SIGNALS) process.on(s, this.onSignal);
+    OWNERS.set(this.controller.signal, this);
   }
 
   get signal(): AbortSignal {

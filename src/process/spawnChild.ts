@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { constants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
+import { onCutShort } from './Interruption.js';
 import { OutputTail } from './OutputTail.js';
 import { NO_SECRETS, type Redactor } from './redact.js';
 
@@ -22,11 +23,19 @@ export interface SpawnRequest {
   stderr?: 'ignore' | 'lines';
   onLine?: (line: string) => void;
   redactor?: Redactor;
-  /** Aborting stops the child: SIGTERM to its whole process group, SIGKILL after graceMs. */
+  /**
+   * Aborting stops the child: SIGTERM to all it started, SIGKILL after graceMs; a further SIGINT/SIGTERM (when the signal
+   * is an Interruption's) kills them at once.
+   */
   signal?: AbortSignal;
   /** Stops the child the same way when it runs longer; the exit says timedOut. */
   timeoutMs?: number;
   graceMs?: number;
+  /**
+   * Follow the child's process tree while it runs (a migrator: a worker that calls setsid or outlives its shell is still
+   * found and stopped). Without it the tree is read when stopping, which finds everything still attached to it.
+   */
+  followTree?: boolean;
 }
 
 export interface SpawnExit {
@@ -46,7 +55,7 @@ export interface SpawnedChild {
   stdin: Writable | null;
   stdout: Readable | null;
   exit: Promise<SpawnExit>;
-  /** SIGTERM now, SIGKILL after the grace period, to the whole group. Safe to call twice. */
+  /** SIGTERM now, SIGKILL after the grace period, to everything the child started. Safe to call twice. */
   stop(): void;
 }
 
@@ -64,7 +73,7 @@ export function spawnChild(request: SpawnRequest): SpawnedChild {
     request.stderr === 'lines' ? 'pipe' : request.stderr ?? 'ignore',
     'pipe', // fd 3: the supervisor's lifeline, never written; it closes when om-migrate dies
   ];
-  const child: ChildProcess = spawn(process.execPath, [SUPERVISOR, String(graceMs), request.cwd ?? '-', '--', ...request.argv], {
+  const child: ChildProcess = spawn(process.execPath, [SUPERVISOR, String(graceMs), request.cwd ?? '-', request.followTree ? 'follow' : '-', '--', ...request.argv], {
     env: request.env, stdio, detached: true,
   });
   (child.stdio[3] as Writable).on('error', () => undefined);
@@ -78,10 +87,22 @@ export function spawnChild(request: SpawnRequest): SpawnedChild {
   let timedOut = false;
   let aborted = false;
   let killTimer: NodeJS.Timeout | undefined;
+  const running = () => child.pid !== undefined && child.exitCode === null && child.signalCode === null;
+  // The supervisor stops the child's whole tree (processTree.ts) and exits once none of it is left; were the supervisor
+  // itself stuck, its group is killed outright some time after its own grace period would have ended.
+  const fallback = (afterMs: number) => {
+    clearTimeout(killTimer);
+    killTimer = setTimeout(() => signalGroup(child.pid!, 'SIGKILL'), afterMs);
+  };
   const stop = () => {
-    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null || killTimer) return;
-    signalGroup(child.pid, 'SIGTERM');
-    killTimer = setTimeout(() => signalGroup(child.pid!, 'SIGKILL'), graceMs);
+    if (!running() || killTimer) return;
+    child.kill('SIGTERM');
+    fallback(graceMs + SUPERVISOR_SLACK_MS);
+  };
+  const killNow = () => {
+    if (!running()) return;
+    child.kill('SIGUSR2');
+    fallback(SUPERVISOR_SLACK_MS);
   };
   const onAbort = () => {
     aborted = true;
@@ -89,6 +110,10 @@ export function spawnChild(request: SpawnRequest): SpawnedChild {
   };
   request.signal?.addEventListener('abort', onAbort, { once: true });
   if (request.signal?.aborted) onAbort();
+  const stopListening = onCutShort(request.signal, () => {
+    aborted = true;
+    killNow();
+  });
   const timeout = request.timeoutMs !== undefined ? setTimeout(() => {
     timedOut = true;
     stop();
@@ -100,10 +125,15 @@ export function spawnChild(request: SpawnRequest): SpawnedChild {
       spawnError = error.message;
       if (child.pid === undefined) finish(null, null);
     });
-    child.once('close', (code, signal) => finish(code, signal));
+    child.once('close', (code, signal) => {
+      // The supervisor leaves nothing behind; should it have died first (killed from outside), nothing of its group
+      // outlives it either.
+      void killGroupUntilGone(child.pid!).then(() => finish(code, signal));
+    });
     function finish(code: number | null, signal: NodeJS.Signals | null): void {
       clearTimeout(timeout);
       clearTimeout(killTimer);
+      stopListening();
       request.signal?.removeEventListener('abort', onAbort);
       tail.flush();
       // The supervisor answers 127 when the program itself cannot be started, and says why on stderr.
@@ -112,6 +142,16 @@ export function spawnChild(request: SpawnRequest): SpawnedChild {
     }
   });
   return { pgid: child.pid, stdin: child.stdin, stdout: request.stdout === 'pipe' ? child.stdout : null, exit, stop };
+}
+
+/** How long past its own deadline the supervisor gets before its group is killed around it. */
+const SUPERVISOR_SLACK_MS = 5_000;
+
+async function killGroupUntilGone(pgid: number): Promise<void> {
+  for (let i = 0; groupAlive(pgid) && i < 100; i += 1) {
+    signalGroup(pgid, 'SIGKILL');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 function signalGroup(pgid: number, signal: NodeJS.Signals): void {

@@ -19,8 +19,8 @@ export interface MigratorRunner {
 
 /**
  * Runs a migrator for a step: the environment it expects for its database (and nothing of om-migrate's own secrets),
- * under a supervisor so it dies with om-migrate, stopped on abort or at the time limit (SIGTERM, then SIGKILL), and
- * reported only once its whole process group is gone; output redacted and bounded.
+ * under a supervisor so it dies with om-migrate, stopped on abort or at the time limit (SIGTERM, then SIGKILL, to all it
+ * started), and reported only once nothing it started is left; output redacted and bounded.
  */
 export async function runMigrator(run: MigratorRun, runner: MigratorRunner): Promise<SpawnExit> {
   const child = spawnChild({
@@ -34,6 +34,7 @@ export async function runMigrator(run: MigratorRun, runner: MigratorRunner): Pro
     signal: runner.signal,
     timeoutMs: runner.timeoutMs,
     graceMs: runner.graceMs,
+    followTree: true,
   });
   await runner.onChild?.(child.pgid);
   try {

@@ -298,7 +298,7 @@ done
 }
 
 /** A shell command that prints the value om-migrate raised, as the migrator's own user sees it (any user may read it). */
-function readRaised(sc: UpScenario): string {
+export function readRaised(sc: UpScenario): string {
   if (sc.server.engine === 'mysql') {
     return `MYSQL_PWD="$DB_USER_PASSWORD" mariadb -h "$DB_HOST" -P "$DB_PORT" -u "$DB_USER" -N -e 'SELECT @@GLOBAL.sort_buffer_size'`;
   }

@@ -21,9 +21,12 @@ export const restoreCommand: CommandSpec = {
       if (event.phase === 'restoring') progress.update(`restoring into ${event.database}`);
       if (event.phase === 'loading') progress.update(`restoring into ${event.database}: ${formatBytes(event.bytesRead)} of ${formatBytes(event.totalBytes)}`);
     };
+    const manifest = input.manifest;
     let result;
     try {
-      result = await restoreDatabase(input.manifest, config, { into: input.into, force: Boolean(input.force), onProgress, jobs });
+      // SIGINT/SIGTERM stop the client (the run lock's interruption) and end in INTERRUPTED (exit 130), saying what
+      // state the database is in.
+      result = await restoreDatabase(manifest, config, { into: input.into, force: Boolean(input.force), onProgress, jobs });
     } catch (error) {
       progress.fail('restore did not happen');
       throw error;

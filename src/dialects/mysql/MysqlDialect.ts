@@ -142,6 +142,13 @@ export class MysqlDialect implements Dialect {
     }
   }
 
+  async serverStartedAt(): Promise<number> {
+    // SHOW STATUS needs no privilege and exists on MySQL 8 and MariaDB alike (information_schema.GLOBAL_STATUS does not).
+    const [status] = rows<{ Value: string }>(await this.knex.raw("SHOW GLOBAL STATUS LIKE 'Uptime'"));
+    const [now] = rows<{ t: string }>(await this.knex.raw('SELECT UNIX_TIMESTAMP() AS t'));
+    return Number(now.t) - Number(status.Value);
+  }
+
   async serverInfo(): Promise<ServerInfo> {
     const [row] = rows<{ v: string; c: string; b: string }>(
       await this.knex.raw('SELECT VERSION() AS v, @@version_comment AS c, @@basedir AS b'),

@@ -6,8 +6,9 @@ export function classifyMysqlError(error: unknown): ConnectFailure {
   const socket = classifySocketError(e);
   if (socket) return socket;
   switch (e.errno) {
+    case 1044: // ER_DBACCESS_DENIED_ERROR: the login succeeded, the user may not use this database
+      return 'database-denied';
     case 1045: // ER_ACCESS_DENIED_ERROR
-    case 1044: // ER_DBACCESS_DENIED_ERROR: the user may not use this database; same fix
     case 1698: // ER_ACCESS_DENIED_NO_PASSWORD_ERROR
       return /SSL|secure/i.test(e.message ?? '') ? 'tls-required' : 'auth';
     case 1049: // ER_BAD_DB_ERROR

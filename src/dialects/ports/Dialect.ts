@@ -56,6 +56,8 @@ export interface Dialect {
   readonly coordination: ParameterCoordination;
   readonly runs: RunRegistry;
   serverInfo(): Promise<ServerInfo>;
+  /** When the server last started (seconds since the epoch, to a second or two): a change means it restarted. */
+  serverStartedAt(): Promise<number>;
   /**
    * Stops the statement this connection is running now, from a session of its own (KILL QUERY / pg_cancel_backend),
    * leaving the session and its locks alive; does nothing when it runs none. For an interruption to reach SQL that

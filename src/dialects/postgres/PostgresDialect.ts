@@ -140,6 +140,11 @@ export class PostgresDialect implements Dialect {
     }
   }
 
+  async serverStartedAt(): Promise<number> {
+    const [row] = rows<{ t: string }>(await this.knex.raw('SELECT extract(epoch FROM pg_catalog.pg_postmaster_start_time()) AS t'));
+    return Number(row.t);
+  }
+
   async serverInfo(): Promise<ServerInfo> {
     const [row] = rows<{ v: string; n: string }>(
       await this.knex.raw("SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n"));

@@ -11,6 +11,8 @@ export function classifyPostgresError(error: unknown): ConnectFailure {
       return 'auth';
     case '28000': // invalid_authorization_specification: pg_hba.conf refused; "no encryption" means TLS is required
       return /no encryption|SSL off/i.test(message) ? 'tls-required' : 'auth';
+    case '42501': // insufficient_privilege at connection: "permission denied for database", no CONNECT privilege
+      return 'database-denied';
     case '3D000': // invalid_catalog_name
       return 'unknown-database';
     default:

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -14,8 +15,8 @@ import {
 /**
  * Never two migrators on one database. The server ends the run lock's session mid-step (KILL / pg_terminate_backend,
  * as wait_timeout or a failover would): the run must notice, stop its migrator, and end with exit 12; it puts its
- * parameters back only once its migrator is gone. A migrator that outlives a SIGKILLed om-migrate (it left the process
- * group) must block the next `up`, named, with the killed run's parameters left as its migrator needs them.
+ * parameters back only once its migrator is gone. A migrator that outlives a SIGKILLed om-migrate (started outside its
+ * process tree) must block the next `up`, named, with the killed run's parameters left as its migrator needs them.
  */
 const live: LiveRun[] = [];
 const orphans: number[] = [];
@@ -81,21 +82,37 @@ for (const engine of engines) {
       assert.ok(!rows.some((r) => r.status === 'running'), 'nothing left marked running');
     });
 
-    it('a migrator that outlived a SIGKILLed up (it left the process group) blocks the next up, named; its parameters stay', async () => {
+    it('a migrator that outlived a SIGKILLed up (started outside its process tree) blocks the next up, named; its parameters stay', async () => {
       const sc = await scenario(engine.server());
       const params = await parameterSnapshot(sc);
-      // Airflow's migrator holds its own migration lock while it sleeps before step 3; setsid takes it out of the group
-      // that om-migrate's supervisor kills.
-      const first = startCli(sc, ['up'], { ...controlsEnv({ sleepAtStep: 3, sleepSeconds: 300 }), OM_MIGRATE_AIRFLOW_COMMAND: `setsid ${sc.env.OM_MIGRATE_AIRFLOW_COMMAND}`,
-        OM_MIGRATE_STOP_GRACE: '2s' });
+      const dir = mkdtempSync(join(tmpdir(), 'omm-outside-'));
+      dirs.push(dir);
+      // The supervisor kills whatever the migrator starts, setsid or not (migratorTree.test.ts). What it cannot reach is
+      // a migration handed to something outside the tree (a service manager, a job queue): here a launcher the test
+      // starts, which runs Airflow's migrator with the environment the step's command hands it. The migrator holds
+      // Airflow's own migration lock while it sleeps before step 3.
+      const launcher = spawn('/bin/sh', ['-c', `while [ ! -f '${dir}/go' ]; do sleep 0.1; done; . '${dir}/env.sh'; exec ${sc.env.OM_MIGRATE_AIRFLOW_COMMAND} > '${dir}/out' 2>&1`],
+        { detached: true, stdio: 'ignore' });
+      orphans.push(launcher.pid!);
+      const first = startCli(sc, ['up'], {
+        ...controlsEnv({ sleepAtStep: 3, sleepSeconds: 300 }),
+        OM_MIGRATE_AIRFLOW_COMMAND: `export -p > '${dir}/env.sh' && touch '${dir}/go' && exec sleep 600`, OM_MIGRATE_STOP_GRACE: '2s',
+      });
       live.push(first);
-      await waitFor('Airflow\'s migrator to hold its lock and sleep', () => /sleeping .*\(pid (\d+)\)/.test(first.output().stderr), 180_000)
-        .catch((error: Error) => { throw new Error(`${error.message}: ${first.output().stderr.slice(-2000)}`); });
-      const survivor = Number(/sleeping .*\(pid (\d+)\)/.exec(first.output().stderr)![1]);
+      const said = () => {
+        try {
+          return readFileSync(join(dir, 'out'), 'utf8');
+        } catch {
+          return '';
+        }
+      };
+      await waitFor('Airflow\'s migrator to hold its lock and sleep', () => /sleeping .*\(pid (\d+)\)/.test(said()), 180_000)
+        .catch((error: Error) => { throw new Error(`${error.message}: ${first.output().stderr.slice(-2000)} ${said()}`); });
+      const survivor = Number(/sleeping .*\(pid (\d+)\)/.exec(said())![1]);
       orphans.push(survivor);
       first.child.kill('SIGKILL');
       await first.done;
-      await new Promise((r) => setTimeout(r, 4_000)); // past the supervisor's grace period (2 s): what could be killed is
+      await new Promise((r) => setTimeout(r, 4_000)); // past the supervisor's grace period (2 s): what could be killed is gone
       assert.ok(alive(survivor), 'the migrator outlived om-migrate (the premise)');
       const raisedByFirst = await parameterSnapshot(sc);
       assert.notDeepEqual(raisedByFirst, params, 'the killed run left its parameters raised');

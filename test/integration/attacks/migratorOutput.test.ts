@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,5 +104,91 @@ for (const engine of engines) {
       // 2 M lines held in memory took 400 MB; streaming, om-migrate stays near its usual ~100 MB.
       assert.ok(run.peakRssKb < 250 * 1024, `peak RSS ${Math.round(run.peakRssKb / 1024)} MB`);
     });
+  });
+}
+
+/** A password with a space, both quotes, a backslash, %, +, &, = and characters beyond ASCII (two bytes, three, four). */
+const ODD_PASSWORD = 'Sp ce"Qu\\ot%41+&=é\'€😀-pw';
+
+/** The forms a migrator (Java, Python, a shell) may print a password in, each on a line of its own. */
+const ENCODINGS = `
+const pw = process.env.DB_USER_PASSWORD;
+const asciiJson = (s) => JSON.stringify(s).replace(/[\\u0080-\\uffff]/g, (c) => '\\\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+const forms = {
+  json: JSON.stringify({ password: pw }),
+  asciiJson: '{"password": ' + asciiJson(pw) + '}',
+  upperAsciiJson: asciiJson(pw).replace(/\\\\u([0-9a-f]{4})/g, (m, h) => '\\\\u' + h.toUpperCase()),
+  form: new URLSearchParams({ user: 'x', password: pw }).toString(),
+  lowerPercent: 'jdbc:x?password=' + encodeURIComponent(pw).replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()),
+  shellSingle: "PGPASSWORD='" + pw.replace(/'/g, "'\\\\''") + "'",
+  shellDouble: 'PASSWORD="' + pw.replace(/["\\\\$\`]/g, (c) => '\\\\' + c) + '"',
+  sql: "IDENTIFIED BY '" + pw.replace(/'/g, "''") + "'",
+  base64: 'Basic ' + Buffer.from(pw).toString('base64'),
+};
+for (const [name, text] of Object.entries(forms)) console.error(name + ': ' + text);
+process.exit(Number(process.env.ENCODINGS_EXIT ?? '0'));
+`;
+
+/** What each form looks like, for the checks: the printed value without the label. */
+function encodings(pw: string): Record<string, string> {
+  const asciiJson = (s: string) => JSON.stringify(s).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return {
+    plain: pw,
+    json: JSON.stringify(pw).slice(1, -1),
+    asciiJson: asciiJson(pw).slice(1, -1),
+    upperAsciiJson: asciiJson(pw).slice(1, -1).replace(/\\u([0-9a-f]{4})/g, (m, h: string) => `\\u${h.toUpperCase()}`),
+    form: new URLSearchParams({ password: pw }).toString().slice('password='.length),
+    lowerPercent: encodeURIComponent(pw).replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()),
+    shellSingle: pw.replace(/'/g, "'\\''"),
+    shellDouble: pw.replace(/["\\$`]/g, (c) => `\\${c}`),
+    sql: pw.replace(/'/g, "''"),
+    base64: Buffer.from(pw).toString('base64'),
+  };
+}
+
+async function setPassword(sc: { server: { engine: string }; om: { appSpec: { user: string }; root: { knex: { raw(sql: string, bindings?: unknown[]): Promise<unknown> } } } }, pw: string): Promise<void> {
+  const knex = sc.om.root.knex;
+  if (sc.server.engine === 'mysql') {
+    for (const host of ['%', 'localhost']) await knex.raw('ALTER USER ?@? IDENTIFIED BY ?', [sc.om.appSpec.user, host, pw]);
+  } else {
+    // PASSWORD takes a literal, not a parameter: quoted here (no backslash escapes in a standard string).
+    await knex.raw(`ALTER ROLE "${sc.om.appSpec.user}" PASSWORD '${pw.replace(/'/g, "''")}'`);
+  }
+}
+
+for (const engine of engines) {
+  describe(`migrator output, every encoding of a password: ${engine.label}`, () => {
+    for (const outcome of ['succeeds', 'fails'] as const) {
+      it(`JSON-escaped, form-encoded, lower-case %xx, quoted and base64 forms are redacted when the step ${outcome}: stderr, --json, ledger, status --json`, async () => {
+        const sc = await scenario(engine.server());
+        const dir = mkdtempSync(join(tmpdir(), 'omm-encodings-'));
+        dirs.push(dir);
+        writeFileSync(join(dir, 'encodings.cjs'), ENCODINGS);
+        await setPassword(sc, ODD_PASSWORD);
+        const env = {
+          ...sc.env, NO_COLOR: '1', DB_USER_PASSWORD: ODD_PASSWORD, ENCODINGS_EXIT: outcome === 'fails' ? '3' : '0',
+          OM_MIGRATE_OM_COMMAND: `'${process.execPath}' '${join(dir, 'encodings.cjs')}' && exec ./bootstrap/openmetadata-ops.sh migrate`,
+        };
+        const run = await measuredUp(env, dir);
+        assert.equal(run.code, outcome === 'fails' ? 8 : 0, `${run.stdout}\n${run.stderr.slice(-3000)}`);
+        const status = spawnSync(process.execPath, [CLI, 'status', '--json'], { env, encoding: 'utf8' });
+        assert.equal(status.status, 0, status.stderr);
+        const rows = (await ledgerRows(sc))!;
+        const places: Array<[string, string]> = [
+          ['stderr', run.stderr], ['--json', run.stdout], ['status --json', status.stdout],
+          ['ledger', rows.map((r) => `${r.outputTail ?? ''}\n${r.stateBefore ?? ''}\n${r.stateAfter ?? ''}`).join('\n')],
+        ];
+        for (const [place, text] of places) {
+          for (const [form, encoded] of Object.entries(encodings(ODD_PASSWORD))) {
+            assert.ok(!text.includes(encoded), `${place} shows the password ${form}: ${encoded}`);
+          }
+          // The distinctive inner part, as a migrator might print it cut or re-quoted some other way.
+          assert.ok(!/Qu.{0,4}ot/.test(text), `${place} shows part of the password`);
+        }
+        for (const form of ['json', 'asciiJson', 'form', 'lowerPercent', 'shellSingle', 'sql', 'base64']) {
+          assert.match(run.stderr, new RegExp(`${form}: .*\\*\\*\\*`), `the migrator's ${form} line was printed, redacted`);
+        }
+      });
+    }
   });
 }
