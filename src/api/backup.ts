@@ -1,8 +1,9 @@
 import type { BackupManifest, BackupProgress } from '../backup/index.js';
-import { manifestPathFor, runBackup } from '../backup/index.js';
+import { manifestPathFor, pruneBackups, runBackup, sparedBackups } from '../backup/index.js';
 import type { RunConfig } from '../config/resolveConfig.js';
 import type { TargetRole } from '../config/ConnectionSpec.js';
 import { withInterrupt } from '../process/Interruption.js';
+import { ledgerTargetOf } from '../rehearsal/rehearsalRecord.js';
 import { openTargets } from '../targets/openTargets.js';
 import { join } from 'node:path';
 
@@ -20,7 +21,10 @@ export interface BackupEvents {
   onFailed?(database: string): void;
 }
 
-/** `om-migrate backup`: a verified backup of each configured database. Ctrl-C or SIGTERM stops the dump and removes it. */
+/**
+ * `om-migrate backup`: a verified backup of each configured database. Ctrl-C or SIGTERM stops the dump and removes it.
+ * --keep N then removes the older ones beyond N, never one of an `up` run that did not finish (pruneBackups).
+ */
 export async function backupDatabases(config: RunConfig, events: BackupEvents = {}): Promise<BackupResult> {
   const opened = await openTargets(config, 'backup');
   const backups: BackupResult['backups'] = [];
@@ -35,6 +39,12 @@ export async function backupDatabases(config: RunConfig, events: BackupEvents = 
         }));
         const path = join(config.backupDir, manifest.file);
         backups.push({ ...manifest, path, manifestPath: manifestPathFor(path) });
+        if (config.backupKeep !== undefined) {
+          // Read after the dump: an up that started meanwhile is unfinished too.
+          const spared = await sparedBackups(ledgerTargetOf(opened.targets)?.dialect.ledger);
+          const removed = await pruneBackups(config.backupDir, manifest, config.backupKeep, spared);
+          events.onProgress?.(database, { phase: 'pruned', database, removed });
+        }
         events.onDone?.(manifest, path);
       } catch (error) {
         events.onFailed?.(database);

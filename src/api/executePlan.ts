@@ -18,7 +18,7 @@ import { readVersions, type VersionFacts } from '../targets/readVersions.js';
 import { compareRowCounts, countWatchedRows, describeChange, intendedRowChanges, type IntendedRowChange, type TargetRowCounts } from '../targets/rowCounts.js';
 import { preflightWithInput } from './preflight.js';
 import { readRestorePoint, restoreOnFailure, type RestorePoint } from './restoreOnFailure.js';
-import { backupAll } from './upBackups.js';
+import { backupAll, pruneAfterUp } from './upBackups.js';
 import type { RowCountReport, StepSummary, UpEvent, UpSummary } from './upTypes.js';
 
 /** The ledger step under which a run's row counts before and after are recorded (status shows the last one). */
@@ -155,6 +155,7 @@ export async function executePlan(run: PlanExecution): Promise<UpSummary> {
     // With --json the failure is all an automation sees: say how far this run got, and where its backups are.
     throw withProgress(outcome, { runId, planId: plan.id, backups: backups.map((b) => b.file), steps, ...(rowCounts ? { rowCounts } : {}) });
   }
+  await pruneAfterUp(config, backups, ledger, emit);
   const resumedFrom = backups.find((b) => b.reusedFrom)?.reusedFrom ?? null;
   const needsAction = warnings.filter((w) => w.effect?.kind === 'needs-action');
   return {

@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { manifestPathFor, readManifest, type BackupManifest } from '../backup/BackupManifest.js';
+import { pruneBackups, sparedBackups } from '../backup/pruneBackups.js';
 import { restoreBackup } from '../backup/restoreBackup.js';
 import { runBackup } from '../backup/runBackup.js';
 import { verifyBackup } from '../backup/verifyBackup.js';
@@ -9,7 +10,7 @@ import type { RunConfig } from '../config/resolveConfig.js';
 import { currentOpenMetadataVersion } from '../config/versions.js';
 import type { ConnectedTarget } from '../core/Target.js';
 import { connect } from '../dialects/connect.js';
-import type { Dialect } from '../dialects/types.js';
+import type { Dialect, LedgerStore } from '../dialects/types.js';
 import { isOmMigrateError, OmMigrateError } from '../errors.js';
 import type { RunLock } from '../lock/runLock.js';
 import type { RunPlan } from '../plan/buildPlan.js';
@@ -162,14 +163,14 @@ async function lockedRehearse(config: RunConfig, targets: ConnectedTarget[], adm
     }
     for (const c of contexts) {
       interruption.signal.throwIfAborted();
-      const chosen = await chooseBackup(config, c.target, options.manifest, emit, interruption.signal, lock.runId);
+      const chosen = await chooseBackup(config, c.target, options.manifest, emit, interruption.signal, lock.runId, realLedger);
       emit({ type: 'phase', text: `restoring ${chosen.manifest.database} into ${c.name}` });
       await c.maker.scratch.create(c.name, c.account, c.maker.spec.host === c.target.spec.host && c.maker.spec.port === c.target.spec.port ? c.target.spec.database : undefined);
       c.created = true;
       const restoreStart = Date.now();
       // --jobs restores the copy in parallel too (a failure there only costs the scratch copy); a single SQL dump, which
       // its client reads in one session, is restored as it is.
-      await restoreBackup(chosen.path, { openmetadata: c.spec, airflow: c.spec },
+      await restoreBackup(chosen.path, { openmetadata: c.spec, airflow: c.spec, pgBinDir: config.pgBinDir },
         { into: c.name, jobs: chosen.manifest.format === 'sql' ? 1 : config.backupJobs });
       c.info = {
         role: c.target.role, database: c.target.spec.database, copy: c.name, server: describeSpec(c.spec), manifest: chosen.path,
@@ -333,11 +334,11 @@ async function dropCopies(contexts: CopyContext[], keep: boolean, emit: (e: UpEv
  * SERVER_CHANGE_LOG rows) — an older state would rehearse another plan; else one taken now.
  */
 async function chooseBackup(config: RunConfig, target: ConnectedTarget, given: string | undefined, emit: (e: UpEvent) => void,
-  signal: AbortSignal, runId: string): Promise<{ path: string; manifest: BackupManifest; source: RehearsalCopy['backupSource'] }> {
+  signal: AbortSignal, runId: string, ledger: LedgerStore): Promise<{ path: string; manifest: BackupManifest; source: RehearsalCopy['backupSource'] }> {
   if (given) {
     const manifest = await readManifest(resolve(given));
     if (manifest.role === target.role) {
-      await mustVerify(resolve(given));
+      await mustVerify(resolve(given), config.pgBinDir);
       return { path: resolve(given), manifest, source: 'given' };
     }
   }
@@ -357,7 +358,7 @@ async function chooseBackup(config: RunConfig, target: ConnectedTarget, given: s
   }
   candidates.sort((a, b) => Date.parse(b.manifest.finishedAt) - Date.parse(a.manifest.finishedAt));
   for (const c of candidates) {
-    if ((await verifyBackup(c.path)).ok) {
+    if ((await verifyBackup(c.path, { pgBinDir: config.pgBinDir })).ok) {
       emit({ type: 'phase', text: `rehearsing ${target.spec.database} from its newest backup ${c.path}` });
       return { ...c, source: 'newest' };
     }
@@ -365,11 +366,13 @@ async function chooseBackup(config: RunConfig, target: ConnectedTarget, given: s
   emit({ type: 'phase', text: `no backup of ${target.spec.database} in its present state: backing it up now` });
   const manifest = await runBackup({ role: target.role, dialect: target.dialect, server: target.server }, config,
     { signal, runId, onProgress: (progress) => emit({ type: 'backup', progress }) });
+  // --keep as `backup` applies it: never an unfinished up run's backup.
+  if (config.backupKeep !== undefined) await pruneBackups(config.backupDir, manifest, config.backupKeep, await sparedBackups(ledger));
   return { path: manifestPathFor(resolve(config.backupDir, manifest.file)), manifest, source: 'taken-now' };
 }
 
-async function mustVerify(path: string): Promise<void> {
-  const verification = await verifyBackup(path);
+async function mustVerify(path: string, pgBinDir: string | undefined): Promise<void> {
+  const verification = await verifyBackup(path, { pgBinDir });
   if (!verification.ok) {
     throw new OmMigrateError('RESTORE_REFUSED', `the backup ${path} does not verify: ${verification.problems.join('; ')}`,
       { hint: 'Give an intact backup and its manifest (--manifest), or leave --manifest out to use the newest or take one now.' });

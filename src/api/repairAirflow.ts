@@ -4,6 +4,7 @@ import { planRepair, type RepairAction, type RepairOptions, type RepairPlan } fr
 import { assertNoMigrationRunning } from '../airflow/migrationActivity.js';
 import { readIntegrity } from '../airflow/readIntegrity.js';
 import { runRepair, type RepairResult } from '../airflow/runRepair.js';
+import { pruneBackups, sparedBackups } from '../backup/pruneBackups.js';
 import { runBackup } from '../backup/runBackup.js';
 import type { RunConfig } from '../config/resolveConfig.js';
 import { connect } from '../dialects/connect.js';
@@ -66,6 +67,8 @@ export async function repairAirflow(config: RunConfig, options: RepairAirflowOpt
           options.onBackup?.({ phase: 'started', database: spec.database });
           const manifest = await runBackup({ role: 'airflow', dialect, server: target.server }, config, { signal });
           backup = join(config.backupDir, manifest.file);
+          // --keep as `backup` applies it; the ledger seen is the Airflow database's (an up of both keeps it in OpenMetadata's).
+          if (config.backupKeep !== undefined) await pruneBackups(config.backupDir, manifest, config.backupKeep, await sparedBackups(dialect.ledger));
           options.onBackup?.({ phase: 'done', file: backup });
         }
         const plan = planRepair(state, dialect.airflowRepair, { ...repairOptions, backupVerified: backup !== undefined, integrity });

@@ -9,7 +9,8 @@ import { isOmMigrateError, OmMigrateError } from '../errors.js';
 import type { RunLock } from '../lock/runLock.js';
 import type { Interruption } from '../process/Interruption.js';
 import { detectAirflowState, type AirflowStateKind } from '../airflow/detectAirflowState.js';
-import { copyNameFor, KEPT_PREFIX, RESTORE_PREFIX, withDatabase } from '../rehearsal/copySpec.js';
+import { restoreNames } from '../config/scratchNames.js';
+import { withDatabase } from '../rehearsal/copySpec.js';
 import { readVersions } from '../targets/readVersions.js';
 import { compareRowCounts, countWatchedRows, describeChange, type TargetRowCounts } from '../targets/rowCounts.js';
 import { serverKeyOf, writeRestoreRecord, type RestorePhase, type RestoreRecord, type RestoreRecordDatabase } from '../rescue/restoreRecord.js';
@@ -89,7 +90,7 @@ export async function restoreOnFailure(run: RestoreOnFailureRun): Promise<unknow
       const database = target.spec.database;
       const entry: RestoreRecordDatabase = {
         role, server: serverKeyOf(target.spec), database, manifest: backup.manifest, phase: 'restoring',
-        scratch: copyNameFor(database, run.lock.runId, RESTORE_PREFIX), kept: copyNameFor(database, run.lock.runId, KEPT_PREFIX),
+        ...restoreNames(target.spec, run.lock.runId),
       };
       record.databases.push(entry);
       work.push({ target, admin, entry, created: false, timings: { restoreMs: 0, verifyMs: 0, swapMs: 0 } });

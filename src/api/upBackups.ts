@@ -1,6 +1,7 @@
 import { basename, dirname, resolve } from 'node:path';
 import type { BackupManifest } from '../backup/BackupManifest.js';
-import { manifestPathFor } from '../backup/BackupManifest.js';
+import { manifestPathFor, readManifest } from '../backup/BackupManifest.js';
+import { pruneBackups, sparedBackups } from '../backup/pruneBackups.js';
 import { runBackup } from '../backup/runBackup.js';
 import { verifyBackup } from '../backup/verifyBackup.js';
 import type { TargetRole } from '../config/ConnectionSpec.js';
@@ -48,7 +49,7 @@ export async function backupAll(phase: BackupPhase): Promise<UpSummary['backups'
   for (const backup of phase.planned) {
     const target = phase.targets.find((t) => t.role === backup.target);
     if (!target) throw new OmMigrateError('INTERNAL', `the plan backs up the ${backup.target} database, which this run has not opened`);
-    // The plan's directory, name, compression and --jobs; only --keep (what older backups to prune) as configured.
+    // The plan's directory, name, compression and --jobs. --keep is applied once the whole run succeeded (pruneAfterUp).
     const backupConfig: RunConfig = { ...config, backupDir: dirname(backup.file), backupCompress: backup.compression, backupJobs: backup.jobs };
     const step = `backup/${target.role}`;
     const reuse: Reuse = previous
@@ -82,6 +83,27 @@ export async function backupAll(phase: BackupPhase): Promise<UpSummary['backups'
   return result;
 }
 
+/**
+ * --keep N, once the whole `up` succeeded (never before: a run that fails half way may be resumed by one that backs up
+ * the half-migrated database, and the state before the upgrade must outlive both). Each database's older backups beyond
+ * N go, except those of runs the ledger says did not finish. The upgrade is done: a failure here is a warning.
+ */
+export async function pruneAfterUp(config: Pick<RunConfig, 'backupKeep'>, backups: UpSummary['backups'], ledger: LedgerStore,
+  emit: (e: UpEvent) => void): Promise<void> {
+  if (config.backupKeep === undefined || backups.length === 0) return;
+  try {
+    const spared = await sparedBackups(ledger);
+    for (const backup of backups) {
+      const manifest = await readManifest(backup.manifest);
+      const removed = await pruneBackups(dirname(backup.manifest), manifest, config.backupKeep, spared);
+      emit({ type: 'backup', progress: { phase: 'pruned', database: manifest.database, removed } });
+      if (removed.length > 0) emit({ type: 'phase', text: `${manifest.database}: removed ${removed.length} older backup(s) (--keep ${config.backupKeep})` });
+    }
+  } catch (error) {
+    emit({ type: 'phase', text: `warning: the upgrade is done, but older backups could not be pruned (--keep): ${isOmMigrateError(error) ? error.message : String(error)}` });
+  }
+}
+
 /** The earlier run's backup when it may stand for this run's, or why it may not. */
 async function reusable(entry: LedgerEntry | undefined, target: ConnectedTarget, config: RunConfig, now: () => number): Promise<Reuse> {
   if (config.backupReuseMaxAgeMs === 0) return { reason: '--backup-reuse-max-age 0' };
@@ -90,7 +112,7 @@ async function reusable(entry: LedgerEntry | undefined, target: ConnectedTarget,
   if (resolve(dirname(entry.backupId)) !== resolve(config.backupDir)) return { reason: `the unfinished run's backup ${entry.backupId} is not in --backup-dir` };
   const untrusted = fileProblem(entry.backupId);
   if (untrusted) return { reason: `the unfinished run's manifest cannot be trusted: ${untrusted}` };
-  const check = await verifyBackup(entry.backupId).catch((error: unknown) => error as Error);
+  const check = await verifyBackup(entry.backupId, { pgBinDir: config.pgBinDir }).catch((error: unknown) => error as Error);
   if (check instanceof Error) return { reason: `the unfinished run's backup cannot be read: ${check.message.split('\n')[0]}` };
   if (!check.ok) return { reason: `the unfinished run's backup no longer verifies against its manifest: ${check.problems.join('; ')}` };
   const m = check.manifest;

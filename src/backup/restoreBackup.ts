@@ -66,7 +66,7 @@ export async function restoreBackup(manifestPath: string, config: Pick<RunConfig
     throw refused(`${untrusted}: another user could have written the backup or its manifest`,
       'Restore from a copy in a directory of your own (mkdir -m 0700) whose files only you (or root) can write.');
   }
-  const verification = await verifyBackup(manifestPath, { env, scan: true });
+  const verification = await verifyBackup(manifestPath, { env, scan: true, pgBinDir: config.pgBinDir });
   const { manifest, file } = verification;
   if (!verification.ok) {
     throw refused(`the backup does not verify: ${verification.problems.join('; ')}`,

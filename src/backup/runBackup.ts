@@ -16,7 +16,6 @@ import { checkCompression } from './compression.js';
 import { dumpThroughCodec, dumpToFile } from './dumpToDisk.js';
 import { directoryFault, failed, serverLost } from './backupFailed.js';
 import { listArchive } from './listArchive.js';
-import { pruneBackups } from './pruneBackups.js';
 import { runParallelBackup } from './runParallelBackup.js';
 import { syncPath } from './syncPath.js';
 
@@ -60,10 +59,11 @@ const PROGRESS_EVERY_MS = 250;
 /**
  * Dumps one database with the stock tool, straight to a 0600 file in the backup directory, hashing while it streams,
  * verifies it, and writes its manifest. Anything short of a verified backup removes the partial file and throws
- * BACKUP_FAILED with the tool's own message, so `up` stops before it changes anything.
+ * BACKUP_FAILED with the tool's own message, so `up` stops before it changes anything. It removes no older backup:
+ * --keep is its callers' (pruneBackups), who know when that is safe.
  */
 export async function runBackup(source: BackupSource,
-  config: Pick<RunConfig, 'backupDir' | 'backupCompress' | 'backupKeep'> & Partial<Pick<RunConfig, 'pgBinDir' | 'backupJobs'>>,
+  config: Pick<RunConfig, 'backupDir' | 'backupCompress'> & Partial<Pick<RunConfig, 'pgBinDir' | 'backupJobs'>>,
   options: BackupOptions = {}): Promise<BackupManifest> {
   const { dialect } = source;
   const env = options.env ?? process.env;
@@ -96,7 +96,7 @@ export async function runBackup(source: BackupSource,
   if ((config.backupJobs ?? 1) > 1) {
     // --jobs N: a directory of files from N dump sessions (runParallelBackup.ts); the single-file path below is unchanged.
     return runParallelBackup({ source, server, tool, lister, compression, changeLog, omVersion, airflowRevision, estimatedBytes, started, env, now,
-      backupDir: config.backupDir, backupKeep: config.backupKeep, jobs: config.backupJobs!, options });
+      backupDir: config.backupDir, jobs: config.backupJobs!, options });
   }
   // Read and write: the dump tool writes through it, we read the file back through it to hash it. It carries a
   // partial name until it is verified, so an unverified dump (a killed run's) can never pass for a backup.
@@ -176,10 +176,6 @@ export async function runBackup(source: BackupSource,
       // The directory was removed, made read-only or filled under the dump: nothing here is a backup any more.
       removeFile = false;
       throw await directoryFault(error, config.backupDir, database, [partial, file, manifestPathFor(file)]);
-    }
-    if (config.backupKeep !== undefined) {
-      const removed = await pruneBackups(config.backupDir, manifest, config.backupKeep);
-      options.onProgress?.({ phase: 'pruned', database, removed });
     }
     return manifest;
   } finally {

@@ -16,7 +16,6 @@ import { backupDirectoryName, withSequence, type Compression } from './backupFil
 import { dumpThroughCodec, dumpToFile, type DumpContext, type Dumped } from './dumpToDisk.js';
 import { hashFile, READ_BYTES } from './hashFile.js';
 import { listArchive } from './listArchive.js';
-import { pruneBackups } from './pruneBackups.js';
 import type { BackupOptions, BackupSource } from './runBackup.js';
 import { syncPath } from './syncPath.js';
 
@@ -42,7 +41,6 @@ export interface PreparedBackup {
   env: NodeJS.ProcessEnv;
   now: () => Date;
   backupDir: string;
-  backupKeep: number | undefined;
   jobs: number;
   options: BackupOptions;
 }
@@ -106,10 +104,6 @@ export async function runParallelBackup(p: PreparedBackup): Promise<BackupManife
     keep = true;
     await writeManifest(dir, manifest);
     await syncPath(p.backupDir);
-    if (p.backupKeep !== undefined) {
-      const removed = await pruneBackups(p.backupDir, manifest, p.backupKeep);
-      p.options.onProgress?.({ phase: 'pruned', database, removed });
-    }
     return manifest;
   } finally {
     if (!keep) await rm(partial, { recursive: true, force: true }).catch(() => undefined);

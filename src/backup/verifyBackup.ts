@@ -31,12 +31,12 @@ export interface BackupVerification {
  * Re-reads a backup in one streaming pass: its SHA-256 and size against the manifest, then that it is complete (the
  * completion line of a SQL dump, after decompressing; `pg_restore --list` of an archive).
  */
-export async function verifyBackup(manifestPath: string, options: { env?: NodeJS.ProcessEnv; scan?: boolean } = {}): Promise<BackupVerification> {
+export async function verifyBackup(manifestPath: string, options: { env?: NodeJS.ProcessEnv; scan?: boolean; pgBinDir?: string } = {}): Promise<BackupVerification> {
   const env = options.env ?? process.env;
   const manifest = await readManifest(manifestPath);
   const file = backupFileOf(manifestPath, manifest);
   // A parallel backup (--jobs): a directory of files, each hashed in the manifest.
-  if (isFileSet(manifest)) return verifyFileSet(manifest, file, env, { scan: options.scan });
+  if (isFileSet(manifest)) return verifyFileSet(manifest, file, env, { scan: options.scan, pgBinDir: options.pgBinDir });
   const problems: string[] = [];
   const size = await stat(file).then((s) => s.size, () => undefined);
   if (size === undefined) return { ok: false, manifest, file, sha256: undefined, problems: [`${file} does not exist`], unsafe: [] };
@@ -61,7 +61,7 @@ export async function verifyBackup(manifestPath: string, options: { env?: NodeJS
   if (sha256 !== manifest.sha256) problems.push(`SHA-256 of ${file} is ${sha256}, the manifest says ${manifest.sha256}: the file was changed or damaged`);
   if (manifest.format === 'sql' && !tooling.dumpCompleted(tailMeter.tail())) problems.push(`${file} does not end with the dump's completion line`);
   if (manifest.format === 'custom' && problems.length === 0) {
-    const restoreTool = tooling.locateRestore(serverOf(manifest), env, { archiveToolVersion: manifest.tool.version });
+    const restoreTool = tooling.locateRestore(serverOf(manifest), env, { pgBinDir: options.pgBinDir, archiveToolVersion: manifest.tool.version });
     if (restoreTool.problem) problems.push(`cannot list the archive: ${restoreTool.problem}`);
     else {
       const listed = await listArchive(tooling.listInvocation(restoreTool, file)!, env);

@@ -21,7 +21,7 @@ const READ_CHUNK = 1024 * 1024;
  * --list reads pg_dump's directory).
  */
 export async function verifyFileSet(manifest: BackupManifest & { files: BackupFileEntry[] }, dir: string,
-  env: NodeJS.ProcessEnv, options: { scan?: boolean } = {}): Promise<BackupVerification> {
+  env: NodeJS.ProcessEnv, options: { scan?: boolean; pgBinDir?: string } = {}): Promise<BackupVerification> {
   const problems: string[] = [];
   const unsafe: string[] = [];
   const stat = await lstat(dir).catch(() => undefined);
@@ -70,7 +70,7 @@ export async function verifyFileSet(manifest: BackupManifest & { files: BackupFi
     if (scanner && problems.length === 0) unsafe.push(...scanner.end().map((line) => `${entry.name}: ${line}`));
   }
   if (manifest.format === 'directory' && problems.length === 0) {
-    const restoreTool = tooling.locateRestore(serverOf(manifest), env, { archiveToolVersion: manifest.tool.version });
+    const restoreTool = tooling.locateRestore(serverOf(manifest), env, { pgBinDir: options.pgBinDir, archiveToolVersion: manifest.tool.version });
     if (restoreTool.problem) problems.push(`cannot list the archive: ${restoreTool.problem}`);
     else {
       const listing = await listArchive(tooling.listInvocation(restoreTool, dir)!, env);

@@ -1,6 +1,6 @@
 import type { TargetRole } from '../config/ConnectionSpec.js';
 import type { GateContext } from '../core/Gate.js';
-import { copyPrefixFor, KEPT_PREFIX, RESTORE_PREFIX } from '../config/scratchNames.js';
+import { restoreNames } from '../config/scratchNames.js';
 
 /** What a failed step triggers, as plain data in the plan (`preflight --dry-run` prints it; up follows it). */
 export interface FailurePlan {
@@ -17,8 +17,7 @@ export interface FailurePlan {
 export function failurePlan(ctx: Pick<GateContext, 'config' | 'targets'>, idle: boolean): FailurePlan {
   const restore = ctx.config.restoreOnFailure && !idle;
   const databases = restore ? ctx.targets.map((t) => ({
-    target: t.role, database: t.spec.database,
-    scratch: `${copyPrefixFor(t.spec.database, RESTORE_PREFIX)}<run>`, kept: `${copyPrefixFor(t.spec.database, KEPT_PREFIX)}<run>`,
+    target: t.role, database: t.spec.database, ...restoreNames(t.spec),
   })) : [];
   const summary = restore
     ? 'a step that fails after it may have changed a database: parameters put back, then each changed database restored from its backup '

@@ -1,29 +1,18 @@
-import { createHash } from 'node:crypto';
 import type { ConnectionSpec } from '../config/ConnectionSpec.js';
-import { COPY_PREFIX } from '../config/scratchNames.js';
+import { COPY_PREFIX, RUN_HEX, runLabel, SOURCE_HASH_HEX, sourceHash, withReadableName, type ScratchSource } from '../config/scratchNames.js';
 
-export { COPY_PREFIX, copyNameFor, copyPrefixFor, KEPT_PREFIX, RESTORE_PREFIX } from '../config/scratchNames.js';
+export { COPY_PREFIX } from '../config/scratchNames.js';
 
 /** A --keep-copy copy's: never a hex digit after COPY_PREFIX, so no leftover search (by a hash prefix) can match it. */
 export const KEPT_COPY_PREFIX = `${COPY_PREFIX}kept_`;
 
-/** The database a copy is made from, as exactly as it is told apart: server and name, case and all. */
-export type CopySource = Pick<ConnectionSpec, 'engine' | 'host' | 'port' | 'database'>;
-
-const HASH_HEX = 10;
-const RUN_HEX = 8;
-/** PostgreSQL's identifier limit (MySQL's is 64): the longest prefix, kept, leaves this much of the folded name. */
-const MAX_NAME = 63;
-
 /**
- * 10 hex digits of SHA-256 over engine, server and the exact database name. Folding a name to a lower-case identifier
- * is not injective (`db_A` and `db_a` are two PostgreSQL databases); the hash is, so that a rehearsal of one never
- * takes the other's copy for its own. The server is part of it because a --rehearse-admin-url server holds copies of
- * databases of several servers, and only the source's own run lock proves that no rehearsal of it is alive.
+ * The database a copy is made from, as exactly as it is told apart: server and name, case and all. Its hash
+ * (sourceHash) keeps a rehearsal of `db_A` from taking `db_a`'s copy for its own; the server is part of it because a
+ * --rehearse-admin-url server holds copies of databases of several servers, and only the source's own run lock proves
+ * that no rehearsal of it is alive.
  */
-function sourceHash(source: CopySource): string {
-  return createHash('sha256').update(`${source.engine}://${source.host}:${source.port}/${source.database}`).digest('hex').slice(0, HASH_HEX);
-}
+export type CopySource = ScratchSource;
 
 /**
  * What every copy of `source` a rehearsal may remove starts with: `omm_rehearsal_<hash>_`. Kept copies start with
@@ -39,15 +28,12 @@ export function rehearsalCopyPrefix(source: CopySource, options: { kept?: boolea
  * and the run tell copies apart. At most 63 characters (PostgreSQL's limit; MySQL's is 64).
  */
 export function rehearsalCopyName(source: CopySource, runId: string, options: { kept?: boolean } = {}): string {
-  const run = runId.replace(/[^0-9a-f]/gi, '').slice(0, RUN_HEX).toLowerCase().padEnd(RUN_HEX, '0');
-  const head = `${rehearsalCopyPrefix(source, options)}${run}_`;
-  const readable = source.database.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, MAX_NAME - head.length);
-  return `${head}${readable}`.replace(/_$/, '');
+  return withReadableName(`${rehearsalCopyPrefix(source, options)}${runLabel(runId)}_`, source.database);
 }
 
 /** The run a copy's name carries (its first 8 hex digits), or undefined for a name that is not a copy's. */
 export function rehearsalCopyRun(name: string): string | undefined {
-  return new RegExp(`^${COPY_PREFIX}(?:kept_)?[0-9a-f]{${HASH_HEX}}_([0-9a-f]{${RUN_HEX}})(?:_|$)`).exec(name)?.[1];
+  return new RegExp(`^${COPY_PREFIX}(?:kept_)?[0-9a-f]{${SOURCE_HASH_HEX}}_([0-9a-f]{${RUN_HEX}})(?:_|$)`).exec(name)?.[1];
 }
 
 /**

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { manifestPathFor, pruneBackups, readManifest, restoreBackup, runBackup, verifyBackup } from '../../src/backup/index.js';
+import { manifestPathFor, NOTHING_SPARED, pruneBackups, readManifest, restoreBackup, runBackup, verifyBackup } from '../../src/backup/index.js';
 import type { BackupManifest, Compression } from '../../src/backup/index.js';
 import { fileSetDigest } from '../../src/backup/BackupManifest.js';
 import type { RunConfig } from '../../src/config/resolveConfig.js';
@@ -271,7 +271,7 @@ for (const server of SERVERS) {
       const older = await runBackup({ role: 'openmetadata', dialect: app }, config(dir, 2));
       await sleep(1100);
       const newer = await runBackup({ role: 'openmetadata', dialect: app }, config(dir, 2));
-      const removed = await pruneBackups(dir, newer, 1);
+      const removed = await pruneBackups(dir, newer, 1, NOTHING_SPARED);
       assert.deepEqual(removed, [join(dir, older.file)]);
       assert.equal(existsSync(join(dir, older.file)), false);
       assert.deepEqual(readdirSync(dir).sort(), [newer.file, `${newer.file}.manifest.json`].sort());

@@ -437,7 +437,7 @@ describe(`PostgreSQL matrix (${MAJORS.join(', ') || 'none'}; pg_dump on PATH: ${
           open.push(app);
           await loadFixture(app);
           const dir = join(work, 'backups');
-          const manifest = await runBackup({ role: 'openmetadata', dialect: app }, { backupDir: dir, backupCompress: 'none', backupKeep: undefined });
+          const manifest = await runBackup({ role: 'openmetadata', dialect: app }, { backupDir: dir, backupCompress: 'none' });
           assert.equal(manifest.openmetadataVersion, FIXTURE_OM_VERSION);
           const manifestPath = manifestPathFor(join(dir, manifest.file));
           assert.ok((await verifyBackup(manifestPath)).ok);
@@ -460,7 +460,7 @@ describe(`PostgreSQL matrix (${MAJORS.join(', ') || 'none'}; pg_dump on PATH: ${
           open.push(app);
           await loadFixture(app);
           const dir = join(work, 'bindir-backups');
-          const manifest = await runBackup({ role: 'openmetadata', dialect: app }, { backupDir: dir, backupCompress: 'none', backupKeep: undefined, pgBinDir: binDir });
+          const manifest = await runBackup({ role: 'openmetadata', dialect: app }, { backupDir: dir, backupCompress: 'none', pgBinDir: binDir });
           assert.equal(manifest.tool.path, join(binDir, 'pg_dump'), 'the pg_dump under --pg-bin-dir ran, not Debian\'s on PATH');
           const target = await scratch('omm_bdr');
           await target.root.knex.raw(`ALTER DATABASE "${target.name}" OWNER TO "${source.appSpec.user}"`);

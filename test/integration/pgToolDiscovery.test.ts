@@ -50,10 +50,10 @@ describe('pg_dump discovery on real servers', { skip: debian ? false : 'no Debia
   });
 
   // PATH: the fake 13 and nothing else (/usr/bin, and /bin with a merged /usr, hold Debian's pg_wrapper).
-  const env = () => ({ PATH: fake, OM_MIGRATE_PG_BIN_DIR: custom });
+  const env = () => ({ PATH: fake });
 
   it(`chooses pg_dump ${debian?.major} from the custom directory for PostgreSQL 14, skipping the fake 13 first on PATH, and it dumps`, () => {
-    const choice = locatePgTool('pg_dump', 14, { env: env(), debianRoot: null });
+    const choice = locatePgTool('pg_dump', 14, { env: env(), binDir: custom, debianRoot: null });
     assert.equal(choice.problem, undefined, choice.problem);
     assert.equal(choice.chosen?.path, join(custom, 'pg_dump'));
     assert.equal(choice.chosen?.source, 'pg-bin-dir');
@@ -66,7 +66,7 @@ describe('pg_dump discovery on real servers', { skip: debian ? false : 'no Debia
     assert.equal(dump.status, 0, dump.stderr);
     assert.ok(statSync(file).size > 0);
 
-    const restore = locatePgRestoreFor(choice.chosen!, 14, { env: env(), debianRoot: null });
+    const restore = locatePgRestoreFor(choice.chosen!, 14, { env: env(), binDir: custom, debianRoot: null });
     assert.equal(restore.chosen?.path, join(custom, 'pg_restore'), 'pg_restore beside the chosen pg_dump');
     const list = spawnSync(restore.chosen!.path, ['--list', file], { encoding: 'utf8' });
     assert.equal(list.status, 0, list.stderr);
@@ -74,7 +74,7 @@ describe('pg_dump discovery on real servers', { skip: debian ? false : 'no Debia
   });
 
   it('with the Debian root searched too, the same binary is found once and still chosen from the custom directory', () => {
-    const choice = locatePgTool('pg_dump', 14, { env: env() });
+    const choice = locatePgTool('pg_dump', 14, { env: env(), binDir: custom });
     assert.equal(choice.chosen?.path, join(custom, 'pg_dump'));
     assert.equal(choice.candidates.filter((c) => c.major === debian!.major && c.source === 'debian').length, 0,
       'the Debian path is the same file as the symlink: listed once, under the directory that named it first');
@@ -83,10 +83,10 @@ describe('pg_dump discovery on real servers', { skip: debian ? false : 'no Debia
   it(`restore: an archive written by pg_dump ${(debian?.major ?? 0) + 2} needs a pg_restore that new, even into an older server`, () => {
     const server: ServerInfo = { flavour: 'postgres', version: '14.23', versionText: '', managed: undefined, floor: '12.0', belowFloor: false };
     const tooling = new PostgresDumpTool();
-    const own = tooling.locateRestore(server, env(), { archiveToolVersion: `pg_dump (PostgreSQL) ${debian!.major}.1` });
+    const own = tooling.locateRestore(server, env(), { pgBinDir: custom, archiveToolVersion: `pg_dump (PostgreSQL) ${debian!.major}.1` });
     assert.equal(own.path, join(custom, 'pg_restore'), own.problem);
     const newer = debian!.major + 2;
-    const refused = tooling.locateRestore(server, env(), { archiveToolVersion: `pg_dump (PostgreSQL) ${newer}.1` });
+    const refused = tooling.locateRestore(server, env(), { pgBinDir: custom, archiveToolVersion: `pg_dump (PostgreSQL) ${newer}.1` });
     assert.equal(refused.path, undefined);
     assert.match(refused.problem ?? '', new RegExp(`pg_restore ${debian!.major}\\.\\d+ in --pg-bin-dir .* cannot read an archive written by pg_dump ${newer}`));
     assert.match(refused.fix ?? '', new RegExp(`postgresql-client-${newer}`));

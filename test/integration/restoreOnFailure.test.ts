@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, describe, it } from 'node:test';
+import { sourceHash } from '../../src/config/scratchNames.js';
 import { connect } from '../../src/dialects/connect.js';
 import type { Dialect } from '../../src/dialects/types.js';
 import { controlsEnv } from '../fixtures/airflow/python/pythonAirflow.js';
@@ -98,10 +99,8 @@ async function dropDatabases(server: TestServer, names: string[]): Promise<void>
 }
 
 /** The om-migrate databases this scenario's run left (scratch copies and kept failed states), for assertions and cleanup. */
-const leftBy = (sc: UpScenario) => async () => [
-  ...await databasesLike(sc.server, `omm_restore_${sc.om.name}`), ...await databasesLike(sc.server, `omm_failed_${sc.om.name}`),
-  ...await databasesLike(sc.server, `omm_restore_${sc.airflow.name}`), ...await databasesLike(sc.server, `omm_failed_${sc.airflow.name}`),
-];
+const leftBy = (sc: UpScenario) => async () => (await Promise.all([sc.om.appSpec, sc.airflow.appSpec].flatMap((spec) =>
+  ['omm_restore_', 'omm_failed_'].map((prefix) => databasesLike(sc.server, `${prefix}${sourceHash(spec)}_`))))).flat();
 
 async function rowsOf(server: TestServer, database: string, table: string): Promise<number> {
   const d: Dialect = await connect({ ...server.admin, database });
@@ -210,7 +209,8 @@ for (const engine of engines) {
       const sc = await scenario(engine.server());
       const dry = await runCli(sc, ['preflight', '--dry-run', '--restore-on-failure']);
       assert.match(dry.stdout, /failure +a step that fails after it may have changed a database: .* restored from its backup/);
-      assert.match(dry.stdout, new RegExp(`openmetadata: restored into omm_restore_${sc.om.name}_<run>, the failed state kept as omm_failed_${sc.om.name}_<run>`));
+      const h = sourceHash(sc.om.appSpec);
+      assert.match(dry.stdout, new RegExp(`openmetadata: restored into omm_restore_${h}_<run>_${sc.om.name}, the failed state kept as omm_failed_${h}_<run>_${sc.om.name}`));
       assert.match(dry.stdout, /no rehearsal recorded how long the restore takes/);
       const json = await runCli(sc, ['preflight', '--dry-run', '--restore-on-failure', '--json']);
       assert.equal(json.json.result.plan.onFailure.restore, true);

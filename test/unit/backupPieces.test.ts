@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { BackupManifest } from '../../src/backup/BackupManifest.js';
 import { checkCompression } from '../../src/backup/compression.js';
-import { pruneBackups } from '../../src/backup/pruneBackups.js';
+import { NOTHING_SPARED, pruneBackups } from '../../src/backup/pruneBackups.js';
 import type { ConnectionSpec } from '../../src/config/ConnectionSpec.js';
 import { MysqlDumpTool } from '../../src/dialects/mysql/MysqlDumpTool.js';
 import { PostgresDumpTool } from '../../src/dialects/postgres/PostgresDumpTool.js';
@@ -94,9 +94,9 @@ describe('retention by manifest', () => {
     sha256: 'x', startedAt, finishedAt: startedAt, tool: { name: 'mariadb-dump', path: '/usr/bin/mariadb-dump', version: undefined },
     command: [], verification: { method: 'completion-line' },
   });
-  const put = (m: BackupManifest) => {
-    writeFileSync(join(dir, m.file), 'x');
-    writeFileSync(join(dir, `${m.file}.manifest.json`), JSON.stringify(m));
+  const put = (m: BackupManifest, into = dir) => {
+    writeFileSync(join(into, m.file), 'x');
+    writeFileSync(join(into, `${m.file}.manifest.json`), JSON.stringify(m));
   };
 
   it('keeps the newest N of the same database and never touches other files', async () => {
@@ -110,12 +110,25 @@ describe('retention by manifest', () => {
     // A manifest that points at another file than the one it sits beside is ignored.
     writeFileSync(join(dir, 'forged.sql.manifest.json'), JSON.stringify(manifest('/etc/passwd', '2000-01-01T00:00:00.000Z')));
 
-    const removed = await pruneBackups(dir, latest, 2);
+    const removed = await pruneBackups(dir, latest, 2, NOTHING_SPARED);
     assert.deepEqual(removed, [join(dir, old1.file)]);
     const left = readdirSync(dir).sort();
     assert.ok(!left.includes(old1.file) && !left.includes(`${old1.file}.manifest.json`));
     for (const kept of [old2.file, latest.file, otherDb.file, 'openmetadata_db-om1.9.0-20250101T000000Z.sql', 'forged.sql.manifest.json']) {
       assert.ok(left.includes(kept), kept);
     }
+  });
+
+  it('never removes a backup of an unfinished run, by its manifest\'s run id or by the ledger\'s manifest path; those do not count towards N', async () => {
+    const ofRunA = { ...manifest('openmetadata_db-om1.10.2-20260201T000000Z.sql', '2026-02-01T00:00:00.000Z'), runId: 'run-a' };
+    const takenOver = manifest('openmetadata_db-om1.10.2-20260202T000000Z.sql', '2026-02-02T00:00:00.000Z');
+    const ofDoneRun = { ...manifest('openmetadata_db-om1.10.5-20260203T000000Z.sql', '2026-02-03T00:00:00.000Z'), runId: 'run-done' };
+    const latest = manifest('openmetadata_db-om1.11.0-20260204T000000Z.sql', '2026-02-04T00:00:00.000Z');
+    const own = mkdtempSync(join(dir, 'spared-'));
+    for (const m of [ofRunA, takenOver, ofDoneRun, latest]) put(m, own);
+    const spared = { runIds: new Set(['run-a']), manifests: new Set([join(own, `${takenOver.file}.manifest.json`)]) };
+    assert.deepEqual(await pruneBackups(own, latest, 1, spared), [join(own, ofDoneRun.file)]);
+    const left = readdirSync(own);
+    for (const kept of [ofRunA.file, takenOver.file, latest.file]) assert.ok(left.includes(kept), kept);
   });
 });

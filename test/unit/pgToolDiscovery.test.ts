@@ -73,10 +73,10 @@ describe('discoverPgTools', () => {
     assert.equal(found[0].versionText, 'pg_dump (PostgreSQL) 17.2');
   });
 
-  it('reads OM_MIGRATE_PG_BIN_DIR when no directory is passed', () => {
+  it('takes --pg-bin-dir only as passed (config.pgBinDir), never OM_MIGRATE_PG_BIN_DIR from the environment (issue 23, point 5)', () => {
     const found = discoverPgTools('pg_dump', { env: { ...env, OM_MIGRATE_PG_BIN_DIR: binDir }, debianRoot: null });
-    assert.equal(found[0].source, 'pg-bin-dir');
-    assert.equal(found[0].major, 17);
+    assert.ok(!found.some((f) => f.source === 'pg-bin-dir'), JSON.stringify(found));
+    assert.equal(discoverPgTools('pg_dump', { env, binDir, debianRoot: null })[0].source, 'pg-bin-dir');
   });
 
   it('looks for pg_restore by its own name', () => {

@@ -49,4 +49,9 @@ export interface LedgerStore {
   carryOver(rows: LedgerEntry[]): Promise<void>;
   /** The newest row of `step` (of `planId`, when given), if any. */
   lastOf(step: string, planId?: string): Promise<LedgerEntry | undefined>;
+  /**
+   * Every run whose run row is not `done` (running, interrupted, failed), with the manifests its backup steps recorded
+   * (taken or taken over): what --keep must never remove, since one of them may be the only copy of the state before it.
+   */
+  unfinishedRuns(): Promise<Array<{ runId: string; backupIds: string[] }>>;
 }

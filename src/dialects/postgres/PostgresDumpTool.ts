@@ -148,7 +148,7 @@ function serverMajor(server: ServerInfo): number {
 }
 
 function pgSearch(env: NodeJS.ProcessEnv, search: DumpToolSearch): PgToolSearch {
-  return { env, binDir: search.pgBinDir || env.OM_MIGRATE_PG_BIN_DIR || undefined };
+  return { env, binDir: search.pgBinDir || undefined };
 }
 
 function asCheck(choice: PgToolChoice): DumpToolCheck {

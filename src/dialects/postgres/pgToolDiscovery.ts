@@ -32,7 +32,7 @@ export interface PgToolCandidate {
 }
 
 export interface PgToolSearch {
-  /** --pg-bin-dir; else env.OM_MIGRATE_PG_BIN_DIR. */
+  /** --pg-bin-dir, as resolved (config.pgBinDir): the environment is not read for it here. */
   binDir?: string;
   env?: NodeJS.ProcessEnv;
   /** Root of Debian's versioned installs (default /usr/lib/postgresql); null to skip it. */
@@ -89,7 +89,8 @@ function debianBinDirs(root: string): string[] {
 /** Every `tool` found, in search order (bin dir, PATH, Debian), one entry per real file. */
 export function discoverPgTools(tool: PgToolName, search: PgToolSearch = {}): PgToolCandidate[] {
   const env = search.env ?? process.env;
-  const binDir = search.binDir ?? (env.OM_MIGRATE_PG_BIN_DIR || undefined);
+  // --pg-bin-dir comes resolved (config.pgBinDir), never from the environment here: one place reads configuration.
+  const binDir = search.binDir;
   const versionOf = search.versionOf ?? defaultVersionOf;
   const places: Array<[string, PgToolSource]> = [];
   if (binDir) places.push([binDir, 'pg-bin-dir']);
@@ -169,8 +170,7 @@ export function choosePgTool(tool: PgToolName, neededMajor: number, candidates: 
 /** discoverPgTools + choosePgTool for a server of `serverMajor` (pg_restore: and an archive of `archiveMajor`). */
 export function locatePgTool(tool: PgToolName, serverMajor: number, search: PgToolSearch = {},
   archiveMajor?: number): PgToolChoice {
-  const env = search.env ?? process.env;
-  const explicitDir = search.binDir ?? (env.OM_MIGRATE_PG_BIN_DIR || undefined);
+  const explicitDir = search.binDir;
   const candidates = discoverPgTools(tool, search);
   return choosePgTool(tool, Math.max(serverMajor, archiveMajor ?? 0), candidates, { explicitDir, serverMajor });
 }

@@ -112,6 +112,15 @@ export class LedgerTable implements LedgerStore {
     return found.length > 0 ? entries(found)[0] : undefined;
   }
 
+  async unfinishedRuns(): Promise<Array<{ runId: string; backupIds: string[] }>> {
+    if (!(await this.exists())) return [];
+    const runs = await this.knex.table(LEDGER_TABLE).where({ step: RUN_STEP }).whereNot({ status: 'done' }).select('run_id') as LedgerRow[];
+    const ids = [...new Set(runs.map((r) => r.run_id))];
+    if (ids.length === 0) return [];
+    const rows = await this.knex.table(LEDGER_TABLE).whereIn('run_id', ids).whereNotNull('backup_id').select('run_id', 'backup_id') as LedgerRow[];
+    return ids.map((runId) => ({ runId, backupIds: rows.filter((r) => r.run_id === runId).map((r) => r.backup_id!) }));
+  }
+
   async recent(limit: number): Promise<LedgerEntry[]> {
     if (!(await this.exists())) return [];
     return entries(await this.knex.table(LEDGER_TABLE).orderBy('id', 'desc').limit(limit));
