@@ -12,7 +12,7 @@ import {
 } from '../helpers/upHarness.js';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -248,6 +248,7 @@ for (const engine of engines) {
         assert.throws(() => readFileSync(marker), 'the wrapped command did not run');
         assert.deepEqual(await snapshot(sc.om), omBefore);
       } finally {
+        rmSync(marker, { force: true });
         await dropDatabases(sc.server, await left());
       }
     });
@@ -309,7 +310,8 @@ for (const engine of engines) {
         ? `MYSQL_PWD="$DB_USER_PASSWORD" mariadb -h "$DB_HOST" -P "$DB_PORT" -u "$DB_USER" "$OM_DATABASE" -e 'DELETE FROM team_entity'`
         : `PGPASSWORD="$DB_USER_PASSWORD" psql -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" -d "$OM_DATABASE" -c 'DELETE FROM team_entity'`;
       writeFileSync(script, `#!/bin/sh\nfor f in '${sc.backupDir}'/*${sc.om.name}*; do case "$f" in *.json) ;; *) echo broken >> "$f" ;; esac; done\n${del}\nexit 1\n`);
-      const run = await runCli(sc, ['up', '--restore-on-failure', '--json'], { OM_MIGRATE_OM_COMMAND: `/bin/sh '${script}'` });
+      const run = await runCli(sc, ['up', '--restore-on-failure', '--json'], { OM_MIGRATE_OM_COMMAND: `/bin/sh '${script}'` })
+        .finally(() => rmSync(script, { force: true }));
       assert.equal(run.code, 17, run.stdout + run.stderr);
       assert.equal(run.json.error.code, 'FAILED_RESTORE_FAILED');
       assert.match(run.json.error.message, /does not verify/);
