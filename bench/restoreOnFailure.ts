@@ -15,6 +15,7 @@ import { startBinlogMariadb } from '../test/helpers/binlogMariadb.js';
 import type { TestServer } from '../test/helpers/servers.js';
 import { generateTables } from './lib/run.js';
 import { startBenchPostgres } from './lib/servers.js';
+import { KEPT_PREFIX, RESTORE_PREFIX, sourceHash } from '../src/config/scratchNames.js';
 import { flag } from './lib/stats.js';
 
 const args = process.argv.slice(2);
@@ -79,7 +80,9 @@ async function dropLeft(sc: UpScenario): Promise<void> {
     const mysql = sc.server.engine === 'mysql';
     const r = await admin.knex.raw(mysql ? 'SELECT SCHEMA_NAME AS n FROM information_schema.SCHEMATA' : 'SELECT datname AS n FROM pg_database');
     const names = ((mysql ? r[0] : r.rows) as Array<{ n: string }>).map((x) => x.n)
-      .filter((n) => [sc.om.name, sc.airflow.name].some((db) => n.startsWith(`omm_restore_${db}`) || n.startsWith(`omm_failed_${db}`)));
+      // Named by the product's own rule (prefix, hash of the exact source, run, readable name), not guessed here.
+      .filter((n) => [sc.om.appSpec, sc.airflow.appSpec].some((spec) =>
+        [RESTORE_PREFIX, KEPT_PREFIX].some((prefix) => n.startsWith(`${prefix}${sourceHash(spec)}_`))));
     for (const n of names) await admin.scratch.drop(n);
   } finally {
     await admin.close();
@@ -92,8 +95,9 @@ for (const engine of ENGINES) {
   const started = engine === 'mysql' ? await startBinlogMariadb() : await startBenchPostgres();
   try {
     await once(started.server, engine === 'mysql' ? 'MariaDB (binary log)' : 'PostgreSQL 14', out);
+    // Each engine's lines as soon as it is done: a later engine's failure must not take them with it.
+    console.log(out.splice(0).join('\n'));
   } finally {
     await started.stop();
   }
 }
-console.log(out.join('\n'));
