@@ -4,6 +4,7 @@ import { commandArgv } from '../src/config/splitCommandLine.js';
 import { finding, type Finding, type Gate, type GateContext } from '../src/core/Gate.js';
 import { OPS_SCRIPT } from '../src/openmetadata/distribution.js';
 import { findExecutable } from '../src/process/findExecutable.js';
+import type { Environment } from '../src/process/childEnv.js';
 
 const GATE = 'migrator-start';
 
@@ -23,7 +24,7 @@ export const migratorStartGate: Gate = {
     const problems: Finding[] = [];
     const severity = ctx.command === 'up' ? 'block' : 'warn';
     const om = ctx.input.openmetadata;
-    const env = process.env;
+    const env = ctx.config.env;
     if (om && ctx.targets.some((t) => t.role === 'openmetadata')) {
       const home = ctx.config.migrators.omHome;
       const problem = openMetadataProblem(om.migrator.form, om.migrator.argv, home, om.distribution !== undefined, env);
@@ -43,7 +44,7 @@ export const migratorStartGate: Gate = {
 };
 
 function openMetadataProblem(form: 'ops-script' | 'main-class' | 'custom', argv: string[], home: string, distribution: boolean,
-  env: NodeJS.ProcessEnv): { summary: string; fix: string } | undefined {
+  env: Environment): { summary: string; fix: string } | undefined {
   if (!isDirectory(home)) {
     // Without a distribution the versions gate speaks for the ops-script form; a command of one's own runs in --om-home.
     if (form !== 'custom') return undefined;
@@ -70,7 +71,7 @@ function openMetadataProblem(form: 'ops-script' | 'main-class' | 'custom', argv:
 }
 
 /** Why argv[0] cannot be run from `cwd`, or undefined when it can. */
-function commandProblem(argv: string[], cwd: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+function commandProblem(argv: string[], cwd: string | undefined, env: Environment): string | undefined {
   const program = argv[0];
   if (!program) return 'the command is empty';
   if (program.includes('/')) {
