@@ -1,10 +1,9 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { commandArgv } from '../src/config/splitCommandLine.js';
-import { finding, type Finding, type Gate, type GateContext } from '../src/core/Gate.js';
+import { finding, type Environment, type Finding, type Gate, type GateContext } from '../src/core/Gate.js';
 import { OPS_SCRIPT } from '../src/openmetadata/distribution.js';
 import { findExecutable } from '../src/process/findExecutable.js';
-import type { Environment } from '../src/process/childEnv.js';
 
 const GATE = 'migrator-start';
 
