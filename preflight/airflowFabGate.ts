@@ -1,4 +1,4 @@
-import { describeFabRevision, FAB_KEY_FIX_REVISION, FAB_REVISIONS } from '../src/config/airflowRevisions.js';
+import { describeFabRevision, FAB_KEY_FIX_REVISION, FAB_REVISIONS } from '../src/airflow/revisions.js';
 import { finding, type Finding, type Gate, type GateContext } from '../src/core/Gate.js';
 import type { ForeignKeyInfo } from '../src/dialects/types.js';
 

@@ -1,5 +1,5 @@
 import semver from 'semver';
-import { isBeforeUuidPrimaryKey, UUID_PK_REVISION } from '../src/config/airflowRevisions.js';
+import { isBeforeUuidPrimaryKey, UUID_PK_REVISION } from '../src/airflow/revisions.js';
 import { ConnectedTarget, finding, Finding, Gate, GateContext } from '../src/core/Gate.js';
 import { parameterGroupHint } from '../src/params/managedHint.js';
 

@@ -1,4 +1,4 @@
-import { releasesCrossed } from '../src/config/releases.js';
+import { releasesCrossed } from '../src/openmetadata/releases.js';
 import { finding, type Finding, type Gate, type GateContext } from '../src/core/Gate.js';
 import type { DatabaseSession } from '../src/dialects/types.js';
 
@@ -6,7 +6,7 @@ const GATE = 'servers-stopped';
 
 /**
  * A release whose migration needs every OpenMetadata server stopped (1.13.0 empties the Quartz tables a running
- * scheduler holds: its schemaChanges.sql says so, src/config/releases.ts) is crossed only with no other session of
+ * scheduler holds: its schemaChanges.sql says so, src/openmetadata/releases.ts) is crossed only with no other session of
  * OpenMetadata's database user on its database: each one is listed (host, since when, what it runs) and blocks.
  * om-migrate's own sessions are never listed (SessionLister). `entrypoint` waits for them to go (executePlan).
  */

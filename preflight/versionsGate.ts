@@ -1,7 +1,7 @@
 import semver from 'semver';
-import { describeRevision, findRevision } from '../src/config/airflowRevisions.js';
-import { betterTarget, releasePath, requiredHop } from '../src/config/releases.js';
-import { UPGRADE_NOTES, UpgradeNote } from '../src/config/upgradeNotes.js';
+import { describeRevision, findRevision } from '../src/airflow/revisions.js';
+import { betterTarget, releasePath, requiredHop } from '../src/openmetadata/releases.js';
+import { UPGRADE_NOTES, UpgradeNote } from '../src/openmetadata/upgradeNotes.js';
 import { finding, Finding, Gate, GateContext } from '../src/core/Gate.js';
 import { fillsGaps, gapVersions, unexpectedVersions } from '../src/openmetadata/distribution.js';
 
@@ -156,7 +156,7 @@ function forceFinding(ctx: GateContext, current: string | undefined): Finding | 
 }
 
 /**
- * A breaking change of a crossed release (src/config/upgradeNotes.ts, from OpenMetadata's upgrade pages): a warning
+ * A breaking change of a crossed release (src/openmetadata/upgradeNotes.ts, from OpenMetadata's upgrade pages): a warning
  * with its action when it is something to do before; an ok line for something to do after, which up's summary lists.
  * A note about Airflow's database shows only when there is one.
  */

@@ -1,5 +1,5 @@
 import semver from 'semver';
-import { currentOpenMetadataVersion } from '../../src/config/versions.js';
+import { currentOpenMetadataVersion } from '../../src/openmetadata/versions.js';
 import { finding, type Finding } from '../../src/core/Gate.js';
 import type { PlanInput } from '../../src/core/PlanInput.js';
 import type { Step, StepContext } from '../../src/core/Step.js';

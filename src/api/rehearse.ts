@@ -7,7 +7,7 @@ import { runBackup } from '../backup/runBackup.js';
 import { verifyBackup } from '../backup/verifyBackup.js';
 import { describeSpec, type ConnectionSpec, type TargetRole } from '../config/ConnectionSpec.js';
 import type { RunConfig } from '../config/resolveConfig.js';
-import { currentOpenMetadataVersion } from '../config/versions.js';
+import { currentOpenMetadataVersion } from '../openmetadata/versions.js';
 import type { ConnectedTarget } from '../core/Target.js';
 import { connect } from '../dialects/connect.js';
 import type { Dialect, LedgerStore } from '../dialects/types.js';

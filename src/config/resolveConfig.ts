@@ -11,7 +11,7 @@ import { OPTIONS, parseBoolean, type CommandName, type ConfigInput, type OptionK
 import { parseAdminUrl, parseJdbcUrl, parseParams, parsePort, parseSqlAlchemyUrl } from './parseUrls.js';
 import { splitCommandLine } from './splitCommandLine.js';
 import { parseDuration, parseSize } from './units.js';
-import { parseTargetVersion } from './versions.js';
+import { parseTargetVersion } from './targetVersion.js';
 
 export type { ConfigInput } from './options.js';
 export type { MigratorOptions } from './migrators.js';

@@ -31,17 +31,24 @@ export function relativeImports(text: string): string[] {
   return patterns.flatMap((p) => [...text.matchAll(p)].map((m) => m[1]));
 }
 
+/** Every import between source files, as paths from the repository root (`src/config/options.ts` → `src/errors.ts`). */
+const IMPORTS = FILES.flatMap((file) => relativeImports(readFileSync(file, 'utf8'))
+  .map((path) => ({ from: relative(ROOT, file), to: relative(ROOT, resolve(dirname(file), path)).replace(/\.js$/, '.ts') })));
+
+/** The imports from files under `from` into files under `to` (folders end with a slash), as "from → to" lines. */
+function importsBetween(from: string, to: string): string[] {
+  return IMPORTS.filter((i) => i.from.startsWith(from) && i.to.startsWith(to)).map((i) => `${i.from} → ${i.to}`);
+}
+
 describe('layout', () => {
   it('has no import cycle between folders', () => {
     const edges = new Map<string, Set<string>>();
-    for (const file of FILES) {
-      for (const path of relativeImports(readFileSync(file, 'utf8'))) {
-        const from = roomOf(file);
-        const to = roomOf(resolve(dirname(file), path));
-        if (from === to) continue;
-        if (!edges.has(from)) edges.set(from, new Set());
-        edges.get(from)!.add(to);
-      }
+    for (const { from: fromFile, to: toFile } of IMPORTS) {
+      const from = roomOf(join(ROOT, fromFile));
+      const to = roomOf(join(ROOT, toFile));
+      if (from === to) continue;
+      if (!edges.has(from)) edges.set(from, new Set());
+      edges.get(from)!.add(to);
     }
     const cycles: string[] = [];
     const visit = (room: string, path: string[]): void => {
@@ -53,6 +60,21 @@ describe('layout', () => {
     };
     for (const room of edges.keys()) visit(room, []);
     assert.deepEqual(cycles, []);
+  });
+
+  // Rooms (issue 23, point 6). src/config holds configuration only (options, the resolver, URLs, secrets, units); what
+  // om-migrate knows of OpenMetadata (releases, upgrade notes, version numbers) and of Airflow (its revisions) lives in
+  // src/openmetadata and src/airflow, which may read the configuration but are never read by it.
+  it('keeps src/config free of OpenMetadata and Airflow knowledge', () => {
+    assert.deepEqual([...importsBetween('src/config/', 'src/openmetadata/'), ...importsBetween('src/config/', 'src/airflow/')], []);
+    const knowledge: Record<string, string> = {
+      KNOWN_RELEASES: 'src/openmetadata/', UPGRADE_NOTES: 'src/openmetadata/', currentOpenMetadataVersion: 'src/openmetadata/',
+      AIRFLOW_REVISIONS: 'src/airflow/',
+    };
+    const where = Object.entries(knowledge).map(([name, room]) => ({ name, room, files: FILES
+      .filter((f) => new RegExp(`export (const|function) ${name}\\b`).test(readFileSync(f, 'utf8'))).map((f) => relative(ROOT, f)) }));
+    assert.deepEqual(where.filter((w) => w.files.length === 0).map((w) => w.name), [], 'renamed? say where it went');
+    assert.deepEqual(where.flatMap((w) => w.files.filter((f) => !f.startsWith(w.room)).map((f) => `${w.name} in ${f}, not ${w.room}`)), []);
   });
 
   it('sees static, side-effect and dynamic imports', () => {
