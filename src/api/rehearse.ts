@@ -20,12 +20,12 @@ import { fileProblem } from '../process/pathTrust.js';
 import { rehearsalCopyName, rehearsalCopyPrefix, rehearsalCopyRun, withDatabase } from '../rehearsal/copySpec.js';
 import { ledgerTargetOf, REHEARSAL_STEP, type RehearsalRecord } from '../rehearsal/rehearsalRecord.js';
 import { adminSpecFor, openTargets } from '../targets/openTargets.js';
-import { executePlan, asTyped } from './executePlan.js';
-import { preflightWithInput } from './preflight.js';
+import { executePlan, asTyped } from '../engine/executePlan.js';
+import { preflightWithInput } from '../engine/preflightWithInput.js';
 import { writeRehearsalReport } from './rehearseReport.js';
 import { checkArguments } from './up.js';
-import { withRunLock } from './withRunLock.js';
-import type { RowCountReport, StepSummary, UpEvent, UpSummary } from './upTypes.js';
+import { withRunLock } from '../engine/withRunLock.js';
+import type { RowCountReport, StepSummary, UpEvent, UpSummary } from '../engine/upTypes.js';
 
 export interface RehearseOptions {
   /** A backup's manifest to rehearse from (its database's role); the other databases use their newest or a new one. */

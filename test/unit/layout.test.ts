@@ -77,6 +77,17 @@ describe('layout', () => {
     assert.deepEqual(where.flatMap((w) => w.files.filter((f) => !f.startsWith(w.room)).map((f) => `${w.name} in ${f}, not ${w.room}`)), []);
   });
 
+  // The command entry points apart from the run engine: src/api holds one file per command the CLI calls (and the
+  // types of their results); src/engine is what the commands share and never reaches back up into a command; the CLI
+  // talks to the commands only.
+  it('keeps the run engine below the commands, and the CLI on the commands', () => {
+    assert.deepEqual(importsBetween('src/engine/', 'src/api/'), []);
+    assert.deepEqual(importsBetween('src/cli/', 'src/engine/'), []);
+    const called = new Set(IMPORTS.filter((i) => i.from.startsWith('src/cli/')).map((i) => i.to));
+    const notCalled = FILES.map((f) => relative(ROOT, f)).filter((f) => f.startsWith('src/api/') && !called.has(f));
+    assert.deepEqual(notCalled, [], 'a file in src/api that no command of the CLI imports belongs in src/engine');
+  });
+
   it('sees static, side-effect and dynamic imports', () => {
     const text = "import { a } from './a.js';\nimport './b.js';\nconst { c } = await import('./c.js');\nexport type { D } from '../d.js';\n";
     assert.deepEqual(relativeImports(text).sort(), ['../d.js', './a.js', './b.js', './c.js']);
