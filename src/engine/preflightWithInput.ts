@@ -6,6 +6,7 @@ import type { PlanInput } from '../core/PlanInput.js';
 import type { RunHolderRow } from '../dialects/types.js';
 import { isOmMigrateError } from '../errors.js';
 import { runLockName } from '../lock/lockName.js';
+import { GATE_TOOLS } from './gateTools.js';
 import { buildPlan, type RunPlan } from '../plan/buildPlan.js';
 import { readPlanInput } from '../plan/readPlanInput.js';
 import { rehearsalFinding } from '../rehearsal/rehearsalRecord.js';
@@ -84,6 +85,7 @@ export async function preflightWithInput(config: RunConfig, options: PreflightOp
       previousHolder: (role) => holders.get(role),
       // Every gate but the connection gate (which reports why) sees an admin it cannot use as no admin at all.
       adminFor: (t) => opened.adminFor(t).catch(() => undefined),
+      tools: GATE_TOOLS,
     };
     for (const gate of GATES) {
       const gateCtx = gate.reportsAdminFailures ? { ...ctx, adminFor: (t: ConnectedTarget) => opened.adminFor(t) } : ctx;

@@ -88,6 +88,17 @@ describe('layout', () => {
     assert.deepEqual(notCalled, [], 'a file in src/api that no command of the CLI imports belongs in src/engine');
   });
 
+  // Gates and steps depend on the contracts only: src/core (their context hands them OpenMetadata's and Airflow's
+  // knowledge and the run's services, src/core/Tools.ts) and the typed errors. Their own folder's files they may share.
+  it('lets gates and steps import only src/core and src/errors.ts', () => {
+    const allowed = (to: string) => to.startsWith('src/core/') || to === 'src/errors.ts' || to.startsWith('preflight/') || to.startsWith('migrations/');
+    const outside = IMPORTS.filter((i) => i.from.startsWith('preflight/') || i.from.startsWith('migrations/'))
+      .filter((i) => !allowed(i.to)).map((i) => `${i.from} → ${i.to}`);
+    assert.deepEqual(outside, [], 'hand the gate or step what it needs through its context (src/core/Tools.ts) instead');
+    assert.ok(IMPORTS.some((i) => i.from === 'preflight/versionsGate.ts' && i.to === 'src/core/Gate.ts'), 'the imports of gates are seen');
+    assert.ok(IMPORTS.some((i) => i.from === 'migrations/openmetadata/serverMigrate.ts' && i.to === 'src/core/Step.ts'), 'and of steps in sub-folders');
+  });
+
   it('sees static, side-effect and dynamic imports', () => {
     const text = "import { a } from './a.js';\nimport './b.js';\nconst { c } = await import('./c.js');\nexport type { D } from '../d.js';\n";
     assert.deepEqual(relativeImports(text).sort(), ['../d.js', './a.js', './b.js', './c.js']);
