@@ -15,7 +15,8 @@ export { OmMigrateError, isOmMigrateError } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export type { Environment } from './process/childEnv.js';
 
-export { runPreflight, preflightWithInput } from './api/preflight.js';
+export { runPreflight } from './api/preflight.js';
+export { preflightWithInput } from './engine/preflightWithInput.js';
 export type { PreflightOptions, PreflightReport, PreflightResult, RunPlan, TargetSummary } from './api/preflight.js';
 export { runUp } from './api/up.js';
 export type { ParameterSummary, StepSummary, UpEvent, UpOptions, UpSummary } from './api/up.js';
