@@ -3,7 +3,7 @@ import { finding, Finding, Gate, GateContext } from '../src/core/Gate.js';
 
 const GATE = 'airflow-driver';
 
-/** OpenMetadata's 1.6.4 upgrade note (../shared/seeds/upgrade-prerequisites-1.6.md, "1.6.4"; src/config/upgradeNotes.ts). */
+/** OpenMetadata's 1.6.4 upgrade note (../shared/seeds/upgrade-prerequisites-1.6.md, "1.6.4"; src/openmetadata/upgradeNotes.ts). */
 const NOTE = 'OpenMetadata 1.6.4 upgrade notes: "there\'s an ongoing issue with Airflow migrations and the pymysql driver … make sure [DB_SCHEME] now is set to mysql+mysqldb"';
 
 /**

@@ -1,8 +1,9 @@
-import { describeFabRevision, FAB_KEY_FIX_REVISION, FAB_REVISIONS } from '../src/config/airflowRevisions.js';
-import { finding, type Finding, type Gate, type GateContext } from '../src/core/Gate.js';
-import type { ForeignKeyInfo } from '../src/dialects/types.js';
+import { finding, type ConnectedTarget, type Finding, type Gate, type GateContext } from '../src/core/Gate.js';
 
 const GATE = 'airflow-fab';
+
+/** A foreign key as the target's dialect reports it. */
+type ForeignKeyInfo = Awaited<ReturnType<ConnectedTarget['dialect']['introspect']['foreignKeysReferencing']>>[number];
 
 /** The foreign keys 02ca36b0235b drops by name: (table, column) → the name Airflow's naming convention gives it. */
 const FAB_KEYS: ReadonlyArray<{ table: string; column: string; referenced: string }> = [
@@ -27,6 +28,7 @@ export const airflowFabGate: Gate = {
     const target = ctx.targets.find((t) => t.role === 'airflow');
     const facts = ctx.versions.airflow;
     if (!target || !facts) return [];
+    const { describeFabRevision, FAB_KEY_FIX_REVISION, FAB_REVISIONS } = ctx.tools.airflow;
     const revision = facts.fabRevision;
     const findings: Finding[] = [];
     if (typeof revision === 'string') {

@@ -1,5 +1,3 @@
-import { orphanTotal, readIntegrity } from '../src/airflow/readIntegrity.js';
-import { TASK_INSTANCE_FOREIGN_KEYS } from '../src/airflow/taskInstanceShape.js';
 import { finding, Finding, Gate, GateContext } from '../src/core/Gate.js';
 
 const GATE = 'airflow-integrity';
@@ -20,6 +18,7 @@ export const airflowIntegrityGate: Gate = {
     const state = ctx.input.airflow?.state;
     const target = ctx.targets.find((t) => t.role === 'airflow');
     if (!state || !target) return [];
+    const { orphanTotal, readIntegrity, TASK_INSTANCE_FOREIGN_KEYS } = ctx.tools.airflow;
     const integrity = await readIntegrity(target.dialect, state);
     if (!integrity) return [];
     const findings: Finding[] = [];

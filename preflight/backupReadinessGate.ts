@@ -1,6 +1,5 @@
 import { accessSync, constants, statfsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { formatBytes } from '../src/config/units.js';
 import { type ConnectedTarget, finding, Finding, Gate, GateContext } from '../src/core/Gate.js';
 
 const GATE = 'backup';
@@ -28,6 +27,7 @@ export const backupReadinessGate: Gate = {
     }
     const stats = statfsSync(existing);
     const free = Number(stats.bavail) * Number(stats.bsize);
+    const { formatBytes } = ctx.tools;
     const data = { dir, freeBytes: free, neededBytes: needed };
     findings.push(free < needed
       ? finding(GATE, 'run', 'block', `only ${formatBytes(free)} free in ${dir}; the dumps need about ${formatBytes(needed)}`,

@@ -1,4 +1,3 @@
-import { describeSpec } from '../src/config/ConnectionSpec.js';
 import { isOmMigrateError } from '../src/errors.js';
 import { finding, Finding, Gate, GateContext } from '../src/core/Gate.js';
 
@@ -16,7 +15,7 @@ export const connectionGate: Gate = {
     for (const t of ctx.targets) {
       const name = t.server.flavour === 'mariadb' ? 'MariaDB' : t.server.flavour === 'mysql' ? 'MySQL' : 'PostgreSQL';
       const managed = t.server.managed ? ` on ${t.server.managed}` : '';
-      const data = { server: describeSpec(t.spec), flavour: t.server.flavour, version: t.server.version, managed: t.server.managed ?? null };
+      const data = { server: ctx.tools.describeSpec(t.spec), flavour: t.server.flavour, version: t.server.version, managed: t.server.managed ?? null };
       findings.push(t.server.belowFloor
         ? finding('connection', t.role, 'block', `${name} ${t.server.version}${managed} is below the supported ${t.server.floor}`,
           `Upgrade the server to ${name} ${t.server.floor} or newer first; OpenMetadata does not support older releases.`, data, UNREACHABLE)

@@ -1,5 +1,4 @@
 import { finding, Finding, Gate, GateContext } from '../src/core/Gate.js';
-import { describeLockHolder } from '../src/lock/runLock.js';
 
 const GATE = 'lock';
 
@@ -14,7 +13,7 @@ export const lockGate: Gate = {
         findings.push(finding(GATE, t.role, 'ok', 'this run holds the lock'));
         continue;
       }
-      const holder = await describeLockHolder(t);
+      const holder = await ctx.tools.describeLockHolder(t);
       findings.push(holder
         ? finding(GATE, t.role, 'block', `another om-migrate run holds the lock on ${t.spec.database}: ${holder.text}`,
           'Wait for it to finish (up --lock-timeout 10m waits); a killed run frees the lock at once.', { holder }, { kind: 'run-in-progress' })

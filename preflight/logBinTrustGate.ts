@@ -1,7 +1,5 @@
 import semver from 'semver';
-import { isBeforeUuidPrimaryKey, UUID_PK_REVISION } from '../src/config/airflowRevisions.js';
 import { ConnectedTarget, finding, Finding, Gate, GateContext } from '../src/core/Gate.js';
-import { parameterGroupHint } from '../src/params/managedHint.js';
 
 const GATE = 'log-bin-trust';
 const PARAMETER = 'log_bin_trust_function_creators';
@@ -34,7 +32,7 @@ export const logBinTrustGate: Gate = {
             undefined, undefined, { kind: 'raise-parameter', parameter: 'log_bin_trust_function_creators' })
           : finding(GATE, target.role, 'block',
             `binary logging is on, ${PARAMETER} is 0 and ${target.spec.user} lacks SUPER: ${reason} would fail with error 1419`,
-            `Give --admin-url with an account that has SUPER, or ${parameterGroupHint(target.spec.engine, PARAMETER, '1', target.server.managed)}`));
+            `Give --admin-url with an account that has SUPER, or ${ctx.tools.parameterGroupHint(target.spec.engine, PARAMETER, '1', target.server.managed)}`));
       }
     }
     return findings;
@@ -43,6 +41,7 @@ export const logBinTrustGate: Gate = {
 
 /** The MySQL-family servers on which an Airflow migration will create a function in this run. */
 function relevantTargets(ctx: GateContext): Array<{ target: ConnectedTarget; reason: string }> {
+  const { isBeforeUuidPrimaryKey, UUID_PK_REVISION } = ctx.tools.airflow;
   const result: Array<{ target: ConnectedTarget; reason: string }> = [];
   const airflow = ctx.targets.find((t) => t.role === 'airflow');
   if (airflow) {

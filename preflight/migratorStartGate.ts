@@ -1,9 +1,6 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { commandArgv } from '../src/config/splitCommandLine.js';
 import { finding, type Finding, type Gate, type GateContext } from '../src/core/Gate.js';
-import { OPS_SCRIPT } from '../src/openmetadata/distribution.js';
-import { findExecutable } from '../src/process/findExecutable.js';
 
 const GATE = 'migrator-start';
 
@@ -26,12 +23,12 @@ export const migratorStartGate: Gate = {
     const env = process.env;
     if (om && ctx.targets.some((t) => t.role === 'openmetadata')) {
       const home = ctx.config.migrators.omHome;
-      const problem = openMetadataProblem(om.migrator.form, om.migrator.argv, home, om.distribution !== undefined, env);
+      const problem = openMetadataProblem(om.migrator.form, om.migrator.argv, home, om.distribution !== undefined, env, ctx.tools);
       if (problem) problems.push(finding(GATE, 'openmetadata', severity, problem.summary, problem.fix, { migrator: om.migrator.display }));
     }
     if (ctx.targets.some((t) => t.role === 'airflow')) {
       const command = ctx.config.migrators.airflowCommand;
-      const problem = commandProblem(commandArgv(command), undefined, env);
+      const problem = commandProblem(ctx.tools.commandArgv(command), undefined, env, ctx.tools);
       if (problem) {
         problems.push(finding(GATE, 'airflow', severity, `the Airflow migrator cannot start: ${problem}`,
           'Run om-migrate where Airflow is installed (the ingestion image), or give --airflow-migrator (OM_MIGRATE_AIRFLOW_COMMAND) with a command that exists here.',
@@ -43,7 +40,7 @@ export const migratorStartGate: Gate = {
 };
 
 function openMetadataProblem(form: 'ops-script' | 'main-class' | 'custom', argv: string[], home: string, distribution: boolean,
-  env: NodeJS.ProcessEnv): { summary: string; fix: string } | undefined {
+  env: NodeJS.ProcessEnv, tools: GateContext['tools']): { summary: string; fix: string } | undefined {
   if (!isDirectory(home)) {
     // Without a distribution the versions gate speaks for the ops-script form; a command of one's own runs in --om-home.
     if (form !== 'custom') return undefined;
@@ -51,12 +48,12 @@ function openMetadataProblem(form: 'ops-script' | 'main-class' | 'custom', argv:
       fix: 'Give --om-home (OM_MIGRATE_OM_HOME) the directory your --om-migrator command expects to run in.' };
   }
   if (form === 'custom') {
-    const problem = commandProblem(['/bin/sh'], home, env);
+    const problem = commandProblem(['/bin/sh'], home, env, tools);
     return problem ? { summary: `OpenMetadata's migrator cannot start: ${problem}`, fix: 'Run om-migrate where /bin/sh exists (any POSIX system or image).' } : undefined;
   }
   if (!distribution) return undefined;
   if (form === 'ops-script') {
-    const script = join(home, OPS_SCRIPT);
+    const script = join(home, tools.openmetadata.OPS_SCRIPT);
     if (isFile(script) && !executable(script)) {
       return { summary: `OpenMetadata's migrator cannot start: ${script} is not executable`,
         fix: `Give it its execute bit (chmod +x ${script}), as OpenMetadata's distribution ships it.` };
@@ -64,13 +61,13 @@ function openMetadataProblem(form: 'ops-script' | 'main-class' | 'custom', argv:
   }
   // The script runs $JAVA_HOME/bin/java when JAVA_HOME is set, else java from PATH; the main-class form runs argv[0].
   const java = form === 'ops-script' ? (env.JAVA_HOME ? join(env.JAVA_HOME, 'bin/java') : 'java') : argv[0];
-  const problem = commandProblem([java], home, env);
+  const problem = commandProblem([java], home, env, tools);
   return problem ? { summary: `OpenMetadata's migrator cannot start: no Java (${problem})`,
     fix: 'Install Java 21 (OpenMetadata\'s server image has it) or set JAVA_HOME to a JDK, for the environment om-migrate runs in.' } : undefined;
 }
 
 /** Why argv[0] cannot be run from `cwd`, or undefined when it can. */
-function commandProblem(argv: string[], cwd: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+function commandProblem(argv: string[], cwd: string | undefined, env: NodeJS.ProcessEnv, tools: GateContext['tools']): string | undefined {
   const program = argv[0];
   if (!program) return 'the command is empty';
   if (program.includes('/')) {
@@ -78,7 +75,7 @@ function commandProblem(argv: string[], cwd: string | undefined, env: NodeJS.Pro
     if (!isFile(path)) return `${program} does not exist`;
     return executable(path) ? undefined : `${program} is not executable`;
   }
-  return findExecutable(program, env) ? undefined : `${program} is not on PATH`;
+  return tools.findExecutable(program, env) ? undefined : `${program} is not on PATH`;
 }
 
 function isDirectory(path: string): boolean {

@@ -1,6 +1,4 @@
-import { planRepair, type RepairPlan } from '../src/airflow/planRepair.js';
 import { finding, Finding, Gate, GateContext } from '../src/core/Gate.js';
-import { ledgerRole, privilegeNeeds } from '../src/plan/privilegeNeeds.js';
 
 const GATE = 'privileges';
 
@@ -15,9 +13,9 @@ export const privilegesGate: Gate = {
   title: 'Privileges',
   async check(ctx: GateContext): Promise<Finding[]> {
     const findings: Finding[] = [];
-    const holder = ledgerRole(ctx.targets);
+    const holder = ctx.tools.ledgerRole(ctx.targets);
     for (const t of ctx.targets) {
-      const needs = await privilegeNeeds(t, ctx.input, {
+      const needs = await ctx.tools.privilegeNeeds(t, ctx.input, {
         holdsLedger: t.role === holder,
         repair: t.role === 'airflow' && ctx.input.airflowNeedsRepair && ctx.input.airflow ? repairPlanOf(ctx, ctx.input.airflow.state) : undefined,
       });
@@ -38,11 +36,11 @@ export const privilegesGate: Gate = {
 };
 
 /** The repair up's first step will run; undefined when it would refuse anyway (orphans, duplicates: their own gate). */
-function repairPlanOf(ctx: GateContext, state: NonNullable<GateContext['input']['airflow']>['state']): RepairPlan | undefined {
+function repairPlanOf(ctx: GateContext, state: NonNullable<GateContext['input']['airflow']>['state']): ReturnType<GateContext['tools']['airflow']['planRepair']> | undefined {
   const target = ctx.targets.find((t) => t.role === 'airflow');
   if (!target) return undefined;
   try {
-    return planRepair(state, target.dialect.airflowRepair, { backupVerified: true });
+    return ctx.tools.airflow.planRepair(state, target.dialect.airflowRepair, { backupVerified: true });
   } catch {
     return undefined;
   }

@@ -1,5 +1,4 @@
 import { finding, type Finding, type Gate, type GateContext } from '../src/core/Gate.js';
-import { inspectRestore, serverKeyOf, unfinishedRestoresOf } from '../src/rescue/restoreRecord.js';
 
 const GATE = 'restore-cut-off';
 
@@ -12,6 +11,7 @@ export const restoreInterruptedGate: Gate = {
   id: GATE,
   title: 'No restore cut off',
   async check(ctx: GateContext): Promise<Finding[]> {
+    const { inspectRestore, serverKeyOf, unfinishedRestoresOf } = ctx.tools.restores;
     const records = await unfinishedRestoresOf(ctx.config.backupDir, ctx.targets.map((t) => ({ server: serverKeyOf(t.spec), database: t.spec.database })));
     const findings: Finding[] = [];
     for (const { path, record } of records) {

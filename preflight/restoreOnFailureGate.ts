@@ -1,4 +1,3 @@
-import { formatBytes } from '../src/config/units.js';
 import { finding, type Finding, type Gate, type GateContext } from '../src/core/Gate.js';
 
 const GATE = 'restore-on-failure';
@@ -53,7 +52,7 @@ export const restoreOnFailureGate: Gate = {
       const ready = findings.every((f) => f.target !== t.role || f.severity !== 'block');
       if (ready) {
         findings.push(finding(GATE, t.role, 'ok',
-          `a failed step would restore ${database} from this run's backup into a scratch copy on its server (about ${formatBytes(bytes)} more there; `
+          `a failed step would restore ${database} from this run's backup into a scratch copy on its server (about ${ctx.tools.formatBytes(bytes)} more there; `
             + `its free space cannot be read over SQL), verify it and swap it in; ${create.summary}; ${swap.summary}; ${tool.name} found`,
           undefined, { databaseBytes: bytes }));
       }

@@ -1,7 +1,5 @@
 import { hostname } from 'node:os';
-import { describeSession as describe, partialView, readMigrationActivity } from '../src/airflow/migrationActivity.js';
 import { finding, Finding, Gate, GateContext } from '../src/core/Gate.js';
-import { migratorGroup } from '../src/process/processGroup.js';
 
 const GATE = 'running-migrator';
 const RUNNING = { kind: 'run-in-progress' } as const;
@@ -15,13 +13,14 @@ export const runningMigratorGate: Gate = {
   id: GATE,
   title: 'Running migrators',
   async check(ctx: GateContext): Promise<Finding[]> {
+    const { describeSession: describe, partialView, readMigrationActivity } = ctx.tools.airflow;
     const findings: Finding[] = [];
     for (const t of ctx.targets) {
       const before = findings.length;
       const left = ctx.previousHolder(t.role);
       // The holder row sits in a table the application user can write: its process group is believed only once this
       // host shows it led by om-migrate's own supervisor, running as this user (never 1, 0, another program's group).
-      const group = left?.childPgid !== undefined && left.childHost === hostname() ? migratorGroup(left.childPgid) : undefined;
+      const group = left?.childPgid !== undefined && left.childHost === hostname() ? ctx.tools.migratorGroup(left.childPgid) : undefined;
       if (left?.childPgid !== undefined && group?.kind === 'om-migrate') {
         findings.push(finding(GATE, t.role, 'block',
           `the migrator of an om-migrate run that is gone (${left.command} pid=${left.pid}, run ${left.runId}) is still running as process group ${left.childPgid}`,

@@ -1,12 +1,13 @@
-import { releasesCrossed } from '../src/config/releases.js';
-import { finding, type Finding, type Gate, type GateContext } from '../src/core/Gate.js';
-import type { DatabaseSession } from '../src/dialects/types.js';
+import { finding, type ConnectedTarget, type Finding, type Gate, type GateContext } from '../src/core/Gate.js';
 
 const GATE = 'servers-stopped';
 
+/** Another session of a database user, as the target's dialect lists it. */
+type DatabaseSession = Awaited<ReturnType<ConnectedTarget['dialect']['sessions']['othersOf']>>[number];
+
 /**
  * A release whose migration needs every OpenMetadata server stopped (1.13.0 empties the Quartz tables a running
- * scheduler holds: its schemaChanges.sql says so, src/config/releases.ts) is crossed only with no other session of
+ * scheduler holds: its schemaChanges.sql says so, src/openmetadata/releases.ts) is crossed only with no other session of
  * OpenMetadata's database user on its database: each one is listed (host, since when, what it runs) and blocks.
  * om-migrate's own sessions are never listed (SessionLister). `entrypoint` waits for them to go (executePlan).
  */
@@ -19,7 +20,7 @@ export const serversStoppedGate: Gate = {
     const current = ctx.versions.openmetadata?.current;
     if (!om || !target || current === undefined || (om.pending !== undefined && om.pending.length === 0)) return [];
     const destination = om.expected ?? om.target;
-    const needing = destination ? releasesCrossed(current, destination).filter((r) => r.serversStopped) : [];
+    const needing = destination ? ctx.tools.openmetadata.releasesCrossed(current, destination).filter((r) => r.serversStopped) : [];
     if (needing.length === 0) return [];
     const release = needing[0];
     const user = target.spec.user;

@@ -1,7 +1,4 @@
-import { formatBytes } from '../src/config/units.js';
-import type { ParameterScope } from '../src/dialects/types.js';
-import { ConnectedTarget, finding, Finding, Gate, GateContext } from '../src/core/Gate.js';
-import { parameterGroupHint } from '../src/params/managedHint.js';
+import { ConnectedTarget, finding, Finding, Gate, GateContext, type PlannedChange } from '../src/core/Gate.js';
 
 const GATE = 'sort-memory';
 
@@ -18,6 +15,7 @@ export const sortMemoryGate: Gate = {
     const t = ctx.targets.find((x) => x.role === 'openmetadata');
     const om = ctx.input.openmetadata;
     if (!t || !om) return [];
+    const { formatBytes, parameterGroupHint } = ctx.tools;
     const parameter = t.dialect.capabilities.sortMemoryParameter;
     if (om.pending !== undefined && om.pending.length === 0) {
       return [finding(GATE, t.role, 'ok', `nothing pending for OpenMetadata: ${parameter} is not needed`, undefined, { parameter, needed: false })];
@@ -45,7 +43,7 @@ function wantedBytes(ctx: GateContext, t: ConnectedTarget): number {
   return t.dialect.capabilities.sortMemoryParameter === 'work_mem' ? ctx.config.workMemBytes : ctx.config.sortBufferBytes;
 }
 
-export function scopeFor(ctx: GateContext, t: ConnectedTarget): ParameterScope {
+export function scopeFor(ctx: GateContext, t: ConnectedTarget): PlannedChange['scope'] {
   return t.dialect.capabilities.sortMemoryParameter === 'work_mem' ? ctx.config.workMemScope : 'global';
 }
 

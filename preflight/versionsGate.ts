@@ -1,11 +1,10 @@
 import semver from 'semver';
-import { describeRevision, findRevision } from '../src/config/airflowRevisions.js';
-import { betterTarget, releasePath, requiredHop } from '../src/config/releases.js';
-import { UPGRADE_NOTES, UpgradeNote } from '../src/config/upgradeNotes.js';
 import { finding, Finding, Gate, GateContext } from '../src/core/Gate.js';
-import { fillsGaps, gapVersions, unexpectedVersions } from '../src/openmetadata/distribution.js';
 
 const GATE = 'versions';
+
+/** A breaking change of one release, as OpenMetadata's upgrade pages list it (src/openmetadata/upgradeNotes.ts). */
+type UpgradeNote = GateContext['tools']['openmetadata']['UPGRADE_NOTES'][number];
 
 /**
  * Where the databases are, where the installed migrators take them, what is pending, and which breaking changes lie
@@ -25,6 +24,7 @@ function openMetadataFindings(ctx: GateContext): Finding[] {
   const facts = ctx.versions.openmetadata;
   const om = ctx.input.openmetadata;
   if (!facts || !om) return [];
+  const { betterTarget, releasePath, requiredHop, UPGRADE_NOTES } = ctx.tools.openmetadata;
   const findings: Finding[] = [];
   const current = facts.current;
   const requested = ctx.config.targetVersion;
@@ -109,6 +109,7 @@ function historyFindings(ctx: GateContext): Finding[] {
   }
   if (!dist || facts.current === undefined) return findings;
   const highest = facts.current;
+  const { fillsGaps, gapVersions, unexpectedVersions } = ctx.tools.openmetadata;
   const gaps = gapVersions(dist, facts.recorded);
   const unfilled = gaps.filter((g) => !fillsGaps(dist, g, highest));
   const filled = gaps.filter((g) => fillsGaps(dist, g, highest));
@@ -156,7 +157,7 @@ function forceFinding(ctx: GateContext, current: string | undefined): Finding | 
 }
 
 /**
- * A breaking change of a crossed release (src/config/upgradeNotes.ts, from OpenMetadata's upgrade pages): a warning
+ * A breaking change of a crossed release (src/openmetadata/upgradeNotes.ts, from OpenMetadata's upgrade pages): a warning
  * with its action when it is something to do before; an ok line for something to do after, which up's summary lists.
  * A note about Airflow's database shows only when there is one.
  */
@@ -194,8 +195,8 @@ function airflowFindings(ctx: GateContext): Finding[] {
       'If the database holds Airflow tables, stamp the right revision (airflow db migrate will otherwise try to recreate them).',
       { revision: null })];
   }
-  const known = findRevision(revision);
-  return [finding(GATE, 'airflow', known ? 'ok' : 'warn', `Airflow at ${describeRevision(revision)}${what}`,
+  const known = ctx.tools.airflow.findRevision(revision);
+  return [finding(GATE, 'airflow', known ? 'ok' : 'warn', `Airflow at ${ctx.tools.airflow.describeRevision(revision)}${what}`,
     known ? undefined : 'Check that this is an Airflow metadata database; om-migrate will not repair an unknown revision.',
     { revision, chain: known?.chain ?? null, pending: pending?.pending ?? null, pendingSource: pending?.pendingSource ?? null })];
 }

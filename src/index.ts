@@ -11,7 +11,8 @@ export type { Compression, ConfigInput, MigratorOptions, RunConfig, WorkMemScope
 export { OmMigrateError, isOmMigrateError } from './errors.js';
 export type { ErrorCode } from './errors.js';
 
-export { runPreflight, preflightWithInput } from './api/preflight.js';
+export { runPreflight } from './api/preflight.js';
+export { preflightWithInput } from './engine/preflightWithInput.js';
 export type { PreflightOptions, PreflightReport, PreflightResult, RunPlan, TargetSummary } from './api/preflight.js';
 export { runUp } from './api/up.js';
 export type { ParameterSummary, StepSummary, UpEvent, UpOptions, UpSummary } from './api/up.js';

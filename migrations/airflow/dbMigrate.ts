@@ -1,6 +1,3 @@
-import { detectAirflowState } from '../../src/airflow/detectAirflowState.js';
-import { assertNoMigrationRunning } from '../../src/airflow/migrationActivity.js';
-import { commandArgv } from '../../src/config/splitCommandLine.js';
 import { finding, type Finding } from '../../src/core/Gate.js';
 import type { Step, StepContext } from '../../src/core/Step.js';
 import { OmMigrateError } from '../../src/errors.js';
@@ -28,10 +25,11 @@ export const airflowDbMigrateStep: Step = {
     if (!target) throw new OmMigrateError('INTERNAL', `${NAME} planned without an Airflow database`);
     // Preflight checked this before the backups and the OpenMetadata migration; an ingestion container may have
     // started its own `airflow db migrate` since. Two migrators must never run at once.
+    const { assertNoMigrationRunning, detectAirflowState } = ctx.tools.airflow;
     await assertNoMigrationRunning(target.dialect, 'starting airflow db migrate', await ctx.admin('airflow'));
     const before = await target.dialect.airflow.revision();
     const command = ctx.config.migrators.airflowCommand;
-    const result = await ctx.runMigrator({ role: 'airflow', argv: commandArgv(command), label: NAME });
+    const result = await ctx.runMigrator({ role: 'airflow', argv: ctx.tools.commandArgv(command), label: NAME });
     const after = await target.dialect.airflow.revision();
     if (result.code !== 0) {
       const how = result.timedOut ? 'ran past its time limit and was stopped' : result.signal ? `was killed by ${result.signal}`

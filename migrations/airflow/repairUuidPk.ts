@@ -1,6 +1,3 @@
-import { detectAirflowState } from '../../src/airflow/detectAirflowState.js';
-import { planRepair } from '../../src/airflow/planRepair.js';
-import { runRepair } from '../../src/airflow/runRepair.js';
 import { OmMigrateError } from '../../src/errors.js';
 import type { Step, StepContext } from '../../src/core/Step.js';
 
@@ -18,6 +15,7 @@ export const repairUuidPkStep: Step = {
   async run(ctx: StepContext) {
     const target = ctx.target('airflow');
     if (!target) throw new OmMigrateError('INTERNAL', `${NAME} planned without an Airflow database`);
+    const { detectAirflowState, planRepair, runRepair } = ctx.tools.airflow;
     const state = await detectAirflowState(target.dialect);
     if (state.kind !== 'half-applied') return { detail: `nothing to repair: ${state.summary}` };
     const plan = planRepair(state, target.dialect.airflowRepair, { backupVerified: true });

@@ -1,10 +1,8 @@
 import semver from 'semver';
-import { currentOpenMetadataVersion } from '../../src/config/versions.js';
 import { finding, type Finding } from '../../src/core/Gate.js';
 import type { PlanInput } from '../../src/core/PlanInput.js';
 import type { Step, StepContext } from '../../src/core/Step.js';
 import { OmMigrateError } from '../../src/errors.js';
-import { migratorCommand } from '../../src/openmetadata/migratorCommand.js';
 
 const NAME = 'openmetadata/server-migrate';
 
@@ -31,7 +29,7 @@ export const serverMigrateStep: Step = {
     const target = ctx.target('openmetadata');
     const om = ctx.input.openmetadata;
     if (!target || !om) throw new OmMigrateError('INTERNAL', `${NAME} planned without an OpenMetadata database`);
-    const current = async () => currentOpenMetadataVersion((await target.dialect.openmetadata.changeLogVersions()) ?? []);
+    const current = async () => ctx.tools.openmetadata.currentOpenMetadataVersion((await target.dialect.openmetadata.changeLogVersions()) ?? []);
     const before = await current();
     const seen = { indexFailures: 0, forcedFailures: [] as string[] };
     const result = await ctx.runMigrator({
@@ -97,7 +95,7 @@ export function forcedAcross111(input: PlanInput, before: string | undefined): b
 
 /** 1.11.4's `recover` puts back what a forced migration across 1.11 lost; the versions gate allows --force only then. */
 async function recoverAfterForce(ctx: StepContext): Promise<void> {
-  const recover = migratorCommand(ctx.config.migrators, 'recover');
+  const recover = ctx.tools.openmetadata.migratorCommand(ctx.config.migrators, 'recover');
   ctx.log(`running ${recover.display} after the forced migration (PR #24985)`);
   const result = await ctx.runMigrator({ role: 'openmetadata', argv: recover.argv, cwd: recover.cwd, label: `${NAME} recover` });
   if (result.code !== 0) {

@@ -1,5 +1,5 @@
 import type { Engine } from '../config/ConnectionSpec.js';
-import { BEFORE_UUID_PK_REVISION, UUID_PK_REVISION, isBeforeUuidPrimaryKey } from '../config/airflowRevisions.js';
+import { BEFORE_UUID_PK_REVISION, UUID_PK_REVISION, isBeforeUuidPrimaryKey } from './revisions.js';
 import type { Dialect, IdReference, TaskInstanceForeignKey } from '../dialects/types.js';
 import {
   COMPOSITE_UNIQUE_KEY, ID_COLUMN, TASK_INSTANCE, TASK_INSTANCE_FOREIGN_KEYS, TASK_INSTANCE_KEY, UUID_FUNCTION, sameColumns,

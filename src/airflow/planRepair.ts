@@ -1,4 +1,4 @@
-import { BEFORE_UUID_PK_REVISION } from '../config/airflowRevisions.js';
+import { BEFORE_UUID_PK_REVISION } from './revisions.js';
 import type { AirflowRepairSql, TaskInstanceForeignKey } from '../dialects/types.js';
 import { OmMigrateError } from '../errors.js';
 import type { AirflowState } from './detectAirflowState.js';

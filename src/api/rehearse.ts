@@ -7,7 +7,7 @@ import { runBackup } from '../backup/runBackup.js';
 import { verifyBackup } from '../backup/verifyBackup.js';
 import { describeSpec, type ConnectionSpec, type TargetRole } from '../config/ConnectionSpec.js';
 import type { RunConfig } from '../config/resolveConfig.js';
-import { currentOpenMetadataVersion } from '../config/versions.js';
+import { currentOpenMetadataVersion } from '../openmetadata/versions.js';
 import type { ConnectedTarget } from '../core/Target.js';
 import { connect } from '../dialects/connect.js';
 import type { Dialect, LedgerStore } from '../dialects/types.js';
@@ -20,12 +20,12 @@ import { fileProblem } from '../process/pathTrust.js';
 import { rehearsalCopyName, rehearsalCopyPrefix, rehearsalCopyRun, withDatabase } from '../rehearsal/copySpec.js';
 import { ledgerTargetOf, REHEARSAL_STEP, type RehearsalRecord } from '../rehearsal/rehearsalRecord.js';
 import { adminSpecFor, openTargets } from '../targets/openTargets.js';
-import { executePlan, asTyped } from './executePlan.js';
-import { preflightWithInput } from './preflight.js';
+import { executePlan, asTyped } from '../engine/executePlan.js';
+import { preflightWithInput } from '../engine/preflightWithInput.js';
 import { writeRehearsalReport } from './rehearseReport.js';
 import { checkArguments } from './up.js';
-import { withRunLock } from './withRunLock.js';
-import type { RowCountReport, StepSummary, UpEvent, UpSummary } from './upTypes.js';
+import { withRunLock } from '../engine/withRunLock.js';
+import type { RowCountReport, StepSummary, UpEvent, UpSummary } from '../engine/upTypes.js';
 
 export interface RehearseOptions {
   /** A backup's manifest to rehearse from (its database's role); the other databases use their newest or a new one. */

@@ -14,7 +14,7 @@ import { openVerifiedAdmin } from '../targets/openTargets.js';
 import type { Dialect, PrivilegeNeed } from '../dialects/types.js';
 import { stepDeadline } from '../steps/stepDeadline.js';
 import { repairUuidPkStep } from '../../migrations/airflow/repairUuidPk.js';
-import { withLockedTargets } from './withRunLock.js';
+import { withLockedTargets } from '../engine/withRunLock.js';
 
 export interface RepairAirflowOptions extends Omit<RepairOptions, 'backupVerified' | 'confirmed'> {
   dryRun?: boolean;

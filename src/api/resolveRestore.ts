@@ -1,7 +1,7 @@
 import type { RunConfig } from '../config/resolveConfig.js';
 import { OmMigrateError } from '../errors.js';
 import { inspectRestore, serverKeyOf, unfinishedRestoresOf, writeRestoreRecord, type RestoreState } from '../rescue/restoreRecord.js';
-import { withRunLock } from './withRunLock.js';
+import { withRunLock } from '../engine/withRunLock.js';
 
 export interface ResolveRestoreResult {
   /** Each cut-off restore settled: its run, and the state each database was found (and is left) in. */

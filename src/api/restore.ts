@@ -1,7 +1,7 @@
 import { restoreBackup, restoreTarget, type RestoreOptions, type RestoreResult } from '../backup/index.js';
 import type { RunConfig } from '../config/resolveConfig.js';
 import { connect } from '../dialects/connect.js';
-import { withLockedTargets } from './withRunLock.js';
+import { withLockedTargets } from '../engine/withRunLock.js';
 
 export type { RestoreOptions, RestoreProgress, RestoreResult } from '../backup/index.js';
 

@@ -8,7 +8,7 @@ import type { ResolveRestoreResult } from './resolveRestore.js';
 import type { RestoreResult } from './restore.js';
 import type { RevertParamsResult } from './revertParams.js';
 import type { StatusReport } from './status.js';
-import type { UpSummary } from './upTypes.js';
+import type { UpSummary } from '../engine/upTypes.js';
 
 /** What each command returns: the `result` of its `--json` envelope, and the value its library function resolves to. */
 export interface CommandResults {

@@ -2,7 +2,7 @@ import type { RunConfig } from '../config/resolveConfig.js';
 import { createParameterRun, revertLeftovers, type UnrevertedEntry } from '../params/index.js';
 import type { JournalEntry } from '../dialects/types.js';
 import { openTargets } from '../targets/openTargets.js';
-import { withLockedTargets } from './withRunLock.js';
+import { withLockedTargets } from '../engine/withRunLock.js';
 
 export interface RevertParamsResult {
   found: number;

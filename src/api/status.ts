@@ -8,8 +8,8 @@ import { describeLockHolder, type LockHolderDescription } from '../lock/runLock.
 import { openTargets } from '../targets/openTargets.js';
 import { ledgerTargetOf, REHEARSAL_STEP, type RehearsalRecord } from '../rehearsal/rehearsalRecord.js';
 import { inspectRestore, serverKeyOf, unfinishedRestoresOf, type RestoreState } from '../rescue/restoreRecord.js';
-import { ROW_COUNT_STEP } from './executePlan.js';
-import type { RowCountReport } from './upTypes.js';
+import { ROW_COUNT_STEP } from '../engine/executePlan.js';
+import type { RowCountReport } from '../engine/upTypes.js';
 
 export interface StatusReport {
   databases: Array<{ role: TargetRole; connection: string; lock: LockHolderDescription | null; ledger: LedgerEntry[] }>;

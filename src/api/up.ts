@@ -3,11 +3,11 @@ import type { RunConfig } from '../config/resolveConfig.js';
 import { OmMigrateError } from '../errors.js';
 import { readDistribution } from '../openmetadata/distribution.js';
 import { readPlanFile } from '../plan/savedPlan.js';
-import { executePlan } from './executePlan.js';
-import { withRunLock } from './withRunLock.js';
-import type { UpOptions, UpSummary } from './upTypes.js';
+import { executePlan } from '../engine/executePlan.js';
+import { withRunLock } from '../engine/withRunLock.js';
+import type { UpOptions, UpSummary } from '../engine/upTypes.js';
 
-export type { ParameterSummary, RowCountReport, StepSummary, UpEvent, UpOptions, UpSummary } from './upTypes.js';
+export type { ParameterSummary, RowCountReport, StepSummary, UpEvent, UpOptions, UpSummary } from '../engine/upTypes.js';
 
 /**
  * `om-migrate up`, in this order and never another: arguments checked → lock (kept alive and watched) → the plan's

@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ConnectionSpec, describeSpec } from '../config/ConnectionSpec.js';
 import type { RunConfig } from '../config/resolveConfig.js';
-import { compareVersions, currentOpenMetadataVersion } from '../config/versions.js';
+import { compareVersions, currentOpenMetadataVersion } from '../openmetadata/versions.js';
 import { connect } from '../dialects/connect.js';
 import type { Dialect } from '../dialects/types.js';
 import { configError, OmMigrateError, usageError } from '../errors.js';

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import type { TargetRole } from '../config/ConnectionSpec.js';
 import type { RunConfig } from '../config/resolveConfig.js';
-import { currentOpenMetadataVersion } from '../config/versions.js';
+import { currentOpenMetadataVersion } from '../openmetadata/versions.js';
 import type { Dialect, DumpToolCheck, ServerInfo } from '../dialects/types.js';
 import { OmMigrateError } from '../errors.js';
 import { alive } from '../process/runDir.js';

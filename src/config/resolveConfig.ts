@@ -11,7 +11,7 @@ import { OPTIONS, parseBoolean, type CommandName, type ConfigInput, type OptionK
 import { parseAdminUrl, parseJdbcUrl, parseParams, parsePort, parseSqlAlchemyUrl } from './parseUrls.js';
 import { splitCommandLine } from './splitCommandLine.js';
 import { parseDuration, parseSize } from './units.js';
-import { parseTargetVersion } from './versions.js';
+import { parseTargetVersion } from './targetVersion.js';
 
 export type { ConfigInput } from './options.js';
 export type { MigratorOptions } from './migrators.js';
@@ -62,7 +62,7 @@ export interface RunConfig {
   stopGraceMs: number;
   fixStaleRuns: boolean;
   requireRehearsal: boolean;
-  /** --restore-on-failure: a failed up brings each database it changed back to its backup (src/api/restoreOnFailure.ts). */
+  /** --restore-on-failure: a failed up brings each database it changed back to its backup (src/engine/restoreOnFailure.ts). */
   restoreOnFailure: boolean;
   /** --rehearse-admin-url: the server and account the rehearsal's copy is made on (default: the database's own). */
   rehearseAdmin: ConnectionSpec | undefined;

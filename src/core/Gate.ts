@@ -3,6 +3,7 @@ import type { RunConfig } from '../config/resolveConfig.js';
 import type { Dialect, ParameterName, ParameterScope, RunHolderRow } from '../dialects/types.js';
 import type { ConnectedTarget, TargetFailure, VersionFacts } from './Target.js';
 import type { PlanInput } from './PlanInput.js';
+import type { GateTools } from './Tools.js';
 
 export type { ConnectedTarget } from './Target.js';
 
@@ -93,6 +94,8 @@ export interface GateContext {
   previousHolder(role: TargetRole): RunHolderRow | undefined;
   /** A privileged connection for the parameter gates, opened on demand: --admin-url / --airflow-admin-url. */
   adminFor(target: ConnectedTarget): Promise<Dialect | undefined>;
+  /** OpenMetadata's and Airflow's knowledge and the run's services: a gate imports nothing but src/core. */
+  tools: GateTools;
 }
 
 /**

@@ -7,6 +7,7 @@ import type { SpawnExit } from '../process/spawnChild.js';
 import type { Finding } from './Gate.js';
 import type { PlanInput } from './PlanInput.js';
 import type { ConnectedTarget } from './Target.js';
+import type { StepTools } from './Tools.js';
 import type { Dialect } from '../dialects/types.js';
 
 /** One migrator run a step asks for: the runner builds its environment, supervises it, redacts and bounds its output. */
@@ -37,6 +38,8 @@ export interface StepContext {
   signal: AbortSignal;
   /** Runs a migrator as a supervised child that dies with om-migrate, stopped on abort or at the step's time limit. */
   runMigrator(run: MigratorRun): Promise<SpawnExit>;
+  /** OpenMetadata's and Airflow's knowledge the steps run with: a step imports nothing but src/core. */
+  tools: StepTools;
 }
 
 export interface StepOutcome {

@@ -1,8 +1,8 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import semver from 'semver';
-import { plannerOf } from '../config/releases.js';
-import { numericVersion } from '../config/versions.js';
+import { plannerOf } from './releases.js';
+import { numericVersion } from './versions.js';
 
 /**
  * The OpenMetadata server distribution installed at --om-home, as its migrator sees it (docs/facts/openmetadata.md,
@@ -54,7 +54,7 @@ export function readDistribution(home: string): Distribution | undefined {
 
 /**
  * The folders the installed migrator will run on a database whose SERVER_CHANGE_LOG records `recorded` (undefined or
- * empty: a fresh database, everything runs), as its own release's planner decides (src/config/releases.ts, plannerOf).
+ * empty: a fresh database, everything runs), as its own release's planner decides (src/openmetadata/releases.ts, plannerOf).
  * The migrator has no target option: what is pending comes from the distribution, whatever --to says.
  */
 export function pendingVersions(distribution: Distribution, recorded: readonly string[] | undefined): string[] {

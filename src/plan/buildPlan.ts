@@ -5,7 +5,7 @@ import { backupDirectoryName, backupFileName, type Compression } from '../backup
 import type { TargetRole } from '../config/ConnectionSpec.js';
 import { hasEffect, type Finding, type GateContext, type PlannedChange } from '../core/Gate.js';
 import { nothingPending, type PlanInput } from '../core/PlanInput.js';
-import { betterTarget, releasePath } from '../config/releases.js';
+import { betterTarget, releasePath } from '../openmetadata/releases.js';
 import { failurePlan, type FailurePlan } from './restoreOnFailurePlan.js';
 import { needKey, parameterRequestFor, type ParameterRequest } from '../params/index.js';
 
@@ -63,7 +63,7 @@ export interface RunPlan {
    * first ["1.11.4", "the latest 2.0.x (2.0.5 or later) (with its own distribution)", "2.1.0"]; empty without OpenMetadata.
    */
   releasePath: string[];
-  /** A withdrawn or harmful target, and the release to choose instead (src/config/releases.ts). */
+  /** A withdrawn or harmful target, and the release to choose instead (src/openmetadata/releases.ts). */
   betterTarget: { release: string; why: string } | null;
   backups: PlannedBackup[];
   parameterChanges: PlannedChange[];

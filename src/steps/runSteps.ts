@@ -12,6 +12,7 @@ import { LedgerStorage } from './LedgerStorage.js';
 import { runMigrator } from './runMigrator.js';
 import { stepDeadline } from './stepDeadline.js';
 import { stepState } from './stepState.js';
+import { STEP_TOOLS } from './stepTools.js';
 
 export interface StepRun {
   config: RunConfig;
@@ -98,6 +99,7 @@ export async function runSteps(run: StepRun): Promise<void> {
       },
       log: () => undefined,
       runMigrator: () => Promise.reject(new OmMigrateError('INTERNAL', 'runMigrator outside a step')),
+      tools: STEP_TOOLS,
     },
     storage,
     logger: undefined,

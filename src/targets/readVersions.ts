@@ -1,4 +1,4 @@
-import { currentOpenMetadataVersion } from '../config/versions.js';
+import { currentOpenMetadataVersion } from '../openmetadata/versions.js';
 import type { ConnectedTarget, VersionFacts } from '../core/Target.js';
 
 export type { VersionFacts } from '../core/Target.js';

@@ -1,5 +1,5 @@
 import type { TargetRole } from '../config/ConnectionSpec.js';
-import { releasesCrossed, type IntendedChange } from '../config/releases.js';
+import { releasesCrossed, type IntendedChange } from '../openmetadata/releases.js';
 import type { ConnectedTarget } from '../core/Target.js';
 import type { RowCount } from '../dialects/types.js';
 

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { currentOpenMetadataVersion } from '../../src/config/versions.js';
+import { currentOpenMetadataVersion } from '../../src/openmetadata/versions.js';
 import { connect } from '../../src/dialects/connect.js';
 import type { LedgerEntry } from '../../src/dialects/types.js';
 import { createServer, type Server } from 'node:net';

@@ -18,11 +18,11 @@ function sources(dir: string): string[] {
 }
 
 describe('one lock frame', () => {
-  it('acquireRunLock is called only by src/api/withRunLock.ts', () => {
+  it('acquireRunLock is called only by src/engine/withRunLock.ts', () => {
     const callers = ['src', 'preflight', 'migrations'].flatMap((d) => sources(join(ROOT, d)))
       .filter((f) => /\bacquireRunLock\(/.test(readFileSync(f, 'utf8')))
       .map((f) => relative(ROOT, f))
       .filter((f) => f !== 'src/lock/runLock.ts');
-    assert.deepEqual(callers, ['src/api/withRunLock.ts']);
+    assert.deepEqual(callers, ['src/engine/withRunLock.ts']);
   });
 });

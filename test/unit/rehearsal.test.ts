@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { ConnectionSpec } from '../../src/config/ConnectionSpec.js';
 import { rehearsalCopyName as copyNameFor, rehearsalCopyPrefix as copyPrefixFor, rehearsalCopyRun as copyRunOf, withDatabase } from '../../src/rehearsal/copySpec.js';
 import { formatDuration } from '../../src/rehearsal/rehearsalRecord.js';
-import { countDifferences } from '../../src/api/upBackups.js';
+import { countDifferences } from '../../src/engine/upBackups.js';
 import { compareRowCounts, describeChange, watchedTable } from '../../src/targets/rowCounts.js';
 
 describe('rehearsal copy names', () => {

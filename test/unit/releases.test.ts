@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import semver from 'semver';
-import { describeFabRevision, describeRevision, findRevision, isBeforeUuidPrimaryKey } from '../../src/config/airflowRevisions.js';
-import { betterTarget, KNOWN_RELEASES, plannerOf, releasePath, releasesCrossed, requiredHop } from '../../src/config/releases.js';
+import { describeFabRevision, describeRevision, findRevision, isBeforeUuidPrimaryKey } from '../../src/airflow/revisions.js';
+import { betterTarget, KNOWN_RELEASES, plannerOf, releasePath, releasesCrossed, requiredHop } from '../../src/openmetadata/releases.js';
 import type { Distribution } from '../../src/openmetadata/distribution.js';
 import { fillsGaps, gapVersions, pendingVersions, unexpectedVersions } from '../../src/openmetadata/distribution.js';
 import { compareRowCounts, type IntendedRowChange, type TargetRowCounts } from '../../src/targets/rowCounts.js';

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import semver from 'semver';
 import {
   SORT_MEMORY_ADVICE, STUCK_RUNNING_ADVICE, UPGRADE_NOTES, UPGRADE_SOURCE_PAGES, UpgradeNote, UpgradeSourcePage,
-} from '../../src/config/upgradeNotes.js';
+} from '../../src/openmetadata/upgradeNotes.js';
 
 /**
  * The release sections of each upgrade page ("## 1.6.4" under "Backward Incompatible Changes"). The 1.11 page has

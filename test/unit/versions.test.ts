@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { describeRevision, isBeforeUuidPrimaryKey } from '../../src/config/airflowRevisions.js';
+import { describeRevision, isBeforeUuidPrimaryKey } from '../../src/airflow/revisions.js';
 import { formatBytes, parseDuration, parseSize } from '../../src/config/units.js';
-import { compareVersions, currentOpenMetadataVersion, numericVersion, parseTargetVersion } from '../../src/config/versions.js';
+import { parseTargetVersion } from '../../src/config/targetVersion.js';
+import { compareVersions, currentOpenMetadataVersion, numericVersion } from '../../src/openmetadata/versions.js';
 import { OmMigrateError } from '../../src/errors.js';
 import { TRICKY_VERSIONS } from '../fixtures/openmetadata/serverChangeLog.js';
 

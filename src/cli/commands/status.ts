@@ -1,4 +1,4 @@
-import { describeFabRevision, describeRevision } from '../../config/airflowRevisions.js';
+import { describeFabRevision, describeRevision } from '../../airflow/revisions.js';
 import { resolveConfig } from '../../config/resolveConfig.js';
 import { readStatus } from '../../api/status.js';
 import { EXIT } from '../exitCodes.js';

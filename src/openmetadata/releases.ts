@@ -5,7 +5,7 @@ import semver from 'semver';
  * (openmetadata-site content/product-updates/v<version>.md), its upgrade pages (docs-om) and the migrations the releases
  * ship (open-metadata/OpenMetadata bootstrap/sql/migrations/native/<version>/). Each fact, with where it was read, is in
  * docs/facts/openmetadata.md ("Releases after 1.11"). A release that is not listed is simply not special: its upgrade
- * notes (src/config/upgradeNotes.ts) are all there is to say.
+ * notes (src/openmetadata/upgradeNotes.ts) are all there is to say.
  *
  * Adding a release: read its release notes and upgrade page, add a KnownRelease here when its migration does something
  * an operator must prepare for (servers stopped, tables renamed or emptied, a hop), and its notes to upgradeNotes.ts.

@@ -6,7 +6,7 @@ import { runBackup } from '../backup/runBackup.js';
 import { verifyBackup } from '../backup/verifyBackup.js';
 import type { TargetRole } from '../config/ConnectionSpec.js';
 import type { RunConfig } from '../config/resolveConfig.js';
-import { currentOpenMetadataVersion } from '../config/versions.js';
+import { currentOpenMetadataVersion } from '../openmetadata/versions.js';
 import type { ConnectedTarget } from '../core/Target.js';
 import type { LedgerEntry, LedgerStore, RowCount } from '../dialects/types.js';
 import { isOmMigrateError, OmMigrateError } from '../errors.js';

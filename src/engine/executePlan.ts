@@ -16,7 +16,7 @@ import type { Interruption } from '../process/Interruption.js';
 import { runSteps } from '../steps/runSteps.js';
 import { readVersions, type VersionFacts } from '../targets/readVersions.js';
 import { compareRowCounts, countWatchedRows, describeChange, intendedRowChanges, type IntendedRowChange, type TargetRowCounts } from '../targets/rowCounts.js';
-import { preflightWithInput } from './preflight.js';
+import { preflightWithInput } from './preflightWithInput.js';
 import { readRestorePoint, restoreOnFailure, type RestorePoint } from './restoreOnFailure.js';
 import { backupAll, pruneAfterUp } from './upBackups.js';
 import type { RowCountReport, StepSummary, UpEvent, UpSummary } from './upTypes.js';

@@ -1,16 +1,6 @@
 import semver from 'semver';
-import { usageError } from '../errors.js';
 
-/** `--to 1.11` or `1.11.0` (a leading v is tolerated) → "1.11.0"; anything else is a usage error. */
-export function parseTargetVersion(text: string, source = '--to'): string {
-  const trimmed = text.trim();
-  const match = /^v?(\d+)\.(\d+)(?:\.(\d+))?$/.exec(trimmed);
-  const normalized = match ? `${match[1]}.${match[2]}.${match[3] ?? '0'}` : undefined;
-  if (!normalized || !semver.valid(normalized)) {
-    throw usageError(`${source} "${text}" is not an OpenMetadata version`, 'Write the release you upgrade to, e.g. --to 1.11.0.');
-  }
-  return normalized;
-}
+/** How OpenMetadata numbers its releases in SERVER_CHANGE_LOG, and which one a database is at. */
 
 /**
  * The numeric part of a SERVER_CHANGE_LOG version: "1.6.0-collate" and "1.1.0-extension" are extension migrations of

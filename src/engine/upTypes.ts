@@ -54,7 +54,7 @@ export interface UpSummary {
   rejectedJournalRows: Array<{ id: string; journal: string; reason: string }>;
   /**
    * `decision` says which and why: "reusing backup X (taken N min ago, counts match)" or "new backup: <reason>"
-   * (src/api/upBackups.ts).
+   * (src/engine/upBackups.ts).
    */
   backups: Array<{ target: TargetRole; file: string; manifest: string; bytes: number; sha256: string; reused: boolean; reusedFrom: string | null;
     decision: string }>;
