@@ -15,6 +15,8 @@ import type { TestServer } from './servers.js';
 export interface BinlogMariadb {
   server: TestServer;
   port: number;
+  /** Its Unix socket (@@socket), for clients that should reach it as localhost. */
+  socket: string;
   /** An outage: SIGKILL to mariadbd, data kept (what a crash or an OOM kill does). */
   crash(): Promise<void>;
   /** Starts it again on the same data directory and port, after crash(). */
@@ -86,7 +88,7 @@ export async function startBinlogMariadb(): Promise<BinlogMariadb> {
   const admin: ConnectionSpec = {
     engine: 'mysql', host: '127.0.0.1', port, user: 'root', password, database: '', params: {}, source: 'test binlog server',
   };
-  return { server: { engine: 'mysql', label: 'MariaDB with binary logging', admin }, port, crash, restart, stop };
+  return { server: { engine: 'mysql', label: 'MariaDB with binary logging', admin }, port, socket, crash, restart, stop };
 }
 
 async function waitForSocket(socket: string, child: ChildProcess): Promise<void> {

@@ -6,13 +6,13 @@ import { planRepair } from '../../src/airflow/planRepair.js';
 import { runRepair } from '../../src/airflow/runRepair.js';
 import { connect } from '../../src/dialects/connect.js';
 import type { Dialect } from '../../src/dialects/types.js';
-import { createAirflowSchema, seedTaskInstances } from '../fixtures/airflow/airflowSchema.js';
 import { SimulatedCrash, runStandInMigration } from '../fixtures/airflow/python/migrateToUuidPk.js';
-import { PYTHON, createDagTable } from '../fixtures/airflow/python/pythonAirflow.js';
+import { PYTHON } from '../fixtures/airflow/python/pythonAirflow.js';
 import { resolveConfig } from '../../src/config/resolveConfig.js';
 import type { ConnectionSpec } from '../../src/config/ConnectionSpec.js';
+import { airflowCases } from '../helpers/airflowCase.js';
 import { startBinlogMariadb, type BinlogMariadb } from '../helpers/binlogMariadb.js';
-import { SERVERS, createScratchDatabase, type ScratchDatabase } from '../helpers/servers.js';
+import { SERVERS, createScratchDatabase } from '../helpers/servers.js';
 
 /**
  * Issue 25, point 5: identity. A uuid_generate_v7 is dropped by the repair only when the migration's own state proves
@@ -20,20 +20,8 @@ import { SERVERS, createScratchDatabase, type ScratchDatabase } from '../helpers
  * its migration runs in one transaction). Anyone else's function stays, and preflight says Airflow's migration will
  * take it.
  */
-const cleanups: Array<() => Promise<void>> = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => undefined);
-});
-
-async function airflowDb(prefix: string): Promise<{ db: ScratchDatabase; app: Dialect }> {
-  const db = await createScratchDatabase(SERVERS.find((s) => s.engine === 'mysql')!, prefix, { seesOtherSessions: true });
-  const app = await connect(db.appSpec);
-  cleanups.push(async () => { await app.close(); await db.drop(); });
-  await createAirflowSchema(app, 'mysql');
-  await createDagTable(app.knex, 'mysql');
-  await seedTaskInstances(app, 'mysql', 10);
-  return { db, app };
-}
+const cases = airflowCases();
+const airflowDb = (prefix: string) => cases.create(SERVERS.find((s) => s.engine === 'mysql')!, prefix);
 
 const functions = async (app: Dialect) => ((await app.knex.raw(
   "SELECT ROUTINE_NAME AS n FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE() AND ROUTINE_TYPE = 'FUNCTION'"))[0] as Array<{ n: string }>)
@@ -99,34 +87,25 @@ async function omMigrateReaches(spec: ConnectionSpec): Promise<number> {
 
 describe('MySQL URLs resolved as the driver resolves them (two servers on one machine)', () => {
   let other: BinlogMariadb;
-  let otherSocket: string;
   const shared = SERVERS.find((s) => s.engine === 'mysql')!;
-  before(async () => {
-    other = await startBinlogMariadb();
-    const root = await connect(other.server.admin);
-    try {
-      otherSocket = String(((await root.knex.raw('SELECT @@socket AS s'))[0] as Array<{ s: string }>)[0].s);
-    } finally {
-      await root.close();
-    }
-  });
+  before(async () => { other = await startBinlogMariadb(); });
   after(async () => { await other?.stop(); });
   const url = (driver: string, spec: ConnectionSpec, hostPort: string, query = '') =>
     `mysql+${driver}://${encodeURIComponent(spec.user)}:${encodeURIComponent(spec.password ?? '')}@${hostPort}/${spec.database}${query}`;
 
   it('PyMySQL with a TCP host and ?unix_socket= goes through the socket: so does om-migrate', async () => {
     const db = await createScratchDatabase(other.server, 'omm_ident_pymysql');
-    cleanups.push(() => db.drop());
-    const u = url('pymysql', db.appSpec, `127.0.0.1:${shared.admin.port}`, `?unix_socket=${encodeURIComponent(otherSocket)}`);
+    cases.cleanup(() => db.drop());
+    const u = url('pymysql', db.appSpec, `127.0.0.1:${shared.admin.port}`, `?unix_socket=${encodeURIComponent(other.socket)}`);
     assert.equal(driverReaches(u).port, other.port, 'PyMySQL takes the socket whatever the host');
     const spec = resolveConfig({ airflowUrl: u }, {}).airflow!;
-    assert.equal(spec.host, otherSocket);
+    assert.equal(spec.host, other.socket);
     assert.equal(await omMigrateReaches(spec), other.port);
   });
 
   it('mysqlclient with localhost and no ?unix_socket= uses the client library\'s default socket, whatever the port: so does om-migrate', async () => {
     const db = await createScratchDatabase(shared, 'omm_ident_mysqldb');
-    cleanups.push(() => db.drop());
+    cases.cleanup(() => db.drop());
     const u = url('mysqldb', db.appSpec, `localhost:${other.port}`);
     const reached = driverReaches(u);
     assert.equal(reached.port, shared.admin.port, 'libmariadb goes to its default socket, not to the port');
@@ -137,11 +116,11 @@ describe('MySQL URLs resolved as the driver resolves them (two servers on one ma
 
   it('mysqlclient with localhost and MYSQL_UNIX_PORT set: that socket, for the driver and for om-migrate', async () => {
     const db = await createScratchDatabase(other.server, 'omm_ident_envsock');
-    cleanups.push(() => db.drop());
+    cases.cleanup(() => db.drop());
     const u = url('mysqldb', db.appSpec, 'localhost');
-    assert.equal(driverReaches(u, { MYSQL_UNIX_PORT: otherSocket }).port, other.port);
-    const spec = resolveConfig({ airflowUrl: u }, { MYSQL_UNIX_PORT: otherSocket }).airflow!;
-    assert.equal(spec.host, otherSocket);
+    assert.equal(driverReaches(u, { MYSQL_UNIX_PORT: other.socket }).port, other.port);
+    const spec = resolveConfig({ airflowUrl: u }, { MYSQL_UNIX_PORT: other.socket }).airflow!;
+    assert.equal(spec.host, other.socket);
     assert.equal(await omMigrateReaches(spec), other.port);
   });
 });

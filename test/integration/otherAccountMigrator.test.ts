@@ -1,16 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Finding } from '../../src/core/Gate.js';
 import { connect } from '../../src/dialects/connect.js';
-import { createAirflowSchema, seedTaskInstances } from '../fixtures/airflow/airflowSchema.js';
-import { createDagTable, sqlAlchemyUrl, standInCommandLine } from '../fixtures/airflow/python/pythonAirflow.js';
 import { adminUrl } from '../fixtures/upScenario.js';
+import { airflowCases } from '../helpers/airflowCase.js';
 import { runCli } from '../helpers/cli.js';
 import { waitFor } from '../helpers/upHarness.js';
-import { SERVERS, createScratchDatabase } from '../helpers/servers.js';
+import { SERVERS } from '../helpers/servers.js';
 
 /**
  * Issue 25, point 4: a killed pod's `UPDATE task_instance` still running on the server under ANOTHER account is invisible
@@ -18,29 +14,21 @@ import { SERVERS, createScratchDatabase } from '../helpers/servers.js';
  * without pg_read_all_stats). Preflight used to say "no other migration is running". Now it looks through the admin
  * connection when there is one (and blocks, naming the session), and says when what it sees is partial.
  */
-const cleanups: Array<() => Promise<void>> = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => undefined);
-});
+const cases = airflowCases();
 
 for (const server of SERVERS) {
   describe(`a migrator of another account: ${server.label}`, () => {
     it('is found through --admin-url (block, named); without one, preflight says its view is partial instead of "no other migration is running"', async () => {
-      const db = await createScratchDatabase(server, 'omm_otheracct');
-      const app = await connect(db.appSpec);
-      const dir = mkdtempSync(join(tmpdir(), 'omm-otheracct-'));
-      cleanups.push(async () => { await app.close(); await db.drop(); rmSync(dir, { recursive: true, force: true }); });
-      await createAirflowSchema(app, server.engine);
-      await createDagTable(app.knex, server.engine);
-      await seedTaskInstances(app, server.engine, 10);
+      // Without PROCESS: the other account's session is what the application user must not see.
+      const { db, env } = await cases.create(server, 'omm_otheracct', { seesOtherSessions: false });
       // The superuser (another account) runs a long UPDATE of task_instance, as a killed pod's statement goes on.
       const other = await connect(db.rootSpec);
-      cleanups.push(() => other.close());
+      cases.cleanup(() => other.close());
       const otherId = await other.runs.connectionId();
       const running = other.knex.raw(server.engine === 'mysql'
         ? 'UPDATE task_instance SET try_number = try_number WHERE SLEEP(60) = 0 LIMIT 1'
         : 'UPDATE task_instance SET try_number = try_number WHERE (SELECT pg_sleep(60)::text) IS NULL').catch(() => undefined);
-      cleanups.push(async () => {
+      cases.cleanup(async () => {
         await db.root.knex.raw(server.engine === 'mysql' ? `KILL QUERY ${Number(otherId)}` : `SELECT pg_cancel_backend(${Number(otherId)})`);
         await running;
       });
@@ -50,13 +38,6 @@ for (const server of SERVERS) {
           : "SELECT 1 FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'UPDATE task\\_instance%'") as unknown;
         return (Array.isArray(r) ? r[0] as unknown[] : (r as { rows: unknown[] }).rows).length > 0;
       });
-      const env = {
-        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: sqlAlchemyUrl({ ...db.appSpec, password: db.appSpec.password ?? undefined }),
-        OM_MIGRATE_AIRFLOW_COMMAND: standInCommandLine(['db', 'migrate']),
-        OM_MIGRATE_AIRFLOW_CHECK_COMMAND: standInCommandLine(['db', 'check-migrations', '-t', '0']),
-        OM_MIGRATE_BACKUP_DIR: join(dir, 'backups'),
-        OM_MIGRATE_JOURNAL_DIR: join(dir, 'journal'),
-      };
       const gate = (stdout: string) => (JSON.parse(stdout).result.findings as Finding[]).filter((f) => f.gate === 'running-migrator');
 
       const partial = await runCli(['preflight', '--json'], { env });

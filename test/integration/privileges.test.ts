@@ -1,17 +1,13 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { detectAirflowState } from '../../src/airflow/detectAirflowState.js';
 import type { Finding } from '../../src/core/Gate.js';
-import { connect } from '../../src/dialects/connect.js';
-import type { Dialect } from '../../src/dialects/types.js';
 import { createAirflowSchema, seedTaskInstances } from '../fixtures/airflow/airflowSchema.js';
 import { SimulatedCrash, runStandInMigration } from '../fixtures/airflow/python/migrateToUuidPk.js';
-import { createDagTable, sqlAlchemyUrl, standInCommandLine } from '../fixtures/airflow/python/pythonAirflow.js';
+import { createDagTable } from '../fixtures/airflow/python/pythonAirflow.js';
+import { airflowCases, backupsOf, type AirflowCase } from '../helpers/airflowCase.js';
 import { runCli } from '../helpers/cli.js';
-import { SERVERS, createScratchDatabase, type ScratchDatabase } from '../helpers/servers.js';
+import { SERVERS } from '../helpers/servers.js';
 
 /**
  * Issue 25, point 3: an application user that lacks a privilege the plan needs is blocked by preflight, which names
@@ -19,38 +15,15 @@ import { SERVERS, createScratchDatabase, type ScratchDatabase } from '../helpers
  * om-migrate's own ledger table on the first `up`, then exit 8 after a backup on the next; `repair-airflow` backed up
  * before failing; a missing CREATE ROUTINE was found by Airflow's migration itself.
  */
-const cleanups: Array<() => Promise<void>> = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => undefined);
-});
-
-interface Case { db: ScratchDatabase; app: Dialect; dir: string; env: Record<string, string> }
-
-async function airflowCase(server: typeof SERVERS[number], prefix: string): Promise<Case> {
-  const db = await createScratchDatabase(server, prefix, { seesOtherSessions: true });
-  const app = await connect(db.appSpec);
-  const dir = mkdtempSync(join(tmpdir(), 'omm-priv-'));
-  cleanups.push(async () => { await app.close(); await db.drop(); rmSync(dir, { recursive: true, force: true }); });
-  const env = {
-    AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: sqlAlchemyUrl({ ...db.appSpec, password: db.appSpec.password ?? undefined }),
-    OM_MIGRATE_AIRFLOW_COMMAND: standInCommandLine(['db', 'migrate']),
-    OM_MIGRATE_AIRFLOW_CHECK_COMMAND: standInCommandLine(['db', 'check-migrations', '-t', '0']),
-    OM_MIGRATE_BACKUP_DIR: join(dir, 'backups'),
-    OM_MIGRATE_JOURNAL_DIR: join(dir, 'journal'),
-    PYTHONDONTWRITEBYTECODE: '1',
-  };
-  return { db, app, dir, env };
-}
-
-const backups = (c: Case) => (existsSync(join(c.dir, 'backups')) ? readdirSync(join(c.dir, 'backups')) : []);
+const cases = airflowCases();
 const privilegeBlocks = (json: { result?: { findings?: Finding[] } }) =>
   (json.result?.findings ?? []).filter((f) => f.gate === 'privileges' && f.severity === 'block');
 
-async function mysqlAccount(c: Case): Promise<string> {
+async function mysqlAccount(c: AirflowCase): Promise<string> {
   return `'${c.db.appSpec.user}'@'%'`;
 }
 
-async function ledgerExists(c: Case): Promise<boolean> {
+async function ledgerExists(c: AirflowCase): Promise<boolean> {
   const r = c.db.server.engine === 'mysql'
     ? await c.db.root.knex.raw('SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [c.db.name, 'om_migrate_ledger'])
     : await c.db.root.knex.raw("SELECT 1 FROM pg_class WHERE relname = 'om_migrate_ledger'");
@@ -62,10 +35,7 @@ const postgres = SERVERS.find((s) => s.engine === 'postgres')!;
 
 describe('privileges the plan needs: MariaDB', () => {
   it('no ALTER on its own database: preflight, up and repair-airflow block (exit 4) naming GRANT ALTER; nothing backed up, no ledger', async () => {
-    const c = await airflowCase(mariadb, 'omm_priv_alter');
-    await createAirflowSchema(c.app, 'mysql');
-    await createDagTable(c.app.knex, 'mysql');
-    await seedTaskInstances(c.app, 'mysql', 10);
+    const c = await cases.create(mariadb, 'omm_priv_alter');
     await runStandInMigration(c.db.appSpec, { stopAfter: 3 }).catch((e) => assert.ok(e instanceof SimulatedCrash, String(e)));
     assert.equal((await detectAirflowState(c.app)).kind, 'half-applied');
     for (const host of ['%', 'localhost']) await c.db.root.knex.raw(`REVOKE ALTER ON \`${c.db.name}\`.* FROM '${c.db.appSpec.user}'@'${host}'`);
@@ -82,21 +52,18 @@ describe('privileges the plan needs: MariaDB', () => {
     assert.equal(up.code, 4, up.stdout + up.stderr);
     assert.equal(JSON.parse(up.stdout).error.code, 'BLOCKED');
     assert.match(JSON.parse(up.stdout).error.hint, grant);
-    assert.deepEqual(backups(c), [], 'no backup taken');
+    assert.deepEqual(backupsOf(c), [], 'no backup taken');
     assert.equal(await ledgerExists(c), false, 'om-migrate created nothing');
 
     const repair = await runCli(['repair-airflow', '--json'], { env: c.env });
     assert.equal(repair.code, 4, repair.stdout + repair.stderr);
     assert.match(JSON.parse(repair.stdout).error.hint, grant);
-    assert.deepEqual(backups(c), [], 'repair-airflow blocked before its backup');
+    assert.deepEqual(backupsOf(c), [], 'repair-airflow blocked before its backup');
     assert.equal((await detectAirflowState(c.app)).kind, 'half-applied', 'nothing repaired');
   });
 
   it('no CREATE ROUTINE: preflight blocks d59cbbef95eb\'s CREATE FUNCTION, naming GRANT CREATE ROUTINE', async () => {
-    const c = await airflowCase(mariadb, 'omm_priv_routine');
-    await createAirflowSchema(c.app, 'mysql');
-    await createDagTable(c.app.knex, 'mysql');
-    await seedTaskInstances(c.app, 'mysql', 10);
+    const c = await cases.create(mariadb, 'omm_priv_routine');
     for (const host of ['%', 'localhost']) await c.db.root.knex.raw(`REVOKE CREATE ROUTINE ON \`${c.db.name}\`.* FROM '${c.db.appSpec.user}'@'${host}'`);
     const pre = await runCli(['preflight', '--json'], { env: c.env });
     assert.equal(pre.code, 4, pre.stdout + pre.stderr);
@@ -108,10 +75,7 @@ describe('privileges the plan needs: MariaDB', () => {
 
 describe('a routine another account defined (MariaDB)', () => {
   it('repair-airflow and backup stop before dumping (exit 6) and name the GRANT that lets the dump read it', async () => {
-    const c = await airflowCase(mariadb, 'omm_priv_definer');
-    await createAirflowSchema(c.app, 'mysql');
-    await createDagTable(c.app.knex, 'mysql');
-    await seedTaskInstances(c.app, 'mysql', 10);
+    const c = await cases.create(mariadb, 'omm_priv_definer');
     await runStandInMigration(c.db.appSpec, { stopAfter: 1 }).catch((e) => assert.ok(e instanceof SimulatedCrash, String(e)));
     // The superuser's routine in the application's database: its body is hidden from the application user.
     await c.db.root.knex.raw('CREATE DEFINER = CURRENT_USER FUNCTION omm_someone_elses() RETURNS INT DETERMINISTIC RETURN 1');
@@ -122,7 +86,7 @@ describe('a routine another account defined (MariaDB)', () => {
     assert.match(error.message, /omm_someone_elses/);
     assert.match(error.hint, grant);
     assert.match(error.hint, /--skip-routines/, 'says why the dump tool\'s own way out is not taken');
-    assert.deepEqual(backups(c).filter((f) => !f.endsWith('.partial')), []);
+    assert.deepEqual(backupsOf(c).filter((f) => !f.endsWith('.partial')), []);
     assert.equal((await detectAirflowState(c.app)).kind, 'half-applied', 'nothing repaired');
     const backup = await runCli(['backup', '--json'], { env: c.env });
     assert.equal(backup.code, 6, backup.stdout + backup.stderr);
@@ -132,7 +96,7 @@ describe('a routine another account defined (MariaDB)', () => {
 
 describe('privileges the plan needs: PostgreSQL', () => {
   it('task_instance owned by another role: preflight, up and repair-airflow block naming ALTER TABLE … OWNER TO; nothing backed up', async () => {
-    const c = await airflowCase(postgres, 'omm_priv_owner');
+    const c = await cases.create(postgres, 'omm_priv_owner', { seed: false });
     // Built and migrated by the superuser, stamped back: the repair's ALTER TABLEs need the owner.
     await createAirflowSchema(c.db.root, 'postgres');
     await createDagTable(c.db.root.knex, 'postgres');
@@ -151,18 +115,15 @@ describe('privileges the plan needs: PostgreSQL', () => {
 
     const up = await runCli(['up', '--json'], { env: c.env });
     assert.equal(up.code, 4, up.stdout + up.stderr);
-    assert.deepEqual(backups(c), []);
+    assert.deepEqual(backupsOf(c), []);
     assert.equal(await ledgerExists(c), false);
     const repair = await runCli(['repair-airflow', '--json'], { env: c.env });
     assert.equal(repair.code, 4, repair.stdout + repair.stderr);
-    assert.deepEqual(backups(c), []);
+    assert.deepEqual(backupsOf(c), []);
   });
 
   it('no CREATE on the schema: preflight blocks d59cbbef95eb\'s CREATE FUNCTION and om-migrate\'s own tables, naming GRANT CREATE ON SCHEMA', async () => {
-    const c = await airflowCase(postgres, 'omm_priv_schema');
-    await createAirflowSchema(c.app, 'postgres');
-    await createDagTable(c.app.knex, 'postgres');
-    await seedTaskInstances(c.app, 'postgres', 10);
+    const c = await cases.create(postgres, 'omm_priv_schema');
     // The database (and with it the public schema, owned by pg_database_owner) goes to the superuser.
     await c.db.root.knex.raw(`ALTER DATABASE "${c.db.name}" OWNER TO postgres`);
     await c.db.root.knex.raw(`REVOKE CREATE ON SCHEMA public FROM PUBLIC`);

@@ -73,6 +73,17 @@ async function seedEntities(sc: UpScenario, rows = 30): Promise<void> {
   if (sc.server.engine === 'postgres') await d.knex.raw(`ALTER TABLE team_entity OWNER TO "${sc.om.appSpec.user}"`);
 }
 
+/**
+ * PostgreSQL: settings and grants on the database object itself. They are not in a dump, so the swap must carry them
+ * onto the restored database.
+ */
+async function setDatabaseSettings(sc: UpScenario): Promise<void> {
+  if (sc.server.engine !== 'postgres') return;
+  await sc.om.root.knex.raw(`ALTER DATABASE "${sc.om.name}" SET search_path = "$user", public`);
+  await sc.om.root.knex.raw(`ALTER DATABASE "${sc.om.name}" SET lock_timeout = '5s'`);
+  await sc.om.root.knex.raw(`REVOKE CONNECT, TEMPORARY ON DATABASE "${sc.om.name}" FROM PUBLIC`);
+}
+
 /** PostgreSQL renames only a database no session uses: the fixtures' own superuser sessions go before up. */
 async function closeFixtureSessions(sc: UpScenario): Promise<void> {
   await sc.om.root.close();
@@ -142,68 +153,65 @@ async function databaseAcl(sc: UpScenario): Promise<string> {
 
 const FAIL = { OM_STANDIN_FAIL_AT: '1.10.3', OM_STANDIN_DELETE_ROWS: 'team_entity' };
 
+/**
+ * The scenario most tests here start from: OpenMetadata's watched table seeded (unless `seed` is false), `prepare`
+ * run while the fixtures' sessions are still open, then those sessions closed; `body` gets `left`, and whatever
+ * databases the run left are dropped after it, passed or failed.
+ */
+async function withScenario(server: TestServer, body: (sc: UpScenario, left: () => Promise<string[]>) => Promise<void>,
+  options: { seed?: boolean; prepare?: (sc: UpScenario) => Promise<void> } = {}): Promise<void> {
+  const sc = await scenario(server);
+  if (options.seed ?? true) await seedEntities(sc);
+  await options.prepare?.(sc);
+  await closeFixtureSessions(sc);
+  const left = leftBy(sc);
+  try {
+    await body(sc, left);
+  } finally {
+    await dropDatabases(sc.server, await left());
+  }
+}
+
 for (const engine of engines) {
   describe(`up --restore-on-failure: ${engine.label}`, () => {
-    it('a migrator that changes the schema, deletes rows and dies: every table as before up, parameters back, the failed state kept, exit 16', async () => {
-      const sc = await scenario(engine.server());
-      await seedEntities(sc);
-      if (sc.server.engine === 'postgres') {
-        // The database object's own settings are not in a dump: the swap must carry them onto the restored database.
-        await sc.om.root.knex.raw(`ALTER DATABASE "${sc.om.name}" SET search_path = "$user", public`);
-        await sc.om.root.knex.raw(`ALTER DATABASE "${sc.om.name}" SET lock_timeout = '5s'`);
-        await sc.om.root.knex.raw(`REVOKE CONNECT, TEMPORARY ON DATABASE "${sc.om.name}" FROM PUBLIC`);
-      }
+    it('a migrator that changes the schema, deletes rows and dies: every table as before up, parameters back, the failed state kept, exit 16', () => withScenario(engine.server(), async (sc, left) => {
       const aclBefore = await databaseAcl(sc);
       const params = await parameterSnapshot(sc);
       const omBefore = await snapshot(sc.om);
       const airflowBefore = await snapshot(sc.airflow);
-      await closeFixtureSessions(sc);
-      const left = leftBy(sc);
-      try {
-        const run = await runCli(sc, ['up', '--restore-on-failure', '--json'], FAIL);
-        assert.equal(run.code, 16, run.stdout + run.stderr);
-        assert.equal(run.json.error.code, 'FAILED_RESTORED');
-        const restored = run.json.error.details.restored as Array<{ role: string; kept: string; phase: string }>;
-        assert.deepEqual(restored.map((r) => `${r.role}:${r.phase}`), ['openmetadata:swapped'], 'only the database a step changed');
-        const kept = restored[0].kept;
-        assert.match(run.json.error.message, new RegExp(`failed state is kept in ${kept}`));
-        assert.match(run.json.error.message, /migrator exited with 1/, 'the original failure is said');
-        assert.deepEqual(await snapshot(sc.om), omBefore, 'every table\'s columns and content as before up');
-        assert.deepEqual(await snapshot(sc.airflow), airflowBefore, 'Airflow was not touched');
-        await assertParametersAsBefore(sc, params);
-        assert.deepEqual(await databaseAcl(sc), aclBefore, 'the database-level grants are the live database\'s');
-        assert.deepEqual(await left(), [kept], 'the scratch copy is gone; the failed state is kept');
-        assert.equal(await rowsOf(sc.server, kept, 'team_entity'), 0, 'the kept failed state is what the migrator left');
-        assert.ok(await rowsOf(sc.server, kept, 'om_standin_data_migration_runs') > 0);
-        const ledger = (await ledgerRows(sc))!;
-        const mine = ledger.filter((r) => r.runId === run.json.error.details.progress.runId);
-        assert.ok(mine.some((r) => r.step === 'run' && r.status === 'failed'), 'the failed run\'s record was carried into the restored database');
-        assert.ok(mine.some((r) => r.step === 'restore-on-failure' && r.status === 'done'));
-        const text = await runCli(sc, ['status']);
-        assert.equal(text.code, 0, text.stderr);
-      } finally {
-        await dropDatabases(sc.server, await left());
-      }
-    });
+      const run = await runCli(sc, ['up', '--restore-on-failure', '--json'], FAIL);
+      assert.equal(run.code, 16, run.stdout + run.stderr);
+      assert.equal(run.json.error.code, 'FAILED_RESTORED');
+      const restored = run.json.error.details.restored as Array<{ role: string; kept: string; phase: string }>;
+      assert.deepEqual(restored.map((r) => `${r.role}:${r.phase}`), ['openmetadata:swapped'], 'only the database a step changed');
+      const kept = restored[0].kept;
+      assert.match(run.json.error.message, new RegExp(`failed state is kept in ${kept}`));
+      assert.match(run.json.error.message, /migrator exited with 1/, 'the original failure is said');
+      assert.deepEqual(await snapshot(sc.om), omBefore, 'every table\'s columns and content as before up');
+      assert.deepEqual(await snapshot(sc.airflow), airflowBefore, 'Airflow was not touched');
+      await assertParametersAsBefore(sc, params);
+      assert.deepEqual(await databaseAcl(sc), aclBefore, 'the database-level grants are the live database\'s');
+      assert.deepEqual(await left(), [kept], 'the scratch copy is gone; the failed state is kept');
+      assert.equal(await rowsOf(sc.server, kept, 'team_entity'), 0, 'the kept failed state is what the migrator left');
+      assert.ok(await rowsOf(sc.server, kept, 'om_standin_data_migration_runs') > 0);
+      const ledger = (await ledgerRows(sc))!;
+      const mine = ledger.filter((r) => r.runId === run.json.error.details.progress.runId);
+      assert.ok(mine.some((r) => r.step === 'run' && r.status === 'failed'), 'the failed run\'s record was carried into the restored database');
+      assert.ok(mine.some((r) => r.step === 'restore-on-failure' && r.status === 'done'));
+      const text = await runCli(sc, ['status']);
+      assert.equal(text.code, 0, text.stderr);
+    }, { prepare: setDatabaseSettings }));
 
-    it('OpenMetadata migrated, Airflow failed half way: both databases restored', async () => {
-      const sc = await scenario(engine.server());
-      await seedEntities(sc);
+    it('OpenMetadata migrated, Airflow failed half way: both databases restored', () => withScenario(engine.server(), async (sc, left) => {
       const omBefore = await snapshot(sc.om);
       const airflowBefore = await snapshot(sc.airflow);
-      await closeFixtureSessions(sc);
-      const left = leftBy(sc);
-      try {
-        const run = await runCli(sc, ['up', '--restore-on-failure', '--json'], controlsEnv({ stopAfter: 1 }));
-        assert.equal(run.code, 16, run.stdout + run.stderr);
-        const restored = run.json.error.details.restored as Array<{ role: string; phase: string }>;
-        assert.deepEqual(restored.map((r) => `${r.role}:${r.phase}`), ['openmetadata:swapped', 'airflow:swapped']);
-        assert.deepEqual(await snapshot(sc.om), omBefore);
-        assert.deepEqual(await snapshot(sc.airflow), airflowBefore);
-      } finally {
-        await dropDatabases(sc.server, await left());
-      }
-    });
+      const run = await runCli(sc, ['up', '--restore-on-failure', '--json'], controlsEnv({ stopAfter: 1 }));
+      assert.equal(run.code, 16, run.stdout + run.stderr);
+      const restored = run.json.error.details.restored as Array<{ role: string; phase: string }>;
+      assert.deepEqual(restored.map((r) => `${r.role}:${r.phase}`), ['openmetadata:swapped', 'airflow:swapped']);
+      assert.deepEqual(await snapshot(sc.om), omBefore);
+      assert.deepEqual(await snapshot(sc.airflow), airflowBefore);
+    }));
 
     it('preflight --dry-run says what a failure triggers; without an admin connection the flag blocks before anything changes', async () => {
       const sc = await scenario(engine.server());
@@ -233,12 +241,8 @@ for (const engine of engines) {
       await assertParametersAsBefore(sc, params);
     });
 
-    it('entrypoint with OM_MIGRATE_RESTORE_ON_FAILURE=1: restored, exit 16, and the wrapped server is never started', async () => {
-      const sc = await scenario(engine.server());
-      await seedEntities(sc);
+    it('entrypoint with OM_MIGRATE_RESTORE_ON_FAILURE=1: restored, exit 16, and the wrapped server is never started', () => withScenario(engine.server(), async (sc, left) => {
       const omBefore = await snapshot(sc.om);
-      await closeFixtureSessions(sc);
-      const left = leftBy(sc);
       const marker = join(sc.backupDir, '..', `started-${sc.om.name}`);
       try {
         const run = await runCli(sc, ['entrypoint', '--', process.execPath, '-e', `require('fs').writeFileSync(${JSON.stringify(marker)}, 'x')`],
@@ -249,9 +253,8 @@ for (const engine of engines) {
         assert.deepEqual(await snapshot(sc.om), omBefore);
       } finally {
         rmSync(marker, { force: true });
-        await dropDatabases(sc.server, await left());
       }
-    });
+    }));
 
     it('preflight with the flag: a view (MySQL: RENAME TABLE cannot carry it) blocks before anything changes; PostgreSQL renames it with its database', async () => {
       const sc = await scenario(engine.server());
@@ -267,27 +270,20 @@ for (const engine of engines) {
       }
     });
 
-    it('Airflow stopped right after creating uuid_generate_v7: MySQL refuses the swap naming the function (exit 17, failed state untouched); PostgreSQL restores', async () => {
-      const sc = await scenario(engine.server());
+    it('Airflow stopped right after creating uuid_generate_v7: MySQL refuses the swap naming the function (exit 17, failed state untouched); PostgreSQL restores', () => withScenario(engine.server(), async (sc, left) => {
       const airflowBefore = await snapshot(sc.airflow);
-      await closeFixtureSessions(sc);
-      const left = leftBy(sc);
-      try {
-        const run = await runCli(sc, ['up', '--restore-on-failure', '--json'], controlsEnv({ stopAfter: 2 }));
-        if (sc.server.engine === 'mysql') {
-          assert.equal(run.code, 17, run.stdout + run.stderr);
-          assert.match(run.json.error.message, /RENAME TABLE cannot carry function uuid_generate_v7 of .*: nothing was swapped/);
-          assert.deepEqual(await left(), [], 'nothing kept, no copy left: OpenMetadata was not swapped either');
-          assert.match(run.json.error.message, new RegExp(`${sc.om.name} is as the failure left it, untouched`));
-          assert.notDeepEqual(await snapshot(sc.airflow), airflowBefore, 'the failed state in place');
-        } else {
-          assert.equal(run.code, 16, run.stdout + run.stderr);
-          assert.deepEqual(await snapshot(sc.airflow), airflowBefore);
-        }
-      } finally {
-        await dropDatabases(sc.server, await left());
+      const run = await runCli(sc, ['up', '--restore-on-failure', '--json'], controlsEnv({ stopAfter: 2 }));
+      if (sc.server.engine === 'mysql') {
+        assert.equal(run.code, 17, run.stdout + run.stderr);
+        assert.match(run.json.error.message, /RENAME TABLE cannot carry function uuid_generate_v7 of .*: nothing was swapped/);
+        assert.deepEqual(await left(), [], 'nothing kept, no copy left: OpenMetadata was not swapped either');
+        assert.match(run.json.error.message, new RegExp(`${sc.om.name} is as the failure left it, untouched`));
+        assert.notDeepEqual(await snapshot(sc.airflow), airflowBefore, 'the failed state in place');
+      } else {
+        assert.equal(run.code, 16, run.stdout + run.stderr);
+        assert.deepEqual(await snapshot(sc.airflow), airflowBefore);
       }
-    });
+    }, { seed: false }));
 
     it('without the flag nothing is restored: exit 8, the failed state in place', async () => {
       const sc = await scenario(engine.server());
@@ -299,11 +295,7 @@ for (const engine of engines) {
       assert.deepEqual(await left(), []);
     });
 
-    it('a broken dump: the restore fails, exit 17, the failed state untouched, nothing left behind', async () => {
-      const sc = await scenario(engine.server());
-      await seedEntities(sc);
-      await closeFixtureSessions(sc);
-      const left = leftBy(sc);
+    it('a broken dump: the restore fails, exit 17, the failed state untouched, nothing left behind', () => withScenario(engine.server(), async (sc, left) => {
       // The migrator breaks OpenMetadata's dump (it runs after the backup), deletes the rows, and fails.
       const script = join(sc.backupDir, '..', `break-${sc.om.name}.sh`);
       const del = sc.server.engine === 'mysql'
@@ -319,13 +311,9 @@ for (const engine of engines) {
       assert.match(run.json.error.hint, /om-migrate restore --manifest/);
       assert.equal(await rowsOf(sc.server, sc.om.name, 'team_entity'), 0, 'the failed state in place');
       assert.deepEqual(await left(), [], 'no scratch copy, nothing kept: nothing was swapped');
-    });
+    }));
 
-    it('a second application session connected: the swap is refused, exit 17, the failed state untouched', async () => {
-      const sc = await scenario(engine.server());
-      await seedEntities(sc);
-      await closeFixtureSessions(sc);
-      const left = leftBy(sc);
+    it('a second application session connected: the swap is refused, exit 17, the failed state untouched', () => withScenario(engine.server(), async (sc, left) => {
       // A foreign client (not om-migrate's connect, whose sessions name themselves om-migrate and are never counted).
       const spec = sc.om.appSpec;
       const server = sc.server.engine === 'mysql'
@@ -344,122 +332,98 @@ for (const engine of engines) {
       } finally {
         await server.end();
       }
-    });
+    }));
 
     for (const at of ['restoring', 'swapping'] as const) {
-      it(`SIGTERM once the record says ${at}: the swap is finished or the failed state stays, never a mix`, async (t) => {
-        const sc = await scenario(engine.server());
-        await seedEntities(sc);
+      it(`SIGTERM once the record says ${at}: the swap is finished or the failed state stays, never a mix`, (t) => withScenario(engine.server(), async (sc, left) => {
         const omBefore = await snapshot(sc.om);
-        await closeFixtureSessions(sc);
-        const left = leftBy(sc);
-        try {
-          const run = startCli(sc, ['up', '--restore-on-failure', '--json'], FAIL);
-          live.push(run);
-          await waitFor(`the restore to reach ${at}`, () => {
-            const r = restoreRecord(sc);
-            return r !== undefined && (r.outcome !== 'running' || r.databases.some((d: { phase: string }) => d.phase === at));
-          }, 60_000);
-          run.child.kill('SIGTERM');
-          const done = await run.done;
-          const record = restoreRecord(sc)!;
-          t.diagnostic(`SIGTERM at ${at}: exit ${done.code}`);
-          // A SIGTERM that lands after the run has ended (handlers gone, the process closing) kills it as any process;
-          // the databases are as its record says: restored whole.
-          if (done.code === 16 || (done.signal === 'SIGTERM' && record.outcome === 'restored')) {
-            assert.deepEqual(await snapshot(sc.om), omBefore, 'restored whole');
-            assert.equal(record.outcome, 'restored');
-            assert.equal((await left()).length, 1, 'the failed state kept, no copy left');
-          } else {
-            assert.equal(done.code, 17, done.stdout + done.stderr);
-            assert.match(done.json.error.message, /SIGTERM before the swap/);
-            assert.equal(record.outcome, 'failed');
-            assert.equal(await rowsOf(sc.server, sc.om.name, 'team_entity'), 0, 'the failed state, whole');
-            assert.deepEqual(await left(), [], 'the copy dropped, nothing kept');
-          }
-        } finally {
-          await dropDatabases(sc.server, await left());
+        const run = startCli(sc, ['up', '--restore-on-failure', '--json'], FAIL);
+        live.push(run);
+        await waitFor(`the restore to reach ${at}`, () => {
+          const r = restoreRecord(sc);
+          return r !== undefined && (r.outcome !== 'running' || r.databases.some((d: { phase: string }) => d.phase === at));
+        }, 60_000);
+        run.child.kill('SIGTERM');
+        const done = await run.done;
+        const record = restoreRecord(sc)!;
+        t.diagnostic(`SIGTERM at ${at}: exit ${done.code}`);
+        // A SIGTERM that lands after the run has ended (handlers gone, the process closing) kills it as any process;
+        // the databases are as its record says: restored whole.
+        if (done.code === 16 || (done.signal === 'SIGTERM' && record.outcome === 'restored')) {
+          assert.deepEqual(await snapshot(sc.om), omBefore, 'restored whole');
+          assert.equal(record.outcome, 'restored');
+          assert.equal((await left()).length, 1, 'the failed state kept, no copy left');
+        } else {
+          assert.equal(done.code, 17, done.stdout + done.stderr);
+          assert.match(done.json.error.message, /SIGTERM before the swap/);
+          assert.equal(record.outcome, 'failed');
+          assert.equal(await rowsOf(sc.server, sc.om.name, 'team_entity'), 0, 'the failed state, whole');
+          assert.deepEqual(await left(), [], 'the copy dropped, nothing kept');
         }
-      });
+      }));
     }
 
-    it('SIGKILL once the record says swapping: status and resolve-restore find each database whole in one state or the other', async (t) => {
-      const sc = await scenario(engine.server());
-      await seedEntities(sc);
+    it('SIGKILL once the record says swapping: status and resolve-restore find each database whole in one state or the other', (t) => withScenario(engine.server(), async (sc, left) => {
       const omBefore = await snapshot(sc.om);
-      await closeFixtureSessions(sc);
-      const left = leftBy(sc);
-      try {
-        const run = startCli(sc, ['up', '--restore-on-failure', '--json'], FAIL);
-        live.push(run);
-        // Polled tightly: the swap is one statement, the window is milliseconds.
-        const deadline = Date.now() + 60_000;
-        while (Date.now() < deadline && !restoreRecord(sc)?.databases.some((d: { phase: string }) => d.phase === 'swapping' || d.phase === 'swapped')) {
-          await new Promise((r) => setTimeout(r, 2));
-        }
-        killHard(run);
-        await run.done;
-        const record = restoreRecord(sc)!;
-        if (record.outcome !== 'running') {
-          t.diagnostic(`the run had finished (${record.outcome}) before the SIGKILL landed`);
-          return;
-        }
-        const status = await runCli(sc, ['status', '--json']);
-        const state = status.json.result.cutOffRestores[0].databases[0].state;
-        t.diagnostic(`SIGKILL at ${record.databases[0].phase}: ${state}`);
-        const resolved = await runCli(sc, ['resolve-restore', '--json']);
-        assert.equal(resolved.code, 0, resolved.stdout + resolved.stderr);
-        assert.equal(resolved.json.result.resolved[0].databases[0].state, state);
-        if (state === 'restored') {
-          assert.deepEqual(await snapshot(sc.om), omBefore, 'restored whole');
-          assert.equal((await left()).length, 1, 'only the kept failed state is left');
-        } else {
-          assert.equal(await rowsOf(sc.server, sc.om.name, 'team_entity'), 0, 'the failed state whole');
-          assert.deepEqual(await left(), []);
-        }
-        assert.deepEqual((await runCli(sc, ['status', '--json'])).json.result.cutOffRestores, []);
-      } finally {
-        await dropDatabases(sc.server, await left());
+      const run = startCli(sc, ['up', '--restore-on-failure', '--json'], FAIL);
+      live.push(run);
+      // Polled tightly: the swap is one statement, the window is milliseconds.
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline && !restoreRecord(sc)?.databases.some((d: { phase: string }) => d.phase === 'swapping' || d.phase === 'swapped')) {
+        await new Promise((r) => setTimeout(r, 2));
       }
-    });
+      killHard(run);
+      await run.done;
+      const record = restoreRecord(sc)!;
+      if (record.outcome !== 'running') {
+        t.diagnostic(`the run had finished (${record.outcome}) before the SIGKILL landed`);
+        return;
+      }
+      const status = await runCli(sc, ['status', '--json']);
+      const state = status.json.result.cutOffRestores[0].databases[0].state;
+      t.diagnostic(`SIGKILL at ${record.databases[0].phase}: ${state}`);
+      const resolved = await runCli(sc, ['resolve-restore', '--json']);
+      assert.equal(resolved.code, 0, resolved.stdout + resolved.stderr);
+      assert.equal(resolved.json.result.resolved[0].databases[0].state, state);
+      if (state === 'restored') {
+        assert.deepEqual(await snapshot(sc.om), omBefore, 'restored whole');
+        assert.equal((await left()).length, 1, 'only the kept failed state is left');
+      } else {
+        assert.equal(await rowsOf(sc.server, sc.om.name, 'team_entity'), 0, 'the failed state whole');
+        assert.deepEqual(await left(), []);
+      }
+      assert.deepEqual((await runCli(sc, ['status', '--json'])).json.result.cutOffRestores, []);
+    }));
 
-    it('SIGKILL during the restore: status says each database\'s state, up refuses until resolve-restore settles it', async () => {
-      const sc = await scenario(engine.server());
-      await seedEntities(sc);
-      await closeFixtureSessions(sc);
-      const left = leftBy(sc);
-      try {
-        const run = startCli(sc, ['up', '--restore-on-failure', '--json'], FAIL);
-        live.push(run);
-        await waitFor('the restore to begin', () => restoreRecord(sc)?.databases.some((d: { phase: string }) => d.phase === 'restoring'), 60_000);
-        killHard(run);
-        await run.done;
-        assert.equal(restoreRecord(sc)!.outcome, 'running', 'cut off');
-        const status = await runCli(sc, ['status', '--json']);
-        assert.equal(status.code, 0, status.stderr);
-        const cut = status.json.result.cutOffRestores;
-        assert.equal(cut.length, 1);
-        assert.equal(cut[0].databases[0].state, 'failed-state');
-        assert.match(cut[0].databases[0].text, new RegExp(`${sc.om.name} is as the failed run left it`));
-        const text = await runCli(sc, ['status']);
-        assert.match(text.stdout, /up refuses until it is settled: run om-migrate resolve-restore/);
-        const up = await runCli(sc, ['up', '--json']);
-        assert.equal(up.code, 4, up.stdout + up.stderr);
-        assert.match(up.json.error.message, /was cut off/);
-        assert.match(up.json.error.hint, /om-migrate resolve-restore/);
-        const resolved = await runCli(sc, ['resolve-restore', '--json']);
-        assert.equal(resolved.code, 0, resolved.stdout + resolved.stderr);
-        assert.equal(resolved.json.result.resolved[0].databases[0].state, 'failed-state');
-        assert.deepEqual(await left(), [], 'the half-made copy dropped');
-        assert.equal(await rowsOf(sc.server, sc.om.name, 'team_entity'), 0, 'the failed state untouched');
-        const after = await runCli(sc, ['status', '--json']);
-        assert.deepEqual(after.json.result.cutOffRestores, []);
-        const preflight = await runCli(sc, ['preflight', '--json']);
-        assert.ok(!preflight.json.result.findings.some((f: { gate: string }) => f.gate === 'restore-cut-off'));
-      } finally {
-        await dropDatabases(sc.server, await left());
-      }
-    });
+    it('SIGKILL during the restore: status says each database\'s state, up refuses until resolve-restore settles it', () => withScenario(engine.server(), async (sc, left) => {
+      const run = startCli(sc, ['up', '--restore-on-failure', '--json'], FAIL);
+      live.push(run);
+      await waitFor('the restore to begin', () => restoreRecord(sc)?.databases.some((d: { phase: string }) => d.phase === 'restoring'), 60_000);
+      killHard(run);
+      await run.done;
+      assert.equal(restoreRecord(sc)!.outcome, 'running', 'cut off');
+      const status = await runCli(sc, ['status', '--json']);
+      assert.equal(status.code, 0, status.stderr);
+      const cut = status.json.result.cutOffRestores;
+      assert.equal(cut.length, 1);
+      assert.equal(cut[0].databases[0].state, 'failed-state');
+      assert.match(cut[0].databases[0].text, new RegExp(`${sc.om.name} is as the failed run left it`));
+      const text = await runCli(sc, ['status']);
+      assert.match(text.stdout, /up refuses until it is settled: run om-migrate resolve-restore/);
+      const up = await runCli(sc, ['up', '--json']);
+      assert.equal(up.code, 4, up.stdout + up.stderr);
+      assert.match(up.json.error.message, /was cut off/);
+      assert.match(up.json.error.hint, /om-migrate resolve-restore/);
+      const resolved = await runCli(sc, ['resolve-restore', '--json']);
+      assert.equal(resolved.code, 0, resolved.stdout + resolved.stderr);
+      assert.equal(resolved.json.result.resolved[0].databases[0].state, 'failed-state');
+      assert.deepEqual(await left(), [], 'the half-made copy dropped');
+      assert.equal(await rowsOf(sc.server, sc.om.name, 'team_entity'), 0, 'the failed state untouched');
+      const after = await runCli(sc, ['status', '--json']);
+      assert.deepEqual(after.json.result.cutOffRestores, []);
+      const preflight = await runCli(sc, ['preflight', '--json']);
+      assert.ok(!preflight.json.result.findings.some((f: { gate: string }) => f.gate === 'restore-cut-off'));
+    }));
   });
 }
 

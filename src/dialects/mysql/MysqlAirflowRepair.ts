@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
-import { cancellable } from '../cancellable.js';
+import { runStatements } from '../runStatements.js';
 import type { AirflowRepairSql, IdReference, TaskInstanceForeignKey } from '../types.js';
 import { malformedIdCondition, orphanCondition } from './MysqlAirflowQueries.js';
 
@@ -84,25 +84,9 @@ export class MysqlAirflowRepair implements AirflowRepairSql {
   }
 
   async execute(statements: string[], options: { transaction: boolean; signal?: AbortSignal }): Promise<void> {
-    await cancellable(options.signal, this.cancel, async (check) => {
-      if (!options.transaction) {
-        for (const statement of statements) {
-          check();
-          await this.knex.raw(statement);
-        }
-        return;
-      }
-      try {
-        await this.knex.transaction(async (trx) => {
-          for (const statement of statements) {
-            check();
-            await trx.raw(statement);
-          }
-        });
-      } finally {
-        // A failed transaction must not leave the pinned session without foreign key checks.
-        await this.knex.raw('SET FOREIGN_KEY_CHECKS = 1');
-      }
+    // A failed transaction must not leave the pinned session without foreign key checks.
+    await runStatements(this.knex, this.cancel, statements, options, async () => {
+      await this.knex.raw('SET FOREIGN_KEY_CHECKS = 1');
     });
   }
 }

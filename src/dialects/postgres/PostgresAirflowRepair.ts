@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { cancellable } from '../cancellable.js';
+import { runStatements } from '../runStatements.js';
 import { AIRFLOW_FUNCTION_SIGNATURE, orphanCondition } from './PostgresAirflowQueries.js';
 import type { AirflowRepairSql, IdReference, TaskInstanceForeignKey } from '../types.js';
 
@@ -55,20 +55,6 @@ export class PostgresAirflowRepair implements AirflowRepairSql {
   }
 
   async execute(statements: string[], options: { transaction: boolean; signal?: AbortSignal }): Promise<void> {
-    await cancellable(options.signal, this.cancel, async (check) => {
-      if (!options.transaction) {
-        for (const statement of statements) {
-          check();
-          await this.knex.raw(statement);
-        }
-        return;
-      }
-      await this.knex.transaction(async (trx) => {
-        for (const statement of statements) {
-          check();
-          await trx.raw(statement);
-        }
-      });
-    });
+    await runStatements(this.knex, this.cancel, statements, options);
   }
 }
