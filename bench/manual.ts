@@ -136,7 +136,7 @@ async function migrated(bench: Bench): Promise<boolean> {
 function client(bench: Bench, who: 'app' | 'admin', statement: string): { argv: string[]; env: NodeJS.ProcessEnv } {
   const spec = who === 'app' ? bench.b.spec : bench.adminSpec;
   if (spec.engine === 'mysql') {
-    const tool = bench.b.db.dumpTool.locateRestore(bench.b.info).path as string;
+    const tool = bench.b.db.dumpTool.locateRestore(bench.b.info, process.env).path as string;
     return { argv: [tool, `--defaults-extra-file=${bench.clientCnf[who]}`, `--host=${spec.host}`, `--port=${spec.port}`, `--user=${spec.user}`, '-N', '-B', '-e', statement, bench.b.spec.database], env: process.env };
   }
   return { argv: ['psql', '-h', spec.host, '-p', String(spec.port), '-U', spec.user, '-d', bench.b.spec.database, '-Atc', statement], env: { ...process.env, PGPASSWORD: spec.password ?? '' } };
@@ -176,7 +176,7 @@ async function manual(bench: Bench): Promise<Step[]> {
     const tail = await run('hash + verify', ['tail', '-c', '512', file]);
     if (!/-- Dump completed/.test(tail)) throw new Error('the manual dump has no completion line');
   } else {
-    await run('hash + verify', [b.db.dumpTool.locateRestore(b.info).path as string, '--list', file], { stdout: 'ignore' });
+    await run('hash + verify', [b.db.dumpTool.locateRestore(b.info, process.env).path as string, '--list', file], { stdout: 'ignore' });
   }
   // 4. raise the parameters
   let old = '';

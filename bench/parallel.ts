@@ -55,7 +55,7 @@ async function stockDump(b: BenchDatabase, file: string): Promise<{ seconds: num
 }
 
 async function stockRestore(b: BenchDatabase, admin: ConnectionSpec, file: string, into: string): Promise<number> {
-  const tool = b.db.dumpTool.locateRestore(b.info);
+  const tool = b.db.dumpTool.locateRestore(b.info, process.env);
   const { invocation, stdin } = b.db.dumpTool.restoreInvocation({ ...admin, database: into }, tool, file, { replace: false, jobs: 1 });
   const fd = stdin ? openSync(file, 'r') : undefined;
   try {

@@ -57,7 +57,7 @@ async function benchEngine(engine: string, table: Row[]): Promise<void> {
     const manifest = (JSON.parse(backup.out) as { result: { backups: Array<{ bytes: number; path: string; manifestPath: string; format: string }> } }).result.backups[0];
     console.log(`  ${server.server.label}: ${(manifest.bytes / 1024 / 1024).toFixed(0)} MB ${manifest.format} backup`);
     const info = await b.db.serverInfo();
-    const tool = b.db.dumpTool.locateRestore(info);
+    const tool = b.db.dumpTool.locateRestore(info, process.env);
     await b.db.close();
     let n = 0;
     for (const jobs of engine === 'postgres' ? [1, JOBS] : [1]) {

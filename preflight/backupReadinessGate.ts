@@ -44,8 +44,8 @@ export const backupReadinessGate: Gate = {
 async function dumpToolFindings(t: ConnectedTarget, ctx: GateContext): Promise<Finding[]> {
   const tooling = t.dialect.dumpTool;
   const search = { pgBinDir: ctx.config.pgBinDir };
-  let tool = tooling.locate(t.server, process.env, search);
-  if (!tool.problem && tooling.probe) tool = await tooling.probe(t.dialect.spec, tool, t.server, process.env);
+  let tool = tooling.locate(t.server, ctx.config.env, search);
+  if (!tool.problem && tooling.probe) tool = await tooling.probe(t.dialect.spec, tool, t.server, ctx.config.env);
   const privileges = (await t.dialect.dumpPrivilegeProblems(t.server, { jobs: ctx.config.backupJobs }))
     .map((p) => finding(GATE, t.role, p.severity, p.summary, p.fix, { tool: tool.name, privileges: true }));
   if (tool.problem) return [finding(GATE, t.role, 'block', tool.problem, tool.fix, { tool: tool.name }), ...privileges];
@@ -54,7 +54,7 @@ async function dumpToolFindings(t: ConnectedTarget, ctx: GateContext): Promise<F
     : finding(GATE, t.role, 'ok', `${tool.name} found: ${tool.version}`, undefined, { tool: tool.name, path: tool.path, version: tool.version })];
   if (tooling.format === 'custom') {
     // The backup is verified by listing the archive: without a pg_restore that reads it there is no verified backup.
-    const lister = tooling.locateRestore(t.server, process.env, search);
+    const lister = tooling.locateRestore(t.server, ctx.config.env, search);
     found.push(lister.problem
       ? finding(GATE, t.role, 'block', lister.problem, lister.fix, { tool: lister.name })
       : finding(GATE, t.role, 'ok', `${lister.name} found: ${lister.version}`, undefined, { tool: lister.name, path: lister.path, version: lister.version }));

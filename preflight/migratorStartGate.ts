@@ -1,6 +1,6 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { finding, type Finding, type Gate, type GateContext } from '../src/core/Gate.js';
+import { finding, type Environment, type Finding, type Gate, type GateContext } from '../src/core/Gate.js';
 
 const GATE = 'migrator-start';
 
@@ -20,7 +20,7 @@ export const migratorStartGate: Gate = {
     const problems: Finding[] = [];
     const severity = ctx.command === 'up' ? 'block' : 'warn';
     const om = ctx.input.openmetadata;
-    const env = process.env;
+    const env = ctx.config.env;
     if (om && ctx.targets.some((t) => t.role === 'openmetadata')) {
       const home = ctx.config.migrators.omHome;
       const problem = openMetadataProblem(om.migrator.form, om.migrator.argv, home, om.distribution !== undefined, env, ctx.tools);
@@ -40,7 +40,7 @@ export const migratorStartGate: Gate = {
 };
 
 function openMetadataProblem(form: 'ops-script' | 'main-class' | 'custom', argv: string[], home: string, distribution: boolean,
-  env: NodeJS.ProcessEnv, tools: GateContext['tools']): { summary: string; fix: string } | undefined {
+  env: Environment, tools: GateContext['tools']): { summary: string; fix: string } | undefined {
   if (!isDirectory(home)) {
     // Without a distribution the versions gate speaks for the ops-script form; a command of one's own runs in --om-home.
     if (form !== 'custom') return undefined;
@@ -67,7 +67,7 @@ function openMetadataProblem(form: 'ops-script' | 'main-class' | 'custom', argv:
 }
 
 /** Why argv[0] cannot be run from `cwd`, or undefined when it can. */
-function commandProblem(argv: string[], cwd: string | undefined, env: NodeJS.ProcessEnv, tools: GateContext['tools']): string | undefined {
+function commandProblem(argv: string[], cwd: string | undefined, env: Environment, tools: GateContext['tools']): string | undefined {
   const program = argv[0];
   if (!program) return 'the command is empty';
   if (program.includes('/')) {

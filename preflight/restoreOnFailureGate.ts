@@ -38,7 +38,7 @@ export const restoreOnFailureGate: Gate = {
         findings.push(finding(GATE, t.role, 'block', `${database} has ${left.join(', ')}: the swap (one RENAME TABLE) moves base tables only, so a restore could not be made whole`,
           'Leave --restore-on-failure out and restore by hand from the backup if the upgrade fails.', { notCarried: left }));
       }
-      const tool = t.dialect.dumpTool.locateRestore(t.server, process.env, { pgBinDir: ctx.config.pgBinDir });
+      const tool = t.dialect.dumpTool.locateRestore(t.server, ctx.config.env, { pgBinDir: ctx.config.pgBinDir });
       if (tool.problem || !tool.path) {
         findings.push(finding(GATE, t.role, 'block', `the restore client is missing: ${tool.problem ?? `${tool.name} not found`}`, tool.fix));
       }

@@ -5,11 +5,15 @@
  *   import { resolveConfig, runPreflight, runUp } from 'om-migrate';
  *   const config = resolveConfig({ to: '1.11.0' }, process.env, { command: 'up' });
  *   const report = await runPreflight(config);
+ *
+ * The environment given to resolveConfig is the only one om-migrate uses: it finds the tools on its PATH and makes
+ * every child's environment from it (config.env); nothing below reads process.env.
  */
 export { resolveConfig, MIN_SORT_MEMORY_BYTES, MAX_SORT_MEMORY_BYTES } from './config/resolveConfig.js';
 export type { Compression, ConfigInput, MigratorOptions, RunConfig, WorkMemScope } from './config/resolveConfig.js';
 export { OmMigrateError, isOmMigrateError } from './errors.js';
 export type { ErrorCode } from './errors.js';
+export type { Environment } from './process/childEnv.js';
 
 export { runPreflight } from './api/preflight.js';
 export { preflightWithInput } from './engine/preflightWithInput.js';

@@ -42,7 +42,7 @@ export async function benchDatabase(server: BenchServer, name: string, sizeMb: n
   for (const table of tables) await db.knex.raw(db.engine === 'mysql' ? `ANALYZE TABLE ${table}` : `VACUUM ANALYZE ${table}`);
   console.log(`  generated ${name} (${sizeMb} MB) in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   const info = await db.serverInfo();
-  const tool = db.dumpTool.locate(info);
+  const tool = db.dumpTool.locate(info, process.env);
   if (tool.problem) throw new Error(tool.problem);
   return { spec, db, info, tool };
 }

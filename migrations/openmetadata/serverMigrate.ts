@@ -95,7 +95,7 @@ export function forcedAcross111(input: PlanInput, before: string | undefined): b
 
 /** 1.11.4's `recover` puts back what a forced migration across 1.11 lost; the versions gate allows --force only then. */
 async function recoverAfterForce(ctx: StepContext): Promise<void> {
-  const recover = ctx.tools.openmetadata.migratorCommand(ctx.config.migrators, 'recover');
+  const recover = ctx.tools.openmetadata.migratorCommand(ctx.config.migrators, ctx.config.env, 'recover');
   ctx.log(`running ${recover.display} after the forced migration (PR #24985)`);
   const result = await ctx.runMigrator({ role: 'openmetadata', argv: recover.argv, cwd: recover.cwd, label: `${NAME} recover` });
   if (result.code !== 0) {

@@ -170,7 +170,7 @@ async function lockedRehearse(config: RunConfig, targets: ConnectedTarget[], adm
       const restoreStart = Date.now();
       // --jobs restores the copy in parallel too (a failure there only costs the scratch copy); a single SQL dump, which
       // its client reads in one session, is restored as it is.
-      await restoreBackup(chosen.path, { openmetadata: c.spec, airflow: c.spec, pgBinDir: config.pgBinDir },
+      await restoreBackup(chosen.path, { openmetadata: c.spec, airflow: c.spec, pgBinDir: config.pgBinDir, env: config.env },
         { into: c.name, jobs: chosen.manifest.format === 'sql' ? 1 : config.backupJobs });
       c.info = {
         role: c.target.role, database: c.target.spec.database, copy: c.name, server: describeSpec(c.spec), manifest: chosen.path,
@@ -338,7 +338,7 @@ async function chooseBackup(config: RunConfig, target: ConnectedTarget, given: s
   if (given) {
     const manifest = await readManifest(resolve(given));
     if (manifest.role === target.role) {
-      await mustVerify(resolve(given), config.pgBinDir);
+      await mustVerify(resolve(given), config);
       return { path: resolve(given), manifest, source: 'given' };
     }
   }
@@ -358,7 +358,7 @@ async function chooseBackup(config: RunConfig, target: ConnectedTarget, given: s
   }
   candidates.sort((a, b) => Date.parse(b.manifest.finishedAt) - Date.parse(a.manifest.finishedAt));
   for (const c of candidates) {
-    if ((await verifyBackup(c.path, { pgBinDir: config.pgBinDir })).ok) {
+    if ((await verifyBackup(c.path, { pgBinDir: config.pgBinDir, env: config.env })).ok) {
       emit({ type: 'phase', text: `rehearsing ${target.spec.database} from its newest backup ${c.path}` });
       return { ...c, source: 'newest' };
     }
@@ -371,8 +371,8 @@ async function chooseBackup(config: RunConfig, target: ConnectedTarget, given: s
   return { path: manifestPathFor(resolve(config.backupDir, manifest.file)), manifest, source: 'taken-now' };
 }
 
-async function mustVerify(path: string, pgBinDir: string | undefined): Promise<void> {
-  const verification = await verifyBackup(path, { pgBinDir });
+async function mustVerify(path: string, config: Pick<RunConfig, 'pgBinDir' | 'env'>): Promise<void> {
+  const verification = await verifyBackup(path, { pgBinDir: config.pgBinDir, env: config.env });
   if (!verification.ok) {
     throw new OmMigrateError('RESTORE_REFUSED', `the backup ${path} does not verify: ${verification.problems.join('; ')}`,
       { hint: 'Give an intact backup and its manifest (--manifest), or leave --manifest out to use the newest or take one now.' });

@@ -15,7 +15,7 @@ export type { RestoreOptions, RestoreProgress, RestoreResult } from '../backup/i
  * in the database being restored, which must be empty.
  */
 export async function restoreDatabase(manifestPath: string,
-  config: Pick<RunConfig, 'openmetadata' | 'airflow'> & Partial<Pick<RunConfig, 'pgBinDir' | 'lockTimeoutMs' | 'connectTimeoutMs'>>,
+  config: Pick<RunConfig, 'openmetadata' | 'airflow' | 'env'> & Partial<Pick<RunConfig, 'pgBinDir' | 'lockTimeoutMs' | 'connectTimeoutMs'>>,
   options: Omit<RestoreOptions, 'signal'> = {}): Promise<RestoreResult> {
   const { role, spec } = await restoreTarget(manifestPath, config, options.into);
   const dialect = await connect(spec, { purpose: 'restore', timeoutMs: config.connectTimeoutMs });

@@ -4,13 +4,14 @@ import { pipeline } from 'node:stream/promises';
 import type { DumpFormat } from '../dialects/types.js';
 import type { Redactor } from '../process/redact.js';
 import { describeExit, spawnChild, succeeded } from '../process/spawnChild.js';
-import { toolEnvironment, type ToolInvocation } from '../process/ToolInvocation.js';
+import type { ToolInvocation } from '../process/ToolInvocation.js';
 import { OmMigrateError } from '../errors.js';
 import { failed } from './backupFailed.js';
 import type { Compression } from './backupFileName.js';
 import { CodecStage, compressor } from './compression.js';
 import { DumpMeter } from './DumpMeter.js';
 import { hashFile, HashedFile } from './hashFile.js';
+import { childEnvironment, type Environment } from '../process/childEnv.js';
 
 const PROGRESS_EVERY_MS = 250;
 const FLUSH_EVERY = 64 * 1024 * 1024;
@@ -21,7 +22,7 @@ export interface DumpContext {
   /** Hides the database password in whatever the tool says. */
   redactor: Redactor;
   dir: string;
-  env: NodeJS.ProcessEnv;
+  env: Environment;
   signal: AbortSignal | undefined;
   database: string;
   /** Each line the tool prints (redacted), as it comes: a parallel dump learns from them when a session has its snapshot. */
@@ -49,7 +50,7 @@ export interface Dumped {
 export async function dumpToFile(invocation: ToolInvocation, handle: FileHandle, format: DumpFormat, context: DumpContext,
   dumpStarted: (pid: number | undefined) => void, report: ((dumped: number, written: number) => void) | undefined): Promise<Dumped> {
   const running = spawnChild({
-    argv: invocation.argv, env: toolEnvironment(context.env, invocation), stdout: handle.fd, stderr: 'lines',
+    argv: invocation.argv, env: childEnvironment(context.env, 'tool-basics', invocation.env), stdout: handle.fd, stderr: 'lines',
     redactor: context.redactor, signal: context.signal, onLine: context.onLine,
   });
   dumpStarted(running.pgid);
@@ -95,7 +96,7 @@ export async function dumpToFile(invocation: ToolInvocation, handle: FileHandle,
 export async function dumpThroughCodec(invocation: ToolInvocation, handle: FileHandle, compression: Exclude<Compression, 'none'>, context: DumpContext,
   dumpStarted: (pid: number | undefined) => void, report: ((dumped: number, written: number) => void) | undefined): Promise<Dumped> {
   const running = spawnChild({
-    argv: invocation.argv, env: toolEnvironment(context.env, invocation), stdout: 'pipe', stderr: 'lines',
+    argv: invocation.argv, env: childEnvironment(context.env, 'tool-basics', invocation.env), stdout: 'pipe', stderr: 'lines',
     redactor: context.redactor, signal: context.signal, onLine: context.onLine,
   });
   dumpStarted(running.pgid);

@@ -14,9 +14,9 @@ import { DumpMeter } from './DumpMeter.js';
 import { directoryProblem, fileProblem } from '../process/pathTrust.js';
 import { Redactor } from '../process/redact.js';
 import { describeExit, spawnChild, succeeded } from '../process/spawnChild.js';
-import { toolEnvironment } from '../process/ToolInvocation.js';
 import { restoreSqlFiles } from './restoreSqlFiles.js';
 import { verifyBackup } from './verifyBackup.js';
+import { childEnvironment } from '../process/childEnv.js';
 
 /** 1 MB reads instead of the stream default of 64 KB: a sixteenth of the chunks through the hash and the pipe. */
 const READ_CHUNK = 1024 * 1024;
@@ -26,7 +26,6 @@ export interface RestoreOptions {
   into?: string;
   /** Restore over a non-empty database, or one whose OpenMetadata version is newer than the backup's. */
   force?: boolean;
-  env?: NodeJS.ProcessEnv;
   onProgress?: (event: RestoreProgress) => void;
   /** pg_restore --jobs for a PostgreSQL archive, or that many clients at once for a parallel MySQL backup: no longer one transaction. */
   jobs?: number;
@@ -55,9 +54,9 @@ const PROGRESS_EVERY_MS = 250;
  * Restores a verified backup with the stock client, after checking its SHA-256 and that the target is not newer than
  * the backup (OpenMetadata version) and is empty — each refusal is RESTORE_REFUSED unless `force`.
  */
-export async function restoreBackup(manifestPath: string, config: Pick<RunConfig, 'openmetadata' | 'airflow'> & Partial<Pick<RunConfig, 'pgBinDir'>>,
+export async function restoreBackup(manifestPath: string, config: Pick<RunConfig, 'openmetadata' | 'airflow' | 'env'> & Partial<Pick<RunConfig, 'pgBinDir'>>,
   options: RestoreOptions = {}): Promise<RestoreResult> {
-  const env = options.env ?? process.env;
+  const env = config.env;
   options.onProgress?.({ phase: 'verifying', file: manifestPath });
   // Before anything reads them: a manifest and a dump that another user could have written (or swapped after the
   // check, from a directory they own or may write) prove nothing by matching each other's hash.
@@ -109,7 +108,7 @@ export async function restoreBackup(manifestPath: string, config: Pick<RunConfig
     const direct = stdin && manifest.compression === 'none' ? await open(file, 'r') : undefined;
     try {
       const running = spawnChild({
-        argv: invocation.argv, env: toolEnvironment(env, invocation), stdin: direct ? direct.fd : stdin ? 'pipe' : 'ignore', stderr: 'lines',
+        argv: invocation.argv, env: childEnvironment(env, 'tool-basics', invocation.env), stdin: direct ? direct.fd : stdin ? 'pipe' : 'ignore', stderr: 'lines',
         redactor: new Redactor([spec.password]), signal: options.signal,
       });
       options.onProgress?.({ phase: 'restoring', database: spec.database, pid: running.pgid, command: invocation.display });

@@ -7,9 +7,9 @@ import type { DumpToolCheck, DumpTooling } from '../dialects/types.js';
 import { OmMigrateError } from '../errors.js';
 import { Redactor } from '../process/redact.js';
 import { describeExit, spawnChild, succeeded } from '../process/spawnChild.js';
-import { toolEnvironment } from '../process/ToolInvocation.js';
 import type { BackupFileEntry, BackupManifest } from './BackupManifest.js';
 import { decompressor } from './compression.js';
+import { childEnvironment, type Environment } from '../process/childEnv.js';
 
 const READ_CHUNK = 1024 * 1024;
 const PROGRESS_EVERY_MS = 250;
@@ -20,7 +20,7 @@ export interface SqlFilesRestore {
   spec: ConnectionSpec;
   dumpTool: DumpTooling;
   tool: DumpToolCheck;
-  env: NodeJS.ProcessEnv;
+  env: Environment;
   jobs: number;
   replace: boolean;
   onLoading?: (bytesRead: number) => void;
@@ -81,7 +81,7 @@ async function restoreOne(r: SqlFilesRestore, entry: BackupFileEntry, signal: Ab
   const direct = stdin && r.manifest.compression === 'none' ? await open(path, 'r') : undefined;
   try {
     const running = spawnChild({
-      argv: invocation.argv, env: toolEnvironment(r.env, invocation), stdin: direct ? direct.fd : stdin ? 'pipe' : 'ignore', stderr: 'lines',
+      argv: invocation.argv, env: childEnvironment(r.env, 'tool-basics', invocation.env), stdin: direct ? direct.fd : stdin ? 'pipe' : 'ignore', stderr: 'lines',
       redactor: new Redactor([r.spec.password]), signal,
     });
     let feeding: Promise<void> = Promise.resolve();

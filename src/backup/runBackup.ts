@@ -39,8 +39,6 @@ export interface BackupOptions {
   runId?: string;
   /** The watched tables' counts read right before the dump (up), recorded for a resumed run to compare (BackupManifest). */
   rowCounts?: Array<{ table: string; rows: number; exact: boolean }>;
-  /** The environment the dump tool is looked up in and runs with (PATH, TMPDIR...); process.env by default. */
-  env?: NodeJS.ProcessEnv;
   /** false: no 'dumping' events (the phases are still reported); for a caller that has nowhere to show them. */
   byteProgress?: boolean;
   /** Aborting kills the dump tool and removes the partial file. */
@@ -63,10 +61,11 @@ const PROGRESS_EVERY_MS = 250;
  * --keep is its callers' (pruneBackups), who know when that is safe.
  */
 export async function runBackup(source: BackupSource,
-  config: Pick<RunConfig, 'backupDir' | 'backupCompress'> & Partial<Pick<RunConfig, 'pgBinDir' | 'backupJobs'>>,
+  config: Pick<RunConfig, 'backupDir' | 'backupCompress' | 'env'> & Partial<Pick<RunConfig, 'pgBinDir' | 'backupJobs'>>,
   options: BackupOptions = {}): Promise<BackupManifest> {
   const { dialect } = source;
-  const env = options.env ?? process.env;
+  // The environment the dump tool is looked up in and runs with (PATH, TMPDIR...).
+  const env = config.env;
   const now = options.now ?? (() => new Date());
   const database = dialect.spec.database;
   const server = source.server ?? await dialect.serverInfo();

@@ -8,7 +8,6 @@ import { OmMigrateError } from '../errors.js';
 import { Redactor } from '../process/redact.js';
 import { alive } from '../process/runDir.js';
 import { describeExit, spawnChild, succeeded } from '../process/spawnChild.js';
-import { toolEnvironment } from '../process/ToolInvocation.js';
 import { omMigrateVersion } from '../version.js';
 import { BackupFileEntry, BackupManifest, fileSetDigest, writeManifest } from './BackupManifest.js';
 import { failed } from './backupFailed.js';
@@ -18,6 +17,7 @@ import { hashFile, READ_BYTES } from './hashFile.js';
 import { listArchive } from './listArchive.js';
 import type { BackupOptions, BackupSource } from './runBackup.js';
 import { syncPath } from './syncPath.js';
+import { childEnvironment, type Environment } from '../process/childEnv.js';
 
 const PROGRESS_EVERY_MS = 250;
 const MAX_SAME_SECOND = 9;
@@ -38,7 +38,7 @@ export interface PreparedBackup {
   airflowRevision: string | null | undefined;
   estimatedBytes: number;
   started: Date;
-  env: NodeJS.ProcessEnv;
+  env: Environment;
   now: () => Date;
   backupDir: string;
   jobs: number;
@@ -120,7 +120,7 @@ async function dumpDirectory(p: PreparedBackup, dir: string, partial: string): P
   let exit;
   try {
     const running = spawnChild({
-      argv: invocation.argv, env: toolEnvironment(p.env, invocation), stdout: 'ignore', stderr: 'lines',
+      argv: invocation.argv, env: childEnvironment(p.env, 'tool-basics', invocation.env), stdout: 'ignore', stderr: 'lines',
       redactor: new Redactor([dialect.spec.password]), signal: p.options.signal,
     });
     p.options.onProgress?.({ phase: 'started', database: dialect.spec.database, file: dir, pid: running.pgid, command: invocation.display, estimatedBytes: p.estimatedBytes });

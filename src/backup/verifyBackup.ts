@@ -9,6 +9,7 @@ import { decompressor } from './compression.js';
 import { DumpMeter } from './DumpMeter.js';
 import { listArchive } from './listArchive.js';
 import { verifyFileSet } from './verifyFileSet.js';
+import type { Environment } from '../process/childEnv.js';
 
 /** 1 MB reads instead of the stream default of 64 KB: a sixteenth of the chunks through the hash and the pipe. */
 const READ_CHUNK = 1024 * 1024;
@@ -31,8 +32,8 @@ export interface BackupVerification {
  * Re-reads a backup in one streaming pass: its SHA-256 and size against the manifest, then that it is complete (the
  * completion line of a SQL dump, after decompressing; `pg_restore --list` of an archive).
  */
-export async function verifyBackup(manifestPath: string, options: { env?: NodeJS.ProcessEnv; scan?: boolean; pgBinDir?: string } = {}): Promise<BackupVerification> {
-  const env = options.env ?? process.env;
+export async function verifyBackup(manifestPath: string, options: { env: Environment; scan?: boolean; pgBinDir?: string }): Promise<BackupVerification> {
+  const env = options.env;
   const manifest = await readManifest(manifestPath);
   const file = backupFileOf(manifestPath, manifest);
   // A parallel backup (--jobs): a directory of files, each hashed in the manifest.

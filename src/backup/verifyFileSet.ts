@@ -10,6 +10,7 @@ import { DumpMeter } from './DumpMeter.js';
 import { listArchive } from './listArchive.js';
 import type { BackupVerification } from './verifyBackup.js';
 import { serverOf } from './verifyBackup.js';
+import type { Environment } from '../process/childEnv.js';
 
 /** 1 MB reads, as verifyBackup reads a single-file backup. */
 const READ_CHUNK = 1024 * 1024;
@@ -21,7 +22,7 @@ const READ_CHUNK = 1024 * 1024;
  * --list reads pg_dump's directory).
  */
 export async function verifyFileSet(manifest: BackupManifest & { files: BackupFileEntry[] }, dir: string,
-  env: NodeJS.ProcessEnv, options: { scan?: boolean; pgBinDir?: string } = {}): Promise<BackupVerification> {
+  env: Environment, options: { scan?: boolean; pgBinDir?: string } = {}): Promise<BackupVerification> {
   const problems: string[] = [];
   const unsafe: string[] = [];
   const stat = await lstat(dir).catch(() => undefined);

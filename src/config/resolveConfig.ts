@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { configError, usageError } from '../errors.js';
-import { withoutOwnSecrets } from '../process/ownVariables.js';
+import { childEnvironment, type Environment } from '../process/childEnv.js';
 import { ConnectionSpec, DEFAULT_PORT, Engine } from './ConnectionSpec.js';
 import { DEFAULT_AIRFLOW_CHECK, DEFAULT_AIRFLOW_COMMAND, DEFAULT_OM_HOME, type MigratorOptions } from './migrators.js';
 import { readOpenMetadataYaml } from './openmetadataYaml.js';
@@ -69,6 +69,11 @@ export interface RunConfig {
   json: boolean;
   yes: boolean;
   verbose: boolean;
+  /**
+   * The environment this configuration was resolved from (frozen): everything below the CLI looks programs up on its
+   * PATH and builds its children's environments from it (src/process/childEnv.ts), never from process.env.
+   */
+  env: Environment;
 }
 
 /** 20 MB: the value OpenMetadata's documentation asks for. */
@@ -93,9 +98,10 @@ const OM_DEFAULTS = { user: 'openmetadata_user', database: 'openmetadata_db' };
 
 /**
  * The one place configuration is read: flags (input, as the CLI parsed them) beat the environment, field by field; an
- * empty environment value counts as unset; every boolean in the environment follows one rule (parseBoolean).
+ * empty environment value counts as unset; every boolean in the environment follows one rule (parseBoolean). `env` is
+ * the process environment as the caller chooses to give it (the CLI: process.env); a copy of it travels in the result.
  */
-export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = process.env, options: { command?: CommandName } = {}): RunConfig {
+export function resolveConfig(input: ConfigInput, env: Environment, options: { command?: CommandName } = {}): RunConfig {
   const read = reader(input, env);
   const openmetadata = resolveOpenMetadata(input, env);
   const airflow = resolveAirflow(input, env);
@@ -163,6 +169,7 @@ export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = proce
     json: read.boolean('json'),
     yes: read.boolean('yes'),
     verbose: read.boolean('verbose'),
+    env: Object.freeze({ ...env }),
   };
 }
 
@@ -173,7 +180,7 @@ interface Found<T> {
 }
 
 /** Reads one option: the flag when given, else its environment name (empty = unset). */
-function reader(input: ConfigInput, env: NodeJS.ProcessEnv) {
+function reader(input: ConfigInput, env: Environment) {
   const spec = (key: OptionKey) => OPTIONS[key] as { flag: string; env?: string };
   const fromEnv = (key: OptionKey): Found<string> | undefined => {
     const name = spec(key).env;
@@ -274,7 +281,7 @@ function refuseAdminPasswordInEnvironment(specs: Array<ConnectionSpec | undefine
 }
 
 /** Flags, then OpenMetadata's own environment names, then openmetadata.yaml: field by field. */
-function resolveOpenMetadata(input: ConfigInput, env: NodeJS.ProcessEnv): ConnectionSpec | undefined {
+function resolveOpenMetadata(input: ConfigInput, env: Environment): ConnectionSpec | undefined {
   const schemeFromEnv = env.DB_SCHEME && !env.DB_SCHEME.includes('+') ? env.DB_SCHEME : undefined;
   // The ingestion container sets DB_HOST/DB_USER for Airflow (with DB_SCHEME=mysql+mysqldb and AIRFLOW_DB): those are
   // not the OpenMetadata database.
@@ -316,7 +323,7 @@ function resolveOpenMetadata(input: ConfigInput, env: NodeJS.ProcessEnv): Connec
  * The ingestion container's own names (OpenMetadata's ingestion_dependency.sh builds Airflow's URL from them): AIRFLOW_DB
  * with DB_SCHEME absent or a SQLAlchemy scheme (mysql+mysqldb), and no OpenMetadata database named in OM_DATABASE.
  */
-function ingestionEnvironment(env: NodeJS.ProcessEnv): boolean {
+function ingestionEnvironment(env: Environment): boolean {
   if (env.DB_SCHEME?.includes('+')) return true;
   return Boolean(env.AIRFLOW_DB) && !env.DB_SCHEME && !env.OM_DATABASE;
 }
@@ -326,7 +333,7 @@ function ingestionEnvironment(env: NodeJS.ProcessEnv): boolean {
  * it expanded); its _CMD form (the command's output); its _SECRET form (asked of the installed Airflow, which knows its
  * secrets backend); else the ingestion image's names with that script's defaults.
  */
-function resolveAirflow(input: ConfigInput, env: NodeJS.ProcessEnv): ConnectionSpec | undefined {
+function resolveAirflow(input: ConfigInput, env: Environment): ConnectionSpec | undefined {
   if (input.airflowUrl !== undefined) return sqlAlchemySpec(input.airflowUrl, '--airflow-url', env);
   if (env.AIRFLOW__DATABASE__SQL_ALCHEMY_CONN) {
     return sqlAlchemySpec(expandEnvironment(env.AIRFLOW__DATABASE__SQL_ALCHEMY_CONN, env), 'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN', env);
@@ -353,21 +360,21 @@ function resolveAirflow(input: ConfigInput, env: NodeJS.ProcessEnv): ConnectionS
 }
 
 /** Resolved as the URL's driver resolves it, in the environment the migrator gets (MYSQL_UNIX_PORT: src/config/parseUrls.ts). */
-function sqlAlchemySpec(url: string, source: string, env: NodeJS.ProcessEnv): ConnectionSpec {
+function sqlAlchemySpec(url: string, source: string, env: Environment): ConnectionSpec {
   return { ...parseSqlAlchemyUrl(url, source, env), url: url.trim() };
 }
 
 /** Airflow expands $NAME and ${NAME} in the URL (os.path.expandvars: unknown names stay as written). */
-function expandEnvironment(text: string, env: NodeJS.ProcessEnv): string {
+function expandEnvironment(text: string, env: Environment): string {
   return text.replace(/\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g, (all, braced?: string, bare?: string) =>
     env[braced ?? bare ?? ''] ?? all);
 }
 
 /** Runs a command without a shell, as Airflow's _CMD does, and returns its output (a trailing newline dropped). */
-function commandOutput(argv: string[], source: string, env: NodeJS.ProcessEnv): string {
+function commandOutput(argv: string[], source: string, env: Environment): string {
   if (argv.length === 0) throw configError(`${source} is empty`);
   // The operator's command needs their environment, not om-migrate's own settings (the admin URLs with root's password).
-  const result = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', env: withoutOwnSecrets(env), timeout: 30_000 });
+  const result = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', env: childEnvironment(env, 'all-but-own'), timeout: 30_000 });
   if (result.error || result.status !== 0) {
     const why = result.error ? result.error.message : `exit status ${result.status}`;
     throw configError(`${source} failed: ${why}`, 'Run the command by hand; it must print the SQLAlchemy URL.');

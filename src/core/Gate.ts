@@ -6,6 +6,8 @@ import type { PlanInput } from './PlanInput.js';
 import type { GateTools } from './Tools.js';
 
 export type { ConnectedTarget } from './Target.js';
+/** What a gate that looks for programs reads their PATH from (ctx.config.env, never process.env). */
+export type { Environment } from '../process/childEnv.js';
 
 export type Severity = 'ok' | 'warn' | 'block';
 

@@ -193,7 +193,7 @@ async function restoreIntoScratch(w: Restoring, config: RunConfig, emit: (e: UpE
   await admin.scratch.create(entry.scratch, await target.dialect.scratch.account(), entry.database);
   w.created = true;
   const manifest = await readManifest(entry.manifest);
-  await restoreBackup(entry.manifest, { openmetadata: target.spec, airflow: target.spec, pgBinDir: config.pgBinDir },
+  await restoreBackup(entry.manifest, { openmetadata: target.spec, airflow: target.spec, pgBinDir: config.pgBinDir, env: config.env },
     { into: entry.scratch, jobs: manifest.format === 'sql' ? 1 : config.backupJobs });
 }
 

@@ -112,7 +112,7 @@ async function reusable(entry: LedgerEntry | undefined, target: ConnectedTarget,
   if (resolve(dirname(entry.backupId)) !== resolve(config.backupDir)) return { reason: `the unfinished run's backup ${entry.backupId} is not in --backup-dir` };
   const untrusted = fileProblem(entry.backupId);
   if (untrusted) return { reason: `the unfinished run's manifest cannot be trusted: ${untrusted}` };
-  const check = await verifyBackup(entry.backupId, { pgBinDir: config.pgBinDir }).catch((error: unknown) => error as Error);
+  const check = await verifyBackup(entry.backupId, { pgBinDir: config.pgBinDir, env: config.env }).catch((error: unknown) => error as Error);
   if (check instanceof Error) return { reason: `the unfinished run's backup cannot be read: ${check.message.split('\n')[0]}` };
   if (!check.ok) return { reason: `the unfinished run's backup no longer verifies against its manifest: ${check.problems.join('; ')}` };
   const m = check.manifest;

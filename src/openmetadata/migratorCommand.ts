@@ -1,6 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MigratorOptions } from '../config/migrators.js';
+import type { Environment } from '../process/childEnv.js';
 import { OPS_SCRIPT } from './distribution.js';
 
 export const MAIN_CLASS = 'org.openmetadata.service.util.OpenMetadataOperations';
@@ -21,7 +22,7 @@ export interface MigratorCommand {
  * the distribution's classpath and one -c. The working directory is the home: the config's migration paths are
  * relative to it. An operator's own command runs under /bin/sh in the home.
  */
-export function migratorCommand(options: MigratorOptions, subcommand: 'migrate' | 'recover' = 'migrate', env: NodeJS.ProcessEnv = process.env): MigratorCommand {
+export function migratorCommand(options: MigratorOptions, env: Environment, subcommand: 'migrate' | 'recover' = 'migrate'): MigratorCommand {
   const home = options.omHome;
   const args = subcommand === 'migrate' ? options.omArgs : [];
   if (options.omCommand) {

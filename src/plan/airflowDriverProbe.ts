@@ -5,6 +5,7 @@ import type { RunConfig } from '../config/resolveConfig.js';
 import { splitCommandLine } from '../config/splitCommandLine.js';
 import type { AirflowDriverProbe, AirflowDriverReport } from '../core/PlanInput.js';
 import type { ConnectedTarget } from '../core/Target.js';
+import type { Environment } from '../process/childEnv.js';
 import { findExecutable } from '../process/findExecutable.js';
 import { spawnChild } from '../process/spawnChild.js';
 import { migratorEnvironment } from '../steps/migratorEnvironment.js';
@@ -20,10 +21,9 @@ export async function probeAirflowDriver(config: RunConfig, target: ConnectedTar
   const script = target.dialect.airflow.driverProbeScript;
   if (!script) return { asked: false, why: 'nothing to ask of this engine\'s driver' };
   const command = config.migrators.airflowCommand;
-  const base = migratorEnvironment(target, process.env);
-  const found = interpreterOf(command, base);
+  const found = interpreterOf(command, config.env);
   if ('why' in found) return { asked: false, why: found.why };
-  const env = { ...base, ...found.env };
+  const env = migratorEnvironment(target, config.env, found.env);
   let line: string | undefined;
   const result = await spawnChild({
     argv: [found.python, '-c', script], env, stdout: 'lines', stderr: 'lines', redactor: configRedactor(config),
@@ -37,7 +37,7 @@ export async function probeAirflowDriver(config: RunConfig, target: ConnectedTar
 }
 
 /** The Python that runs `command`, and the variables an `env NAME=value …` prefix gives it. */
-export function interpreterOf(command: string, env: Record<string, string>): { python: string; env: Record<string, string> } | { why: string } {
+export function interpreterOf(command: string, env: Environment): { python: string; env: Record<string, string> } | { why: string } {
   if (/[|&;<>()$`*?[\]{}~]/.test(command)) return { why: `the migrator command is shell syntax (${command.slice(0, 80)})` };
   const argv = splitCommandLine(command);
   const extra: Record<string, string> = {};

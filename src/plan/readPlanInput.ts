@@ -28,7 +28,7 @@ export async function readPlanInput(config: RunConfig, targets: ConnectedTarget[
       target,
       expected: distribution ? expectedVersion(distribution, distribution.reach) : target,
       pending: distribution ? pendingVersions(distribution, versions.openmetadata.recorded) : undefined,
-      migrator: migratorCommand(config.migrators),
+      migrator: migratorCommand(config.migrators, config.env),
     };
   }
   const airflow = targets.find((t) => t.role === 'airflow');
@@ -52,7 +52,7 @@ async function airflowPending(config: RunConfig, target: ConnectedTarget): Promi
   if (!check) return { pending: undefined, pendingSource: 'no check command for a custom migrator: --airflow-check' };
   const argv = commandArgv(check);
   const result = await spawnChild({
-    argv, env: migratorEnvironment(target, process.env), stdout: 'lines', stderr: 'lines',
+    argv, env: migratorEnvironment(target, config.env), stdout: 'lines', stderr: 'lines',
     redactor: configRedactor(config), timeoutMs: 120_000,
   }).exit;
   if (result.spawnError !== undefined || result.code === 127 || result.timedOut) {

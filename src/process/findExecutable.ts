@@ -1,10 +1,10 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { toolEnvironment } from './ToolInvocation.js';
+import { childEnvironment, type Environment } from './childEnv.js';
 
 /** The first executable called `name` on PATH, like `command -v`. */
-export function findExecutable(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function findExecutable(name: string, env: Environment): string | undefined {
   for (const dir of (env.PATH ?? '').split(delimiter)) {
     if (!dir) continue;
     const candidate = join(dir, name);
@@ -31,8 +31,8 @@ const versionCache = new Map<string, string>();
  * The first line a tool prints for --version, or undefined if it does not run. It gets a stock tool's minimal
  * environment like every other run of the tool: a wrapper script on PATH must not see the admin URL either.
  */
-export function toolVersionText(path: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const toolEnv = toolEnvironment(env, { env: {} });
+export function toolVersionText(path: string, env: Environment): string | undefined {
+  const toolEnv = childEnvironment(env, 'tool-basics');
   const key = fileIdentity(path) + JSON.stringify(toolEnv);
   const known = versionCache.get(key);
   if (known !== undefined) return known;

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { constants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
+import type { ChildEnvironment } from './childEnv.js';
 import { onCutShort } from './Interruption.js';
 import { OutputTail } from './OutputTail.js';
 import { NO_SECRETS, type Redactor } from './redact.js';
@@ -13,8 +14,8 @@ export const DEFAULT_GRACE_MS = 10_000;
 export interface SpawnRequest {
   /** The program and its arguments; never a shell string built from input. */
   argv: string[];
-  /** The child's whole environment: nothing is inherited implicitly, so a secret reaches only the child that needs it. */
-  env: Record<string, string>;
+  /** The child's whole environment (childEnvironment): nothing is inherited implicitly, so a secret reaches only the child that needs it. */
+  env: ChildEnvironment;
   cwd?: string;
   /** What the child reads: nothing, a pipe we write (restore's SQL), or an open file descriptor. */
   stdin?: 'ignore' | 'pipe' | number;

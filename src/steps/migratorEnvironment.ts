@@ -1,22 +1,22 @@
 import type { ConnectionSpec } from '../config/ConnectionSpec.js';
 import type { ConnectedTarget } from '../core/Target.js';
-import { withoutOwnSecrets } from '../process/ownVariables.js';
-
-export { withoutOwnSecrets } from '../process/ownVariables.js';
+import { childEnvironment, type ChildEnvironment, type Environment } from '../process/childEnv.js';
 
 /**
- * A migrator's whole environment: the server's (OpenMetadata's `migrate` parses its whole yaml: search service, Fernet
- * key, secrets manager), minus om-migrate's own, with the database names set to the connection preflight checked.
+ * A migrator's whole environment (or that of a child run as the migrator would be: its check command, its driver
+ * probe): the server's (OpenMetadata's `migrate` parses its whole yaml: search service, Fernet key, secrets manager),
+ * minus om-migrate's own, with the database names set to the connection preflight checked, and `extra` over all.
  */
-export function migratorEnvironment(target: Pick<ConnectedTarget, 'role' | 'spec'>, base: NodeJS.ProcessEnv): Record<string, string> {
-  return target.role === 'openmetadata' ? openMetadataEnvironment(target.spec, base) : airflowEnvironment(target.spec, base);
+export function migratorEnvironment(target: Pick<ConnectedTarget, 'role' | 'spec'>, base: Environment,
+  extra: Readonly<Record<string, string>> = {}): ChildEnvironment {
+  const own = target.role === 'openmetadata' ? openMetadataVariables(target.spec) : airflowVariables(target.spec);
+  return childEnvironment(base, 'all-but-own', { ...own, ...extra });
 }
 
 /** OpenMetadata's own names (conf/openmetadata.yaml reads them), so its migrator connects where we checked. */
-export function openMetadataEnvironment(spec: ConnectionSpec, base: NodeJS.ProcessEnv): Record<string, string> {
+function openMetadataVariables(spec: ConnectionSpec): Record<string, string> {
   const mysql = spec.engine === 'mysql';
   return {
-    ...withoutOwnSecrets(base),
     DB_DRIVER_CLASS: mysql ? 'com.mysql.cj.jdbc.Driver' : 'org.postgresql.Driver',
     DB_SCHEME: mysql ? 'mysql' : 'postgresql',
     DB_HOST: spec.host,
@@ -29,8 +29,8 @@ export function openMetadataEnvironment(spec: ConnectionSpec, base: NodeJS.Proce
 }
 
 /** Airflow reads its database from AIRFLOW__DATABASE__SQL_ALCHEMY_CONN, which wins over its _CMD and _SECRET forms. */
-export function airflowEnvironment(spec: ConnectionSpec, base: NodeJS.ProcessEnv): Record<string, string> {
-  return { ...withoutOwnSecrets(base), AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: toSqlAlchemyUrl(spec) };
+function airflowVariables(spec: ConnectionSpec): Record<string, string> {
+  return { AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: toSqlAlchemyUrl(spec) };
 }
 
 /** The URL as it was configured when it came as one (it then means exactly the same to Airflow); built otherwise. */

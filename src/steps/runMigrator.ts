@@ -1,11 +1,13 @@
 import type { ConnectedTarget } from '../core/Target.js';
 import type { MigratorRun } from '../core/Step.js';
+import type { Environment } from '../process/childEnv.js';
 import type { Redactor } from '../process/redact.js';
 import { spawnChild, type SpawnExit } from '../process/spawnChild.js';
 import { migratorEnvironment } from './migratorEnvironment.js';
 
 export interface MigratorRunner {
-  target: ConnectedTarget;
+  /** Whose database the migrator works on: its connection becomes the migrator's DB_* names or Airflow's URL. */
+  target: Pick<ConnectedTarget, 'role' | 'spec'>;
   redactor: Redactor;
   signal: AbortSignal;
   timeoutMs: number;
@@ -14,7 +16,8 @@ export interface MigratorRunner {
   onLine(line: string): void;
   /** Told the migrator's process group when it starts (undefined again when it is gone), for the lock holder's row. */
   onChild?(pgid: number | undefined): Promise<void>;
-  env?: NodeJS.ProcessEnv;
+  /** The run's environment (RunConfig.env), which the migrator's is made from. */
+  env: Environment;
 }
 
 /**
@@ -26,7 +29,7 @@ export async function runMigrator(run: MigratorRun, runner: MigratorRunner): Pro
   const child = spawnChild({
     argv: run.argv,
     cwd: run.cwd,
-    env: migratorEnvironment(runner.target, runner.env ?? process.env),
+    env: migratorEnvironment(runner.target, runner.env),
     stdout: 'lines',
     stderr: 'lines',
     onLine: runner.onLine,

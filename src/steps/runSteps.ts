@@ -71,7 +71,7 @@ export async function runSteps(run: StepRun): Promise<void> {
             runMigrator: (m) => runMigrator(m, {
               target: run.targets.find((t) => t.role === m.role)!, redactor, signal, onChild: run.onChild,
               onLine: (line) => { log(line); m.onLine?.(line); },
-              timeoutMs: planned.timeoutMs, graceMs: run.graceMs,
+              timeoutMs: planned.timeoutMs, graceMs: run.graceMs, env: run.config.env,
             }),
           });
         } catch (error) {

@@ -19,7 +19,7 @@ export async function dumpPrivilegeProblemsOf(spec: ConnectionSpec): Promise<Dum
 export async function backupAs(spec: ConnectionSpec, dir: string): ReturnType<typeof runBackup> {
   const d = await connect(spec);
   try {
-    return await runBackup({ role: 'openmetadata', dialect: d }, { backupDir: dir, backupCompress: 'none' });
+    return await runBackup({ role: 'openmetadata', dialect: d }, { backupDir: dir, backupCompress: 'none', env: process.env });
   } finally {
     await d.close();
   }

@@ -20,7 +20,7 @@ import {
 } from '../fixtures/airflow/python/pythonAirflow.js';
 import { AIRFLOW_HEAD } from '../fixtures/upScenario.js';
 import { airflowRevision } from '../helpers/upHarness.js';
-import { runCli as runBuiltCli } from '../helpers/cli.js';
+import { cleanEnv, runCli as runBuiltCli } from '../helpers/cli.js';
 import { runCli, upTestServers } from '../helpers/upHarness.js';
 import { SERVERS, createScratchDatabase, type ScratchDatabase, type TestServer } from '../helpers/servers.js';
 
@@ -52,7 +52,7 @@ async function airflowDb(server: TestServer, options: { seesOtherSessions?: bool
   const url = (driver?: 'mysqldb' | 'pymysql' | 'psycopg2', query?: string) => sqlAlchemyUrl(db.appSpec, driver, query);
   return {
     db, app, url,
-    config: (input = {}, u = url()) => resolveConfig({ airflowUrl: u, backupDir: BACKUP_DIR, ...input }, {}, { command: 'repair-airflow' }),
+    config: (input = {}, u = url()) => resolveConfig({ airflowUrl: u, backupDir: BACKUP_DIR, ...input }, cleanEnv(), { command: 'repair-airflow' }),
     async cleanup() {
       await app.close();
       await db.drop();
@@ -373,7 +373,7 @@ describe('issue 11: URLs as SQLAlchemy reads them', () => {
       const { user, password, database } = db.appSpec;
       const url = `postgresql+psycopg2://${encodeURIComponent(user)}:${encodeURIComponent(password ?? '')}@/${database}`
         + '?host=/var/run/postgresql&options=-csearch_path%3Dairflow';
-      const config = resolveConfig({ airflowUrl: url, backupDir: BACKUP_DIR, yes: true }, {}, { command: 'repair-airflow' });
+      const config = resolveConfig({ airflowUrl: url, backupDir: BACKUP_DIR, yes: true }, cleanEnv(), { command: 'repair-airflow' });
       assert.equal(config.airflow?.host, '/var/run/postgresql');
       const report = await runPreflight(config);
       const state = findings(report, 'airflow-state')[0];

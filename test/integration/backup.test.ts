@@ -15,7 +15,7 @@ import { OmMigrateError } from '../../src/errors.js';
 import { FIXTURE_OM_VERSION, loadFixture, objectsWork, tableDigests } from '../fixtures/backupFixture.js';
 import { createScratchDatabase, ScratchDatabase, SERVERS } from '../helpers/servers.js';
 
-type BackupConfig = Pick<RunConfig, 'backupDir' | 'backupCompress' | 'backupKeep'>;
+type BackupConfig = Pick<RunConfig, 'backupDir' | 'backupCompress' | 'backupKeep' | 'env'>;
 
 const workDir = mkdtempSync(join(tmpdir(), 'omm-backup-test-'));
 after(() => rmSync(workDir, { recursive: true, force: true }));
@@ -83,8 +83,8 @@ for (const server of SERVERS) {
     }
 
     const config = (backupDir: string, backupCompress: Compression = 'none', backupKeep?: number): BackupConfig =>
-      ({ backupDir, backupCompress, backupKeep });
-    const restoreConfig = (): Pick<RunConfig, 'openmetadata' | 'airflow'> => ({ openmetadata: source.appSpec, airflow: undefined });
+      ({ backupDir, backupCompress, backupKeep, env: process.env });
+    const restoreConfig = (): Pick<RunConfig, 'openmetadata' | 'airflow' | 'env'> => ({ openmetadata: source.appSpec, airflow: undefined, env: process.env });
 
     const compressions: Compression[] = server.engine === 'mysql' ? ['none', 'gzip', 'zstd'] : ['none'];
     for (const compression of compressions) {
@@ -107,7 +107,7 @@ for (const server of SERVERS) {
         assert.ok(events.includes('started') && events.includes('verifying'), events.join(','));
         const manifestText = readFileSync(manifestPathFor(file), 'utf8');
         assert.ok(!manifestText.includes(source.appSpec.password as string), 'the manifest must not hold the password');
-        assert.ok((await verifyBackup(manifestPathFor(file))).ok);
+        assert.ok((await verifyBackup(manifestPathFor(file), { env: process.env })).ok);
 
         const target = await freshTarget();
         const result = await restoreBackup(manifestPathFor(file), restoreConfig(), { into: target.name });
@@ -177,20 +177,20 @@ for (const server of SERVERS) {
       const [second, first] = [a.file, b.file].sort(); // '-' sorts before '.'
       assert.match(first, /-20261121T230000Z\.(sql|dump)$/);
       assert.equal(second, first.replace(/(\.[a-z.]+)$/, '-2$1'));
-      for (const m of [a, b]) assert.ok((await verifyBackup(manifestPathFor(join(dir, m.file)))).ok);
+      for (const m of [a, b]) assert.ok((await verifyBackup(manifestPathFor(join(dir, m.file)), { env: process.env })).ok);
     });
 
     it('fails clearly when the dump tool is not on PATH', async () => {
       const dir = freshDir();
       if (server.engine === 'mysql') {
-        await rejectsWith(runBackup({ role: 'openmetadata', dialect: app }, config(dir), { env: { ...process.env, PATH: '/nonexistent' } }),
+        await rejectsWith(runBackup({ role: 'openmetadata', dialect: app }, { ...config(dir), env: { ...process.env, PATH: '/nonexistent' } }),
           'BACKUP_FAILED', /(is not|nor .*is) on PATH/);
       } else {
         // pg_dump is also looked for under /usr/lib/postgresql/<major>/bin, whatever PATH says; an explicit
         // --pg-bin-dir without one is what leaves it without a tool (it is never silently replaced by another).
         const empty = freshDir();
         mkdirSync(empty, { recursive: true });
-        await rejectsWith(runBackup({ role: 'openmetadata', dialect: app }, { ...config(dir), pgBinDir: empty }, { env: { ...process.env, PATH: '/nonexistent' } }),
+        await rejectsWith(runBackup({ role: 'openmetadata', dialect: app }, { ...config(dir), pgBinDir: empty, env: { ...process.env, PATH: '/nonexistent' } }),
           'BACKUP_FAILED', new RegExp(`--pg-bin-dir ${empty} holds no runnable pg_dump`));
       }
       assert.ok(!existsSync(dir) || readdirSync(dir).length === 0);
@@ -248,7 +248,7 @@ for (const server of SERVERS) {
       assert.ok(events.includes('started') && events.includes('verifying'), events.join(','));
       assert.equal(manifest.sha256, sha256Of(file));
       assert.equal(statSync(file).mode & 0o777, 0o600);
-      assert.ok((await verifyBackup(manifestPathFor(file))).ok);
+      assert.ok((await verifyBackup(manifestPathFor(file), { env: process.env })).ok);
       assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.partial') || n.endsWith('.tmp')), []);
     });
 

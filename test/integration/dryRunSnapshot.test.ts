@@ -10,7 +10,7 @@ import { runPreflight } from '../../src/api/preflight.js';
 import { createPipelineTables, insertPipelineRuns } from '../fixtures/openmetadata/pipelineStatus.js';
 import { createServerChangeLog, insertVersions, TRICKY_VERSIONS } from '../fixtures/openmetadata/serverChangeLog.js';
 import { BinlogMariadb, startBinlogMariadb } from '../helpers/binlogMariadb.js';
-import { omArgs, runCli, specUrl } from '../helpers/cli.js';
+import { cleanEnv, omArgs, runCli, specUrl } from '../helpers/cli.js';
 import { createScratchDatabase, ScratchDatabase, SERVERS, TestServer } from '../helpers/servers.js';
 
 type Snapshot = Record<string, unknown>;
@@ -105,7 +105,7 @@ for (const listed of SERVERS) {
     it('through the library: equal snapshots, and a plan with backup path, parameter changes with revert SQL, steps', async () => {
       const config = resolveConfig({ dbScheme: db.appSpec.engine === 'mysql' ? 'mysql' : 'postgresql', dbHost: db.appSpec.host,
         dbPort: String(db.appSpec.port), dbUser: db.appSpec.user, database: db.name, adminUrl, to: '1.11.0', backupDir, fixStaleRuns: true },
-      { DB_USER_PASSWORD: db.appSpec.password! });
+      cleanEnv({ DB_USER_PASSWORD: db.appSpec.password! }));
       const before = await snapshot(db.root, db.name, db.appSpec.user);
       const report = await runPreflight(config, { dryRun: true });
       const afterwards = await snapshot(db.root, db.name, db.appSpec.user);
@@ -139,7 +139,7 @@ for (const listed of SERVERS) {
     it('the snapshot notices the planned change, and the planned revert SQL puts everything back', async () => {
       const config = resolveConfig({ dbScheme: db.appSpec.engine === 'mysql' ? 'mysql' : 'postgresql', dbHost: db.appSpec.host,
         dbPort: String(db.appSpec.port), dbUser: db.appSpec.user, database: db.name, adminUrl, to: '1.11.0', backupDir },
-      { DB_USER_PASSWORD: db.appSpec.password! });
+      cleanEnv({ DB_USER_PASSWORD: db.appSpec.password! }));
       const plan = (await runPreflight(config, { dryRun: true })).plan!;
       const before = await snapshot(db.root, db.name, db.appSpec.user);
       for (const change of plan.parameterChanges) for (const sql of change.sql ?? []) await db.root.knex.raw(sql);

@@ -134,7 +134,7 @@ for (const server of SERVERS) {
       if (server.engine === 'postgres') await db.root.knex.raw(`ALTER TABLE kept OWNER TO "${db.appSpec.user}"`);
       const app = await connect(db.appSpec);
       try {
-        const manifest = await runBackup({ role: 'openmetadata', dialect: app }, { backupDir: dir, backupCompress: 'none' });
+        const manifest = await runBackup({ role: 'openmetadata', dialect: app }, { backupDir: dir, backupCompress: 'none', env: process.env });
         await db.root.knex.raw('DROP TABLE kept');
         const { args, env } = omArgs(db.appSpec);
         const restore = ['restore', '--manifest', manifestPathFor(join(dir, manifest.file)), ...args, '--json'];

@@ -160,7 +160,7 @@ for (const server of SERVERS) {
       const dir = mkdtempSync(join(tmpdir(), 'omm-lockind-'));
       cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
       const lost = new OmMigrateError('LOCK_LOST', `airflow: this run lost its lock on ${db.name}: its session was ended by the server`);
-      await assert.rejects(runBackup({ role: 'airflow', dialect: app }, { backupDir: dir, backupCompress: 'none' }, { signal: AbortSignal.abort(lost) }),
+      await assert.rejects(runBackup({ role: 'airflow', dialect: app }, { backupDir: dir, backupCompress: 'none', env: process.env }, { signal: AbortSignal.abort(lost) }),
         (e: unknown) => e instanceof OmMigrateError && e.code === 'LOCK_LOST' && /lost its lock/.test(e.message) && /partial file was removed/.test(e.message));
       assert.deepEqual(readdirSync(dir), []);
     });

@@ -6,7 +6,7 @@ import { resolveConfig } from '../../src/config/resolveConfig.js';
 import { connect } from '../../src/dialects/connect.js';
 import { runPreflight } from '../../src/api/preflight.js';
 import { binlogOn, BinlogMariadb, startBinlogMariadb } from '../helpers/binlogMariadb.js';
-import { specUrl } from '../helpers/cli.js';
+import { cleanEnv, specUrl } from '../helpers/cli.js';
 import { createScratchDatabase, ScratchDatabase } from '../helpers/servers.js';
 
 const BACKUP_DIR = join(tmpdir(), 'omm-logbin-test-backups');
@@ -31,7 +31,7 @@ describe('log_bin_trust_function_creators on a MariaDB with binary logging', () 
 
   const trust = async () => Number((await db.root.knex.raw('SELECT @@GLOBAL.log_bin_trust_function_creators AS v'))[0][0].v);
   const airflowOnly = (extra: { adminUrl?: string } = {}) =>
-    resolveConfig({ airflowUrl: specUrl(db.appSpec, 'mysql+mysqldb'), backupDir: BACKUP_DIR, ...extra }, {});
+    resolveConfig({ airflowUrl: specUrl(db.appSpec, 'mysql+mysqldb'), backupDir: BACKUP_DIR, ...extra }, cleanEnv());
 
   it('the server really has binary logging on and trust off, and the app user really gets 1419/1418', async () => {
     assert.equal(await binlogOn(db.appSpec), true);
@@ -78,7 +78,7 @@ describe('log_bin_trust_function_creators on a MariaDB with binary logging', () 
 
   it('an OpenMetadata-only run to 1.11 checks the same server (Airflow 3 comes with it)', async () => {
     const config = resolveConfig({ dbHost: db.appSpec.host, dbPort: String(db.appSpec.port), dbUser: db.appSpec.user,
-      database: db.name, to: '1.11.0', backupDir: BACKUP_DIR }, { DB_USER_PASSWORD: db.appSpec.password! });
+      database: db.name, to: '1.11.0', backupDir: BACKUP_DIR }, cleanEnv({ DB_USER_PASSWORD: db.appSpec.password! }));
     const f = (await runPreflight(config)).findings.find((x) => x.gate === 'log-bin-trust');
     assert.equal(f?.severity, 'block');
     assert.match(f?.summary ?? '', /Airflow 3 migration of OpenMetadata 1\.11\.0/);

@@ -17,7 +17,7 @@ describe('MySQL family: dump tool against server', () => {
     const d = await connect({ ...mysql.admin, database: 'mysql' });
     try {
       const server = await d.serverInfo();
-      const tool = new MysqlDumpTool().locate(server);
+      const tool = new MysqlDumpTool().locate(server, process.env);
       assert.equal(tool.problem, undefined);
       assert.match(tool.version ?? '', /MariaDB/);
       assert.equal(tool.warning, undefined);
@@ -45,11 +45,11 @@ describe('MySQL family: dump tool against server', () => {
 
   it('a MySQL 8 server with only MariaDB\'s dump tool: usable, with a warning naming the restore consequence', () => {
     const mysql8 = { flavour: 'mysql' as const, version: '8.0.36', versionText: '8.0.36', managed: undefined, floor: '8.0.0', belowFloor: false };
-    const tool = new MysqlDumpTool().locate(mysql8);
+    const tool = new MysqlDumpTool().locate(mysql8, process.env);
     assert.equal(tool.problem, undefined);
     assert.match(tool.warning ?? '', /MariaDB's .*sandbox mode.*only a MariaDB client restores it/);
     assert.match(tool.fix ?? '', /mysql-client/);
-    const restore = new MysqlDumpTool().locateRestore(mysql8);
+    const restore = new MysqlDumpTool().locateRestore(mysql8, process.env);
     assert.match(restore.version ?? '', /MariaDB/, 'and the client that restores it is MariaDB\'s too');
   });
 });

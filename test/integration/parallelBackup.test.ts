@@ -43,9 +43,9 @@ async function rejectsWith(promise: Promise<unknown>, code: string, pattern?: Re
   assert.fail(`expected ${code}`);
 }
 
-type Config = Pick<RunConfig, 'backupDir' | 'backupCompress' | 'backupKeep' | 'backupJobs'>;
+type Config = Pick<RunConfig, 'backupDir' | 'backupCompress' | 'backupKeep' | 'backupJobs' | 'env'>;
 const config = (backupDir: string, backupJobs: number, backupCompress: Compression = 'none', backupKeep?: number): Config =>
-  ({ backupDir, backupCompress, backupKeep, backupJobs });
+  ({ backupDir, backupCompress, backupKeep, backupJobs, env: process.env });
 
 /** A leading dash, a backtick, `=`, a path, a quote: each must stay a table name in LOCK TABLES and on the tools' command lines. */
 const ODD_NAMES = ['-x', 'we`ird', 'a=b', '../up', "it's"];
@@ -93,7 +93,7 @@ for (const server of SERVERS) {
       }
       return target;
     }
-    const restoreConfig = (): Pick<RunConfig, 'openmetadata' | 'airflow'> => ({ openmetadata: source.appSpec, airflow: undefined });
+    const restoreConfig = (): Pick<RunConfig, 'openmetadata' | 'airflow' | 'env'> => ({ openmetadata: source.appSpec, airflow: undefined, env: process.env });
 
     async function extraRows(db: Dialect): Promise<number> {
       let n = 0;
@@ -137,7 +137,7 @@ for (const server of SERVERS) {
         }
         assert.ok(events.includes('started') && events.includes('verifying'), events.join(','));
         assert.ok(!readFileSync(manifestPathFor(backup), 'utf8').includes(source.appSpec.password as string));
-        const verified = await verifyBackup(manifestPathFor(backup));
+        const verified = await verifyBackup(manifestPathFor(backup), { env: process.env });
         assert.ok(verified.ok, verified.problems.join('; '));
 
         const target = await freshTarget();
@@ -168,7 +168,7 @@ for (const server of SERVERS) {
       const changed = Buffer.from(original);
       changed[Math.floor(changed.length / 2)] ^= 0xff;
       writeFileSync(victim, changed);
-      let check = await verifyBackup(manifestPath);
+      let check = await verifyBackup(manifestPath, { env: process.env });
       assert.equal(check.ok, false);
       assert.match(check.problems.join('\n'), /SHA-256 of .* the file was changed or damaged/);
       const target = await freshTarget();
@@ -177,16 +177,16 @@ for (const server of SERVERS) {
         ? 'SELECT count(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()'
         : "SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'"))[0].n), 0, 'the target was not touched');
       writeFileSync(victim, original);
-      assert.ok((await verifyBackup(manifestPath)).ok);
+      assert.ok((await verifyBackup(manifestPath, { env: process.env })).ok);
 
       writeFileSync(join(backup, server.engine === 'mysql' ? 'zz-extra.sql' : '9999.dat.gz'), 'DROP TABLE entity;\n');
-      check = await verifyBackup(manifestPath);
+      check = await verifyBackup(manifestPath, { env: process.env });
       assert.equal(check.ok, false);
       assert.match(check.problems.join('\n'), /holds 1 file\(s\) its manifest does not list/);
       rmSync(join(backup, server.engine === 'mysql' ? 'zz-extra.sql' : '9999.dat.gz'));
 
       rmSync(victim);
-      check = await verifyBackup(manifestPath);
+      check = await verifyBackup(manifestPath, { env: process.env });
       assert.equal(check.ok, false);
       assert.match(check.problems.join('\n'), /does not exist/);
 
@@ -195,7 +195,7 @@ for (const server of SERVERS) {
       const edited = JSON.parse(readFileSync(manifestPath, 'utf8')) as BackupManifest;
       edited.files![0].sha256 = 'f'.repeat(64);
       writeFileSync(manifestPath, JSON.stringify(edited));
-      check = await verifyBackup(manifestPath);
+      check = await verifyBackup(manifestPath, { env: process.env });
       assert.equal(check.ok, false);
       assert.match(check.problems.join('\n'), /does not match its own SHA-256/);
     });
@@ -248,7 +248,7 @@ for (const server of SERVERS) {
         } else {
           await target.root.knex.raw(`ALTER DATABASE "${target.name}" OWNER TO "${db.appSpec.user}"`);
         }
-        await restoreBackup(manifestPathFor(join(dir, manifest.file)), { openmetadata: db.appSpec, airflow: undefined }, { into: target.name, jobs: 2 });
+        await restoreBackup(manifestPathFor(join(dir, manifest.file)), { openmetadata: db.appSpec, airflow: undefined, env: process.env }, { into: target.name, jobs: 2 });
         const ids = async (t: string) => first(target.root, await target.root.knex.raw(`SELECT id FROM ${t} WHERE id >= 100000 ORDER BY id`)).map((r) => Number(r.id));
         const a = await ids('pair_a');
         const b = await ids('pair_b');
@@ -283,7 +283,7 @@ for (const server of SERVERS) {
       const manifest = await runBackup({ role: 'openmetadata', dialect: app }, config(dir, 1));
       assert.equal(manifest.manifestVersion, 1);
       assert.equal(manifest.files, undefined);
-      assert.ok((await verifyBackup(manifestPathFor(join(dir, manifest.file)))).ok);
+      assert.ok((await verifyBackup(manifestPathFor(join(dir, manifest.file)), { env: process.env })).ok);
       if (server.engine === 'mysql') {
         const target = await freshTarget();
         await rejectsWith(restoreBackup(manifestPathFor(join(dir, manifest.file)), restoreConfig(), { into: target.name, jobs: 2 }), 'USAGE', /single SQL dump/);

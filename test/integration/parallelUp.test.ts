@@ -32,7 +32,7 @@ for (const engine of servers.engines) {
       assert.equal(rehearsal.json.result.outcome, 'passed');
       for (const c of rehearsal.json.result.copies as Array<{ manifest: string; backupSource: string }>) {
         assert.equal(c.backupSource, 'taken-now');
-        const check = await verifyBackup(c.manifest);
+        const check = await verifyBackup(c.manifest, { env: process.env });
         assert.ok(check.ok, check.problems.join('; '));
         assert.equal(check.manifest.manifestVersion, 2);
         assert.equal(check.manifest.jobs, 2);
@@ -44,7 +44,7 @@ for (const engine of servers.engines) {
       assert.equal(backups.length, 2);
       for (const b of backups) {
         assert.ok(statSync(b.file).isDirectory(), `${b.file} is the backup's directory`);
-        const check = await verifyBackup(b.manifest);
+        const check = await verifyBackup(b.manifest, { env: process.env });
         assert.ok(check.ok, check.problems.join('; '));
         assert.equal(check.manifest.manifestVersion, 2);
         assert.deepEqual(readdirSync(b.file).sort(), check.manifest.files!.map((f) => f.name).sort());

@@ -28,7 +28,7 @@ import { FIXTURE_OM_VERSION, loadFixture, objectsWork, tableDigests } from '../f
 import { createPipelineTables, insertPipelineRuns } from '../fixtures/openmetadata/pipelineStatus.js';
 import { createServerChangeLog, insertVersions, TRICKY_VERSIONS } from '../fixtures/openmetadata/serverChangeLog.js';
 import { AIRFLOW_HEAD, createUpScenario, type UpScenario } from '../fixtures/upScenario.js';
-import { omArgs, runCli } from '../helpers/cli.js';
+import { cleanEnv, omArgs, runCli } from '../helpers/cli.js';
 import { EMBEDDED_MAJORS, type EmbeddedMajor, type EmbeddedPostgres, startEmbeddedPostgres } from '../helpers/embeddedPostgres.js';
 import { createScratchDatabase, type ScratchDatabase } from '../helpers/servers.js';
 import { airflowRevision, omVersion, runCli as runUpCli } from '../helpers/upHarness.js';
@@ -198,7 +198,7 @@ describe(`PostgreSQL matrix (${MAJORS.join(', ') || 'none'}; pg_dump on PATH: ${
         const backupDir = join(work, 'dry-backups');
         const config = resolveConfig({ dbScheme: 'postgresql', dbHost: db.appSpec.host, dbPort: String(db.appSpec.port), dbUser: db.appSpec.user,
           database: db.name, adminUrl: `postgresql://postgres@127.0.0.1:${pg.port}/postgres`, to: '1.11.0', backupDir, workMemScope: 'system' },
-        { DB_USER_PASSWORD: db.appSpec.password! });
+        cleanEnv({ DB_USER_PASSWORD: db.appSpec.password! }));
         const before = { server: await serverSettingsSnapshot(pg.server.admin), schema: await schemaSnapshot(db.root) };
         const report = await runPreflight(config, { dryRun: true });
         assert.deepEqual({ server: await serverSettingsSnapshot(pg.server.admin), schema: await schemaSnapshot(db.root) }, before);
@@ -437,13 +437,13 @@ describe(`PostgreSQL matrix (${MAJORS.join(', ') || 'none'}; pg_dump on PATH: ${
           open.push(app);
           await loadFixture(app);
           const dir = join(work, 'backups');
-          const manifest = await runBackup({ role: 'openmetadata', dialect: app }, { backupDir: dir, backupCompress: 'none' });
+          const manifest = await runBackup({ role: 'openmetadata', dialect: app }, { backupDir: dir, backupCompress: 'none', env: process.env });
           assert.equal(manifest.openmetadataVersion, FIXTURE_OM_VERSION);
           const manifestPath = manifestPathFor(join(dir, manifest.file));
-          assert.ok((await verifyBackup(manifestPath)).ok);
+          assert.ok((await verifyBackup(manifestPath, { env: process.env })).ok);
           const target = await scratch('omm_rs');
           await target.root.knex.raw(`ALTER DATABASE "${target.name}" OWNER TO "${source.appSpec.user}"`);
-          await restoreBackup(manifestPath, { openmetadata: source.appSpec, airflow: undefined }, { into: target.name });
+          await restoreBackup(manifestPath, { openmetadata: source.appSpec, airflow: undefined, env: process.env }, { into: target.name });
           assert.deepEqual(await tableDigests(target.root), await tableDigests(source.root));
           const restored = await connect({ ...source.appSpec, database: target.name });
           try {
@@ -460,12 +460,12 @@ describe(`PostgreSQL matrix (${MAJORS.join(', ') || 'none'}; pg_dump on PATH: ${
           open.push(app);
           await loadFixture(app);
           const dir = join(work, 'bindir-backups');
-          const manifest = await runBackup({ role: 'openmetadata', dialect: app }, { backupDir: dir, backupCompress: 'none', pgBinDir: binDir });
+          const manifest = await runBackup({ role: 'openmetadata', dialect: app }, { backupDir: dir, backupCompress: 'none', pgBinDir: binDir, env: process.env });
           assert.equal(manifest.tool.path, join(binDir, 'pg_dump'), 'the pg_dump under --pg-bin-dir ran, not Debian\'s on PATH');
           const target = await scratch('omm_bdr');
           await target.root.knex.raw(`ALTER DATABASE "${target.name}" OWNER TO "${source.appSpec.user}"`);
           // restore takes OM_MIGRATE_PG_BIN_DIR through the CLI's configuration; here the config field directly.
-          await restoreBackup(manifestPathFor(join(dir, manifest.file)), { openmetadata: source.appSpec, airflow: undefined, pgBinDir: binDir }, { into: target.name });
+          await restoreBackup(manifestPathFor(join(dir, manifest.file)), { openmetadata: source.appSpec, airflow: undefined, pgBinDir: binDir, env: process.env }, { into: target.name });
           assert.deepEqual(await tableDigests(target.root), await tableDigests(source.root));
         });
 

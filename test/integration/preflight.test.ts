@@ -11,7 +11,7 @@ import { runLockName } from '../../src/lock/lockName.js';
 import { runPreflight, PreflightReport } from '../../src/api/preflight.js';
 import { createPipelineTables, insertPipelineRuns } from '../fixtures/openmetadata/pipelineStatus.js';
 import { createServerChangeLog, insertVersions, TRICKY_VERSIONS } from '../fixtures/openmetadata/serverChangeLog.js';
-import { specUrl } from '../helpers/cli.js';
+import { cleanEnv, specUrl } from '../helpers/cli.js';
 import { createDistribution, type Distribution } from '../fixtures/openmetadata/distribution.js';
 import { freePort } from '../helpers/binlogMariadb.js';
 import { createScratchDatabase, ScratchDatabase, SERVERS, uniqueName } from '../helpers/servers.js';
@@ -19,12 +19,15 @@ import { createScratchDatabase, ScratchDatabase, SERVERS, uniqueName } from '../
 const BACKUP_DIR = join(tmpdir(), 'omm-preflight-test-backups');
 const HOUR = 3_600_000;
 
-/** The run configuration a user would get from flags for `spec`, the password given through DB_USER_PASSWORD. */
+/**
+ * The run configuration a user would get from flags for `spec`, the password given through DB_USER_PASSWORD, in this
+ * process's environment without its configuring variables (the tools are found on its PATH).
+ */
 export function configFor(spec: ConnectionSpec, input: ConfigInput = {}): RunConfig {
   return resolveConfig({
     dbScheme: spec.engine === 'mysql' ? 'mysql' : 'postgresql', dbHost: spec.host, dbPort: String(spec.port), dbUser: spec.user,
     database: spec.database, backupDir: BACKUP_DIR, ...input,
-  }, spec.password === undefined ? {} : { DB_USER_PASSWORD: spec.password });
+  }, cleanEnv(spec.password === undefined ? {} : { DB_USER_PASSWORD: spec.password }));
 }
 
 function only(report: PreflightReport, gate: string, target: Finding['target'] = 'openmetadata'): Finding {

@@ -17,13 +17,13 @@ export const entrypointCommand: CommandSpec = {
     if (wrapped.length === 0) {
       throw usageError('entrypoint needs the command to run after the migration', 'Write it after --, e.g. om-migrate entrypoint -- /openmetadata-start.sh');
     }
-    const problem = wrappedCommandProblem(wrapped[0]);
+    const problem = wrappedCommandProblem(wrapped[0], process.env);
     if (problem) throw usageError(`entrypoint cannot run ${wrapped[0]}: ${problem}`, 'Check the wrapped command and PATH; nothing was migrated.');
     const config = resolveConfig(input, process.env, { command: 'entrypoint' });
     // A failed up throws: runCli reports it and exits with its code, and the wrapped command never starts.
     const summary = await runUp(config, { onEvent: await eventPrinter(out) });
     // "needs action" (15) is reported as such, but the upgrade is done: the server starts, the operator follows up.
     out.result('entrypoint', upExitCode(summary), summary, () => renderSummary(summary, out));
-    return runWrapped(wrapped);
+    return runWrapped(wrapped, config.env);
   },
 };

@@ -5,6 +5,7 @@ import type { DumpToolCheck, DumpTooling, ParallelDumpTooling, ServerInfo, ToolI
 import { writeDefaultsFile } from './mysqlDefaultsFile.js';
 import { freezeWrites } from './mysqlWriteFreeze.js';
 import { MysqlDumpScanner } from './MysqlDumpScanner.js';
+import type { Environment } from '../../process/childEnv.js';
 
 /** The largest packet both families accept: rows bigger than the 16–24 MB client default must still dump and load. */
 const MAX_PACKET = '--max-allowed-packet=1G';
@@ -14,7 +15,7 @@ const DEFAULTS_PLACEHOLDER = '<0600 defaults file, removed after the run>';
 export class MysqlDumpTool implements DumpTooling {
   readonly format = 'sql' as const;
 
-  locate(server: ServerInfo, env: NodeJS.ProcessEnv = process.env): DumpToolCheck {
+  locate(server: ServerInfo, env: Environment): DumpToolCheck {
     const names = server.flavour === 'mariadb' ? ['mariadb-dump', 'mysqldump'] : ['mysqldump', 'mariadb-dump'];
     const tool = locateFirst(names, env);
     if (tool.problem) return tool;
@@ -40,7 +41,7 @@ export class MysqlDumpTool implements DumpTooling {
     return tool;
   }
 
-  locateRestore(server: ServerInfo, env: NodeJS.ProcessEnv = process.env): DumpToolCheck {
+  locateRestore(server: ServerInfo, env: Environment): DumpToolCheck {
     // A mariadb-dump file starts with MariaDB's "sandbox mode" line, which only MariaDB's client understands.
     const names = server.flavour === 'mariadb' ? ['mariadb', 'mysql'] : ['mysql', 'mariadb'];
     return locateFirst(names, env);
@@ -144,7 +145,7 @@ function invocation(tool: DumpToolCheck, spec: ConnectionSpec, flags: string[], 
   };
 }
 
-function locateFirst(names: string[], env: NodeJS.ProcessEnv): DumpToolCheck {
+function locateFirst(names: string[], env: Environment): DumpToolCheck {
   for (const name of names) {
     const path = findExecutable(name, env);
     if (!path) continue;

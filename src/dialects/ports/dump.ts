@@ -2,6 +2,7 @@ import type { ConnectionSpec } from '../../config/ConnectionSpec.js';
 import type { ToolInvocation } from '../../process/ToolInvocation.js';
 import type { Dialect } from './Dialect.js';
 import type { ServerInfo } from './server.js';
+import type { Environment } from '../../process/childEnv.js';
 
 /** A dump tool found on PATH, and whether it can dump this server. */
 export interface DumpToolCheck {
@@ -92,15 +93,15 @@ export interface DumpScanner {
 /** The stock dump and restore tools of an engine. Every dump and restore flag lives behind this. */
 export interface DumpTooling {
   readonly format: DumpFormat;
-  locate(server: ServerInfo, env?: NodeJS.ProcessEnv, search?: DumpToolSearch): DumpToolCheck;
+  locate(server: ServerInfo, env: Environment, search?: DumpToolSearch): DumpToolCheck;
   /** The tool that reads this engine's dumps back: mariadb/mysql, pg_restore (next to pg_dump when it can). */
-  locateRestore(server: ServerInfo, env?: NodeJS.ProcessEnv, search?: DumpToolSearch): DumpToolCheck;
+  locateRestore(server: ServerInfo, env: Environment, search?: DumpToolSearch): DumpToolCheck;
   /**
    * Runs the located tool against the server in a way that reads catalogs only and writes nothing, so preflight
    * learns what the backup would meet (a binary that is not the version it claims, a refused server) before
    * anything changes. Absent where --version and SQL checks already tell everything.
    */
-  probe?(spec: ConnectionSpec, tool: DumpToolCheck, server: ServerInfo, env?: NodeJS.ProcessEnv): Promise<DumpToolCheck>;
+  probe?(spec: ConnectionSpec, tool: DumpToolCheck, server: ServerInfo, env: Environment): Promise<DumpToolCheck>;
   /** Dumps `spec.database` to standard output, consistently and without locking, routines/triggers/events included. */
   dumpInvocation(spec: ConnectionSpec, tool: DumpToolCheck, server: ServerInfo): ToolInvocation;
   /** The same dump in N sessions at once (--jobs N), into a directory of files. */

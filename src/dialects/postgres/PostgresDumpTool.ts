@@ -1,8 +1,8 @@
 import type { ConnectionSpec } from '../../config/ConnectionSpec.js';
 import { describeExit, spawnChild, succeeded } from '../../process/spawnChild.js';
-import { toolEnvironment } from '../../process/ToolInvocation.js';
 import type { DumpToolCheck, DumpTooling, DumpToolSearch, ParallelDumpTooling, ServerInfo, ToolInvocation } from '../types.js';
 import { locatePgRestoreFor, locatePgTool, parsePgToolVersion, type PgToolChoice, type PgToolSearch } from './pgToolDiscovery.js';
+import { childEnvironment, type Environment } from '../../process/childEnv.js';
 
 /** How long the preflight probe may take: it reads catalogs only, but a busy server can be slow to answer. */
 const PROBE_TIMEOUT_MS = 120_000;
@@ -15,11 +15,11 @@ const PROBE_TIMEOUT_MS = 120_000;
 export class PostgresDumpTool implements DumpTooling {
   readonly format = 'custom' as const;
 
-  locate(server: ServerInfo, env: NodeJS.ProcessEnv = process.env, search: DumpToolSearch = {}): DumpToolCheck {
+  locate(server: ServerInfo, env: Environment, search: DumpToolSearch = {}): DumpToolCheck {
     return asCheck(locatePgTool('pg_dump', serverMajor(server), pgSearch(env, search)));
   }
 
-  locateRestore(server: ServerInfo, env: NodeJS.ProcessEnv = process.env, search: DumpToolSearch = {}): DumpToolCheck {
+  locateRestore(server: ServerInfo, env: Environment, search: DumpToolSearch = {}): DumpToolCheck {
     const pg = pgSearch(env, search);
     const archiveMajor = parsePgToolVersion(search.archiveToolVersion)?.major;
     if (archiveMajor !== undefined) {
@@ -37,7 +37,7 @@ export class PostgresDumpTool implements DumpTooling {
    * binary itself checks the server's version (and libpq the connection), and the header it writes names the version
    * that really ran. It takes no table lock and writes nothing.
    */
-  async probe(spec: ConnectionSpec, tool: DumpToolCheck, server: ServerInfo, env: NodeJS.ProcessEnv = process.env): Promise<DumpToolCheck> {
+  async probe(spec: ConnectionSpec, tool: DumpToolCheck, server: ServerInfo, env: Environment): Promise<DumpToolCheck> {
     if (tool.problem || !tool.path) return tool;
     const args = ['--schema-only', '--exclude-schema=*', '--no-password', `--dbname=${conninfo(spec)}`];
     const invocation = plain(tool, args, spec);
@@ -46,7 +46,7 @@ export class PostgresDumpTool implements DumpTooling {
     let dumpedBy: string | undefined;
     let lines = 0;
     const child = spawnChild({
-      argv: invocation.argv, env: toolEnvironment(env, invocation), stdout: 'lines', stderr: 'lines', timeoutMs: PROBE_TIMEOUT_MS,
+      argv: invocation.argv, env: childEnvironment(env, 'tool-basics', invocation.env), stdout: 'lines', stderr: 'lines', timeoutMs: PROBE_TIMEOUT_MS,
       onLine: (line) => {
         lines += 1;
         const m = /^-- Dumped by pg_dump version (\S+)/.exec(line);
@@ -147,7 +147,7 @@ function serverMajor(server: ServerInfo): number {
   return Number(server.version.split('.')[0]);
 }
 
-function pgSearch(env: NodeJS.ProcessEnv, search: DumpToolSearch): PgToolSearch {
+function pgSearch(env: Environment, search: DumpToolSearch): PgToolSearch {
   return { env, binDir: search.pgBinDir || undefined };
 }
 

@@ -10,6 +10,7 @@
 import { accessSync, constants, readdirSync, realpathSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { toolVersionText } from '../../process/findExecutable.js';
+import type { Environment } from '../../process/childEnv.js';
 
 export type PgToolName = 'pg_dump' | 'pg_restore';
 export type PgToolSource = 'pg-bin-dir' | 'PATH' | 'debian';
@@ -34,11 +35,11 @@ export interface PgToolCandidate {
 export interface PgToolSearch {
   /** --pg-bin-dir, as resolved (config.pgBinDir): the environment is not read for it here. */
   binDir?: string;
-  env?: NodeJS.ProcessEnv;
+  env: Environment;
   /** Root of Debian's versioned installs (default /usr/lib/postgresql); null to skip it. */
   debianRoot?: string | null;
   /** How a candidate's --version is read (tests inject it); default runs `<path> --version`. */
-  versionOf?: (path: string, env: NodeJS.ProcessEnv) => string | undefined;
+  versionOf?: (path: string, env: Environment) => string | undefined;
 }
 
 export interface PgToolChoice {
@@ -61,7 +62,7 @@ export function parsePgToolVersion(text: string | undefined): { major: number; v
   return { major: Number(m[1]), version: `${m[1]}${m[2]}` };
 }
 
-export function defaultVersionOf(path: string, env: NodeJS.ProcessEnv): string | undefined {
+export function defaultVersionOf(path: string, env: Environment): string | undefined {
   return toolVersionText(path, env) || undefined;
 }
 
@@ -87,8 +88,8 @@ function debianBinDirs(root: string): string[] {
 }
 
 /** Every `tool` found, in search order (bin dir, PATH, Debian), one entry per real file. */
-export function discoverPgTools(tool: PgToolName, search: PgToolSearch = {}): PgToolCandidate[] {
-  const env = search.env ?? process.env;
+export function discoverPgTools(tool: PgToolName, search: PgToolSearch): PgToolCandidate[] {
+  const env = search.env;
   // --pg-bin-dir comes resolved (config.pgBinDir), never from the environment here: one place reads configuration.
   const binDir = search.binDir;
   const versionOf = search.versionOf ?? defaultVersionOf;
@@ -168,7 +169,7 @@ export function choosePgTool(tool: PgToolName, neededMajor: number, candidates: 
 }
 
 /** discoverPgTools + choosePgTool for a server of `serverMajor` (pg_restore: and an archive of `archiveMajor`). */
-export function locatePgTool(tool: PgToolName, serverMajor: number, search: PgToolSearch = {},
+export function locatePgTool(tool: PgToolName, serverMajor: number, search: PgToolSearch,
   archiveMajor?: number): PgToolChoice {
   const explicitDir = search.binDir;
   const candidates = discoverPgTools(tool, search);
@@ -179,8 +180,8 @@ export function locatePgTool(tool: PgToolName, serverMajor: number, search: PgTo
  * pg_restore for a chosen pg_dump: the one beside it when that one qualifies (the same installation), else the
  * best one found.
  */
-export function locatePgRestoreFor(dump: PgToolCandidate, serverMajor: number, search: PgToolSearch = {}): PgToolChoice {
-  const env = search.env ?? process.env;
+export function locatePgRestoreFor(dump: PgToolCandidate, serverMajor: number, search: PgToolSearch): PgToolChoice {
+  const env = search.env;
   const dir = dump.path.slice(0, dump.path.lastIndexOf('/'));
   const beside = discoverPgTools('pg_restore', { ...search, binDir: dir, env: { ...env, PATH: '' }, debianRoot: null })[0];
   const needed = Math.max(serverMajor, dump.major ?? 0);

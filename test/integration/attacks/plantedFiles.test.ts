@@ -17,7 +17,7 @@ import { createScratchDatabase, SERVERS } from '../../helpers/servers.js';
 const top = mkdtempSync(join(tmpdir(), 'omm-planted-'));
 after(() => rmSync(top, { recursive: true, force: true }));
 
-const config = (backupDir: string) => ({ backupDir, backupCompress: 'none' as const, backupKeep: undefined });
+const config = (backupDir: string) => ({ backupDir, backupCompress: 'none' as const, backupKeep: undefined, env: process.env });
 
 for (const server of SERVERS) {
   describe(`planted files: ${server.label}`, () => {
