@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { TargetRole } from '../config/ConnectionSpec.js';
 import { connect } from '../dialects/connect.js';
+import { isConnectionLoss } from '../dialects/connectionErrors.js';
 import type { AdvisoryLock, Dialect, RunHolderRow } from '../dialects/types.js';
 import { OmMigrateError } from '../errors.js';
 import type { ConnectedTarget } from '../core/Gate.js';
@@ -110,8 +111,10 @@ export async function acquireRunLock(targets: ConnectedTarget[], timeoutMs: numb
           if (held === true) continue;
           lost = true;
           clearInterval(watcher);
-          const why = held === false ? 'its session was ended by the server (wait_timeout, a restart or a KILL)'
-            : `the server could not be asked (${held.message.split('\n')[0]})`;
+          // A check that fails because the lock's own session was ended (PostgreSQL answers a pg_terminate_backend
+          // either with 57P01 or with a closed socket, by timing) is the same fact as a check that finds no lock.
+          const why = held === false || isConnectionLoss(held) ? 'its session was ended by the server (wait_timeout, a restart or a KILL)'
+            : `the server could not be asked (${driverReason(held)})`;
           onLost(new OmMigrateError('LOCK_LOST', `${target.role}: this run lost its lock on ${target.spec.database}: ${why}`, {
             hint: 'Another om-migrate may have started since: check om-migrate status, then run om-migrate up again.',
             details: { target: target.role, lock: lock.name },
@@ -196,4 +199,11 @@ function parseProgram(program: string | undefined): { command?: string; pid?: nu
     host: /\bhost=(\S+)/.exec(program)?.[1],
     since: /\bsince=(\S+)/.exec(program)?.[1],
   };
+}
+
+/** The driver's own words: knex prefixes the statement ("SELECT … - reason"), whose first line says nothing. */
+function driverReason(error: Error): string {
+  const text = error.message;
+  const cut = text.lastIndexOf(' - ');
+  return (cut >= 0 ? text.slice(cut + 3) : text).split('\n')[0];
 }
