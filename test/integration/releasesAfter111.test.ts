@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -188,11 +188,13 @@ for (const engine of engines) {
       // In a container: the same loss, and the wrapped server never starts.
       const sc2 = await scenario(engine.server(), { release: '2.0.0', history: historyOf('1.13.0') });
       await seedCatalogue(sc2.om);
-      const marker = join(mkdtempSync(join(tmpdir(), 'omm-entry-')), 'server-started');
+      const markerDir = mkdtempSync(join(tmpdir(), 'omm-entry-'));
+      const marker = join(markerDir, 'server-started');
       const entry = await runCli(sc2, ['entrypoint', '--', '/bin/sh', '-c', `touch ${marker}`], { OM_STANDIN_DELETE_ROWS: 'table_entity:3' });
       assert.equal(entry.code, 14, entry.stdout + entry.stderr);
       assert.match(entry.stderr, /ROWS LOST: openmetadata\.table_entity 20 → 17/);
       assert.equal(existsSync(marker), false, 'the wrapped command (the server) was not started');
+      rmSync(markerDir, { recursive: true, force: true });
     });
 
     it('a migrator that cannot start is a block before anything changes: no --om-home, the ops script not executable, no Java, no airflow', async () => {
