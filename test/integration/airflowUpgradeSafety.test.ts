@@ -168,9 +168,13 @@ for (const server of SERVERS) {
         // Held from another connection exactly as `airflow db migrate` holds it (docs/facts/airflow.md).
         const holder = await connect(af.db.appSpec);
         try {
-          const holderId = server.engine === 'mysql'
-            ? String(rowsOf('mysql', await holder.knex.raw("SELECT GET_LOCK('airflow_MIGRATIONS', 0) AS got, CONNECTION_ID() AS id"))[0].id)
-            : String(rowsOf('postgres', await holder.knex.raw('SELECT pg_advisory_lock(1), pg_backend_pid() AS id'))[0].id);
+          // MySQL's lock name is server-wide: another test file's stand-in may hold it for its own database for a moment
+          // (and then, rightly, it does not block this one), so wait for it and make sure this session is the holder.
+          const taken = server.engine === 'mysql'
+            ? rowsOf('mysql', await holder.knex.raw("SELECT GET_LOCK('airflow_MIGRATIONS', 60) AS got, CONNECTION_ID() AS id"))[0]
+            : { ...rowsOf('postgres', await holder.knex.raw('SELECT pg_advisory_lock(1), pg_backend_pid() AS id'))[0], got: 1 };
+          assert.equal(Number(taken.got), 1, 'this test\'s session holds Airflow\'s migration lock');
+          const holderId = String(taken.id);
           await assert.rejects(repairAirflow(af.config({ yes: true })),
             isCode('MIGRATION_RUNNING', new RegExp(`migration lock is held.*session ${holderId}\\b`)));
           const report = await runPreflight(af.config());
